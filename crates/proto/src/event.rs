@@ -1,0 +1,107 @@
+//! What the engine publishes: every change, as one stream of events.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::status::{ExitInfo, JobStatus, RunOutcome, Trigger};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    JobAdded {
+        job: String,
+    },
+    /// `restarted` says whether the change needed the running process to be restarted.
+    JobUpdated {
+        job: String,
+        restarted: bool,
+    },
+    JobRemoved {
+        job: String,
+    },
+    /// The job's status after a transition.
+    StateChanged {
+        status: JobStatus,
+    },
+    RunStarted {
+        job: String,
+        run_id: i64,
+        pid: u32,
+        trigger: Trigger,
+    },
+    RunExited {
+        job: String,
+        run_id: i64,
+        outcome: RunOutcome,
+        exit: ExitInfo,
+    },
+    /// The process could not be started at all.
+    SpawnFailed {
+        job: String,
+        run_id: i64,
+        error: String,
+    },
+}
+
+impl EngineEvent {
+    pub fn job(&self) -> &str {
+        match self {
+            EngineEvent::JobAdded { job }
+            | EngineEvent::JobUpdated { job, .. }
+            | EngineEvent::JobRemoved { job }
+            | EngineEvent::RunStarted { job, .. }
+            | EngineEvent::RunExited { job, .. }
+            | EngineEvent::SpawnFailed { job, .. } => job,
+            EngineEvent::StateChanged { status } => &status.name,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineEvent::JobAdded { .. } => "job_added",
+            EngineEvent::JobUpdated { .. } => "job_updated",
+            EngineEvent::JobRemoved { .. } => "job_removed",
+            EngineEvent::StateChanged { .. } => "state_changed",
+            EngineEvent::RunStarted { .. } => "run_started",
+            EngineEvent::RunExited { .. } => "run_exited",
+            EngineEvent::SpawnFailed { .. } => "spawn_failed",
+        }
+    }
+}
+
+/// An event with its place in the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Increases by one per event; a gap means events were missed.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: EngineEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+impl LogStream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogStream::Stdout => "stdout",
+            LogStream::Stderr => "stderr",
+        }
+    }
+}
+
+/// One captured line. `partial` lines were cut (no newline yet, or longer than the line limit)
+/// and continue in the next line of the same stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub ts: DateTime<Utc>,
+    pub stream: LogStream,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+}

@@ -1,0 +1,408 @@
+//! The job definition: what to run, how to restart it, how to stop it, where its logs go.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{de, Deserialize, Deserializer, Serialize};
+
+/// A job as the user defines it. Unknown fields are refused so that a typo never passes
+/// silently; every field but `name` and `command` has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Unique, 1–64 of `A-Za-z0-9._-`; it names the log files.
+    pub name: String,
+    /// Parsed with shell-like quoting into argv and executed directly, unless `shell`.
+    pub command: String,
+    /// Run `command` through `/bin/sh -c` (pipes, globs, `&&`).
+    #[serde(default)]
+    pub shell: bool,
+    /// Working directory; must exist when the job starts. Defaults to the engine's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// Extra environment, on top of the engine's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// A disabled job is kept but never started.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Start when the engine starts (services only).
+    #[serde(default = "yes")]
+    pub autostart: bool,
+    #[serde(default)]
+    pub kind: JobKind,
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// Sent to the whole process group on stop.
+    #[serde(default)]
+    pub stop_signal: SignalName,
+    /// Grace period after `stop_signal` before KILL goes to the group.
+    #[serde(default = "default_stop_timeout", with = "crate::duration")]
+    pub stop_timeout: Duration,
+    #[serde(default)]
+    pub logs: LogSettings,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_stop_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl JobSpec {
+    /// A spec with every default, for building one in code.
+    pub fn new(name: impl Into<String>, command: impl Into<String>) -> Self {
+        JobSpec {
+            name: name.into(),
+            command: command.into(),
+            shell: false,
+            cwd: None,
+            env: BTreeMap::new(),
+            group: None,
+            enabled: true,
+            autostart: true,
+            kind: JobKind::default(),
+            restart: RestartPolicy::default(),
+            stop_signal: SignalName::default(),
+            stop_timeout: default_stop_timeout(),
+            logs: LogSettings::default(),
+        }
+    }
+
+    /// The argv the engine executes.
+    pub fn argv(&self) -> Result<Vec<String>, String> {
+        crate::validate::command_argv(&self.command, self.shell)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Kept running.
+    #[default]
+    Service,
+    /// Runs to completion (on demand or on a schedule); a clean exit is the end of the run.
+    Task,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartMode {
+    Always,
+    #[default]
+    OnFailure,
+    Never,
+}
+
+impl fmt::Display for RestartMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RestartMode::Always => "always",
+            RestartMode::OnFailure => "on-failure",
+            RestartMode::Never => "never",
+        })
+    }
+}
+
+/// When and how fast a job is restarted. Written either as a table or, when only the mode
+/// matters, as a string: `restart = "always"`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestartPolicy {
+    pub mode: RestartMode,
+    /// Retries of a failing job before it is `failed`; 0 = never give up.
+    pub max_retries: u32,
+    /// Delay before the first retry.
+    #[serde(with = "crate::duration")]
+    pub delay: Duration,
+    /// Each consecutive failure multiplies the delay by this (1.0 = constant).
+    pub backoff: f64,
+    #[serde(with = "crate::duration")]
+    pub max_delay: Duration,
+    /// Exit codes that count as success.
+    pub success_exit_codes: Vec<i32>,
+    /// A run that lived this long resets the failure count.
+    #[serde(with = "crate::duration")]
+    pub min_uptime: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            mode: RestartMode::default(),
+            max_retries: 5,
+            delay: Duration::from_secs(1),
+            backoff: 1.5,
+            max_delay: Duration::from_secs(300),
+            success_exit_codes: vec![0],
+            min_uptime: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The table form; every field optional so a partial table keeps the other defaults.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestartPolicyTable {
+    #[serde(default)]
+    mode: Option<RestartMode>,
+    #[serde(default)]
+    max_retries: Option<u32>,
+    #[serde(default, with = "optional_duration")]
+    delay: Option<Duration>,
+    #[serde(default)]
+    backoff: Option<f64>,
+    #[serde(default, with = "optional_duration")]
+    max_delay: Option<Duration>,
+    #[serde(default)]
+    success_exit_codes: Option<Vec<i32>>,
+    #[serde(default, with = "optional_duration")]
+    min_uptime: Option<Duration>,
+}
+
+mod optional_duration {
+    use std::time::Duration;
+
+    use serde::{de, Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::duration::parse(&text)
+            .map(Some)
+            .map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for RestartPolicy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PolicyVisitor;
+        impl<'de> de::Visitor<'de> for PolicyVisitor {
+            type Value = RestartPolicy;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"always\", \"on-failure\", \"never\" or a restart policy table")
+            }
+            fn visit_str<E: de::Error>(self, mode: &str) -> Result<RestartPolicy, E> {
+                let mode = RestartMode::deserialize(de::value::StrDeserializer::<E>::new(mode))?;
+                Ok(RestartPolicy {
+                    mode,
+                    ..RestartPolicy::default()
+                })
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<RestartPolicy, M::Error> {
+                let table =
+                    RestartPolicyTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let d = RestartPolicy::default();
+                Ok(RestartPolicy {
+                    mode: table.mode.unwrap_or(d.mode),
+                    max_retries: table.max_retries.unwrap_or(d.max_retries),
+                    delay: table.delay.unwrap_or(d.delay),
+                    backoff: table.backoff.unwrap_or(d.backoff),
+                    max_delay: table.max_delay.unwrap_or(d.max_delay),
+                    success_exit_codes: table.success_exit_codes.unwrap_or(d.success_exit_codes),
+                    min_uptime: table.min_uptime.unwrap_or(d.min_uptime),
+                })
+            }
+        }
+        deserializer.deserialize_any(PolicyVisitor)
+    }
+}
+
+/// Log capture settings: one active file plus `max_files` rotated ones of `max_size` each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    #[serde(default = "default_log_size", with = "byte_size")]
+    pub max_size: u64,
+    #[serde(default = "default_log_files")]
+    pub max_files: u32,
+}
+
+fn default_log_size() -> u64 {
+    10 * 1024 * 1024
+}
+
+fn default_log_files() -> u32 {
+    5
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            max_size: default_log_size(),
+            max_files: default_log_files(),
+        }
+    }
+}
+
+/// Sizes as "10MiB", "512KB" or a plain number of bytes.
+pub mod byte_size {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn parse(text: &str) -> Result<u64, String> {
+        text.trim()
+            .parse::<bytesize::ByteSize>()
+            .map(|size| size.as_u64())
+            .map_err(|err| {
+                format!("{text:?} is not a size ({err}); use a form such as \"10MiB\" or \"512KB\"")
+            })
+    }
+
+    pub fn format(bytes: u64) -> String {
+        bytesize::ByteSize::b(bytes)
+            .display()
+            .iec()
+            .to_string()
+            .replace(' ', "")
+    }
+
+    pub fn serialize<S: Serializer>(bytes: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Size {
+            Bytes(u64),
+            Text(String),
+        }
+        match Size::deserialize(d)? {
+            Size::Bytes(bytes) => Ok(bytes),
+            Size::Text(text) => parse(&text).map_err(de::Error::custom),
+        }
+    }
+}
+
+/// A signal by name, stored without the `SIG` prefix ("TERM", "INT", "HUP"…).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SignalName(String);
+
+/// Signals that make sense to ask a process to stop with.
+pub const STOP_SIGNALS: &[&str] = &[
+    "TERM", "INT", "QUIT", "HUP", "KILL", "USR1", "USR2", "ALRM", "WINCH",
+];
+
+impl SignalName {
+    pub fn parse(text: &str) -> Result<SignalName, String> {
+        let upper = text.trim().to_ascii_uppercase();
+        let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if STOP_SIGNALS.contains(&bare) {
+            Ok(SignalName(bare.to_string()))
+        } else {
+            Err(format!(
+                "{text:?} is not a stop signal; use one of {}",
+                STOP_SIGNALS.join(", ")
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for SignalName {
+    fn default() -> Self {
+        SignalName("TERM".into())
+    }
+}
+
+impl fmt::Display for SignalName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SIG{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignalName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SignalName::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_toml_gets_every_default() {
+        let spec: JobSpec = toml::from_str("name = \"api\"\ncommand = \"node server.js\"").unwrap();
+        assert_eq!(spec, JobSpec::new("api", "node server.js"));
+        assert_eq!(spec.restart.delay, Duration::from_secs(1));
+        assert_eq!(spec.restart.backoff, 1.5);
+        assert_eq!(spec.restart.max_delay, Duration::from_secs(300));
+        assert_eq!(spec.restart.min_uptime, Duration::from_secs(10));
+        assert_eq!(spec.restart.success_exit_codes, vec![0]);
+        assert_eq!(spec.stop_timeout, Duration::from_secs(10));
+        assert_eq!(spec.stop_signal.as_str(), "TERM");
+        assert_eq!(spec.logs.max_size, 10 * 1024 * 1024);
+        assert_eq!(spec.logs.max_files, 5);
+    }
+
+    #[test]
+    fn restart_reads_as_a_string_or_a_table() {
+        let short: JobSpec = toml::from_str("name='a'\ncommand='x'\nrestart='always'").unwrap();
+        assert_eq!(short.restart.mode, RestartMode::Always);
+        assert_eq!(short.restart.max_retries, 5);
+
+        let table: JobSpec = toml::from_str(
+            "name='a'\ncommand='x'\n[restart]\nmode='never'\ndelay='30m'\nmax_retries=0\nsuccess_exit_codes=[0,3]",
+        )
+        .unwrap();
+        assert_eq!(table.restart.mode, RestartMode::Never);
+        assert_eq!(table.restart.delay, Duration::from_secs(1800));
+        assert_eq!(table.restart.max_retries, 0);
+        assert_eq!(table.restart.success_exit_codes, vec![0, 3]);
+        assert_eq!(table.restart.backoff, 1.5);
+    }
+
+    #[test]
+    fn json_and_toml_round_trip() {
+        let mut spec = JobSpec::new("worker.1", "python3 -u worker.py --queue 'high prio'");
+        spec.env.insert("RUST_LOG".into(), "debug".into());
+        spec.group = Some("backend".into());
+        spec.restart.mode = RestartMode::Always;
+        spec.restart.delay = Duration::from_millis(250);
+        spec.stop_signal = SignalName::parse("SIGINT").unwrap();
+        spec.logs.max_size = 1024 * 1024;
+
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<JobSpec>(&json).unwrap(), spec);
+        let text = toml::to_string(&spec).unwrap();
+        assert_eq!(toml::from_str::<JobSpec>(&text).unwrap(), spec);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        let err = toml::from_str::<JobSpec>("name='a'\ncommand='x'\nrestrat='always'").unwrap_err();
+        assert!(err.to_string().contains("restrat"), "{err}");
+        let err = serde_json::from_str::<JobSpec>(
+            r#"{"name":"a","command":"x","restart":{"dealy":"1s"}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("dealy"), "{err}");
+    }
+
+    #[test]
+    fn signal_names_are_normalised() {
+        assert_eq!(SignalName::parse("sigterm").unwrap().as_str(), "TERM");
+        assert_eq!(SignalName::parse("INT").unwrap().as_str(), "INT");
+        assert!(SignalName::parse("SIGFOO").is_err());
+        assert!(SignalName::parse("STOP").is_err());
+    }
+
+    #[test]
+    fn sizes_read_as_text_or_bytes() {
+        assert_eq!(byte_size::parse("10MiB").unwrap(), 10 * 1024 * 1024);
+        assert_eq!(byte_size::parse("512KB").unwrap(), 512_000);
+        let spec: JobSpec = toml::from_str("name='a'\ncommand='x'\n[logs]\nmax_size=4096").unwrap();
+        assert_eq!(spec.logs.max_size, 4096);
+        assert!(byte_size::parse("lots").is_err());
+    }
+}

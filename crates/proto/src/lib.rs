@@ -1,0 +1,14 @@
+//! Shared vocabulary of SentinelZero: what a job is, what state it is in, and what the engine
+//! tells the world. Everything here is plain data with serde; the engine, the CLI, the control
+//! API and the app all speak it.
+
+pub mod duration;
+pub mod event;
+pub mod job;
+pub mod status;
+pub mod validate;
+
+pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
+pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
+pub use status::{ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger};
+pub use validate::{FieldError, SpecError, ValidationErrors};

@@ -1,0 +1,242 @@
+//! What a job is doing now, and what its runs did.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::job::JobKind;
+
+/// The lifecycle state of a job. Each state carries exactly the data that makes sense in it,
+/// so a `running` job always has a pid and a `backoff` job always has its next try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JobState {
+    /// Not running, and nothing will start it on its own.
+    Stopped,
+    /// A start is in progress.
+    Starting,
+    Running {
+        pid: u32,
+        since: DateTime<Utc>,
+    },
+    /// The stop signal was sent; waiting for the whole process group to exit.
+    Stopping {
+        pid: u32,
+    },
+    /// Waiting to restart after a failure.
+    Backoff {
+        next_try_at: DateTime<Utc>,
+        attempt: u32,
+    },
+    /// Gave up (or a failure with restart = never); stays until started again.
+    Failed {
+        reason: String,
+        since: DateTime<Utc>,
+    },
+    /// Finished cleanly and is not restarted.
+    Exited {
+        since: DateTime<Utc>,
+    },
+}
+
+impl JobState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobState::Stopped => "stopped",
+            JobState::Starting => "starting",
+            JobState::Running { .. } => "running",
+            JobState::Stopping { .. } => "stopping",
+            JobState::Backoff { .. } => "backoff",
+            JobState::Failed { .. } => "failed",
+            JobState::Exited { .. } => "exited",
+        }
+    }
+
+    /// Whether a process of this job may be alive.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            JobState::Starting | JobState::Running { .. } | JobState::Stopping { .. }
+        )
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    pub at: DateTime<Utc>,
+    pub duration_ms: u64,
+}
+
+impl ExitInfo {
+    /// "exit code 1" or "killed by signal 9".
+    pub fn describe(&self) -> String {
+        match (self.code, self.signal) {
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            (None, None) => "unknown exit".into(),
+        }
+    }
+}
+
+/// A snapshot of one job, as lists and the UI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub kind: JobKind,
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub state: JobState,
+    /// Restarts made by the restart policy since the job was last started by hand.
+    pub restarts: u32,
+    /// Consecutive failed runs counted towards `max_retries`.
+    pub failures: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_exit: Option<ExitInfo>,
+}
+
+/// Why a run was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Started by a user (API, CLI, UI).
+    Manual,
+    /// Started with the engine.
+    Autostart,
+    /// Restarted by the restart policy after an exit.
+    Retry,
+    /// Restarted by a user, or because its definition changed.
+    Restart,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Autostart => "autostart",
+            Trigger::Retry => "retry",
+            Trigger::Restart => "restart",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Trigger> {
+        [
+            Trigger::Manual,
+            Trigger::Autostart,
+            Trigger::Retry,
+            Trigger::Restart,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
+    }
+}
+
+/// How a run ended, as recorded in the run history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Exited with a success exit code.
+    Success,
+    /// Exited with another code, or died of a signal the engine did not send.
+    Failure,
+    /// Stopped by the engine (stop, restart, shutdown).
+    Stopped,
+    /// Never started: missing program, not executable, missing working directory…
+    SpawnFailed,
+    /// The engine died while the run was in progress.
+    Interrupted,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Success => "success",
+            RunOutcome::Failure => "failure",
+            RunOutcome::Stopped => "stopped",
+            RunOutcome::SpawnFailed => "spawn_failed",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunOutcome> {
+        [
+            RunOutcome::Success,
+            RunOutcome::Failure,
+            RunOutcome::Stopped,
+            RunOutcome::SpawnFailed,
+            RunOutcome::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+}
+
+/// One run of a job, from the run history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: i64,
+    pub job: String,
+    pub trigger: Trigger,
+    pub started_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// `None` while the run is in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RunOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// Why it ended the way it did, in words ("program not found: …", "stopped by user").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_serialises_flat_with_a_state_tag() {
+        let status = JobStatus {
+            name: "api".into(),
+            group: None,
+            kind: JobKind::Service,
+            enabled: true,
+            state: JobState::Running {
+                pid: 42,
+                since: DateTime::from_timestamp(0, 0).unwrap(),
+            },
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+        };
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["state"], "running");
+        assert_eq!(json["pid"], 42);
+        assert_eq!(serde_json::from_value::<JobStatus>(json).unwrap(), status);
+    }
+
+    #[test]
+    fn outcome_and_trigger_names_round_trip() {
+        for outcome in [
+            "success",
+            "failure",
+            "stopped",
+            "spawn_failed",
+            "interrupted",
+        ] {
+            assert_eq!(RunOutcome::parse(outcome).unwrap().as_str(), outcome);
+        }
+        for trigger in ["manual", "autostart", "retry", "restart"] {
+            assert_eq!(Trigger::parse(trigger).unwrap().as_str(), trigger);
+        }
+    }
+}

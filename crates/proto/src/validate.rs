@@ -1,0 +1,390 @@
+//! One place that says whether a job spec is acceptable, listing every problem by field.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::job::JobSpec;
+
+/// One problem with one field, e.g. `restart.delay: must not exceed restart.max_delay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem found in a spec; never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn first_field(&self) -> Option<&str> {
+        self.0.first().map(|e| e.field.as_str())
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// A spec that could not be read or is not acceptable.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SpecError {
+    /// The text is not a spec at all (syntax, wrong type, unknown field).
+    #[error("{field}: {message}")]
+    Parse { field: String, message: String },
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+}
+
+impl SpecError {
+    pub fn into_field_errors(self) -> Vec<FieldError> {
+        match self {
+            SpecError::Parse { field, message } => vec![FieldError { field, message }],
+            SpecError::Invalid(errors) => errors.0,
+        }
+    }
+}
+
+impl JobSpec {
+    /// Reads and validates a spec from JSON; a parse error names the field it is in.
+    pub fn from_json(text: &str) -> Result<JobSpec, SpecError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let spec: JobSpec = serde_path_to_error::deserialize(de).map_err(|err| {
+            let path = err.path().to_string();
+            SpecError::Parse {
+                field: if path == "." { String::new() } else { path },
+                message: err.into_inner().to_string(),
+            }
+        })?;
+        spec.validate().map_err(SpecError::Invalid)?;
+        Ok(spec)
+    }
+
+    /// Reads and validates a spec from TOML.
+    pub fn from_toml(text: &str) -> Result<JobSpec, SpecError> {
+        let spec: JobSpec = toml::from_str(text).map_err(|err| SpecError::Parse {
+            field: String::new(),
+            message: err.message().to_string(),
+        })?;
+        spec.validate().map_err(SpecError::Invalid)?;
+        Ok(spec)
+    }
+
+    /// Checks everything a type cannot: names, command syntax, env keys, numeric ranges.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            })
+        };
+
+        if let Err(message) = validate_name(&self.name) {
+            problem("name", message);
+        }
+        if let Err(message) = command_argv(&self.command, self.shell) {
+            problem("command", message);
+        }
+        if let Some(cwd) = &self.cwd {
+            if cwd.as_os_str().is_empty() {
+                problem(
+                    "cwd",
+                    "is empty; leave it out to use the engine's directory".into(),
+                );
+            } else if !cwd.is_absolute() {
+                problem(
+                    "cwd",
+                    format!("{:?} must be an absolute path", cwd.display().to_string()),
+                );
+            }
+        }
+        for (key, value) in &self.env {
+            if let Err(message) = validate_env_key(key) {
+                problem(&format!("env.{key}"), message);
+            }
+            if value.contains('\0') {
+                problem(&format!("env.{key}"), "value contains a NUL byte".into());
+            }
+        }
+        if let Some(group) = &self.group {
+            if let Err(message) = validate_name(group) {
+                problem("group", message);
+            }
+        }
+        let policy = &self.restart;
+        if !policy.backoff.is_finite() || policy.backoff < 1.0 || policy.backoff > 100.0 {
+            problem(
+                "restart.backoff",
+                format!(
+                    "{} must be between 1.0 (constant delay) and 100",
+                    policy.backoff
+                ),
+            );
+        }
+        if policy.delay > policy.max_delay {
+            problem(
+                "restart.delay",
+                format!(
+                    "{} is longer than restart.max_delay ({})",
+                    crate::duration::format(policy.delay),
+                    crate::duration::format(policy.max_delay)
+                ),
+            );
+        }
+        if policy.success_exit_codes.is_empty() {
+            problem(
+                "restart.success_exit_codes",
+                "needs at least one exit code (usually 0)".into(),
+            );
+        }
+        for code in &policy.success_exit_codes {
+            if !(0..=255).contains(code) {
+                problem(
+                    "restart.success_exit_codes",
+                    format!("{code} is not an exit code (0-255)"),
+                );
+            }
+        }
+        if self.stop_timeout.is_zero() {
+            problem(
+                "stop_timeout",
+                "must be longer than 0s so the job can shut down".into(),
+            );
+        }
+        if self.logs.max_size < 1024 {
+            problem(
+                "logs.max_size",
+                format!(
+                    "{} bytes is too small; use at least 1KiB",
+                    self.logs.max_size
+                ),
+            );
+        }
+        if self.logs.max_files > 1000 {
+            problem(
+                "logs.max_files",
+                format!("{} is too many; use at most 1000", self.logs.max_files),
+            );
+        }
+
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
+/// Names become file names: 1–64 of `A-Za-z0-9._-`, and not `.` or `..`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty; use 1-64 letters, digits, '.', '_' or '-'".into());
+    }
+    if name.len() > 64 {
+        return Err(format!(
+            "is {} characters long; the limit is 64",
+            name.len()
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "{name:?} contains {bad:?}; use only letters, digits, '.', '_' or '-'"
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("{name:?} is not allowed"));
+    }
+    Ok(())
+}
+
+/// POSIX environment names: a letter or `_`, then letters, digits or `_`.
+pub fn validate_env_key(key: &str) -> Result<(), String> {
+    let mut chars = key.chars();
+    match chars.next() {
+        None => Err("an environment variable needs a name".into()),
+        Some(first) if !(first.is_ascii_alphabetic() || first == '_') => {
+            Err(format!("{key:?} must start with a letter or '_'"))
+        }
+        Some(_) if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Err(format!("{key:?} may contain only letters, digits and '_'"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The argv a command runs as: shell-like quoting, or `/bin/sh -c` when `shell` is set.
+pub fn command_argv(command: &str, shell: bool) -> Result<Vec<String>, String> {
+    if command.trim().is_empty() {
+        return Err("is empty; give the program to run and its arguments".into());
+    }
+    if command.contains('\0') {
+        return Err("contains a NUL byte".into());
+    }
+    if shell {
+        return Ok(vec!["/bin/sh".into(), "-c".into(), command.into()]);
+    }
+    match shlex::split(command) {
+        Some(argv) if !argv.is_empty() => Ok(argv),
+        Some(_) => Err("is empty; give the program to run and its arguments".into()),
+        None => Err(format!(
+            "{command:?} has an unbalanced quote or a trailing backslash; close the quote, or set shell = true"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn fields(spec: &JobSpec) -> Vec<String> {
+        spec.validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_default_spec_is_valid() {
+        JobSpec::new("api", "node server.js").validate().unwrap();
+    }
+
+    #[test]
+    fn commands_parse_into_argv() {
+        assert_eq!(
+            command_argv("python3 -c 'print(\"hi there\")' --flag", false).unwrap(),
+            vec!["python3", "-c", "print(\"hi there\")", "--flag"]
+        );
+        assert_eq!(
+            command_argv("echo a | wc", true).unwrap(),
+            vec!["/bin/sh", "-c", "echo a | wc"]
+        );
+        assert!(command_argv("echo 'oops", false)
+            .unwrap_err()
+            .contains("unbalanced quote"));
+        assert!(command_argv("   ", false).is_err());
+    }
+
+    #[test]
+    fn names_must_be_file_names() {
+        for good in ["a", "api-server", "worker.1", "A_B", &"x".repeat(64)] {
+            validate_name(good).unwrap();
+        }
+        for bad in [
+            "",
+            "..",
+            ".",
+            "a/b",
+            "../etc",
+            "a b",
+            "dröm",
+            "x;DROP TABLE jobs",
+            &"x".repeat(65),
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let mut spec = JobSpec::new("bad name", "echo 'unbalanced");
+        spec.cwd = Some("relative/dir".into());
+        spec.env.insert("1BAD".into(), "x".into());
+        spec.env.insert("GOOD".into(), "ok".into());
+        spec.env.insert("ALSO-BAD".into(), "x".into());
+        spec.group = Some("a/b".into());
+        spec.restart.backoff = 0.5;
+        spec.restart.delay = Duration::from_secs(600);
+        spec.restart.max_delay = Duration::from_secs(60);
+        spec.restart.success_exit_codes = vec![0, 300];
+        spec.stop_timeout = Duration::ZERO;
+        spec.logs.max_size = 10;
+        spec.logs.max_files = 5000;
+        assert_eq!(
+            fields(&spec),
+            vec![
+                "name",
+                "command",
+                "cwd",
+                "env.1BAD",
+                "env.ALSO-BAD",
+                "group",
+                "restart.backoff",
+                "restart.delay",
+                "restart.success_exit_codes",
+                "stop_timeout",
+                "logs.max_size",
+                "logs.max_files",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_success_codes_and_nan_backoff_are_refused() {
+        let mut spec = JobSpec::new("a", "true");
+        spec.restart.success_exit_codes.clear();
+        spec.restart.backoff = f64::NAN;
+        assert_eq!(
+            fields(&spec),
+            vec!["restart.backoff", "restart.success_exit_codes"]
+        );
+    }
+
+    #[test]
+    fn json_parse_errors_name_the_field() {
+        let err =
+            JobSpec::from_json(r#"{"name":"a","command":"x","restart":{"delay":"5 parsecs"}}"#)
+                .unwrap_err();
+        match err {
+            SpecError::Parse { field, message } => {
+                assert_eq!(field, "restart.delay");
+                assert!(message.contains("5 parsecs"), "{message}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+        let err =
+            JobSpec::from_json(r#"{"name":"a","command":"x","stop_signal":"BANG"}"#).unwrap_err();
+        assert!(
+            matches!(err, SpecError::Parse { ref field, .. } if field == "stop_signal"),
+            "{err:?}"
+        );
+        let err = JobSpec::from_json(r#"{"name":"a b","command":"x"}"#).unwrap_err();
+        assert!(
+            matches!(err, SpecError::Invalid(ref e) if e.first_field() == Some("name")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_say_what_is_wrong() {
+        let err =
+            JobSpec::from_toml("name = 'a'\ncommand = 'x'\nstop_timeout = 'soon'").unwrap_err();
+        assert!(err.to_string().contains("soon"), "{err}");
+        let err = JobSpec::from_toml("name = 'a'").unwrap_err();
+        assert!(err.to_string().contains("command"), "{err}");
+    }
+}
