@@ -1,1 +1,19 @@
-pub fn x() {}
+//! The SentinelZero supervisor engine: jobs in their own process groups, restart policies, log
+//! capture and rotation, a SQLite store, and one event stream. No UI dependency: the app, the
+//! headless daemon and the tests all host the same engine through `EngineHandle`.
+
+mod context;
+mod engine;
+mod error;
+mod events;
+pub mod job;
+pub mod logs;
+mod paths;
+pub mod process;
+mod store;
+
+pub use engine::{EngineConfig, EngineHandle, JobDetail};
+pub use error::{EngineError, Result};
+pub use events::{EventSubscription, Received};
+pub use paths::EnginePaths;
+pub use sentinel_proto as proto;

@@ -1,0 +1,53 @@
+use sentinel_proto::ValidationErrors;
+
+/// Everything an engine operation can refuse or fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no job named {0:?}")]
+    NotFound(String),
+    #[error("a job named {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("invalid job: {0}")]
+    Invalid(ValidationErrors),
+    #[error("job {0:?} is disabled; enable it first")]
+    Disabled(String),
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    #[error("cannot determine where to keep data: set SENTINEL_HOME")]
+    NoHome,
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl EngineError {
+    /// A stable, machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotFound(_) => "not_found",
+            EngineError::AlreadyExists(_) => "already_exists",
+            EngineError::Invalid(_) => "invalid",
+            EngineError::Disabled(_) => "disabled",
+            EngineError::ShuttingDown => "shutting_down",
+            EngineError::NoHome => "no_home",
+            EngineError::Io { .. } => "io",
+            EngineError::Store(_) | EngineError::Migrate(_) => "store",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
+        EngineError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

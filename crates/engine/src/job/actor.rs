@@ -1,0 +1,548 @@
+use std::future::pending;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use nix::sys::signal::Signal;
+use sentinel_proto::{
+    EngineEvent, ExitInfo, JobSpec, JobState, JobStatus, LogStream, RestartMode, RunOutcome,
+    Trigger,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::policy::{self, Next, RunResult};
+use crate::context::Context;
+use crate::error::{EngineError, Result};
+use crate::logs::{self, JobLogs};
+use crate::process;
+use crate::store::{NewRun, RunEnd};
+
+/// How long to wait for output still in the pipes after a process group is gone.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
+
+enum Control {
+    Start {
+        trigger: Trigger,
+        reply: oneshot::Sender<Result<JobStatus>>,
+    },
+    Stop {
+        reply: oneshot::Sender<JobStatus>,
+    },
+    Restart {
+        reply: oneshot::Sender<Result<JobStatus>>,
+    },
+    Update {
+        spec: Box<JobSpec>,
+        reply: oneshot::Sender<bool>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// A cheap handle to a job's actor.
+#[derive(Clone)]
+pub(crate) struct JobHandle {
+    controls: mpsc::UnboundedSender<Control>,
+    status: watch::Receiver<JobStatus>,
+    pub logs: Arc<JobLogs>,
+}
+
+impl JobHandle {
+    pub fn status(&self) -> JobStatus {
+        self.status.borrow().clone()
+    }
+
+    async fn ask<T>(&self, control: impl FnOnce(oneshot::Sender<T>) -> Control) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.controls
+            .send(control(reply))
+            .map_err(|_| EngineError::ShuttingDown)?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)
+    }
+
+    /// Starts the job unless it is already running; answers once it runs or failed to start.
+    pub async fn start(&self, trigger: Trigger) -> Result<JobStatus> {
+        self.ask(|reply| Control::Start { trigger, reply }).await?
+    }
+
+    /// Answers once the whole process group is gone.
+    pub async fn stop(&self) -> Result<JobStatus> {
+        self.ask(|reply| Control::Stop { reply }).await
+    }
+
+    pub async fn restart(&self) -> Result<JobStatus> {
+        self.ask(|reply| Control::Restart { reply }).await?
+    }
+
+    /// Applies a new definition; answers whether the running process had to be restarted.
+    pub async fn update(&self, spec: JobSpec) -> Result<bool> {
+        self.ask(|reply| Control::Update {
+            spec: Box::new(spec),
+            reply,
+        })
+        .await
+    }
+
+    /// Stops the job and ends its actor.
+    pub async fn shutdown(&self) {
+        let _ = self.ask(|reply| Control::Shutdown { reply }).await;
+    }
+}
+
+/// Starts the actor of a job, initially stopped.
+pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
+    let logs = JobLogs::new(
+        &context.paths.log_dir,
+        &spec.name,
+        spec.logs.clone(),
+        context.log_ring_lines,
+    );
+    let actor = JobActor {
+        state: JobState::Stopped,
+        run: None,
+        restarts: 0,
+        failures: 0,
+        last_exit: None,
+        retry_at: None,
+        logs: logs.clone(),
+        context,
+        status: watch::Sender::new(JobStatus {
+            name: spec.name.clone(),
+            group: spec.group.clone(),
+            kind: spec.kind,
+            enabled: spec.enabled,
+            state: JobState::Stopped,
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+        }),
+        spec,
+    };
+    let status = actor.status.subscribe();
+    let (controls, inbox) = mpsc::unbounded_channel();
+    tokio::spawn(actor.run(inbox));
+    JobHandle {
+        controls,
+        status,
+        logs,
+    }
+}
+
+struct ActiveRun {
+    id: i64,
+    pid: u32,
+    child: tokio::process::Child,
+    started: Instant,
+    started_at: DateTime<Utc>,
+    output: [JoinHandle<()>; 2],
+}
+
+/// Why the engine stopped a run, as the run history says it.
+#[derive(Clone, Copy)]
+enum StopReason {
+    User,
+    Restart,
+    DefinitionChanged,
+    Disabled,
+    Shutdown,
+}
+
+impl StopReason {
+    fn describe(self) -> &'static str {
+        match self {
+            StopReason::User => "stopped by request",
+            StopReason::Restart => "stopped to restart",
+            StopReason::DefinitionChanged => "stopped to apply a changed definition",
+            StopReason::Disabled => "stopped because the job was disabled",
+            StopReason::Shutdown => "stopped because the engine shut down",
+        }
+    }
+}
+
+enum Wake {
+    Control(Control),
+    Closed,
+    Exited(io::Result<ExitStatus>),
+    RetryDue,
+}
+
+struct JobActor {
+    spec: JobSpec,
+    context: Arc<Context>,
+    logs: Arc<JobLogs>,
+    status: watch::Sender<JobStatus>,
+    state: JobState,
+    run: Option<ActiveRun>,
+    restarts: u32,
+    failures: u32,
+    last_exit: Option<ExitInfo>,
+    retry_at: Option<Instant>,
+}
+
+async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
+    match run {
+        Some(run) => run.child.wait().await,
+        None => pending().await,
+    }
+}
+
+async fn retry_due(at: Option<Instant>) {
+    match at {
+        Some(at) if at > Instant::now() => tokio::time::sleep_until(at).await,
+        Some(_) => {}
+        None => pending().await,
+    }
+}
+
+impl JobActor {
+    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Control>) {
+        loop {
+            let wake = tokio::select! {
+                control = inbox.recv() => control.map_or(Wake::Closed, Wake::Control),
+                exit = child_exit(&mut self.run) => Wake::Exited(exit),
+                () = retry_due(self.retry_at) => Wake::RetryDue,
+            };
+            match wake {
+                Wake::Control(Control::Shutdown { reply }) => {
+                    self.stop(StopReason::Shutdown).await;
+                    let _ = reply.send(());
+                    return;
+                }
+                Wake::Closed => {
+                    self.stop(StopReason::Shutdown).await;
+                    return;
+                }
+                Wake::Control(control) => self.handle(control).await,
+                Wake::Exited(exit) => self.on_exit(exit).await,
+                Wake::RetryDue => {
+                    self.retry_at = None;
+                    self.launch(Trigger::Retry);
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, control: Control) {
+        match control {
+            Control::Start { trigger, reply } => {
+                let _ = reply.send(self.start(trigger));
+            }
+            Control::Stop { reply } => {
+                self.stop(StopReason::User).await;
+                let _ = reply.send(self.snapshot());
+            }
+            Control::Restart { reply } => {
+                let answer = if self.spec.enabled {
+                    self.stop(StopReason::Restart).await;
+                    self.fresh_start(Trigger::Restart);
+                    Ok(self.snapshot())
+                } else {
+                    Err(EngineError::Disabled(self.spec.name.clone()))
+                };
+                let _ = reply.send(answer);
+            }
+            Control::Update { spec, reply } => {
+                let _ = reply.send(self.update(*spec).await);
+            }
+            Control::Shutdown { .. } => unreachable!("handled by the loop"),
+        }
+    }
+
+    fn start(&mut self, trigger: Trigger) -> Result<JobStatus> {
+        if !self.spec.enabled {
+            return Err(EngineError::Disabled(self.spec.name.clone()));
+        }
+        if self.run.is_none() {
+            self.fresh_start(trigger);
+        }
+        Ok(self.snapshot())
+    }
+
+    /// A start by a user (or the engine) forgets earlier failures.
+    fn fresh_start(&mut self, trigger: Trigger) {
+        self.retry_at = None;
+        self.failures = 0;
+        self.restarts = 0;
+        self.launch(trigger);
+    }
+
+    fn launch(&mut self, trigger: Trigger) {
+        let id = self.context.next_run_id();
+        let job = self.spec.name.clone();
+        self.set_state(JobState::Starting);
+        match process::spawn(&self.spec, &self.context.search_path) {
+            Ok(spawned) => {
+                let started_at = Utc::now();
+                let pid = spawned.pid;
+                self.context.store.record_run_started(NewRun {
+                    id,
+                    job: job.clone(),
+                    trigger,
+                    started_at,
+                    pid: Some(pid),
+                });
+                let output = [
+                    tokio::spawn(logs::capture(
+                        self.logs.clone(),
+                        LogStream::Stdout,
+                        spawned.stdout,
+                    )),
+                    tokio::spawn(logs::capture(
+                        self.logs.clone(),
+                        LogStream::Stderr,
+                        spawned.stderr,
+                    )),
+                ];
+                self.run = Some(ActiveRun {
+                    id,
+                    pid,
+                    child: spawned.child,
+                    started: Instant::now(),
+                    started_at,
+                    output,
+                });
+                self.context.emit(EngineEvent::RunStarted {
+                    job,
+                    run_id: id,
+                    pid,
+                    trigger,
+                });
+                self.set_state(JobState::Running {
+                    pid,
+                    since: started_at,
+                });
+            }
+            Err(error) => {
+                let now = Utc::now();
+                tracing::warn!(job = %job, "cannot start: {error}");
+                self.context.store.record_run_started(NewRun {
+                    id,
+                    job: job.clone(),
+                    trigger,
+                    started_at: now,
+                    pid: None,
+                });
+                self.context.store.record_run_ended(RunEnd {
+                    id,
+                    ended_at: now,
+                    outcome: RunOutcome::SpawnFailed,
+                    exit_code: None,
+                    signal: None,
+                    reason: Some(error.clone()),
+                });
+                self.context.emit(EngineEvent::SpawnFailed {
+                    job,
+                    run_id: id,
+                    error: error.clone(),
+                });
+                self.after_run(
+                    RunResult::Failure,
+                    Duration::ZERO,
+                    format!("could not start: {error}"),
+                );
+            }
+        }
+    }
+
+    async fn on_exit(&mut self, exit: io::Result<ExitStatus>) {
+        let Some(run) = self.run.take() else { return };
+        let uptime = run.started.elapsed();
+        let signal = process::signal_from_name(self.spec.stop_signal.as_str());
+        if process::clear_group(run.pid, signal, self.spec.stop_timeout).await {
+            tracing::info!(job = %self.spec.name, "stopped processes its main process left behind");
+        }
+        drain_output(run.output).await;
+
+        let info = exit_info(exit.as_ref().ok(), run.started_at, uptime);
+        let success = info
+            .code
+            .is_some_and(|code| self.spec.restart.success_exit_codes.contains(&code));
+        let (result, outcome, reason) = if success {
+            (RunResult::Success, RunOutcome::Success, None)
+        } else {
+            let reason = match &exit {
+                Ok(_) => info.describe(),
+                Err(err) => format!("cannot read the exit status: {err}"),
+            };
+            (RunResult::Failure, RunOutcome::Failure, Some(reason))
+        };
+        self.finish_run(run.id, &info, outcome, reason.clone());
+        self.after_run(result, uptime, reason.unwrap_or_default());
+    }
+
+    fn finish_run(
+        &mut self,
+        id: i64,
+        info: &ExitInfo,
+        outcome: RunOutcome,
+        reason: Option<String>,
+    ) {
+        self.context.store.record_run_ended(RunEnd {
+            id,
+            ended_at: info.at,
+            outcome,
+            exit_code: info.code,
+            signal: info.signal,
+            reason,
+        });
+        self.last_exit = Some(info.clone());
+        self.context.emit(EngineEvent::RunExited {
+            job: self.spec.name.clone(),
+            run_id: id,
+            outcome,
+            exit: info.clone(),
+        });
+    }
+
+    /// Applies the restart policy after a run ended (or failed to start).
+    fn after_run(&mut self, result: RunResult, uptime: Duration, reason: String) {
+        let decision = policy::after_exit(
+            &self.spec.restart,
+            self.spec.kind,
+            result,
+            uptime,
+            self.failures,
+        );
+        self.failures = decision.failures;
+        match decision.next {
+            Next::Restart { delay } => {
+                self.restarts += 1;
+                self.retry_at = Some(Instant::now() + delay);
+                // A zero delay restarts at once, without a visible backoff state.
+                if !delay.is_zero() {
+                    let next_try_at = Utc::now()
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    self.set_state(JobState::Backoff {
+                        next_try_at,
+                        attempt: self.failures,
+                    });
+                }
+            }
+            Next::Exit => self.set_state(JobState::Exited { since: Utc::now() }),
+            Next::GiveUp => {
+                let reason = if self.spec.restart.mode == RestartMode::Never {
+                    format!("{reason} (restart = never)")
+                } else {
+                    format!(
+                        "gave up after {} failed runs in a row (max_retries = {}); last: {reason}",
+                        self.failures, self.spec.restart.max_retries
+                    )
+                };
+                self.set_state(JobState::Failed {
+                    reason,
+                    since: Utc::now(),
+                });
+            }
+        }
+    }
+
+    /// Stops the run, if any: the stop signal to the group, KILL after the grace period, and
+    /// returns once nothing of the group is left.
+    async fn stop(&mut self, why: StopReason) {
+        self.retry_at = None;
+        let Some(mut run) = self.run.take() else {
+            if matches!(self.state, JobState::Backoff { .. } | JobState::Starting) {
+                self.set_state(JobState::Stopped);
+            }
+            return;
+        };
+        self.set_state(JobState::Stopping { pid: run.pid });
+        let signal = process::signal_from_name(self.spec.stop_signal.as_str());
+        let grace = self.spec.stop_timeout;
+        let began = Instant::now();
+        process::signal_group(run.pid, signal);
+        let exit = match tokio::time::timeout(grace, run.child.wait()).await {
+            Ok(exit) => exit,
+            Err(_) => {
+                tracing::info!(job = %self.spec.name, "did not stop within {grace:?}; sending SIGKILL");
+                process::signal_group(run.pid, Signal::SIGKILL);
+                run.child.wait().await
+            }
+        };
+        process::clear_group(run.pid, signal, grace.saturating_sub(began.elapsed())).await;
+        drain_output(run.output).await;
+        let info = exit_info(exit.as_ref().ok(), run.started_at, run.started.elapsed());
+        self.finish_run(
+            run.id,
+            &info,
+            RunOutcome::Stopped,
+            Some(why.describe().to_string()),
+        );
+        self.failures = 0;
+        self.set_state(JobState::Stopped);
+    }
+
+    async fn update(&mut self, spec: JobSpec) -> bool {
+        let needs_restart = spec.command != self.spec.command
+            || spec.shell != self.spec.shell
+            || spec.cwd != self.spec.cwd
+            || spec.env != self.spec.env
+            || spec.kind != self.spec.kind;
+        let active = self.run.is_some();
+        self.logs.set_settings(spec.logs.clone());
+        self.spec = spec;
+        if !self.spec.enabled {
+            self.stop(StopReason::Disabled).await;
+            self.publish();
+            return false;
+        }
+        if needs_restart && active {
+            self.stop(StopReason::DefinitionChanged).await;
+            self.fresh_start(Trigger::Restart);
+            return true;
+        }
+        self.publish();
+        false
+    }
+
+    fn snapshot(&self) -> JobStatus {
+        JobStatus {
+            name: self.spec.name.clone(),
+            group: self.spec.group.clone(),
+            kind: self.spec.kind,
+            enabled: self.spec.enabled,
+            state: self.state.clone(),
+            restarts: self.restarts,
+            failures: self.failures,
+            last_exit: self.last_exit.clone(),
+        }
+    }
+
+    fn set_state(&mut self, state: JobState) {
+        self.state = state;
+        self.publish();
+    }
+
+    fn publish(&mut self) {
+        let status = self.snapshot();
+        self.status.send_replace(status.clone());
+        self.context.emit(EngineEvent::StateChanged { status });
+    }
+}
+
+/// Waits for the output tasks to read what is left in the pipes. Something outside the group
+/// may hold a pipe open; then the tasks carry on alone.
+async fn drain_output(output: [JoinHandle<()>; 2]) {
+    let _ = tokio::time::timeout(OUTPUT_DRAIN, async {
+        for task in output {
+            let _ = task.await;
+        }
+    })
+    .await;
+}
+
+fn exit_info(status: Option<&ExitStatus>, started_at: DateTime<Utc>, uptime: Duration) -> ExitInfo {
+    let at = started_at + chrono::Duration::from_std(uptime).unwrap_or_default();
+    ExitInfo {
+        code: status.and_then(ExitStatus::code),
+        signal: status.and_then(ExitStatus::signal),
+        at,
+        duration_ms: uptime.as_millis() as u64,
+    }
+}

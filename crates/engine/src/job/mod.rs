@@ -1,0 +1,7 @@
+//! A job is an actor: one task owns its state machine and its child; everyone else holds a
+//! cheap `JobHandle` and sends it controls, each of which answers when it is done.
+
+mod actor;
+pub mod policy;
+
+pub(crate) use actor::{spawn_job, JobHandle};

@@ -1,0 +1,477 @@
+//! Log capture: each job's stdout and stderr go, line by line and timestamped, into one file
+//! with size-based rotation, a bounded ring of recent lines for instant tails, and live
+//! followers. Rotation happens between records, so no byte is ever lost or written twice.
+
+pub mod format;
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use sentinel_proto::{LogLine, LogSettings, LogStream};
+use tokio::net::unix::pipe;
+use tokio::sync::broadcast;
+
+/// Longer lines are cut into `P` records of this size, so one line cannot use unbounded memory.
+pub const MAX_LINE: usize = 16 * 1024;
+/// Bytes read from a pipe at once.
+const READ_CHUNK: usize = 64 * 1024;
+/// How far a follower may fall behind before it misses lines.
+const FOLLOWER_CAPACITY: usize = 8192;
+
+/// One job's logs. Shared by the job's capture tasks and everyone who reads its logs.
+pub struct JobLogs {
+    state: Mutex<LogState>,
+}
+
+struct LogState {
+    active_path: PathBuf,
+    settings: LogSettings,
+    file: Option<File>,
+    size: u64,
+    pending: Vec<u8>,
+    ring: VecDeque<LogLine>,
+    ring_capacity: usize,
+    followers: Option<broadcast::Sender<LogLine>>,
+    last_error: Option<String>,
+}
+
+impl JobLogs {
+    pub fn new(dir: &Path, job: &str, settings: LogSettings, ring_capacity: usize) -> Arc<JobLogs> {
+        Arc::new(JobLogs {
+            state: Mutex::new(LogState {
+                active_path: dir.join(format!("{job}.log")),
+                settings,
+                file: None,
+                size: 0,
+                pending: Vec::new(),
+                ring: VecDeque::new(),
+                ring_capacity,
+                followers: None,
+                last_error: None,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_settings(&self, settings: LogSettings) {
+        self.lock().settings = settings;
+    }
+
+    /// The active file; rotated ones carry `.1` (newest) to `.N` (oldest).
+    pub fn active_path(&self) -> PathBuf {
+        self.lock().active_path.clone()
+    }
+
+    /// Every existing log file, oldest first.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let state = self.lock();
+        let mut files: Vec<PathBuf> = (1..=state.settings.max_files)
+            .rev()
+            .map(|n| rotated_path(&state.active_path, n))
+            .filter(|p| p.exists())
+            .collect();
+        if state.active_path.exists() {
+            files.push(state.active_path.clone());
+        }
+        files
+    }
+
+    /// The last write error, if writing to disk currently fails.
+    pub fn last_error(&self) -> Option<String> {
+        self.lock().last_error.clone()
+    }
+
+    /// The last `n` lines: from memory when the ring holds them, else from the files.
+    pub fn tail(&self, n: usize) -> Vec<LogLine> {
+        let state = self.lock();
+        state.tail(n)
+    }
+
+    /// The last `n` lines and a receiver of every line after them, with no gap in between.
+    pub fn follow(&self, n: usize) -> (Vec<LogLine>, broadcast::Receiver<LogLine>) {
+        let mut state = self.lock();
+        let tail = state.tail(n);
+        let receiver = match &state.followers {
+            Some(sender) => sender.subscribe(),
+            None => {
+                let (sender, receiver) = broadcast::channel(FOLLOWER_CAPACITY);
+                state.followers = Some(sender);
+                receiver
+            }
+        };
+        (tail, receiver)
+    }
+
+    /// Takes a chunk read from one stream. `carry` holds that stream's unfinished line.
+    fn ingest(&self, stream: LogStream, carry: &mut Vec<u8>, mut chunk: &[u8]) {
+        let now = Utc::now();
+        let ts = format::timestamp(now);
+        let mut state = self.lock();
+        while let Some(end) = memchr::memchr(b'\n', chunk) {
+            if carry.is_empty() {
+                state.line(&ts, now, stream, &chunk[..end], true);
+            } else {
+                carry.extend_from_slice(&chunk[..end]);
+                state.line(&ts, now, stream, carry, true);
+                carry.clear();
+            }
+            chunk = &chunk[end + 1..];
+        }
+        carry.extend_from_slice(chunk);
+        if carry.len() >= MAX_LINE {
+            let whole = carry.len() / MAX_LINE * MAX_LINE;
+            state.line(&ts, now, stream, &carry[..whole], false);
+            carry.drain(..whole);
+        }
+        state.write_pending();
+    }
+
+    /// The stream ended: an unfinished last line is kept as it is.
+    fn finish(&self, stream: LogStream, carry: &mut Vec<u8>) {
+        if carry.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let mut state = self.lock();
+        state.line(&format::timestamp(now), now, stream, carry, false);
+        state.write_pending();
+        carry.clear();
+    }
+}
+
+impl LogState {
+    /// Records one line, cut into `MAX_LINE` pieces; `complete` says whether a newline ended it.
+    fn line(
+        &mut self,
+        ts: &str,
+        now: chrono::DateTime<Utc>,
+        stream: LogStream,
+        content: &[u8],
+        complete: bool,
+    ) {
+        let mut pieces = content.chunks(MAX_LINE).peekable();
+        if content.is_empty() {
+            self.record(ts, now, stream, !complete, b"");
+        }
+        while let Some(piece) = pieces.next() {
+            let partial = pieces.peek().is_some() || !complete;
+            self.record(ts, now, stream, partial, piece);
+        }
+    }
+
+    fn record(
+        &mut self,
+        ts: &str,
+        now: chrono::DateTime<Utc>,
+        stream: LogStream,
+        partial: bool,
+        content: &[u8],
+    ) {
+        let record_len = (ts.len() + content.len() + 11) as u64;
+        let written = self.size + self.pending.len() as u64;
+        if written > 0 && written + record_len > self.settings.max_size {
+            self.write_pending();
+            self.rotate();
+        }
+        format::encode(&mut self.pending, ts, stream, partial, content);
+
+        let wanted_by_followers = self.followers.is_some();
+        if self.ring_capacity == 0 && !wanted_by_followers {
+            return;
+        }
+        let line = LogLine {
+            ts: now,
+            stream,
+            text: String::from_utf8_lossy(content).into_owned(),
+            partial,
+        };
+        if let Some(followers) = &self.followers {
+            if followers.send(line.clone()).is_err() {
+                // Nobody follows any more.
+                self.followers = None;
+            }
+        }
+        if self.ring_capacity > 0 {
+            if self.ring.len() == self.ring_capacity {
+                self.ring.pop_front();
+            }
+            self.ring.push_back(line);
+        }
+    }
+
+    fn write_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        match self.append(&pending) {
+            Ok(()) => {
+                self.size += pending.len() as u64;
+                self.last_error = None;
+            }
+            Err(err) => {
+                let message = format!("cannot write {}: {err}", self.active_path.display());
+                if self.last_error.as_deref() != Some(&message) {
+                    tracing::error!("{message}");
+                }
+                self.last_error = Some(message);
+                self.file = None;
+            }
+        }
+        // Keep the buffer's allocation for the next chunk.
+        pending.clear();
+        self.pending = pending;
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            if let Some(dir) = self.active_path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.active_path)?;
+            self.size = file.metadata()?.len();
+            self.file = Some(file);
+        }
+        self.file.as_mut().expect("opened above").write_all(bytes)
+    }
+
+    fn rotate(&mut self) {
+        self.file = None;
+        let max = self.settings.max_files;
+        let outcome = if max == 0 {
+            std::fs::remove_file(&self.active_path)
+        } else {
+            let _ = std::fs::remove_file(rotated_path(&self.active_path, max));
+            for n in (1..max).rev() {
+                let from = rotated_path(&self.active_path, n);
+                if from.exists() {
+                    let _ = std::fs::rename(&from, rotated_path(&self.active_path, n + 1));
+                }
+            }
+            std::fs::rename(&self.active_path, rotated_path(&self.active_path, 1))
+        };
+        if let Err(err) = outcome {
+            if err.kind() != io::ErrorKind::NotFound {
+                tracing::error!("cannot rotate {}: {err}", self.active_path.display());
+            }
+        }
+        self.size = 0;
+    }
+
+    fn tail(&self, n: usize) -> Vec<LogLine> {
+        if n <= self.ring.len() {
+            return self
+                .ring
+                .iter()
+                .skip(self.ring.len() - n)
+                .cloned()
+                .collect();
+        }
+        let mut lines = VecDeque::new();
+        let files = std::iter::once(self.active_path.clone())
+            .chain((1..=self.settings.max_files).map(|k| rotated_path(&self.active_path, k)));
+        for path in files {
+            let Ok(bytes) = std::fs::read(&path) else {
+                break;
+            };
+            for raw in bytes.split(|&b| b == b'\n').rev().filter(|l| !l.is_empty()) {
+                if let Some(record) = format::decode(raw) {
+                    lines.push_front(record.to_line());
+                    if lines.len() == n {
+                        return lines.into();
+                    }
+                }
+            }
+        }
+        lines.into()
+    }
+}
+
+fn rotated_path(active: &Path, n: u32) -> PathBuf {
+    let mut name = active.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+/// Reads one output pipe until it closes. A buffer exists only while data is flowing, so an
+/// idle job costs no memory here.
+pub(crate) async fn capture(logs: Arc<JobLogs>, stream: LogStream, pipe: pipe::Receiver) {
+    let mut carry = Vec::new();
+    loop {
+        if let Err(err) = pipe.readable().await {
+            tracing::warn!("cannot wait for {}: {err}", stream.as_str());
+            break;
+        }
+        let mut buffer = Vec::with_capacity(READ_CHUNK);
+        loop {
+            buffer.clear();
+            match pipe.try_read_buf(&mut buffer) {
+                Ok(0) => {
+                    logs.finish(stream, &mut carry);
+                    return;
+                }
+                Ok(_) => logs.ingest(stream, &mut carry, &buffer),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    tracing::warn!("cannot read {}: {err}", stream.as_str());
+                    logs.finish(stream, &mut carry);
+                    return;
+                }
+            }
+        }
+    }
+    logs.finish(stream, &mut carry);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(max_size: u64, max_files: u32) -> LogSettings {
+        LogSettings {
+            max_size,
+            max_files,
+        }
+    }
+
+    fn all_files(logs: &JobLogs) -> Vec<Vec<u8>> {
+        logs.files()
+            .iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_split_across_chunks_are_joined() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = JobLogs::new(dir.path(), "job", settings(1 << 20, 2), 10);
+        let mut carry = Vec::new();
+        logs.ingest(LogStream::Stdout, &mut carry, b"hel");
+        logs.ingest(LogStream::Stdout, &mut carry, b"lo\nwor");
+        logs.ingest(LogStream::Stdout, &mut carry, b"ld\n\nlast");
+        logs.finish(LogStream::Stdout, &mut carry);
+        let texts: Vec<String> = logs.tail(10).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, vec!["hello", "world", "", "last"]);
+        assert!(logs.tail(1)[0].partial);
+        assert_eq!(
+            format::reassemble(&all_files(&logs), LogStream::Stdout),
+            b"hello\nworld\n\nlast"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut_but_kept_whole_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = JobLogs::new(dir.path(), "job", settings(1 << 20, 2), 10);
+        let long: Vec<u8> = (0..MAX_LINE * 2 + 100)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let mut input = long.clone();
+        input.push(b'\n');
+        let mut carry = Vec::new();
+        for piece in input.chunks(1000) {
+            logs.ingest(LogStream::Stderr, &mut carry, piece);
+        }
+        assert!(carry.is_empty());
+        assert_eq!(logs.tail(10).len(), 3);
+        assert_eq!(
+            format::reassemble(&all_files(&logs), LogStream::Stderr),
+            input
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_every_byte_and_at_most_max_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = JobLogs::new(dir.path(), "job", settings(2048, 1000), 0);
+        let mut expected = Vec::new();
+        let mut carry = Vec::new();
+        for n in 0..500 {
+            let line = format!("line {n} {}\n", "x".repeat(n % 70));
+            expected.extend_from_slice(line.as_bytes());
+            logs.ingest(LogStream::Stdout, &mut carry, line.as_bytes());
+        }
+        let files = logs.files();
+        assert!(
+            files.len() > 10,
+            "expected rotation, got {} files",
+            files.len()
+        );
+        for file in &files {
+            assert!(std::fs::metadata(file).unwrap().len() <= 2048);
+        }
+        assert_eq!(
+            format::reassemble(&all_files(&logs), LogStream::Stdout),
+            expected
+        );
+
+        let capped = JobLogs::new(dir.path(), "capped", settings(2048, 3), 0);
+        for n in 0..500 {
+            capped.ingest(
+                LogStream::Stdout,
+                &mut carry,
+                format!("line {n}\n").as_bytes(),
+            );
+        }
+        assert_eq!(capped.files().len(), 4, "one active and three rotated");
+    }
+
+    #[test]
+    fn tail_reads_the_files_when_memory_does_not_hold_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = JobLogs::new(dir.path(), "job", settings(4096, 5), 3);
+        let mut carry = Vec::new();
+        for n in 0..100 {
+            logs.ingest(LogStream::Stdout, &mut carry, format!("{n}\n").as_bytes());
+        }
+        let from_ring: Vec<String> = logs.tail(3).into_iter().map(|l| l.text).collect();
+        assert_eq!(from_ring, vec!["97", "98", "99"]);
+        let from_files: Vec<String> = logs.tail(50).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            from_files,
+            (50..100).map(|n| n.to_string()).collect::<Vec<_>>()
+        );
+        // A fresh engine has an empty ring but the same files.
+        let reopened = JobLogs::new(dir.path(), "job", settings(4096, 5), 3);
+        assert_eq!(
+            reopened
+                .tail(2)
+                .into_iter()
+                .map(|l| l.text)
+                .collect::<Vec<_>>(),
+            vec!["98", "99"]
+        );
+    }
+
+    #[tokio::test]
+    async fn followers_get_every_line_after_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = JobLogs::new(dir.path(), "job", settings(1 << 20, 2), 100);
+        let mut carry = Vec::new();
+        logs.ingest(LogStream::Stdout, &mut carry, b"before\n");
+        let (tail, mut live) = logs.follow(10);
+        assert_eq!(tail.len(), 1);
+        logs.ingest(LogStream::Stderr, &mut carry, b"after\n");
+        let line = live.recv().await.unwrap();
+        assert_eq!(
+            (line.text.as_str(), line.stream),
+            ("after", LogStream::Stderr)
+        );
+        drop(live);
+        logs.ingest(LogStream::Stdout, &mut carry, b"nobody listens\n");
+        assert!(logs.lock().followers.is_none());
+    }
+}

@@ -1,0 +1,213 @@
+//! Starting a job's process in its own session and process group, and making sure the whole
+//! group is gone when it stops.
+
+mod path;
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use sentinel_proto::JobSpec;
+use tokio::net::unix::pipe;
+use tokio::time::Instant;
+
+pub use path::{default_search_path, parse_login_shell_path};
+
+/// A started process: the leader of its own session and process group (pgid == pid).
+pub(crate) struct Spawned {
+    pub child: tokio::process::Child,
+    pub pid: u32,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
+}
+
+/// Starts the job's command. Every way this can fail is an error that says what to fix; none
+/// panics.
+pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, String> {
+    let argv = spec.argv()?;
+    let cwd = match &spec.cwd {
+        Some(dir) => {
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "working directory {} is not a directory",
+                        dir.display()
+                    ))
+                }
+                Err(err) => return Err(format!("working directory {}: {err}", dir.display())),
+            }
+            dir.clone()
+        }
+        None => std::env::current_dir()
+            .map_err(|err| format!("cannot read the engine's directory: {err}"))?,
+    };
+    let job_path = spec
+        .env
+        .get("PATH")
+        .map(OsString::from)
+        .unwrap_or_else(|| search_path.clone());
+    let program = resolve_program(&argv[0], &job_path, &cwd)?;
+
+    let (stdout_reader, stdout_writer) =
+        io::pipe().map_err(|err| format!("cannot create a pipe: {err}"))?;
+    let (stderr_reader, stderr_writer) =
+        io::pipe().map_err(|err| format!("cannot create a pipe: {err}"))?;
+
+    let mut command = tokio::process::Command::new(&program);
+    command
+        .arg0(&argv[0])
+        .args(&argv[1..])
+        .current_dir(&cwd)
+        .env("PATH", &job_path)
+        .envs(&spec.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout_writer))
+        .stderr(Stdio::from(stderr_writer))
+        .kill_on_drop(false);
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
+    }
+    let child = command
+        .spawn()
+        .map_err(|err| format!("cannot execute {}: {err}", program.display()))?;
+    // The command holds the write ends; drop it so the pipes close when the child exits.
+    drop(command);
+    let pid = child
+        .id()
+        .ok_or_else(|| "the process exited before its pid was read".to_string())?;
+    Ok(Spawned {
+        child,
+        pid,
+        stdout: receiver(stdout_reader)?,
+        stderr: receiver(stderr_reader)?,
+    })
+}
+
+fn receiver(reader: io::PipeReader) -> Result<pipe::Receiver, String> {
+    pipe::Receiver::from_owned_fd(OwnedFd::from(reader))
+        .map_err(|err| format!("cannot watch the output pipe: {err}"))
+}
+
+/// Finds the program the way a shell would: a name with a slash is a path (relative to the
+/// working directory), anything else is looked up in the job's PATH.
+fn resolve_program(program: &str, search_path: &OsString, cwd: &Path) -> Result<PathBuf, String> {
+    if program.contains('/') {
+        let path = cwd.join(program);
+        return match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                Err(format!("{} is a directory, not a program", path.display()))
+            }
+            Ok(_) => Ok(path),
+            Err(err) => Err(format!("program {}: {err}", path.display())),
+        };
+    }
+    which::which_in(program, Some(search_path), cwd).map_err(|_| {
+        format!(
+            "program {program:?} was not found in PATH ({}); give its full path or set PATH in the job's env",
+            search_path.to_string_lossy()
+        )
+    })
+}
+
+/// Sends a signal to every process in the group; a group that is already gone is fine.
+pub(crate) fn signal_group(pgid: u32, signal: Signal) {
+    match killpg(Pid::from_raw(pgid as i32), signal) {
+        Ok(()) | Err(Errno::ESRCH) => {}
+        Err(err) => tracing::warn!(pgid, %signal, "cannot signal the process group: {err}"),
+    }
+}
+
+/// Whether any process of the group is left, after reaping those that already exited.
+pub(crate) fn group_alive(pgid: u32) -> bool {
+    reap_group(pgid);
+    !matches!(killpg(Pid::from_raw(pgid as i32), None), Err(Errno::ESRCH))
+}
+
+/// Reaps exited members of a group that were re-parented to the engine (it is a child
+/// subreaper on Linux), so they do not linger as zombies. Only call once the leader itself has
+/// been waited for.
+fn reap_group(pgid: u32) {
+    loop {
+        match waitpid(Pid::from_raw(-(pgid as i32)), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => return,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Makes sure nothing of a group is left once its leader exited: whatever remains gets the
+/// stop signal, then KILL after the grace period. Returns whether anything was left.
+pub(crate) async fn clear_group(pgid: u32, stop_signal: Signal, grace: Duration) -> bool {
+    if !group_alive(pgid) {
+        return false;
+    }
+    signal_group(pgid, stop_signal);
+    let mut kill_at = Some(Instant::now() + grace);
+    let give_up_at = Instant::now() + grace + Duration::from_secs(5);
+    let mut pause = Duration::from_millis(1);
+    while group_alive(pgid) {
+        let now = Instant::now();
+        if kill_at.is_some_and(|at| now >= at) {
+            signal_group(pgid, Signal::SIGKILL);
+            kill_at = None;
+        }
+        if now >= give_up_at {
+            tracing::error!(
+                pgid,
+                "processes of the group survive SIGKILL (stuck in the kernel?)"
+            );
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+    true
+}
+
+/// Lets the engine adopt its jobs' orphaned grandchildren on Linux, so it can reap them.
+pub(crate) fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = nix::sys::prctl::set_child_subreaper(true) {
+        tracing::warn!("cannot become a child subreaper: {err}");
+    }
+}
+
+/// Maps a validated signal name to the signal.
+pub(crate) fn signal_from_name(name: &str) -> Signal {
+    format!("SIG{name}").parse().unwrap_or(Signal::SIGTERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stop_signal_name_maps_to_its_signal() {
+        for name in sentinel_proto::job::STOP_SIGNALS {
+            let signal = signal_from_name(name);
+            assert_eq!(signal.as_str(), format!("SIG{name}"));
+        }
+    }
+
+    #[test]
+    fn programs_resolve_through_path_or_as_paths() {
+        let path = OsString::from("/nonexistent:/bin:/usr/bin");
+        let sh = resolve_program("sh", &path, Path::new("/")).unwrap();
+        assert!(sh.ends_with("sh"));
+        let err = resolve_program("no-such-program-xyz", &path, Path::new("/")).unwrap_err();
+        assert!(err.contains("not found in PATH"), "{err}");
+        let err = resolve_program("./missing", &path, Path::new("/tmp")).unwrap_err();
+        assert!(err.contains("/tmp/./missing"), "{err}");
+        let err = resolve_program("/tmp", &path, Path::new("/")).unwrap_err();
+        assert!(err.contains("is a directory"), "{err}");
+    }
+}

@@ -1,0 +1,298 @@
+//! SQLite persistence. Definitions are written synchronously (a caller that was told "added"
+//! can rely on it); runs and events go through one writer task that batches them into
+//! transactions, so a crash loop or a burst of starts never waits on the disk.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sentinel_proto::{EventEnvelope, JobSpec, RunOutcome, RunRecord, Trigger};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{EngineError, Result};
+
+/// How many events the database keeps; older ones are pruned at start-up.
+const EVENTS_KEPT: i64 = 50_000;
+/// How many queued writes go into one transaction at most.
+const WRITE_BATCH: usize = 1024;
+
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A run as it starts.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRun {
+    pub id: i64,
+    pub job: String,
+    pub trigger: Trigger,
+    pub started_at: DateTime<Utc>,
+    pub pid: Option<u32>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub(crate) struct RunEnd {
+    pub id: i64,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: RunOutcome,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub reason: Option<String>,
+}
+
+enum Write {
+    RunStarted(NewRun),
+    RunEnded(RunEnd),
+    Event(EventEnvelope),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub(crate) struct Store {
+    pool: SqlitePool,
+    writes: mpsc::UnboundedSender<Write>,
+}
+
+impl Store {
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let (writes, queue) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(pool.clone(), queue));
+        Ok(Store { pool, writes })
+    }
+
+    pub async fn close(&self) {
+        self.flush().await;
+        self.pool.close().await;
+    }
+
+    /// Waits until every queued write is in the database.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.writes.send(Write::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    pub fn record_run_started(&self, run: NewRun) {
+        let _ = self.writes.send(Write::RunStarted(run));
+    }
+
+    pub fn record_run_ended(&self, end: RunEnd) {
+        let _ = self.writes.send(Write::RunEnded(end));
+    }
+
+    pub fn record_event(&self, event: EventEnvelope) {
+        let _ = self.writes.send(Write::Event(event));
+    }
+
+    pub async fn load_jobs(&self) -> Result<Vec<JobSpec>> {
+        let rows = sqlx::query("SELECT name, spec FROM jobs ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut specs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row.get("name");
+            let text: String = row.get("spec");
+            match serde_json::from_str::<JobSpec>(&text) {
+                Ok(spec) => specs.push(spec),
+                // A row this version cannot read is kept untouched rather than dropped.
+                Err(err) => tracing::error!(job = %name, "stored definition cannot be read: {err}"),
+            }
+        }
+        Ok(specs)
+    }
+
+    pub async fn insert_job(&self, spec: &JobSpec) -> Result<()> {
+        let now = millis(Utc::now());
+        let result = sqlx::query(
+            "INSERT INTO jobs (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&spec.name)
+        .bind(spec_json(spec))
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                Err(EngineError::AlreadyExists(spec.name.clone()))
+            }
+            other => other.map(|_| ()).map_err(EngineError::from),
+        }
+    }
+
+    pub async fn update_job(&self, spec: &JobSpec) -> Result<()> {
+        sqlx::query("UPDATE jobs SET spec = ?, updated_at = ? WHERE name = ?")
+            .bind(spec_json(spec))
+            .bind(millis(Utc::now()))
+            .bind(&spec.name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a job and its run history.
+    pub async fn delete_job(&self, name: &str) -> Result<()> {
+        self.flush().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM runs WHERE job = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM jobs WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The next free run id and event sequence number.
+    pub async fn next_ids(&self) -> Result<(i64, u64)> {
+        let run: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM runs")
+            .fetch_one(&self.pool)
+            .await?;
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((run, seq.max(1) as u64))
+    }
+
+    /// Marks runs left open by an engine that died as interrupted.
+    pub async fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE runs SET outcome = 'interrupted', ended_at = ?, \
+             reason = 'the engine stopped unexpectedly while this run was in progress' \
+             WHERE outcome IS NULL",
+        )
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn prune_events(&self) -> Result<()> {
+        sqlx::query("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?")
+            .bind(EVENTS_KEPT)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest runs of a job first.
+    pub async fn runs(&self, job: &str, limit: u32) -> Result<Vec<RunRecord>> {
+        self.flush().await;
+        let rows = sqlx::query(
+            "SELECT id, job, trigger, started_at, ended_at, pid, outcome, exit_code, signal, reason \
+             FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(job)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| RunRecord {
+                id: row.get("id"),
+                job: row.get("job"),
+                trigger: Trigger::parse(row.get("trigger")).unwrap_or(Trigger::Manual),
+                started_at: from_millis(row.get("started_at")),
+                ended_at: row.get::<Option<i64>, _>("ended_at").map(from_millis),
+                pid: row.get::<Option<i64>, _>("pid").map(|p| p as u32),
+                outcome: row
+                    .get::<Option<String>, _>("outcome")
+                    .and_then(|o| RunOutcome::parse(&o)),
+                exit_code: row.get("exit_code"),
+                signal: row.get("signal"),
+                reason: row.get("reason"),
+            })
+            .collect())
+    }
+}
+
+fn spec_json(spec: &JobSpec) -> String {
+    serde_json::to_string(spec).expect("a job spec always serialises")
+}
+
+async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>) {
+    let mut batch = Vec::with_capacity(64);
+    while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let mut flushed = Vec::new();
+        if let Err(err) = write_batch(&pool, &mut batch, &mut flushed).await {
+            tracing::error!("could not record runs and events: {err}");
+        }
+        batch.clear();
+        for done in flushed {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_batch(
+    pool: &SqlitePool,
+    batch: &mut Vec<Write>,
+    flushed: &mut Vec<oneshot::Sender<()>>,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    for write in batch.drain(..) {
+        match write {
+            Write::RunStarted(run) => {
+                sqlx::query("INSERT INTO runs (id, job, trigger, started_at, pid, pgid) VALUES (?, ?, ?, ?, ?, ?)")
+                    .bind(run.id)
+                    .bind(&run.job)
+                    .bind(run.trigger.as_str())
+                    .bind(millis(run.started_at))
+                    .bind(run.pid.map(i64::from))
+                    // Every run leads its own session, so its group id is its pid.
+                    .bind(run.pid.map(i64::from))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Write::RunEnded(end) => {
+                sqlx::query(
+                    "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, signal = ?, reason = ? WHERE id = ?",
+                )
+                .bind(millis(end.ended_at))
+                .bind(end.outcome.as_str())
+                .bind(end.exit_code)
+                .bind(end.signal)
+                .bind(&end.reason)
+                .bind(end.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Write::Event(envelope) => {
+                sqlx::query("INSERT OR REPLACE INTO events (seq, at, job, kind, data) VALUES (?, ?, ?, ?, ?)")
+                    .bind(envelope.seq as i64)
+                    .bind(millis(envelope.at))
+                    .bind(envelope.event.job())
+                    .bind(envelope.event.kind())
+                    .bind(serde_json::to_string(&envelope.event).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Write::Flush(done) => flushed.push(done),
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Engine tests with real processes and a real SQLite file in a temporary home.
+
+mod common;
+mod lifecycle;
+mod logs;
+mod restart;
+mod stop;
+mod store;
