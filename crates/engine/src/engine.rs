@@ -1,12 +1,18 @@
 //! `EngineHandle`: the one way in. The app, the control server and the CLI's daemon all go
 //! through it; it holds no business logic of its own beyond keeping the registry of jobs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use chrono::Utc;
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::{EngineEvent, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, Mutex};
@@ -17,7 +23,11 @@ use crate::error::{EngineError, Result};
 use crate::events::{EventBus, EventSubscription};
 use crate::job::{spawn_job, JobHandle};
 use crate::paths::EnginePaths;
+use crate::process::recover;
 use crate::store::Store;
+
+/// How long orphans of a crashed engine get to exit on TERM before KILL.
+const RECOVERY_GRACE: Duration = Duration::from_secs(1);
 
 /// How an engine is set up.
 #[derive(Debug, Clone)]
@@ -64,6 +74,7 @@ struct Inner {
     // Serialises definition changes, so that the registry and the database agree.
     edits: Mutex<()>,
     shutting_down: AtomicBool,
+    lock: std::sync::Mutex<Option<EngineLock>>,
 }
 
 /// A cheap, cloneable handle to a running engine.
@@ -80,13 +91,22 @@ impl EngineHandle {
         std::fs::create_dir_all(&paths.log_dir).map_err(|err| {
             EngineError::io(format!("cannot create {}", paths.log_dir.display()), err)
         })?;
+        let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
 
         let store = Store::open(&paths.database()).await?;
-        let interrupted = store.mark_interrupted(Utc::now()).await?;
-        if interrupted > 0 {
-            tracing::warn!("{interrupted} runs were interrupted by the engine's previous exit");
+        // What a crashed engine left running is stopped before anything starts again.
+        let open_runs = store.open_runs().await?;
+        let orphans = recover::orphaned_groups(&open_runs);
+        if !orphans.is_empty() {
+            tracing::warn!(
+                "stopping {} process groups left by the previous engine",
+                orphans.len()
+            );
         }
+        recover::stop_groups(&orphans, RECOVERY_GRACE).await;
+        let interrupted: BTreeSet<String> = open_runs.into_iter().map(|run| run.job).collect();
+        store.mark_interrupted(Utc::now()).await?;
         store.prune_events().await?;
         let (first_run_id, first_seq) = store.next_ids().await?;
         let context = Arc::new(Context::new(
@@ -108,26 +128,35 @@ impl EngineHandle {
                 jobs: RwLock::new(jobs),
                 edits: Mutex::new(()),
                 shutting_down: AtomicBool::new(false),
+                lock: std::sync::Mutex::new(Some(lock)),
             }),
         };
         if config.autostart {
-            engine.autostart_all().await;
+            engine.start_with_engine(&interrupted).await;
         }
         Ok(engine)
     }
 
-    async fn autostart_all(&self) {
-        let handles: Vec<JobHandle> = self
+    /// Starts the autostart services, and the services that were running when the previous
+    /// engine died.
+    async fn start_with_engine(&self, interrupted: &BTreeSet<String>) {
+        let starts: Vec<(JobHandle, Trigger)> = self
             .read_jobs()
             .values()
-            .filter(|job| starts_with_engine(&job.spec))
-            .map(|job| job.handle.clone())
+            .filter_map(|job| {
+                let service = job.spec.enabled && job.spec.kind == JobKind::Service;
+                if service && interrupted.contains(&job.spec.name) {
+                    Some((job.handle.clone(), Trigger::Recovery))
+                } else {
+                    starts_with_engine(&job.spec).then(|| (job.handle.clone(), Trigger::Autostart))
+                }
+            })
             .collect();
-        let mut starts = JoinSet::new();
-        for handle in handles {
-            starts.spawn(async move { handle.start(Trigger::Autostart).await });
+        let mut running = JoinSet::new();
+        for (handle, trigger) in starts {
+            running.spawn(async move { handle.start(trigger).await });
         }
-        starts.join_all().await;
+        running.join_all().await;
     }
 
     fn read_jobs(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Registered>> {
@@ -294,6 +323,47 @@ impl EngineHandle {
         }
         stops.join_all().await;
         self.inner.context.store.close().await;
+        // Another engine may use this home from now on.
+        self.inner
+            .lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+}
+
+/// One engine per home: an exclusive lock on `engine.lock`, released when the engine shuts
+/// down or its process dies, so a crash never leaves a stale lock behind.
+struct EngineLock(#[allow(dead_code)] Flock<File>);
+
+impl EngineLock {
+    fn acquire(dir: &Path) -> Result<EngineLock> {
+        let path = dir.join("engine.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|err| EngineError::io(format!("cannot open {}", path.display()), err))?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => {
+                let mut file: &File = &lock;
+                let _ = file.set_len(0);
+                let _ = writeln!(file, "{}", std::process::id());
+                Ok(EngineLock(lock))
+            }
+            Err((_, Errno::EWOULDBLOCK)) => Err(EngineError::AlreadyRunning {
+                home: dir.to_path_buf(),
+                pid: std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|p| p.trim().parse().ok()),
+            }),
+            Err((_, errno)) => Err(EngineError::io(
+                format!("cannot lock {}", path.display()),
+                errno.into(),
+            )),
+        }
     }
 }
 

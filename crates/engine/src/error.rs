@@ -11,6 +11,11 @@ pub enum EngineError {
     Invalid(ValidationErrors),
     #[error("job {0:?} is disabled; enable it first")]
     Disabled(String),
+    #[error("another SentinelZero engine is already running with {}{}", home.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    AlreadyRunning {
+        home: std::path::PathBuf,
+        pid: Option<u32>,
+    },
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error("cannot determine where to keep data: set SENTINEL_HOME")]
@@ -35,6 +40,7 @@ impl EngineError {
             EngineError::AlreadyExists(_) => "already_exists",
             EngineError::Invalid(_) => "invalid",
             EngineError::Disabled(_) => "disabled",
+            EngineError::AlreadyRunning { .. } => "already_running",
             EngineError::ShuttingDown => "shutting_down",
             EngineError::NoHome => "no_home",
             EngineError::Io { .. } => "io",

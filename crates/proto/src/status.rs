@@ -112,6 +112,8 @@ pub enum Trigger {
     Retry,
     /// Restarted by a user, or because its definition changed.
     Restart,
+    /// Started again after the engine itself was interrupted while it ran.
+    Recovery,
 }
 
 impl Trigger {
@@ -121,6 +123,7 @@ impl Trigger {
             Trigger::Autostart => "autostart",
             Trigger::Retry => "retry",
             Trigger::Restart => "restart",
+            Trigger::Recovery => "recovery",
         }
     }
 
@@ -130,6 +133,7 @@ impl Trigger {
             Trigger::Autostart,
             Trigger::Retry,
             Trigger::Restart,
+            Trigger::Recovery,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -235,7 +239,7 @@ mod tests {
         ] {
             assert_eq!(RunOutcome::parse(outcome).unwrap().as_str(), outcome);
         }
-        for trigger in ["manual", "autostart", "retry", "restart"] {
+        for trigger in ["manual", "autostart", "retry", "restart", "recovery"] {
             assert_eq!(Trigger::parse(trigger).unwrap().as_str(), trigger);
         }
     }

@@ -286,6 +286,7 @@ impl JobActor {
                     trigger,
                     started_at,
                     pid: Some(pid),
+                    proc_start: process::recover::process_start_time(pid),
                 });
                 let output = [
                     tokio::spawn(logs::capture(
@@ -327,6 +328,7 @@ impl JobActor {
                     trigger,
                     started_at: now,
                     pid: None,
+                    proc_start: None,
                 });
                 self.context.store.record_run_ended(RunEnd {
                     id,

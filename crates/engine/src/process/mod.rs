@@ -2,6 +2,7 @@
 //! group is gone when it stops.
 
 mod path;
+pub mod recover;
 
 use std::ffi::OsString;
 use std::io;
@@ -126,10 +127,49 @@ pub(crate) fn signal_group(pgid: u32, signal: Signal) {
     }
 }
 
-/// Whether any process of the group is left, after reaping those that already exited.
-pub(crate) fn group_alive(pgid: u32) -> bool {
-    reap_group(pgid);
+/// Whether any process, even a zombie, still carries the group id.
+fn group_signalable(pgid: u32) -> bool {
     !matches!(killpg(Pid::from_raw(pgid as i32), None), Err(Errno::ESRCH))
+}
+
+/// Whether a live (not zombie) process is in the group. A zombie that is not ours to reap (its
+/// parent is an init that does not reap) is dead for every purpose here.
+#[cfg(target_os = "linux")]
+pub fn group_exists(pgid: u32) -> bool {
+    if matches!(killpg(Pid::from_raw(pgid as i32), None), Err(Errno::ESRCH)) {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    entries.flatten().any(|entry| {
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|stat| parse_stat(&stat))
+                .is_some_and(|(state, group)| group == pgid && state != 'Z' && state != 'X')
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn group_exists(pgid: u32) -> bool {
+    !matches!(killpg(Pid::from_raw(pgid as i32), None), Err(Errno::ESRCH))
+}
+
+/// State and process group from `/proc/PID/stat` ("pid (comm) state ppid pgrp …"); the
+/// command name may itself contain spaces and parentheses.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn parse_stat(stat: &str) -> Option<(char, u32)> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some((state, pgrp))
 }
 
 /// Reaps exited members of a group that were re-parented to the engine (it is a child
@@ -144,33 +184,52 @@ fn reap_group(pgid: u32) {
     }
 }
 
+/// How long to wait for dead members of a group to be re-parented to the engine and reaped.
+const ZOMBIE_WAIT: Duration = Duration::from_millis(100);
+
 /// Makes sure nothing of a group is left once its leader exited: whatever remains gets the
 /// stop signal, then KILL after the grace period. Returns whether anything was left.
 pub(crate) async fn clear_group(pgid: u32, stop_signal: Signal, grace: Duration) -> bool {
-    if !group_alive(pgid) {
+    reap_group(pgid);
+    if !group_signalable(pgid) {
         return false;
     }
-    signal_group(pgid, stop_signal);
-    let mut kill_at = Some(Instant::now() + grace);
-    let give_up_at = Instant::now() + grace + Duration::from_secs(5);
+    let left_over = group_exists(pgid);
+    if left_over {
+        signal_group(pgid, stop_signal);
+    }
+    let kill_at = Instant::now() + grace;
+    let give_up_at = kill_at + Duration::from_secs(5);
+    let mut killed = false;
+    let mut only_zombies_since = None;
     let mut pause = Duration::from_millis(1);
-    while group_alive(pgid) {
-        let now = Instant::now();
-        if kill_at.is_some_and(|at| now >= at) {
-            signal_group(pgid, Signal::SIGKILL);
-            kill_at = None;
+    loop {
+        reap_group(pgid);
+        if !group_signalable(pgid) {
+            break;
         }
-        if now >= give_up_at {
-            tracing::error!(
-                pgid,
-                "processes of the group survive SIGKILL (stuck in the kernel?)"
-            );
+        let now = Instant::now();
+        if group_exists(pgid) {
+            only_zombies_since = None;
+            if !killed && now >= kill_at {
+                signal_group(pgid, Signal::SIGKILL);
+                killed = true;
+            }
+            if now >= give_up_at {
+                tracing::error!(
+                    pgid,
+                    "processes of the group survive SIGKILL (stuck in the kernel?)"
+                );
+                break;
+            }
+        } else if now - *only_zombies_since.get_or_insert(now) >= ZOMBIE_WAIT {
+            // Dead, and not ours to reap: their parent (an init that does not reap) has them.
             break;
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(50));
     }
-    true
+    left_over
 }
 
 /// Lets the engine adopt its jobs' orphaned grandchildren on Linux, so it can reap them.
@@ -196,6 +255,13 @@ mod tests {
             let signal = signal_from_name(name);
             assert_eq!(signal.as_str(), format!("SIG{name}"));
         }
+    }
+
+    #[test]
+    fn stat_lines_parse_even_with_odd_command_names() {
+        assert_eq!(parse_stat("42 (sleep) S 1 42 42 0 -1"), Some(('S', 42)));
+        assert_eq!(parse_stat("7 (a) b (c)) Z 1 99 99 0"), Some(('Z', 99)));
+        assert_eq!(parse_stat("garbage"), None);
     }
 
     #[test]

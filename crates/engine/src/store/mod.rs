@@ -12,6 +12,7 @@ use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
+use crate::process::recover::OpenRun;
 
 /// How many events the database keeps; older ones are pruned at start-up.
 const EVENTS_KEPT: i64 = 50_000;
@@ -34,6 +35,7 @@ pub(crate) struct NewRun {
     pub trigger: Trigger,
     pub started_at: DateTime<Utc>,
     pub pid: Option<u32>,
+    pub proc_start: Option<u64>,
 }
 
 /// How a run ended.
@@ -177,6 +179,24 @@ impl Store {
         Ok((run, seq.max(1) as u64))
     }
 
+    /// Runs left open by an engine that died, so their processes can be found.
+    pub async fn open_runs(&self) -> Result<Vec<OpenRun>> {
+        let rows = sqlx::query(
+            "SELECT id, job, pid, proc_start FROM runs WHERE outcome IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| OpenRun {
+                run_id: row.get("id"),
+                job: row.get("job"),
+                pid: row.get::<Option<i64>, _>("pid").map(|p| p as u32),
+                proc_start: row.get::<Option<i64>, _>("proc_start").map(|s| s as u64),
+            })
+            .collect())
+    }
+
     /// Marks runs left open by an engine that died as interrupted.
     pub async fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query(
@@ -256,7 +276,9 @@ async fn write_batch(
     for write in batch.drain(..) {
         match write {
             Write::RunStarted(run) => {
-                sqlx::query("INSERT INTO runs (id, job, trigger, started_at, pid, pgid) VALUES (?, ?, ?, ?, ?, ?)")
+                sqlx::query(
+                    "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
                     .bind(run.id)
                     .bind(&run.job)
                     .bind(run.trigger.as_str())
@@ -264,6 +286,7 @@ async fn write_batch(
                     .bind(run.pid.map(i64::from))
                     // Every run leads its own session, so its group id is its pid.
                     .bind(run.pid.map(i64::from))
+                    .bind(run.proc_start.map(|s| s as i64))
                     .execute(&mut *tx)
                     .await?;
             }

@@ -1,6 +1,11 @@
 //! What survives the engine: definitions, run history, and the truth about interrupted runs.
 
-use sentinel_engine::proto::{JobState, RunOutcome, Trigger};
+use std::os::unix::process::CommandExt;
+
+use sentinel_engine::process::group_exists;
+use sentinel_engine::process::recover::process_start_time;
+use sentinel_engine::proto::{JobKind, JobState, RunOutcome, Trigger};
+use sentinel_engine::{EngineConfig, EngineError, EngineHandle, EnginePaths};
 
 use crate::common::*;
 
@@ -40,39 +45,155 @@ async fn definitions_and_history_survive_a_restart() {
     engine.shutdown().await;
 }
 
-#[test]
-fn a_run_in_progress_when_the_engine_died_is_marked_interrupted() {
-    let home = tempfile::tempdir().unwrap();
-    // An engine whose runtime vanishes without a shutdown, as in a crash.
-    let crashed = tokio::runtime::Runtime::new().unwrap();
-    let pid = crashed.block_on(async {
-        let engine = open(home.path()).await;
-        engine.add(job("long", "sleep 1000")).await.unwrap();
-        let pid = running_pid(&engine.start("long").await.unwrap());
-        // Let the writer record the run before the "crash".
-        engine.runs("long", 1).await.unwrap();
-        pid
-    });
-    drop(crashed);
-    assert!(group_alive(pid as i32), "the orphan is still there");
-    nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGKILL,
+/// Records a run as in progress, as an engine that died would have left it.
+async fn record_open_run(
+    home: &std::path::Path,
+    id: i64,
+    job: &str,
+    pid: u32,
+    proc_start: Option<u64>,
+) {
+    let url = format!("sqlite://{}", home.join("sentinel.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start) VALUES (?, ?, 'manual', 0, ?, ?, ?)",
     )
+    .bind(id)
+    .bind(job)
+    .bind(pid)
+    .bind(pid)
+    .bind(proc_start.map(|s| s as i64))
+    .execute(&pool)
+    .await
     .unwrap();
+    pool.close().await;
+}
 
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let engine = open(home.path()).await;
-        let runs = engine.runs("long", 10).await.unwrap();
-        assert_eq!(runs.len(), 1);
-        assert_eq!(runs[0].outcome, Some(RunOutcome::Interrupted));
-        assert!(runs[0].ended_at.is_some());
-        assert!(runs[0]
+/// A process group of the test's own, never left behind even when an assertion fails.
+struct Group(std::process::Child);
+
+impl Group {
+    fn spawn(script: &str) -> Group {
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(script).process_group(0);
+        Group(command.spawn().unwrap())
+    }
+
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(self.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphans_of_a_crashed_engine_are_stopped_and_its_services_run_again() {
+    let home = tempfile::tempdir().unwrap();
+    let engine = open(home.path()).await;
+    engine.add(sh("svc", "sleep 1000 & wait")).await.unwrap();
+    let mut task = sh("report", "sleep 1000 & wait");
+    task.kind = JobKind::Task;
+    engine.add(task).await.unwrap();
+    engine.shutdown().await;
+
+    // What a crashed engine leaves: its runs' process groups, with grandchildren, still running.
+    let service = Group::spawn("sleep 1000 & wait");
+    let report = Group::spawn("sleep 1000 & wait");
+    eventually("the orphans' children", || {
+        [&service, &report].iter().all(|g| {
+            std::fs::read_to_string(format!("/proc/{}/task/{}/children", g.id(), g.id()))
+                .map_or(true, |c| !c.trim().is_empty())
+        })
+    })
+    .await;
+    for (id, job, group) in [(100, "svc", &service), (101, "report", &report)] {
+        let started = process_start_time(group.id());
+        assert!(started.is_some());
+        record_open_run(home.path(), id, job, group.id(), started).await;
+    }
+
+    let engine = open(home.path()).await;
+    assert!(
+        !group_exists(service.id()),
+        "the orphaned service group was not stopped"
+    );
+    assert!(
+        !group_exists(report.id()),
+        "the orphaned task group was not stopped"
+    );
+    for job in ["svc", "report"] {
+        let runs = engine.runs(job, 10).await.unwrap();
+        let interrupted = runs
+            .iter()
+            .find(|r| r.outcome == Some(RunOutcome::Interrupted))
+            .unwrap();
+        assert!(interrupted.ended_at.is_some());
+        assert!(interrupted
             .reason
             .as_deref()
             .unwrap()
             .contains("engine stopped unexpectedly"));
-        assert_eq!(engine.get("long").unwrap().status.state, JobState::Stopped);
-        engine.shutdown().await;
-    });
+    }
+    // The service runs again, once; the task waits to be run.
+    let svc = engine.runs("svc", 10).await.unwrap();
+    assert_eq!(svc.len(), 2);
+    assert_eq!(svc[0].trigger, Trigger::Recovery);
+    running_pid(&engine.get("svc").unwrap().status);
+    assert_eq!(
+        engine.get("report").unwrap().status.state,
+        JobState::Stopped
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_that_reused_a_recorded_pid_is_never_touched() {
+    let home = tempfile::tempdir().unwrap();
+    let engine = open(home.path()).await;
+    engine.add(job("old", "true")).await.unwrap();
+    engine.shutdown().await;
+
+    // An unrelated process leading its own group, recorded as if it were an old run's.
+    let stranger = Group::spawn("exec sleep 1000");
+    record_open_run(home.path(), 999, "old", stranger.id(), Some(1)).await;
+
+    let engine = open(home.path()).await;
+    assert!(
+        group_exists(stranger.id()),
+        "an unrelated process was stopped"
+    );
+    let runs = engine.runs("old", 10).await.unwrap();
+    let recorded = runs.iter().find(|r| r.id == 999).unwrap();
+    assert_eq!(recorded.outcome, Some(RunOutcome::Interrupted));
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_on_the_same_home_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let first = open(home.path()).await;
+    let config = EngineConfig::new(EnginePaths::under(home.path()));
+    match EngineHandle::open(config.clone()).await {
+        Err(err @ EngineError::AlreadyRunning { .. }) => {
+            let message = err.to_string();
+            assert!(message.contains("already running"), "{message}");
+            assert!(
+                message.contains(&format!("pid {}", std::process::id())),
+                "{message}"
+            );
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a second engine started on the same home"),
+    }
+    first.shutdown().await;
+    // Once the first is gone the home is free.
+    EngineHandle::open(config).await.unwrap().shutdown().await;
 }
