@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -13,8 +13,11 @@ use std::time::Duration;
 use chrono::Utc;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
-use sentinel_proto::{EngineEvent, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger};
-use serde::{Deserialize, Serialize};
+use sentinel_proto::api::{BulkRequest, JobDetail};
+use sentinel_proto::{
+    EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger,
+};
+use sentinel_proto::{FieldError, ValidationErrors};
 use tokio::sync::{broadcast, Mutex};
 use tokio::task::JoinSet;
 
@@ -56,13 +59,6 @@ impl EngineConfig {
     }
 }
 
-/// A job's definition and its current status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobDetail {
-    pub spec: JobSpec,
-    pub status: JobStatus,
-}
-
 struct Registered {
     spec: JobSpec,
     handle: JobHandle,
@@ -88,9 +84,8 @@ impl EngineHandle {
     pub async fn open(config: EngineConfig) -> Result<EngineHandle> {
         let paths = config.paths.clone();
         create_private_dir(&paths.data_dir)?;
-        std::fs::create_dir_all(&paths.log_dir).map_err(|err| {
-            EngineError::io(format!("cannot create {}", paths.log_dir.display()), err)
-        })?;
+        // Logs can hold secrets a job printed: private too.
+        create_private_dir(&paths.log_dir)?;
         let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
 
@@ -252,9 +247,75 @@ impl EngineHandle {
         self.handle(name)?.stop().await
     }
 
+    /// Runs a job now: a task runs once more, a service starts if it is not running.
+    pub async fn run_now(&self, name: &str) -> Result<JobStatus> {
+        self.refuse_if_shutting_down()?;
+        self.handle(name)?.start(Trigger::Manual).await
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Acquire)
+    }
+
     pub async fn restart(&self, name: &str) -> Result<JobStatus> {
         self.refuse_if_shutting_down()?;
         self.handle(name)?.restart().await
+    }
+
+    /// Starts, stops or restarts several jobs at once, concurrently; one result per job.
+    pub async fn bulk(
+        &self,
+        action: BulkAction,
+        selection: &BulkRequest,
+    ) -> Result<Vec<(String, Result<JobStatus>)>> {
+        let names = self.select(selection)?;
+        let mut actions = JoinSet::new();
+        for (index, name) in names.into_iter().enumerate() {
+            let engine = self.clone();
+            actions.spawn(async move {
+                let result = match action {
+                    BulkAction::Start => engine.start(&name).await,
+                    BulkAction::Stop => engine.stop(&name).await,
+                    BulkAction::Restart => engine.restart(&name).await,
+                };
+                (index, name, result)
+            });
+        }
+        let mut results = actions.join_all().await;
+        results.sort_by_key(|(index, _, _)| *index);
+        Ok(results
+            .into_iter()
+            .map(|(_, name, result)| (name, result))
+            .collect())
+    }
+
+    /// The jobs a bulk request names: exactly one of a list of names, a group, or all.
+    fn select(&self, selection: &BulkRequest) -> Result<Vec<String>> {
+        let chosen = usize::from(!selection.names.is_empty())
+            + usize::from(selection.group.is_some())
+            + usize::from(selection.all);
+        if chosen != 1 {
+            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "names".into(),
+                message: "give exactly one of: a list of names, a group, or all".into(),
+            }])));
+        }
+        let jobs = self.read_jobs();
+        if let Some(group) = &selection.group {
+            let names: Vec<String> = jobs
+                .values()
+                .filter(|job| job.spec.group.as_deref() == Some(group.as_str()))
+                .map(|job| job.spec.name.clone())
+                .collect();
+            if names.is_empty() {
+                return Err(EngineError::EmptyGroup(group.clone()));
+            }
+            return Ok(names);
+        }
+        if selection.all {
+            return Ok(jobs.keys().cloned().collect());
+        }
+        Ok(selection.names.clone())
     }
 
     /// Every job's status, by name.
@@ -271,6 +332,7 @@ impl EngineHandle {
             .map(|job| JobDetail {
                 spec: job.spec.clone(),
                 status: job.handle.status(),
+                log_file: job.handle.logs.active_path().display().to_string(),
             })
             .ok_or_else(|| EngineError::NotFound(name.to_string()))
     }
@@ -298,6 +360,11 @@ impl EngineHandle {
     /// A job's log files, oldest first.
     pub fn log_files(&self, name: &str) -> Result<Vec<std::path::PathBuf>> {
         Ok(self.handle(name)?.logs.files())
+    }
+
+    /// The newest recorded events, oldest first.
+    pub async fn recent_events(&self, limit: u32) -> Result<Vec<EventEnvelope>> {
+        self.inner.context.store.recent_events(limit).await
     }
 
     pub fn subscribe(&self) -> EventSubscription {
@@ -367,14 +434,40 @@ impl EngineLock {
     }
 }
 
+/// What a bulk request does to each job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    Start,
+    Stop,
+    Restart,
+}
+
 fn starts_with_engine(spec: &JobSpec) -> bool {
     spec.enabled && spec.autostart && spec.kind == JobKind::Service
 }
 
-/// The data directory holds the socket and the database: only its owner may enter.
-fn create_private_dir(dir: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
+/// The directories holding the socket and the database: only their owner may enter. One the
+/// user made themselves keeps its permissions (it may be shared on purpose); we warn instead.
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        let mode = std::fs::metadata(dir)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o700);
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{} is open to other users (mode {:o}); prefer 0700",
+                dir.display(),
+                mode & 0o777
+            );
+        }
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
         .map_err(|err| EngineError::io(format!("cannot create {}", dir.display()), err))?;
+    // The mode given to mkdir is masked by the umask; make sure.
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|err| EngineError::io(format!("cannot restrict {}", dir.display()), err))
 }

@@ -5,6 +5,8 @@ use sentinel_proto::ValidationErrors;
 pub enum EngineError {
     #[error("no job named {0:?}")]
     NotFound(String),
+    #[error("no job is in group {0:?}")]
+    EmptyGroup(String),
     #[error("a job named {0:?} already exists")]
     AlreadyExists(String),
     #[error("invalid job: {0}")]
@@ -36,7 +38,7 @@ impl EngineError {
     /// A stable, machine-readable code for API clients.
     pub fn code(&self) -> &'static str {
         match self {
-            EngineError::NotFound(_) => "not_found",
+            EngineError::NotFound(_) | EngineError::EmptyGroup(_) => "not_found",
             EngineError::AlreadyExists(_) => "already_exists",
             EngineError::Invalid(_) => "invalid",
             EngineError::Disabled(_) => "disabled",

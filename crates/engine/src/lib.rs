@@ -12,7 +12,9 @@ mod paths;
 pub mod process;
 mod store;
 
-pub use engine::{EngineConfig, EngineHandle, JobDetail};
+pub mod control;
+
+pub use engine::{BulkAction, EngineConfig, EngineHandle};
 pub use error::{EngineError, Result};
 pub use events::{EventSubscription, Received};
 pub use paths::EnginePaths;

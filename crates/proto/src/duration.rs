@@ -10,6 +10,16 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if trimmed.is_empty() {
         return Err("is empty; use a duration such as \"500ms\", \"30s\", \"5m\" or \"2h\"".into());
     }
+    // "5 hours" reads like prose and hides typos ("5 hour s"): number and unit go together.
+    let bytes = trimmed.as_bytes();
+    if bytes
+        .windows(2)
+        .any(|w| w[0].is_ascii_digit() && w[1].is_ascii_whitespace())
+    {
+        return Err(format!(
+            "{trimmed:?} is not a duration: write each number and its unit together, as in \"5h\", \"30m\" or \"1h 30m\""
+        ));
+    }
     humantime::parse_duration(trimmed).map_err(|err| {
         format!("{trimmed:?} is not a duration ({err}); use a form such as \"500ms\", \"30s\", \"5m\" or \"2h\"")
     })
@@ -48,7 +58,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_duration() {
-        for bad in ["", "5", "five minutes", "5 parsecs", "-1s"] {
+        for bad in [
+            "",
+            "5",
+            "five minutes",
+            "5 parsecs",
+            "-1s",
+            "5 hours",
+            "1h 30 m",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::status::{ExitInfo, JobStatus, RunOutcome, Trigger};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
     JobAdded {
@@ -70,7 +71,7 @@ impl EngineEvent {
 }
 
 /// An event with its place in the stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventEnvelope {
     /// Increases by one per event; a gap means events were missed.
     pub seq: u64,
@@ -79,7 +80,7 @@ pub struct EventEnvelope {
     pub event: EngineEvent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogStream {
     Stdout,
@@ -97,7 +98,7 @@ impl LogStream {
 
 /// One captured line. `partial` lines were cut (no newline yet, or longer than the line limit)
 /// and continue in the next line of the same stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LogLine {
     pub ts: DateTime<Utc>,
     pub stream: LogStream,

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{de, Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
 /// A job as the user defines it. Unknown fields are refused so that a typo never passes
 /// silently; every field but `name` and `command` has a default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
     /// Unique, 1–64 of `A-Za-z0-9._-`; it names the log files.
@@ -21,6 +22,7 @@ pub struct JobSpec {
     pub shell: bool,
     /// Working directory; must exist when the job starts. Defaults to the engine's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub cwd: Option<PathBuf>,
     /// Extra environment, on top of the engine's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -42,6 +44,7 @@ pub struct JobSpec {
     pub stop_signal: SignalName,
     /// Grace period after `stop_signal` before KILL goes to the group.
     #[serde(default = "default_stop_timeout", with = "crate::duration")]
+    #[schema(value_type = String, example = "10s")]
     pub stop_timeout: Duration,
     #[serde(default)]
     pub logs: LogSettings,
@@ -81,7 +84,7 @@ impl JobSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// Kept running.
@@ -91,7 +94,7 @@ pub enum JobKind {
     Task,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartMode {
     Always,
@@ -112,22 +115,25 @@ impl fmt::Display for RestartMode {
 
 /// When and how fast a job is restarted. Written either as a table or, when only the mode
 /// matters, as a string: `restart = "always"`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RestartPolicy {
     pub mode: RestartMode,
     /// Retries of a failing job before it is `failed`; 0 = never give up.
     pub max_retries: u32,
     /// Delay before the first retry.
     #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "1s")]
     pub delay: Duration,
     /// Each consecutive failure multiplies the delay by this (1.0 = constant).
     pub backoff: f64,
     #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "5m")]
     pub max_delay: Duration,
     /// Exit codes that count as success.
     pub success_exit_codes: Vec<i32>,
     /// A run that lived this long resets the failure count.
     #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "10s")]
     pub min_uptime: Duration,
 }
 
@@ -213,10 +219,11 @@ impl<'de> Deserialize<'de> for RestartPolicy {
 }
 
 /// Log capture settings: one active file plus `max_files` rotated ones of `max_size` each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     #[serde(default = "default_log_size", with = "byte_size")]
+    #[schema(value_type = String, example = "10MiB")]
     pub max_size: u64,
     #[serde(default = "default_log_files")]
     pub max_files: u32,
@@ -279,8 +286,9 @@ pub mod byte_size {
 }
 
 /// A signal by name, stored without the `SIG` prefix ("TERM", "INT", "HUP"…).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String, example = "TERM")]
 pub struct SignalName(String);
 
 /// Signals that make sense to ask a process to stop with.

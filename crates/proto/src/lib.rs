@@ -2,6 +2,7 @@
 //! tells the world. Everything here is plain data with serde; the engine, the CLI, the control
 //! API and the app all speak it.
 
+pub mod api;
 pub mod duration;
 pub mod event;
 pub mod job;

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::job::JobKind;
 
 /// The lifecycle state of a job. Each state carries exactly the data that makes sense in it,
 /// so a `running` job always has a pid and a `backoff` job always has its next try.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum JobState {
     /// Not running, and nothing will start it on its own.
@@ -61,7 +62,7 @@ impl JobState {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i32>,
@@ -83,7 +84,7 @@ impl ExitInfo {
 }
 
 /// A snapshot of one job, as lists and the UI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobStatus {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,7 +102,7 @@ pub struct JobStatus {
 }
 
 /// Why a run was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Started by a user (API, CLI, UI).
@@ -141,7 +142,7 @@ impl Trigger {
 }
 
 /// How a run ended, as recorded in the run history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// Exited with a success exit code.
@@ -181,7 +182,7 @@ impl RunOutcome {
 }
 
 /// One run of a job, from the run history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RunRecord {
     pub id: i64,
     pub job: String,

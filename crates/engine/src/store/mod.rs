@@ -218,6 +218,28 @@ impl Store {
         Ok(())
     }
 
+    /// The newest `limit` events, oldest first.
+    pub async fn recent_events(&self, limit: u32) -> Result<Vec<EventEnvelope>> {
+        self.flush().await;
+        let rows = sqlx::query("SELECT seq, at, data FROM events ORDER BY seq DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut events: Vec<EventEnvelope> = rows
+            .iter()
+            .filter_map(|row| {
+                let event = serde_json::from_str(row.get::<&str, _>("data")).ok()?;
+                Some(EventEnvelope {
+                    seq: row.get::<i64, _>("seq") as u64,
+                    at: from_millis(row.get("at")),
+                    event,
+                })
+            })
+            .collect();
+        events.reverse();
+        Ok(events)
+    }
+
     /// The newest runs of a job first.
     pub async fn runs(&self, job: &str, limit: u32) -> Result<Vec<RunRecord>> {
         self.flush().await;

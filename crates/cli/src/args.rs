@@ -1,0 +1,276 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sentinel_proto::{JobKind, RestartMode, SignalName};
+
+const EXAMPLES: &str = "\
+Examples:
+  sentinel daemon                                   run the engine headless, in the foreground
+  sentinel add api --cwd ~/code/api --restart always -- node server.js
+  sentinel add backup --kind task --cmd 'rsync -a ~/docs /mnt/backup' --shell
+  sentinel ls
+  sentinel logs api -f
+  sentinel restart --group backend
+  sentinel edit api --delay 5s --max-retries 10
+  sentinel runs api
+  sentinel events -f --json";
+
+/// Start, watch and restart command-line processes.
+#[derive(Debug, Parser)]
+#[command(name = "sentinel", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The engine's socket [default: $SENTINEL_HOME/sentinel.sock or the platform's]
+    #[arg(long, global = true, env = "SENTINEL_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine in the foreground, headless; Ctrl-C stops its jobs and exits
+    Daemon,
+    /// Add a job: `sentinel add NAME -- CMD ARGS…` or `--cmd "CMD ARGS…"`
+    #[command(
+        after_help = "Example:\n  sentinel add worker --group backend --env QUEUE=high -- python3 -u worker.py"
+    )]
+    Add {
+        name: String,
+        #[command(flatten)]
+        job: JobArgs,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, value_name = "CMD")]
+        argv: Vec<String>,
+    },
+    /// Change a job; only the flags given change
+    #[command(
+        after_help = "Example:\n  sentinel edit api --restart on-failure --delay 2s --env PORT=8080"
+    )]
+    Edit {
+        name: String,
+        #[command(flatten)]
+        job: JobArgs,
+        #[command(flatten)]
+        toggles: EditToggles,
+        #[arg(last = true, value_name = "CMD")]
+        argv: Vec<String>,
+    },
+    /// Stop and remove jobs
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// List jobs with their state
+    Ls {
+        /// Only jobs of this group
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job in detail
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start jobs
+    Start(Selection),
+    /// Stop jobs (and everything they started)
+    Stop(Selection),
+    /// Restart jobs
+    Restart(Selection),
+    /// Run a job now, whatever its schedule
+    Run { name: String },
+    /// Show a job's output
+    Logs {
+        name: String,
+        /// Keep printing new lines as they come
+        #[arg(short, long)]
+        follow: bool,
+        /// How many of the last lines
+        #[arg(short = 'n', long = "lines", default_value_t = 100)]
+        lines: usize,
+        /// Only standard error
+        #[arg(long, conflicts_with = "stdout")]
+        stderr: bool,
+        /// Only standard output
+        #[arg(long)]
+        stdout: bool,
+        /// Show each line's time and stream
+        #[arg(short, long)]
+        timestamps: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a job's runs, newest first
+    Runs {
+        name: String,
+        #[arg(short = 'n', long = "limit", default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what the engine did; with -f, as it happens
+    Events {
+        #[arg(short, long)]
+        follow: bool,
+        #[arg(short = 'n', long = "limit", default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
+    Completions { shell: clap_complete::Shell },
+}
+
+/// Which jobs an action applies to.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Selection {
+    pub names: Vec<String>,
+    /// Every job of this group
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Every job
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Service,
+    Task,
+}
+
+impl From<KindArg> for JobKind {
+    fn from(kind: KindArg) -> JobKind {
+        match kind {
+            KindArg::Service => JobKind::Service,
+            KindArg::Task => JobKind::Task,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RestartArg {
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl From<RestartArg> for RestartMode {
+    fn from(mode: RestartArg) -> RestartMode {
+        match mode {
+            RestartArg::Always => RestartMode::Always,
+            RestartArg::OnFailure => RestartMode::OnFailure,
+            RestartArg::Never => RestartMode::Never,
+        }
+    }
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    sentinel_proto::duration::parse(text)
+}
+
+fn size(text: &str) -> Result<u64, String> {
+    sentinel_proto::job::byte_size::parse(text)
+}
+
+fn signal(text: &str) -> Result<SignalName, String> {
+    SignalName::parse(text)
+}
+
+fn env_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) => Ok((key.to_string(), value.to_string())),
+        None => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+/// Every job field, as flags.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The command as one string, parsed with shell-like quoting
+    #[arg(long, value_name = "COMMAND")]
+    pub cmd: Option<String>,
+    /// Run the command through /bin/sh -c (pipes, globs, &&)
+    #[arg(long)]
+    pub shell: bool,
+    /// Working directory
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Environment variable, repeatable
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_pair)]
+    pub env: Vec<(String, String)>,
+    #[arg(long)]
+    pub group: Option<String>,
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// When to restart
+    #[arg(long, value_enum)]
+    pub restart: Option<RestartArg>,
+    /// Retries of a failing job before it is `failed` (0 = never give up)
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// Delay before the first retry, e.g. 1s, 30s, 5m
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub delay: Option<Duration>,
+    /// Multiplier of the delay after each consecutive failure (1.0 = constant)
+    #[arg(long, value_name = "FACTOR")]
+    pub backoff: Option<f64>,
+    /// Longest delay between retries
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub max_delay: Option<Duration>,
+    /// Exit codes that count as success, e.g. 0,3
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub success_codes: Option<Vec<i32>>,
+    /// A run this long resets the failure count
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub min_uptime: Option<Duration>,
+    /// Signal sent to the job's process group on stop
+    #[arg(long, value_name = "SIGNAL", value_parser = signal)]
+    pub stop_signal: Option<SignalName>,
+    /// Grace period before KILL
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub stop_timeout: Option<Duration>,
+    /// Size of a log file before it rotates, e.g. 10MiB
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub log_max_size: Option<u64>,
+    /// Rotated log files kept
+    #[arg(long, value_name = "N")]
+    pub log_max_files: Option<u32>,
+    /// Keep the job but never start it
+    #[arg(long)]
+    pub disabled: bool,
+    /// Do not start it with the engine
+    #[arg(long)]
+    pub no_autostart: bool,
+}
+
+/// Flags that turn a setting back on, or remove one, when editing.
+#[derive(Debug, Args)]
+pub struct EditToggles {
+    #[arg(long, conflicts_with = "disabled")]
+    pub enabled: bool,
+    #[arg(long, conflicts_with = "no_autostart")]
+    pub autostart: bool,
+    /// Run the command directly again
+    #[arg(long, conflicts_with = "shell")]
+    pub no_shell: bool,
+    /// Remove an environment variable, repeatable
+    #[arg(long, value_name = "KEY")]
+    pub unset_env: Vec<String>,
+    /// Remove the job from its group
+    #[arg(long, conflicts_with = "group")]
+    pub no_group: bool,
+    /// Use the engine's working directory
+    #[arg(long, conflicts_with = "cwd")]
+    pub no_cwd: bool,
+}

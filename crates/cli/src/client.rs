@@ -1,0 +1,154 @@
+//! HTTP/JSON over the engine's Unix socket.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{header, Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sentinel_proto::api::ErrorBody;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::UnixStream;
+
+use crate::error::CliError;
+
+pub struct Client {
+    socket: PathBuf,
+}
+
+impl Client {
+    pub fn new(socket: &Path) -> Client {
+        Client {
+            socket: socket.to_path_buf(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response<Incoming>, CliError> {
+        let stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(|_| CliError::NoEngine(self.socket.clone()))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|err| CliError::Other(format!("cannot talk to the engine: {err}")))?;
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .expect("a request built from valid parts");
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|err| CliError::Other(format!("the engine did not answer: {err}")))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => CliError::Api(body),
+            Err(_) => CliError::Other(format!(
+                "the engine answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(response: Response<Incoming>) -> Result<T, CliError> {
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|err| CliError::Other(format!("the answer was cut off: {err}")))?
+            .to_bytes();
+        serde_json::from_slice(&bytes)
+            .map_err(|err| CliError::Other(format!("cannot read the engine's answer: {err}")))
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        Self::json(self.send(Method::GET, path, None).await?).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, CliError> {
+        let body = serde_json::to_vec(body).expect("request bodies always serialise");
+        Self::json(self.send(Method::POST, path, Some(body)).await?).await
+    }
+
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, CliError> {
+        let body = serde_json::to_vec(body).expect("request bodies always serialise");
+        Self::json(self.send(Method::PUT, path, Some(body)).await?).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<(), CliError> {
+        let response = self.send(Method::DELETE, path, None).await?;
+        if response.status() == StatusCode::NO_CONTENT || response.status().is_success() {
+            Ok(())
+        } else {
+            Err(CliError::Other(format!(
+                "unexpected answer {}",
+                response.status()
+            )))
+        }
+    }
+
+    /// Reads an NDJSON stream, calling `each` with every line until the stream ends or `each`
+    /// says stop.
+    pub async fn stream(
+        &self,
+        path: &str,
+        mut each: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), CliError> {
+        let mut body = self.send(Method::GET, path, None).await?.into_body();
+        let mut pending: Vec<u8> = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|err| CliError::Other(format!("the stream broke: {err}")))?;
+            let Some(data) = frame.data_ref() else {
+                continue;
+            };
+            pending.extend_from_slice(data);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let keep_going = each(&pending[..end]);
+                pending.drain(..=end);
+                if !keep_going {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A job name or group as one path segment.
+pub fn segment(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

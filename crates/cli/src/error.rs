@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+
+use sentinel_proto::api::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line itself is wrong: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error("no SentinelZero engine is running at {} — open the app or run `sentinel daemon`", .0.display())]
+    NoEngine(PathBuf),
+    #[error("{}", describe(.0))]
+    Api(ErrorBody),
+    /// Some jobs of a bulk action failed; each was reported already.
+    #[error("{0} of the jobs failed")]
+    Partial(usize),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn describe(body: &ErrorBody) -> String {
+    if body.errors.len() > 1 {
+        let mut text = String::from("invalid job:");
+        for error in &body.errors {
+            text.push_str(&format!("\n  {}: {}", error.field, error.message));
+        }
+        text
+    } else {
+        body.message.clone()
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}

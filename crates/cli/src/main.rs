@@ -1,0 +1,281 @@
+//! `sentinel`: drive a SentinelZero engine over its Unix socket, or run one headless.
+
+mod args;
+mod client;
+mod daemon;
+mod error;
+mod output;
+mod spec;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed};
+use sentinel_proto::{EventEnvelope, JobStatus, LogLine, RunRecord};
+
+use crate::args::{Cli, Command, Selection};
+use crate::client::{segment, Client};
+use crate::error::CliError;
+use crate::output::Style;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let socket = cli.socket.clone();
+    let result = match cli.command {
+        Command::Daemon => multi_threaded().block_on(daemon::run(socket)),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sentinel",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        command => single_threaded().block_on(run(socket, command)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if !matches!(err, CliError::Partial(_)) {
+                eprintln!("sentinel: {err}");
+            }
+            ExitCode::from(err.exit_code() as u8)
+        }
+    }
+}
+
+fn multi_threaded() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn single_threaded() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn socket_path(socket: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    socket
+        .or_else(|| sentinel_engine::EnginePaths::from_env().map(|p| p.socket))
+        .ok_or_else(|| {
+            CliError::Other(
+                "cannot tell where the engine's socket is: set SENTINEL_HOME or --socket".into(),
+            )
+        })
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("API types always serialise")
+    );
+}
+
+async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> {
+    let client = Client::new(&socket_path(socket)?);
+    let style = Style::for_stdout();
+    match command {
+        Command::Add { name, job, argv } => {
+            let spec = spec::new_spec(&name, &job, &argv)?;
+            let status: JobStatus = client.post("/api/jobs", &spec).await?;
+            println!(
+                "added {} ({})",
+                status.name,
+                style.state_name(&status.state)
+            );
+        }
+        Command::Edit {
+            name,
+            job,
+            toggles,
+            argv,
+        } => {
+            let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(&name))).await?;
+            let mut spec = detail.spec;
+            spec::apply(&mut spec, &job, &argv)?;
+            spec::apply_toggles(&mut spec, &toggles);
+            let status: JobStatus = client
+                .put(&format!("/api/jobs/{}", segment(&name)), &spec)
+                .await?;
+            println!(
+                "changed {} ({})",
+                status.name,
+                style.state_name(&status.state)
+            );
+        }
+        Command::Rm { names } => {
+            for name in names {
+                client
+                    .delete(&format!("/api/jobs/{}", segment(&name)))
+                    .await?;
+                println!("removed {name}");
+            }
+        }
+        Command::Ls { group, json } => {
+            let mut jobs: Vec<JobStatus> = client.get("/api/jobs").await?;
+            if let Some(group) = group {
+                jobs.retain(|job| job.group.as_deref() == Some(group.as_str()));
+            }
+            if json {
+                print_json(&jobs);
+            } else {
+                print!("{}", output::job_table(&jobs, &style));
+            }
+        }
+        Command::Status { name, json } => {
+            let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(&name))).await?;
+            if json {
+                print_json(&detail);
+            } else {
+                print!("{}", output::job_detail(&detail, &style));
+            }
+        }
+        Command::Start(selection) => bulk(&client, "start", selection, &style).await?,
+        Command::Stop(selection) => bulk(&client, "stop", selection, &style).await?,
+        Command::Restart(selection) => bulk(&client, "restart", selection, &style).await?,
+        Command::Run { name } => {
+            let status: JobStatus = client
+                .post(&format!("/api/jobs/{}/run", segment(&name)), &())
+                .await?;
+            println!("{}: {}", status.name, style.state_name(&status.state));
+        }
+        Command::Logs {
+            name,
+            follow,
+            lines,
+            stderr,
+            stdout,
+            timestamps,
+            json,
+        } => {
+            let mut path = format!("/api/jobs/{}/logs?tail={lines}", segment(&name));
+            if stderr {
+                path.push_str("&stream=stderr");
+            } else if stdout {
+                path.push_str("&stream=stdout");
+            }
+            if follow {
+                path.push_str("&follow=true");
+                let mut out = std::io::stdout();
+                client
+                    .stream(&path, |raw| {
+                        let text = if json {
+                            format!("{}\n", String::from_utf8_lossy(raw))
+                        } else if let Ok(line) = serde_json::from_slice::<LogLine>(raw) {
+                            output::log_line(&line, timestamps, &style)
+                        } else if let Ok(missed) = serde_json::from_slice::<Missed>(raw) {
+                            format!("[sentinel: {} lines missed]\n", missed.count)
+                        } else {
+                            return true;
+                        };
+                        // A closed pipe (`| head`) ends the stream quietly.
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .is_ok()
+                    })
+                    .await?;
+            } else {
+                let lines: Vec<LogLine> = client.get(&path).await?;
+                if json {
+                    print_json(&lines);
+                } else {
+                    let text: String = lines
+                        .iter()
+                        .map(|l| output::log_line(l, timestamps, &style))
+                        .collect();
+                    let _ = std::io::stdout().write_all(text.as_bytes());
+                }
+            }
+        }
+        Command::Runs { name, limit, json } => {
+            let runs: Vec<RunRecord> = client
+                .get(&format!("/api/jobs/{}/runs?limit={limit}", segment(&name)))
+                .await?;
+            if json {
+                print_json(&runs);
+            } else {
+                print!("{}", output::runs_table(&runs));
+            }
+        }
+        Command::Events {
+            follow,
+            limit,
+            json,
+        } => {
+            if follow {
+                let mut out = std::io::stdout();
+                client
+                    .stream("/api/events?follow=true", |raw| {
+                        let text = if json {
+                            format!("{}\n", String::from_utf8_lossy(raw))
+                        } else if let Ok(event) = serde_json::from_slice::<EventEnvelope>(raw) {
+                            format!("{}\n", output::event_line(&event))
+                        } else if let Ok(missed) = serde_json::from_slice::<Missed>(raw) {
+                            format!("[sentinel: {} events missed]\n", missed.count)
+                        } else {
+                            return true;
+                        };
+                        out.write_all(text.as_bytes())
+                            .and_then(|()| out.flush())
+                            .is_ok()
+                    })
+                    .await?;
+            } else {
+                let events: Vec<EventEnvelope> =
+                    client.get(&format!("/api/events?limit={limit}")).await?;
+                if json {
+                    print_json(&events);
+                } else {
+                    for event in &events {
+                        println!("{}", output::event_line(event));
+                    }
+                }
+            }
+        }
+        Command::Daemon | Command::Completions { .. } => unreachable!("handled in main"),
+    }
+    Ok(())
+}
+
+async fn bulk(
+    client: &Client,
+    action: &str,
+    selection: Selection,
+    style: &Style,
+) -> Result<(), CliError> {
+    let request = BulkRequest {
+        names: selection.names,
+        group: selection.group,
+        all: selection.all,
+    };
+    let results: Vec<BulkResult> = client
+        .post(&format!("/api/jobs/bulk/{action}"), &request)
+        .await?;
+    if selection.json {
+        print_json(&results);
+    }
+    let mut failed = 0;
+    for result in &results {
+        match (&result.status, &result.error) {
+            (Some(status), _) if !selection.json => {
+                println!("{}: {}", status.name, style.state_name(&status.state));
+            }
+            (_, Some(error)) => {
+                failed += 1;
+                eprintln!("sentinel: {}: {}", result.name, error.message);
+            }
+            _ => {}
+        }
+    }
+    if failed > 0 {
+        return Err(CliError::Partial(failed));
+    }
+    Ok(())
+}

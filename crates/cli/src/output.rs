@@ -1,0 +1,424 @@
+//! How things look on a terminal: aligned tables, colours only when writing to one.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, Utc};
+use sentinel_engine::job::policy::delay_sequence;
+use sentinel_proto::api::JobDetail;
+use sentinel_proto::{
+    EngineEvent, EventEnvelope, ExitInfo, JobState, JobStatus, LogLine, LogStream, RunRecord,
+};
+
+pub struct Style {
+    colour: bool,
+}
+
+impl Style {
+    /// Colours on a terminal, never when piped, never with NO_COLOR.
+    pub fn for_stdout() -> Style {
+        Style {
+            colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// The state's name, coloured.
+    pub fn state_name(&self, state: &JobState) -> String {
+        self.state(state, state.name())
+    }
+
+    fn state(&self, state: &JobState, padded: &str) -> String {
+        let code = match state {
+            JobState::Running { .. } => "32",
+            JobState::Starting | JobState::Stopping { .. } | JobState::Backoff { .. } => "33",
+            JobState::Failed { .. } => "31;1",
+            JobState::Stopped | JobState::Exited { .. } => "2",
+        };
+        self.paint(code, padded)
+    }
+}
+
+/// "45s", "3m 20s", "2h 5m", "4d 3h".
+pub fn short_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..60 => {
+            if duration.as_millis() < 1000 {
+                format!("{}ms", duration.as_millis())
+            } else {
+                format!("{secs}s")
+            }
+        }
+        60..3600 => format!("{}m {}s", secs / 60, secs % 60),
+        3600..86400 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d {}h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+fn since(at: DateTime<Utc>) -> Duration {
+    (Utc::now() - at).to_std().unwrap_or_default()
+}
+
+fn until(at: DateTime<Utc>) -> Duration {
+    (at - Utc::now()).to_std().unwrap_or_default()
+}
+
+fn exit_text(exit: &ExitInfo) -> String {
+    match (exit.code, exit.signal) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(signal)) => format!("sig {signal}"),
+        (None, None) => "?".into(),
+    }
+}
+
+fn pid_of(state: &JobState) -> Option<u32> {
+    match state {
+        JobState::Running { pid, .. } | JobState::Stopping { pid } => Some(*pid),
+        _ => None,
+    }
+}
+
+/// What the UPTIME column says: how long it has run, or when it tries again.
+fn timing(state: &JobState) -> String {
+    match state {
+        JobState::Running { since: at, .. } => short_duration(since(*at)),
+        JobState::Backoff { next_try_at, .. } => {
+            format!("retry in {}", short_duration(until(*next_try_at)))
+        }
+        _ => "-".into(),
+    }
+}
+
+pub fn job_table(jobs: &[JobStatus], style: &Style) -> String {
+    let header = [
+        "NAME",
+        "STATE",
+        "PID",
+        "UPTIME",
+        "RESTARTS",
+        "LAST EXIT",
+        "GROUP",
+    ];
+    let rows: Vec<(Vec<String>, &JobState)> = jobs
+        .iter()
+        .map(|job| {
+            (
+                vec![
+                    job.name.clone(),
+                    job.state.name().to_string(),
+                    pid_of(&job.state).map_or("-".into(), |p| p.to_string()),
+                    timing(&job.state),
+                    job.restarts.to_string(),
+                    job.last_exit.as_ref().map_or("-".into(), exit_text),
+                    job.group.clone().unwrap_or_else(|| "-".into()),
+                ],
+                &job.state,
+            )
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for (cells, _) in &rows {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let pad = |text: &str, width: usize| format!("{text:<width$}");
+    let mut out = String::new();
+    let line: Vec<String> = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| pad(h, *w))
+        .collect();
+    out.push_str(line.join("  ").trim_end());
+    out.push('\n');
+    for (cells, state) in rows {
+        let line: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, w))| {
+                if i == 1 {
+                    style.state(state, &pad(cell, *w))
+                } else {
+                    pad(cell, *w)
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
+    let spec = &detail.spec;
+    let status = &detail.status;
+    let mut headline = format!(
+        "{}  {}",
+        spec.name,
+        style.state(&status.state, status.state.name())
+    );
+    match &status.state {
+        JobState::Running { pid, since: at } => {
+            headline.push_str(&format!("  (pid {pid}, up {})", short_duration(since(*at))))
+        }
+        JobState::Backoff {
+            next_try_at,
+            attempt,
+        } => headline.push_str(&format!(
+            "  (retry {attempt} in {})",
+            short_duration(until(*next_try_at))
+        )),
+        JobState::Failed { since: at, .. } | JobState::Exited { since: at } => {
+            headline.push_str(&format!("  ({} ago)", short_duration(since(*at))))
+        }
+        _ => {}
+    }
+    let mut rows: Vec<(&str, String)> = vec![("command", spec.command.clone())];
+    if let Ok(argv) = spec.argv() {
+        rows.push(("argv", format!("{argv:?}")));
+    }
+    rows.push((
+        "cwd",
+        spec.cwd
+            .as_ref()
+            .map_or("(the engine's)".into(), |c| c.display().to_string()),
+    ));
+    if !spec.env.is_empty() {
+        let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        rows.push(("env", env.join(" ")));
+    }
+    rows.push(("group", spec.group.clone().unwrap_or_else(|| "-".into())));
+    rows.push(("kind", format!("{:?}", spec.kind).to_lowercase()));
+    let flags = match (spec.enabled, spec.autostart) {
+        (false, _) => "disabled",
+        (true, true) => "enabled, starts with the engine",
+        (true, false) => "enabled, started by hand",
+    };
+    rows.push(("enabled", flags.into()));
+    let policy = &spec.restart;
+    let delays = match delay_sequence(policy) {
+        Some(delays) if delays.is_empty() => "no retries".to_string(),
+        Some(delays) => format!(
+            "retries after {}, then gives up",
+            delays
+                .iter()
+                .map(|d| short_duration(*d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "retries after {}, ×{} each time up to {}, never gives up",
+            short_duration(policy.delay),
+            policy.backoff,
+            short_duration(policy.max_delay)
+        ),
+    };
+    rows.push(("restart", format!("{}; {delays}", policy.mode)));
+    rows.push((
+        "success",
+        format!(
+            "exit codes {:?}; a run of {} resets failures",
+            policy.success_exit_codes,
+            short_duration(policy.min_uptime)
+        ),
+    ));
+    rows.push((
+        "stop",
+        format!(
+            "{}, then SIGKILL after {}",
+            spec.stop_signal,
+            short_duration(spec.stop_timeout)
+        ),
+    ));
+    rows.push((
+        "restarts",
+        format!(
+            "{} ({} failures in a row)",
+            status.restarts, status.failures
+        ),
+    ));
+    if let Some(exit) = &status.last_exit {
+        rows.push((
+            "last exit",
+            format!(
+                "{} after {}, {} ago",
+                exit.describe(),
+                short_duration(Duration::from_millis(exit.duration_ms)),
+                short_duration(since(exit.at))
+            ),
+        ));
+    }
+    if let JobState::Failed { reason, .. } = &status.state {
+        rows.push(("reason", reason.clone()));
+    }
+    rows.push(("logs", detail.log_file.clone()));
+    let mut out = headline;
+    out.push('\n');
+    for (key, value) in rows {
+        out.push_str(&format!("  {key:<10} {value}\n"));
+    }
+    out
+}
+
+pub fn runs_table(runs: &[RunRecord]) -> String {
+    let mut out = format!(
+        "{:<6}  {:<19}  {:<9}  {:<9}  {:<12}  {:<6}  {}\n",
+        "RUN", "STARTED", "DURATION", "TRIGGER", "OUTCOME", "EXIT", "REASON"
+    );
+    for run in runs {
+        let started = run
+            .started_at
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let duration = run
+            .ended_at
+            .map(|end| short_duration((end - run.started_at).to_std().unwrap_or_default()))
+            .unwrap_or_else(|| "running".into());
+        let outcome = run.outcome.map_or("running", |o| o.as_str());
+        let exit = match (run.exit_code, run.signal) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(signal)) => format!("sig {signal}"),
+            _ => "-".into(),
+        };
+        let line = format!(
+            "{:<6}  {started:<19}  {duration:<9}  {:<9}  {outcome:<12}  {exit:<6}  {}",
+            run.id,
+            run.trigger.as_str(),
+            run.reason.as_deref().unwrap_or("")
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn event_line(envelope: &EventEnvelope) -> String {
+    let at = envelope.at.with_timezone(&Local).format("%H:%M:%S%.3f");
+    let job = envelope.event.job();
+    let what = match &envelope.event {
+        EngineEvent::JobAdded { .. } => "added".to_string(),
+        EngineEvent::JobUpdated { restarted, .. } => {
+            if *restarted {
+                "changed, restarted".into()
+            } else {
+                "changed".into()
+            }
+        }
+        EngineEvent::JobRemoved { .. } => "removed".into(),
+        EngineEvent::StateChanged { status } => match &status.state {
+            JobState::Running { pid, .. } => format!("running (pid {pid})"),
+            JobState::Backoff {
+                next_try_at,
+                attempt,
+            } => format!(
+                "backoff, retry {attempt} in {}",
+                short_duration((*next_try_at - envelope.at).to_std().unwrap_or_default())
+            ),
+            JobState::Failed { reason, .. } => format!("failed: {reason}"),
+            other => other.name().to_string(),
+        },
+        EngineEvent::RunStarted {
+            run_id,
+            pid,
+            trigger,
+            ..
+        } => format!("run {run_id} started (pid {pid}, {})", trigger.as_str()),
+        EngineEvent::RunExited {
+            run_id,
+            outcome,
+            exit,
+            ..
+        } => format!(
+            "run {run_id} ended: {} ({}) after {}",
+            outcome.as_str(),
+            exit.describe(),
+            short_duration(Duration::from_millis(exit.duration_ms))
+        ),
+        EngineEvent::SpawnFailed { run_id, error, .. } => {
+            format!("run {run_id} could not start: {error}")
+        }
+    };
+    format!("{at}  {job}  {what}")
+}
+
+pub fn log_line(line: &LogLine, timestamps: bool, style: &Style) -> String {
+    let mut out = String::new();
+    if timestamps {
+        out.push_str(
+            &line
+                .ts
+                .with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S%.3f ")
+                .to_string(),
+        );
+        out.push_str(line.stream.as_str());
+        out.push(' ');
+    }
+    if line.stream == LogStream::Stderr {
+        out.push_str(&style.paint("31", &line.text));
+    } else {
+        out.push_str(&line.text);
+    }
+    if !line.partial {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(short_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(short_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(short_duration(Duration::from_secs(200)), "3m 20s");
+        assert_eq!(short_duration(Duration::from_secs(7500)), "2h 5m");
+        assert_eq!(
+            short_duration(Duration::from_secs(4 * 86400 + 3 * 3600)),
+            "4d 3h"
+        );
+    }
+
+    #[test]
+    fn tables_have_no_colour_when_piped() {
+        let style = Style { colour: false };
+        let job = JobStatus {
+            name: "api".into(),
+            group: Some("web".into()),
+            kind: sentinel_proto::JobKind::Service,
+            enabled: true,
+            state: JobState::Failed {
+                reason: "x".into(),
+                since: Utc::now(),
+            },
+            restarts: 5,
+            failures: 6,
+            last_exit: None,
+        };
+        let table = job_table(&[job], &style);
+        assert!(!table.contains('\x1b'));
+        assert_eq!(
+            table
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            vec!["api", "failed", "-", "-", "5", "-", "web"]
+        );
+        let coloured = job_table(&[], &Style { colour: true });
+        assert!(coloured.starts_with("NAME"));
+    }
+}

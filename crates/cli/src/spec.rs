@@ -1,0 +1,116 @@
+//! Turning flags into a job definition.
+
+use sentinel_proto::JobSpec;
+
+use crate::args::{EditToggles, JobArgs};
+use crate::error::CliError;
+
+/// The command from `--cmd "…"` or from the words after `--`.
+fn command(job: &JobArgs, argv: &[String]) -> Result<Option<String>, CliError> {
+    match (&job.cmd, argv.is_empty()) {
+        (Some(_), false) => Err(CliError::Usage(
+            "give the command either after `--` or with --cmd, not both".into(),
+        )),
+        (Some(cmd), true) => Ok(Some(cmd.clone())),
+        (None, false) => shlex::try_join(argv.iter().map(String::as_str))
+            .map(Some)
+            .map_err(|err| CliError::Usage(format!("cannot quote the command: {err}"))),
+        (None, true) => Ok(None),
+    }
+}
+
+pub fn new_spec(name: &str, job: &JobArgs, argv: &[String]) -> Result<JobSpec, CliError> {
+    let command = command(job, argv)?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "what should {name:?} run? `sentinel add {name} -- CMD ARGS…` or `sentinel add {name} --cmd \"CMD ARGS…\"`"
+        ))
+    })?;
+    let mut spec = JobSpec::new(name, command);
+    apply(&mut spec, job, argv)?;
+    Ok(spec)
+}
+
+/// Applies the flags that were given; the rest of the spec stays as it is.
+pub fn apply(spec: &mut JobSpec, job: &JobArgs, argv: &[String]) -> Result<(), CliError> {
+    if let Some(command) = command(job, argv)? {
+        spec.command = command;
+    }
+    if job.shell {
+        spec.shell = true;
+    }
+    if let Some(cwd) = &job.cwd {
+        // Relative to where the command was typed, since the engine's directory is elsewhere.
+        spec.cwd = Some(std::path::absolute(cwd).unwrap_or_else(|_| cwd.clone()));
+    }
+    for (key, value) in &job.env {
+        spec.env.insert(key.clone(), value.clone());
+    }
+    if let Some(group) = &job.group {
+        spec.group = Some(group.clone());
+    }
+    if let Some(kind) = job.kind {
+        spec.kind = kind.into();
+    }
+    let policy = &mut spec.restart;
+    if let Some(mode) = job.restart {
+        policy.mode = mode.into();
+    }
+    if let Some(n) = job.max_retries {
+        policy.max_retries = n;
+    }
+    if let Some(delay) = job.delay {
+        policy.delay = delay;
+    }
+    if let Some(backoff) = job.backoff {
+        policy.backoff = backoff;
+    }
+    if let Some(max_delay) = job.max_delay {
+        policy.max_delay = max_delay;
+    }
+    if let Some(codes) = &job.success_codes {
+        policy.success_exit_codes = codes.clone();
+    }
+    if let Some(min_uptime) = job.min_uptime {
+        policy.min_uptime = min_uptime;
+    }
+    if let Some(signal) = &job.stop_signal {
+        spec.stop_signal = signal.clone();
+    }
+    if let Some(timeout) = job.stop_timeout {
+        spec.stop_timeout = timeout;
+    }
+    if let Some(size) = job.log_max_size {
+        spec.logs.max_size = size;
+    }
+    if let Some(files) = job.log_max_files {
+        spec.logs.max_files = files;
+    }
+    if job.disabled {
+        spec.enabled = false;
+    }
+    if job.no_autostart {
+        spec.autostart = false;
+    }
+    Ok(())
+}
+
+pub fn apply_toggles(spec: &mut JobSpec, toggles: &EditToggles) {
+    if toggles.enabled {
+        spec.enabled = true;
+    }
+    if toggles.autostart {
+        spec.autostart = true;
+    }
+    if toggles.no_shell {
+        spec.shell = false;
+    }
+    for key in &toggles.unset_env {
+        spec.env.remove(key);
+    }
+    if toggles.no_group {
+        spec.group = None;
+    }
+    if toggles.no_cwd {
+        spec.cwd = None;
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors as the API returns them: JSON `{code, message, field}` with the right status.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use sentinel_proto::api::ErrorBody;
+use serde::de::DeserializeOwned;
+
+use crate::error::EngineError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                field: None,
+                errors: Vec::new(),
+            },
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.body.field = Some(field.into()).filter(|f: &String| !f.is_empty());
+        self
+    }
+}
+
+pub fn status_of(error: &EngineError) -> StatusCode {
+    match error {
+        EngineError::NotFound(_) | EngineError::EmptyGroup(_) => StatusCode::NOT_FOUND,
+        EngineError::AlreadyExists(_)
+        | EngineError::Disabled(_)
+        | EngineError::AlreadyRunning { .. } => StatusCode::CONFLICT,
+        EngineError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        EngineError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        EngineError::NoHome
+        | EngineError::Io { .. }
+        | EngineError::Store(_)
+        | EngineError::Migrate(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> ApiError {
+        let status = status_of(&error);
+        let mut api = ApiError::new(status, error.code(), error.to_string());
+        if let EngineError::Invalid(errors) = error {
+            api.body.field = errors.first_field().map(str::to_string);
+            api.body.message = format!("invalid job: {errors}");
+            api.body.errors = errors.0;
+        }
+        api
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// A JSON request body whose errors say where the JSON is wrong and what is wrong there.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            status,
+            "too_large",
+            format!(
+                "the request body is larger than {} KiB",
+                super::BODY_LIMIT / 1024
+            ),
+        )
+    } else {
+        ApiError::new(status, "bad_request", rejection.body_text())
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let inner = err.into_inner();
+        let message = if field.is_empty() {
+            format!("invalid JSON: {inner}")
+        } else {
+            format!("invalid JSON at {field}: {inner}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message).with_field(field)
+    })
+}

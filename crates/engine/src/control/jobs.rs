@@ -1,0 +1,200 @@
+//! Job routes: definitions, actions, bulk actions and run history.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody, JobDetail};
+use sentinel_proto::{JobSpec, JobStatus, RunRecord};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::{ApiError, JsonBody};
+use super::ApiState;
+use crate::engine::BulkAction;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Every job with its status, by name.
+#[utoipa::path(get, path = "/api/jobs", tag = "jobs",
+    responses((status = 200, description = "Every job", body = Vec<JobStatus>)))]
+pub async fn list_jobs(State(api): State<ApiState>) -> Json<Vec<JobStatus>> {
+    Json(api.engine.list())
+}
+
+/// Adds a job; an enabled autostart service starts right away.
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = JobSpec,
+    responses(
+        (status = 201, description = "Added", body = JobStatus),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "Invalid job", body = ErrorBody)))]
+pub async fn create_job(
+    State(api): State<ApiState>,
+    JsonBody(spec): JsonBody<JobSpec>,
+) -> ApiResult<(StatusCode, Json<JobStatus>)> {
+    Ok((StatusCode::CREATED, Json(api.engine.add(spec).await?)))
+}
+
+/// A job's definition and status.
+#[utoipa::path(get, path = "/api/jobs/{name}", tag = "jobs", params(("name" = String, Path)),
+    responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobDetail>> {
+    Ok(Json(api.engine.get(&name)?))
+}
+
+/// Replaces a job's definition; a running job restarts only when the change needs it.
+#[utoipa::path(put, path = "/api/jobs/{name}", tag = "jobs", params(("name" = String, Path)), request_body = JobSpec,
+    responses(
+        (status = 200, body = JobStatus),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+    JsonBody(spec): JsonBody<JobSpec>,
+) -> ApiResult<Json<JobStatus>> {
+    if spec.name != name {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "name: the body names {:?} but the path names {name:?}; jobs cannot be renamed",
+                spec.name
+            ),
+        )
+        .with_field("name"));
+    }
+    Ok(Json(api.engine.update(spec).await?))
+}
+
+/// Stops a job and removes it with its run history.
+#[utoipa::path(delete, path = "/api/jobs/{name}", tag = "jobs", params(("name" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody)))]
+pub async fn delete_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    api.engine.remove(&name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts a job; answers once it runs or could not be started.
+#[utoipa::path(post, path = "/api/jobs/{name}/start", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn start_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.start(&name).await?))
+}
+
+/// Stops a job; answers once nothing of its process group is left.
+#[utoipa::path(post, path = "/api/jobs/{name}/stop", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
+pub async fn stop_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.stop(&name).await?))
+}
+
+/// Stops the job if it runs, then starts it.
+#[utoipa::path(post, path = "/api/jobs/{name}/restart", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn restart_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.restart(&name).await?))
+}
+
+/// Runs a job now, whatever its schedule says (a task runs once; a service starts).
+#[utoipa::path(post, path = "/api/jobs/{name}/run", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn run_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.run_now(&name).await?))
+}
+
+async fn bulk(
+    api: ApiState,
+    action: BulkAction,
+    selection: BulkRequest,
+) -> ApiResult<Json<Vec<BulkResult>>> {
+    let results = api.engine.bulk(action, &selection).await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .map(|(name, result)| match result {
+                Ok(status) => BulkResult {
+                    name,
+                    status: Some(status),
+                    error: None,
+                },
+                Err(err) => BulkResult {
+                    name,
+                    status: None,
+                    error: Some(ApiError::from(err).body),
+                },
+            })
+            .collect(),
+    ))
+}
+
+/// Starts several jobs at once: a list of names, a group, or all.
+#[utoipa::path(post, path = "/api/jobs/bulk/start", tag = "actions", request_body = BulkRequest,
+    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk_start(
+    State(api): State<ApiState>,
+    JsonBody(body): JsonBody<BulkRequest>,
+) -> ApiResult<Json<Vec<BulkResult>>> {
+    bulk(api, BulkAction::Start, body).await
+}
+
+/// Stops several jobs at once: a list of names, a group, or all.
+#[utoipa::path(post, path = "/api/jobs/bulk/stop", tag = "actions", request_body = BulkRequest,
+    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk_stop(
+    State(api): State<ApiState>,
+    JsonBody(body): JsonBody<BulkRequest>,
+) -> ApiResult<Json<Vec<BulkResult>>> {
+    bulk(api, BulkAction::Stop, body).await
+}
+
+/// Restarts several jobs at once: a list of names, a group, or all.
+#[utoipa::path(post, path = "/api/jobs/bulk/restart", tag = "actions", request_body = BulkRequest,
+    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk_restart(
+    State(api): State<ApiState>,
+    JsonBody(body): JsonBody<BulkRequest>,
+) -> ApiResult<Json<Vec<BulkResult>>> {
+    bulk(api, BulkAction::Restart, body).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// How many runs, newest first (default 50, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// A job's run history, newest first.
+#[utoipa::path(get, path = "/api/jobs/{name}/runs", tag = "jobs", params(("name" = String, Path), RunsQuery),
+    responses((status = 200, body = Vec<RunRecord>), (status = 404, body = ErrorBody)))]
+pub async fn job_runs(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+    Query(query): Query<RunsQuery>,
+) -> ApiResult<Json<Vec<RunRecord>>> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+    Ok(Json(api.engine.runs(&name, limit).await?))
+}

@@ -1,0 +1,81 @@
+//! Request and response bodies of the control API that are not domain types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::job::JobSpec;
+use crate::status::JobStatus;
+use crate::validate::FieldError;
+
+/// Every error the API returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable and machine-readable: `not_found`, `already_exists`, `invalid`, `bad_json`, …
+    pub code: String,
+    /// For people: what is wrong and, where it helps, what to do.
+    pub message: String,
+    /// The field at fault, when there is one (the first, when there are several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every field problem, for validation errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Which jobs a bulk action applies to: exactly one of `names`, `group` or `all`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+}
+
+/// The result of a bulk action for one job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BulkResult {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<JobStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+/// In a stream, in place of items a slow reader missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Missed {
+    /// Always `"missed"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub count: u64,
+}
+
+impl Missed {
+    pub fn new(count: u64) -> Missed {
+        Missed {
+            kind: "missed".into(),
+            count,
+        }
+    }
+}
+
+/// Liveness and readiness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `ready`.
+    pub status: String,
+    pub version: String,
+    pub jobs: usize,
+}
+
+/// A job's definition and its current status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobDetail {
+    pub spec: JobSpec,
+    pub status: JobStatus,
+    /// The active log file; rotated ones sit next to it as `.1`, `.2`, …
+    pub log_file: String,
+}

@@ -1,0 +1,315 @@
+//! Helpers for end-to-end tests: the real `sentinel` binary, a real daemon in a temporary
+//! `SENTINEL_HOME`, and raw HTTP over its Unix socket.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Guards against hangs; not a performance claim.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The `sentinel` binary of this build (`cargo test --workspace` builds it).
+pub fn sentinel_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("SENTINEL_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let bin = dir.join("sentinel");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p sentinel-cli`",
+        bin.display()
+    );
+    bin
+}
+
+/// Polls until `condition` holds; panics with `what` at the deadline.
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    let mut pause = Duration::from_millis(2);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.stdout))
+    }
+}
+
+/// A temporary home for one engine, and the CLI pointed at it.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path().join("sentinel.sock")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(sentinel_bin());
+        command
+            .args(args)
+            .env("SENTINEL_HOME", self.path())
+            .env_remove("SENTINEL_SOCKET")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `sentinel ARGS…` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let output = self.command(args).output().expect("sentinel runs");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs a command that must succeed.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let output = self.run(args);
+        assert_eq!(
+            output.code, 0,
+            "sentinel {args:?} failed: {}{}",
+            output.stdout, output.stderr
+        );
+        output
+    }
+
+    /// Starts `sentinel daemon` and waits until it answers.
+    pub fn daemon(&self) -> Daemon {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path().join("daemon.log"))
+            .unwrap();
+        let child = self
+            .command(&["daemon"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the daemon starts");
+        let daemon = Daemon { child };
+        let socket = self.socket();
+        wait_until("the daemon to answer", || {
+            request(&socket, "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+        });
+        daemon
+    }
+}
+
+/// A running daemon; stopped with SIGTERM when dropped.
+pub struct Daemon {
+    pub child: Child,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns the exit code.
+    pub fn stop(mut self) -> i32 {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> i32 {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the daemon did not stop on SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the daemon with SIGKILL, as a crash would.
+    pub fn crash(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request over the Unix socket, raw, so tests control every byte.
+pub fn request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> std::io::Result<Response> {
+    let body = body.unwrap_or_default();
+    let mut raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(body);
+    raw_request(socket, &raw)
+}
+
+pub fn raw_request(socket: &Path, raw: &[u8]) -> std::io::Result<Response> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(DEADLINE))?;
+    stream.write_all(raw)?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok(Response { status, body })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Lines a child prints, readable with a deadline.
+pub struct Lines {
+    receiver: mpsc::Receiver<String>,
+}
+
+impl Lines {
+    pub fn of(child: &mut Child) -> Lines {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines { receiver }
+    }
+
+    /// The next line, or a panic at the deadline.
+    pub fn next(&self) -> String {
+        self.receiver
+            .recv_timeout(DEADLINE)
+            .expect("a line within the deadline")
+    }
+
+    /// Reads lines until one matches, and returns it.
+    pub fn until(&self, what: &str, mut matches: impl FnMut(&str) -> bool) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.receiver.recv_timeout(left) {
+                Ok(line) if matches(&line) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("no line with {what} within {DEADLINE:?}"),
+            }
+        }
+    }
+}
+
+/// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be
+/// re-parented to an init that never reaps them: a zombie is dead all the same.
+pub fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid as i32), None).is_ok();
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        let Some(close) = stat.rfind(')') else {
+            return false;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        fields.len() > 2 && fields[0] != "Z" && fields[0] != "X" && fields[2] == pgid.to_string()
+    })
+}
+
+/// The pid of a running job, from `sentinel status --json`.
+pub fn pid_of(home: &Home, job: &str) -> Option<u32> {
+    let detail = home.ok(&["status", job, "--json"]).json();
+    detail["status"]["pid"].as_u64().map(|p| p as u32)
+}
