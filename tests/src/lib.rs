@@ -72,8 +72,9 @@ impl Home {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// The engine's home; it does not exist until the engine makes it.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("home")
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -117,7 +118,7 @@ impl Home {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.path().join("daemon.log"))
+            .open(self.dir.path().join("daemon.log"))
             .unwrap();
         let child = self
             .command(&["daemon"])
@@ -214,7 +215,14 @@ pub fn request(
 pub fn raw_request(socket: &Path, raw: &[u8]) -> std::io::Result<Response> {
     let mut stream = UnixStream::connect(socket)?;
     stream.set_read_timeout(Some(DEADLINE))?;
-    stream.write_all(raw)?;
+    // A server may answer (413) and close before taking the whole body: read the answer anyway.
+    if let Err(err) = stream.write_all(raw) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe
+            && err.kind() != std::io::ErrorKind::ConnectionReset
+        {
+            return Err(err);
+        }
+    }
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply)?;
     let text = String::from_utf8_lossy(&reply).into_owned();
@@ -276,6 +284,11 @@ impl Lines {
             .expect("a line within the deadline")
     }
 
+    /// The next line if one comes within `wait`.
+    pub fn next_within(&self, wait: Duration) -> Option<String> {
+        self.receiver.recv_timeout(wait).ok()
+    }
+
     /// Reads lines until one matches, and returns it.
     pub fn until(&self, what: &str, mut matches: impl FnMut(&str) -> bool) -> String {
         let deadline = Instant::now() + DEADLINE;
@@ -312,4 +325,21 @@ pub fn group_alive(pgid: u32) -> bool {
 pub fn pid_of(home: &Home, job: &str) -> Option<u32> {
     let detail = home.ok(&["status", job, "--json"]).json();
     detail["status"]["pid"].as_u64().map(|p| p as u32)
+}
+
+/// Opens a FIFO for writing once a reader has it open; never blocks past the deadline.
+/// Keep it open while the reader needs it: closing it is end-of-file for the reader.
+pub fn fifo_writer(path: &Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opened = None;
+    wait_until("a reader on the FIFO", || {
+        // Without a reader, a non-blocking open fails (ENXIO) instead of waiting.
+        opened = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(path)
+            .ok();
+        opened.is_some()
+    });
+    opened.unwrap()
 }

@@ -79,11 +79,26 @@ pub enum Command {
         json: bool,
     },
     /// Start jobs
-    Start(Selection),
+    Start {
+        #[command(flatten)]
+        which: Selection,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop jobs (and everything they started)
-    Stop(Selection),
+    Stop {
+        #[command(flatten)]
+        which: Selection,
+        #[arg(long)]
+        json: bool,
+    },
     /// Restart jobs
-    Restart(Selection),
+    Restart {
+        #[command(flatten)]
+        which: Selection,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a job now, whatever its schedule
     Run { name: String },
     /// Show a job's output
@@ -128,19 +143,18 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
 }
 
-/// Which jobs an action applies to.
+/// Which jobs an action applies to: names, a group, or all.
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(skip)]
 pub struct Selection {
+    #[arg(required_unless_present_any = ["group", "all"], conflicts_with_all = ["group", "all"])]
     pub names: Vec<String>,
     /// Every job of this group
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all")]
     pub group: Option<String>,
     /// Every job
     #[arg(long)]
     pub all: bool,
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

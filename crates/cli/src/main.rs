@@ -137,9 +137,9 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 print!("{}", output::job_detail(&detail, &style));
             }
         }
-        Command::Start(selection) => bulk(&client, "start", selection, &style).await?,
-        Command::Stop(selection) => bulk(&client, "stop", selection, &style).await?,
-        Command::Restart(selection) => bulk(&client, "restart", selection, &style).await?,
+        Command::Start { which, json } => bulk(&client, "start", which, json, &style).await?,
+        Command::Stop { which, json } => bulk(&client, "stop", which, json, &style).await?,
+        Command::Restart { which, json } => bulk(&client, "restart", which, json, &style).await?,
         Command::Run { name } => {
             let status: JobStatus = client
                 .post(&format!("/api/jobs/{}/run", segment(&name)), &())
@@ -248,6 +248,7 @@ async fn bulk(
     client: &Client,
     action: &str,
     selection: Selection,
+    json: bool,
     style: &Style,
 ) -> Result<(), CliError> {
     let request = BulkRequest {
@@ -258,13 +259,13 @@ async fn bulk(
     let results: Vec<BulkResult> = client
         .post(&format!("/api/jobs/bulk/{action}"), &request)
         .await?;
-    if selection.json {
+    if json {
         print_json(&results);
     }
     let mut failed = 0;
     for result in &results {
         match (&result.status, &result.error) {
-            (Some(status), _) if !selection.json => {
+            (Some(status), _) if !json => {
                 println!("{}: {}", status.name, style.state_name(&status.state));
             }
             (_, Some(error)) => {

@@ -1,0 +1,418 @@
+//! Everyday use of the CLI, and every way it can be told no.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+
+use sentinel_tests::*;
+
+#[test]
+fn a_job_goes_through_its_whole_life() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let added = home.ok(&[
+        "add",
+        "api",
+        "--group",
+        "web",
+        "--env",
+        "PORT=8080",
+        "--",
+        "sleep",
+        "1000",
+    ]);
+    assert_eq!(added.stdout.trim(), "added api (running)");
+
+    let jobs = home.ok(&["ls", "--json"]).json();
+    assert_eq!(jobs[0]["name"], "api");
+    assert_eq!(jobs[0]["state"], "running");
+    let first = pid_of(&home, "api").unwrap();
+
+    let table = home.ok(&["ls"]).stdout;
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        vec!["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "EXIT", "GROUP"]
+    );
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        (row[0], row[1], row[2]),
+        ("api", "running", first.to_string().as_str())
+    );
+    assert!(!table.contains('\x1b'), "no colours when piped");
+
+    let status = home.ok(&["status", "api"]).stdout;
+    assert!(status.starts_with("api  running  (pid"), "{status}");
+    assert!(status.contains("env        PORT=8080"), "{status}");
+    assert!(
+        status.contains("argv       [\"sleep\", \"1000\"]"),
+        "{status}"
+    );
+
+    home.ok(&["stop", "api"]);
+    assert_eq!(
+        home.ok(&["status", "api", "--json"]).json()["status"]["state"],
+        "stopped"
+    );
+    assert!(!group_alive(first));
+    home.ok(&["start", "api"]);
+    let second = pid_of(&home, "api").unwrap();
+    home.ok(&["restart", "api"]);
+    let third = pid_of(&home, "api").unwrap();
+    assert!(first != second && second != third);
+
+    home.ok(&["edit", "api", "--group", "backend", "--delay", "2s"]);
+    let detail = home.ok(&["status", "api", "--json"]).json();
+    assert_eq!(detail["spec"]["group"], "backend");
+    assert_eq!(detail["spec"]["restart"]["delay"], "2s");
+    assert_eq!(
+        pid_of(&home, "api"),
+        Some(third),
+        "a group change does not restart"
+    );
+
+    let runs = home.ok(&["runs", "api", "--json"]).json();
+    let triggers: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, vec!["restart", "manual", "autostart"]);
+    let table = home.ok(&["runs", "api"]).stdout;
+    assert!(table.contains("stopped by request"), "{table}");
+
+    home.ok(&["rm", "api"]);
+    assert!(!group_alive(third));
+    assert_eq!(home.ok(&["ls", "--json"]).json(), serde_json::json!([]));
+}
+
+#[test]
+fn bulk_actions_by_group_and_all() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    for (name, group) in [("a1", "alpha"), ("a2", "alpha"), ("b1", "beta")] {
+        home.ok(&["add", name, "--group", group, "--", "sleep", "1000"]);
+    }
+    let out = home.ok(&["stop", "--group", "alpha"]).stdout;
+    assert_eq!(out, "a1: stopped\na2: stopped\n");
+    let states: Vec<(String, String)> = home
+        .ok(&["ls", "--json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["name"].as_str().unwrap().into(),
+                j["state"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("a1".into(), "stopped".into()),
+            ("a2".into(), "stopped".into()),
+            ("b1".into(), "running".into())
+        ]
+    );
+
+    home.ok(&["start", "--all"]);
+    assert!(home
+        .ok(&["ls", "--json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|j| j["state"] == "running"));
+    let restarted = home.ok(&["restart", "--group", "beta", "--json"]).json();
+    assert_eq!(restarted[0]["name"], "b1");
+
+    let empty = home.run(&["stop", "--group", "gamma"]);
+    assert_eq!(empty.code, 1);
+    assert!(
+        empty.stderr.contains("no job is in group \"gamma\""),
+        "{}",
+        empty.stderr
+    );
+    // One unknown name fails that name only.
+    let mixed = home.run(&["stop", "a1", "nope"]);
+    assert_eq!(mixed.code, 1);
+    assert!(mixed.stdout.contains("a1: stopped"));
+    assert!(
+        mixed.stderr.contains("nope: no job named \"nope\""),
+        "{}",
+        mixed.stderr
+    );
+    let usage = home.run(&["stop"]);
+    assert_eq!(usage.code, 2, "no selection is a usage error");
+}
+
+#[test]
+fn logs_follow_receives_lines_while_they_are_written() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let fifo = home.path().join("go");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    // The FIFO is opened once, so no line can fall between two opens.
+    let script = format!("exec 3< {f}; echo one; while read line <&3; do echo \"got $line\"; echo \"warn $line\" >&2; done", f = fifo.display());
+    home.ok(&["add", "talker", "--shell", "--cmd", &script]);
+    let mut input = fifo_writer(&fifo);
+    wait_until("the first line", || {
+        home.ok(&["logs", "talker"]).stdout == "one\n"
+    });
+
+    let mut follower = home
+        .command(&["logs", "talker", "-f", "-n", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(&mut follower);
+    assert_eq!(lines.next(), "one");
+    for n in 0..3 {
+        input.write_all(format!("{n}\n").as_bytes()).unwrap();
+        lines.until(&format!("got {n}"), |l| l == format!("got {n}"));
+    }
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+
+    let stderr_only = home.ok(&["logs", "talker", "--stderr"]).stdout;
+    assert_eq!(stderr_only, "warn 0\nwarn 1\nwarn 2\n");
+    // stdout and stderr are separate pipes: which of the last two lines came first may vary.
+    let with_times = home.ok(&["logs", "talker", "-n", "2", "-t"]).stdout;
+    assert!(
+        with_times.contains(" stderr warn 2\n") && with_times.contains(" stdout got 2\n"),
+        "{with_times}"
+    );
+    let as_json = home.ok(&["logs", "talker", "--json", "-n", "2"]).json();
+    assert_eq!(as_json.as_array().unwrap().len(), 2);
+    assert!(as_json[0]["ts"].is_string());
+}
+
+#[test]
+fn the_event_stream_shows_what_happens() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let mut events = home
+        .command(&["events", "-f", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(&mut events);
+    // Events before the stream connects are not in it: poke until one shows.
+    wait_until("the event stream to connect", || {
+        home.ok(&["add", "blip", "--no-autostart", "--", "true"]);
+        home.ok(&["rm", "blip"]);
+        std::iter::from_fn(|| lines.next_within(std::time::Duration::from_millis(200)))
+            .any(|l| l.contains("job_removed"))
+    });
+    home.ok(&[
+        "add",
+        "once",
+        "--restart",
+        "never",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
+    ]);
+    let exited = lines.until("run_exited", |l| l.contains("\"run_exited\""));
+    let event: serde_json::Value = serde_json::from_str(&exited).unwrap();
+    assert_eq!(event["job"], "once");
+    assert_eq!(event["outcome"], "failure");
+    assert_eq!(event["exit"]["code"], 4);
+    let failed = lines.until("failed", |l| l.contains("\"failed\""));
+    assert!(failed.contains("exit code 4 (restart = never)"), "{failed}");
+    events.kill().unwrap();
+    events.wait().unwrap();
+
+    let recent = home.ok(&["events", "-n", "3"]).stdout;
+    assert_eq!(recent.lines().count(), 3);
+    assert!(
+        recent.contains("once  failed: exit code 4 (restart = never)"),
+        "{recent}"
+    );
+}
+
+#[test]
+fn every_error_says_what_is_wrong() {
+    let home = Home::new();
+    let socket = home.socket();
+    let none = home.run(&["ls"]);
+    assert_eq!(none.code, 1);
+    assert_eq!(
+        none.stderr.trim(),
+        format!("sentinel: no SentinelZero engine is running at {} — open the app or run `sentinel daemon`", socket.display())
+    );
+
+    let daemon = home.daemon();
+    let unknown = home.run(&["status", "ghost"]);
+    assert_eq!(
+        (unknown.code, unknown.stderr.trim()),
+        (1, "sentinel: no job named \"ghost\"")
+    );
+
+    home.ok(&["add", "dup", "--no-autostart", "--", "true"]);
+    let duplicate = home.run(&["add", "dup", "--", "true"]);
+    assert_eq!(
+        (duplicate.code, duplicate.stderr.trim()),
+        (1, "sentinel: a job named \"dup\" already exists")
+    );
+
+    let delay = home.run(&["add", "slow", "--delay", "5 hours", "--", "true"]);
+    assert_eq!(delay.code, 2);
+    assert!(
+        delay.stderr.contains("--delay") && delay.stderr.contains("\"5 hours\" is not a duration"),
+        "{}",
+        delay.stderr
+    );
+
+    let quote = home.run(&["add", "q", "--cmd", "echo 'oops"]);
+    assert_eq!(quote.code, 1);
+    assert!(
+        quote
+            .stderr
+            .contains("command: \"echo 'oops\" has an unbalanced quote"),
+        "{}",
+        quote.stderr
+    );
+
+    let nothing = home.run(&["add", "empty"]);
+    assert_eq!(nothing.code, 2);
+    assert!(
+        nothing.stderr.contains("what should \"empty\" run?"),
+        "{}",
+        nothing.stderr
+    );
+
+    let several = home.run(&["add", "bad/name", "--backoff", "0.5", "--", "true"]);
+    assert_eq!(several.code, 1);
+    assert!(
+        several.stderr.contains("name: \"bad/name\" contains '/'"),
+        "{}",
+        several.stderr
+    );
+    assert!(
+        several
+            .stderr
+            .contains("restart.backoff: 0.5 must be between"),
+        "{}",
+        several.stderr
+    );
+
+    // A missing working directory is a failed start, with the OS error, not a refusal.
+    let missing = home.path().join("nowhere");
+    home.ok(&[
+        "add",
+        "lost",
+        "--max-retries",
+        "1",
+        "--delay",
+        "0s",
+        "--cwd",
+        missing.to_str().unwrap(),
+        "--",
+        "true",
+    ]);
+    wait_until("the job to give up", || {
+        home.ok(&["status", "lost", "--json"]).json()["status"]["state"] == "failed"
+    });
+    let status = home.ok(&["status", "lost"]).stdout;
+    assert!(
+        status.contains(&format!(
+            "working directory {}: No such file or directory",
+            missing.display()
+        )),
+        "{status}"
+    );
+
+    let usage = home.run(&["frobnicate"]);
+    assert_eq!(usage.code, 2);
+
+    let second = home.run(&["daemon"]);
+    assert_eq!(second.code, 1);
+    assert!(
+        second
+            .stderr
+            .contains("another SentinelZero engine is already running"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains(&format!("pid {}", daemon.pid())),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(daemon.stop(), 0, "SIGTERM is a clean exit");
+}
+
+#[test]
+fn the_socket_and_its_directory_are_private() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home.socket()), 0o600);
+    assert_eq!(mode(&home.path()), 0o700);
+    assert_eq!(mode(&home.path().join("logs")), 0o700);
+}
+
+#[test]
+fn ls_colours_states_on_a_terminal_only() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    home.ok(&["add", "up", "--", "sleep", "1000"]);
+    // `script` gives the command a pseudo-terminal.
+    let bin = sentinel_bin();
+    let on_tty = std::process::Command::new("script")
+        .args(["-qec", &format!("{} ls", bin.display()), "/dev/null"])
+        .env("SENTINEL_HOME", home.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(text.contains("\x1b[32mrunning"), "{text:?}");
+    let piped = home
+        .command(&["ls"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains('\x1b'));
+}
+
+#[test]
+fn help_has_examples_and_completions_are_generated() {
+    let home = Home::new();
+    let help = home.ok(&["--help"]).stdout;
+    assert!(
+        help.contains("Examples:") && help.contains("sentinel add api"),
+        "{help}"
+    );
+    let add = home.ok(&["add", "--help"]).stdout;
+    for flag in [
+        "--cwd",
+        "--env",
+        "--group",
+        "--restart",
+        "--max-retries",
+        "--delay",
+        "--backoff",
+        "--max-delay",
+        "--success-codes",
+        "--min-uptime",
+        "--stop-signal",
+        "--stop-timeout",
+        "--disabled",
+        "--no-autostart",
+        "--shell",
+    ] {
+        assert!(add.contains(flag), "add --help lacks {flag}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let script = home.ok(&["completions", shell]).stdout;
+        assert!(
+            script.contains("sentinel") && script.contains("restart"),
+            "{shell}"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The real `sentinel` binary against a real daemon in a temporary home.
+
+mod api;
+mod cli;
+mod recovery;
