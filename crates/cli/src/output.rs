@@ -51,8 +51,11 @@ pub fn short_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     match secs {
         0..60 => {
-            if duration.as_millis() < 1000 {
-                format!("{}ms", duration.as_millis())
+            let millis = duration.as_millis();
+            if millis < 1000 {
+                format!("{millis}ms")
+            } else if secs < 10 && millis % 1000 >= 100 {
+                format!("{:.1}s", millis as f64 / 1000.0)
             } else {
                 format!("{secs}s")
             }
@@ -383,6 +386,8 @@ mod tests {
     fn durations_read_at_a_glance() {
         assert_eq!(short_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(short_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(short_duration(Duration::from_millis(4500)), "4.5s");
+        assert_eq!(short_duration(Duration::from_millis(2000)), "2s");
         assert_eq!(short_duration(Duration::from_secs(200)), "3m 20s");
         assert_eq!(short_duration(Duration::from_secs(7500)), "2h 5m");
         assert_eq!(
