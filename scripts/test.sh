@@ -11,6 +11,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 # One build of everything, shared by every test binary. Doc tests are skipped: there are none.
+# The end-to-end tests run the real `sentinel` binary: build every binary first.
+cargo build --workspace --locked
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -16,18 +16,24 @@ pub fn sentinel_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("SENTINEL_BIN") {
         return PathBuf::from(path);
     }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let bin = dir.join("sentinel");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p sentinel-cli`",
-        bin.display()
-    );
-    bin
+    // Test binaries live in target/<profile>/deps, other binaries in target/<profile>.
+    let exe = std::env::current_exe().expect("the running binary's path");
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join("sentinel"))
+        .collect();
+    candidates
+        .iter()
+        .find(|bin| bin.exists())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is missing: build it with `cargo build -p sentinel-cli`",
+                candidates[1].display()
+            )
+        })
 }
 
 /// Polls until `condition` holds; panics with `what` at the deadline.

@@ -275,7 +275,9 @@ impl JobActor {
     fn launch(&mut self, trigger: Trigger) {
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
-        self.set_state(JobState::Starting);
+        if self.state != JobState::Starting {
+            self.set_state(JobState::Starting);
+        }
         match process::spawn(&self.spec, &self.context.search_path) {
             Ok(spawned) => {
                 let started_at = Utc::now();
@@ -416,8 +418,10 @@ impl JobActor {
             Next::Restart { delay } => {
                 self.restarts += 1;
                 self.retry_at = Some(Instant::now() + delay);
-                // A zero delay restarts at once, without a visible backoff state.
-                if !delay.is_zero() {
+                // A zero delay restarts at once: starting, without a backoff in between.
+                if delay.is_zero() {
+                    self.set_state(JobState::Starting);
+                } else {
                     let next_try_at = Utc::now()
                         + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
                     self.set_state(JobState::Backoff {

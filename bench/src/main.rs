@@ -1,0 +1,18 @@
+//! `cargo run -p sentinel-bench --release -- [--quick] [SCENARIO…]`
+//!
+//! Drives a real `sentinel daemon` through its socket and CLI, exactly as users do, and prints
+//! one table per scenario. Scenarios: restart, idle, tree, logs, cli, api (default: all).
+//! The binary is also its own test child (`bench child-stamp FILE`, `bench child-write N`).
+
+mod child;
+mod scenarios;
+mod stats;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("child-stamp") => child::stamp(&args[1]),
+        Some("child-write") => child::write(args[1].parse().expect("a byte count")),
+        _ => scenarios::run(&args),
+    }
+}

@@ -1,0 +1,400 @@
+//! The scenarios, each against a real daemon in a temporary home.
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sentinel_engine::logs::format::reassemble;
+use sentinel_proto::LogStream;
+use sentinel_tests::{group_alive, request, wait_until, Home};
+use serde_json::{json, Value};
+
+use crate::stats::{cpu_seconds, rss_mib, summarize};
+
+const ALL: &[&str] = &["restart", "idle", "tree", "logs", "cli", "api"];
+
+pub fn run(args: &[String]) {
+    let quick = args.iter().any(|a| a == "--quick");
+    let chosen: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let chosen = if chosen.is_empty() {
+        ALL.to_vec()
+    } else {
+        chosen
+    };
+    println!(
+        "# SentinelZero benchmarks{}\n",
+        if quick { " (quick)" } else { "" }
+    );
+    println!(
+        "Machine: {} cores; `sentinel`: {}\n",
+        cores(),
+        sentinel_tests::sentinel_bin().display()
+    );
+    for scenario in chosen {
+        match scenario {
+            "restart" => restart_latency(if quick { 10 } else { 25 }),
+            "idle" => idle_footprint(
+                if quick { &[50, 500] } else { &[50, 500, 2000] },
+                if quick { 5 } else { 20 },
+            ),
+            "tree" => tree_stop(if quick { 5 } else { 10 }),
+            "logs" => log_throughput(if quick { 50 } else { 200 }),
+            "cli" => cli_latency(if quick { 10 } else { 30 }),
+            "api" => api_round_trip(if quick { 50 } else { 200 }),
+            other => eprintln!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
+        }
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn api(home: &Home, method: &str, path: &str, body: Option<Value>) -> Value {
+    let body = body.map(|b| b.to_string());
+    let response = request(
+        &home.socket(),
+        method,
+        path,
+        body.as_deref().map(str::as_bytes),
+    )
+    .expect("the daemon answers");
+    assert!(
+        response.status < 300,
+        "{method} {path}: {} {}",
+        response.status,
+        response.body
+    );
+    if response.body.is_empty() {
+        Value::Null
+    } else {
+        response.json()
+    }
+}
+
+fn add(home: &Home, spec: Value) {
+    api(home, "POST", "/api/jobs", Some(spec));
+}
+
+fn running_pid(home: &Home, job: &str) -> Option<u64> {
+    let detail = api(home, "GET", &format!("/api/jobs/{job}"), None);
+    (detail["status"]["state"] == "running")
+        .then(|| detail["status"]["pid"].as_u64())
+        .flatten()
+}
+
+fn self_exe() -> String {
+    std::env::current_exe().unwrap().display().to_string()
+}
+
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn stamps(path: &Path) -> Vec<u128> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect()
+}
+
+/// From SIGKILL of a service to its replacement running its first instruction, delay 0.
+fn restart_latency(trials: usize) {
+    let home = Home::new();
+    let daemon = home.daemon();
+    let file = home.dir.path().join("stamps");
+    add(
+        &home,
+        json!({
+            "name": "victim",
+            "command": format!("{} child-stamp {}", self_exe(), file.display()),
+            "restart": {"mode": "always", "delay": "0s", "max_retries": 0},
+        }),
+    );
+    wait_until("the first start", || stamps(&file).len() == 1);
+    let mut samples = Vec::new();
+    for _ in 0..trials {
+        let before = stamps(&file).len();
+        let pid = running_pid(&home, "victim").expect("running");
+        let killed_at = now_ns();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        wait_until("the replacement", || stamps(&file).len() > before);
+        let started = *stamps(&file).last().unwrap();
+        samples.push(Duration::from_nanos(
+            started.saturating_sub(killed_at) as u64
+        ));
+        wait_until("the engine to see it running", || {
+            running_pid(&home, "victim").is_some_and(|p| p != pid)
+        });
+    }
+    let s = summarize(&samples);
+    println!(
+        "## Restart latency (SIGKILL → replacement's first instruction, delay 0, {} trials)\n",
+        s.n
+    );
+    println!("| | median | p90 | target |\n|---|---|---|---|");
+    println!(
+        "| SentinelZero | {:.2} ms | {:.2} ms | ≤ 5 ms median |\n",
+        s.median, s.p90
+    );
+    drop(daemon);
+}
+
+/// N sleeping services: time to start them all, then the daemon's memory and CPU while idle.
+fn idle_footprint(sizes: &[usize], seconds: u64) {
+    println!("## Idle footprint (N sleeping services; CPU over {seconds} s)\n");
+    println!("| N | start all | stop all | daemon RSS | daemon CPU (% of one core) |\n|---|---|---|---|---|");
+    for &n in sizes {
+        let home = Home::new();
+        let daemon = home.daemon();
+        for i in 0..n {
+            add(
+                &home,
+                json!({"name": format!("sleeper{i}"), "command": "sleep 100000", "autostart": false}),
+            );
+        }
+        let began = Instant::now();
+        let results = api(
+            &home,
+            "POST",
+            "/api/jobs/bulk/start",
+            Some(json!({"all": true})),
+        );
+        let start_all = began.elapsed();
+        assert!(results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"]["state"] == "running"));
+        // Let the start-up settle before measuring the steady state.
+        std::thread::sleep(Duration::from_secs(1));
+        let pid = daemon.pid();
+        let rss = rss_mib(pid);
+        let cpu_before = cpu_seconds(pid);
+        let wall = Instant::now();
+        std::thread::sleep(Duration::from_secs(seconds));
+        let cpu = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
+        let began = Instant::now();
+        api(
+            &home,
+            "POST",
+            "/api/jobs/bulk/stop",
+            Some(json!({"all": true})),
+        );
+        let stop_all = began.elapsed();
+        println!(
+            "| {n} | {:.0} ms | {:.0} ms | {rss:.1} MiB | {cpu:.3} % |",
+            start_all.as_secs_f64() * 1000.0,
+            stop_all.as_secs_f64() * 1000.0
+        );
+        drop(daemon);
+    }
+    println!("\nTargets: 500 jobs started in ≤ 500 ms, under 20 MB RSS and 0.15 % of one core.\n");
+}
+
+/// Stop of a shell with two background children: time, and whether anything is left.
+fn tree_stop(trials: usize) {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    add(
+        &home,
+        json!({"name": "tree", "command": "sleep 1000 & sleep 1000 & wait", "shell": true, "autostart": false}),
+    );
+    let mut samples = Vec::new();
+    let mut leftovers = 0;
+    for _ in 0..trials {
+        api(&home, "POST", "/api/jobs/tree/start", None);
+        let pid = running_pid(&home, "tree").unwrap() as u32;
+        wait_until("both children", || count_group(pid) == 3);
+        let began = Instant::now();
+        api(&home, "POST", "/api/jobs/tree/stop", None);
+        samples.push(began.elapsed());
+        if group_alive(pid) {
+            leftovers += 1;
+        }
+    }
+    let s = summarize(&samples);
+    println!(
+        "## Stop of a process tree (sh + 2 background sleeps, {} trials)\n",
+        s.n
+    );
+    println!("| | median stop | p90 | runs with leftovers |\n|---|---|---|---|");
+    println!(
+        "| SentinelZero | {:.2} ms | {:.2} ms | {leftovers} |\n",
+        s.median, s.p90
+    );
+}
+
+fn count_group(pgid: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    std::fs::read_to_string(e.path().join("stat"))
+                        .ok()
+                        .is_some_and(|stat| {
+                            stat.rfind(')').is_some_and(|c| {
+                                let f: Vec<&str> = stat[c + 1..].split_whitespace().collect();
+                                f.len() > 2 && f[0] != "Z" && f[2] == pgid.to_string()
+                            })
+                        })
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A child writing `mib` MiB of 100-byte lines as fast as it can.
+fn log_throughput(mib: u64) {
+    let total = mib * 1024 * 1024;
+    // The writer alone, into a pipe that discards: what the child can do at best.
+    let began = Instant::now();
+    let status = std::process::Command::new(self_exe())
+        .args(["child-write", &total.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let alone = began.elapsed();
+
+    let home = Home::new();
+    let _daemon = home.daemon();
+    add(
+        &home,
+        json!({
+            "name": "writer",
+            "command": format!("{} child-write {total}", self_exe()),
+            "autostart": false,
+            "restart": "never",
+            "logs": {"max_size": "64MiB", "max_files": 100},
+        }),
+    );
+    let began = Instant::now();
+    api(&home, "POST", "/api/jobs/writer/start", None);
+    wait_until("the writer to finish", || {
+        api(&home, "GET", "/api/jobs/writer", None)["status"]["state"] == "exited"
+    });
+    let captured = began.elapsed();
+    let files: Vec<Vec<u8>> = {
+        let dir = home.path().join("logs");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        // Oldest first: writer.log.N … writer.log.1, writer.log.
+        names.sort_by_key(|p| {
+            std::cmp::Reverse(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .and_then(|e| e.parse::<u32>().ok())
+                    .unwrap_or(0),
+            )
+        });
+        names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    };
+    let bytes = reassemble(&files, LogStream::Stdout).len() as u64;
+    let rate = |d: Duration| total as f64 / d.as_secs_f64() / 1e6;
+    println!("## Log throughput ({mib} MiB of 100-byte lines)\n");
+    println!("| | time | MB/s | bytes lost |\n|---|---|---|---|");
+    println!(
+        "| writer alone (to /dev/null) | {:.0} ms | {:.0} | - |",
+        alone.as_secs_f64() * 1000.0,
+        rate(alone)
+    );
+    println!(
+        "| SentinelZero (to its rotated log files) | {:.0} ms | {:.0} | {} |\n",
+        captured.as_secs_f64() * 1000.0,
+        rate(captured),
+        total as i64 - bytes as i64
+    );
+}
+
+/// `sentinel ls`, the whole process, with 50 and 500 jobs.
+fn cli_latency(runs: usize) {
+    println!("## CLI latency (`sentinel ls`, whole process, {runs} runs)\n");
+    println!("| jobs | median | p90 | target |\n|---|---|---|---|");
+    for n in [50, 500] {
+        let home = Home::new();
+        let _daemon = home.daemon();
+        for i in 0..n {
+            add(
+                &home,
+                json!({"name": format!("job{i}"), "command": "sleep 100000", "autostart": false}),
+            );
+        }
+        api(
+            &home,
+            "POST",
+            "/api/jobs/bulk/start",
+            Some(json!({"all": true})),
+        );
+        let samples: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let began = Instant::now();
+                let out = home.command(&["ls"]).output().unwrap();
+                assert!(out.status.success());
+                began.elapsed()
+            })
+            .collect();
+        let s = summarize(&samples);
+        println!(
+            "| {n} | {:.1} ms | {:.1} ms | ≤ 10 ms median |",
+            s.median, s.p90
+        );
+    }
+    println!();
+}
+
+/// 50 concurrent clients, each a connection per request, like the CLI.
+fn api_round_trip(per_client: usize) {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    for i in 0..50 {
+        add(
+            &home,
+            json!({"name": format!("job{i}"), "command": "sleep 100000"}),
+        );
+    }
+    let socket = home.socket();
+    let threads: Vec<_> = (0..50)
+        .map(|client| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                (0..per_client)
+                    .map(|_| {
+                        let began = Instant::now();
+                        let response =
+                            request(&socket, "GET", &format!("/api/jobs/job{client}"), None)
+                                .unwrap();
+                        assert_eq!(response.status, 200);
+                        began.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let samples: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let s = summarize(&samples);
+    println!("## API round trip (50 concurrent clients × {per_client} `GET /api/jobs/NAME`)\n");
+    println!("| | median | p99 | target |\n|---|---|---|---|");
+    println!(
+        "| SentinelZero | {:.2} ms | {:.2} ms | p99 ≤ 5 ms |\n",
+        s.median, s.p99
+    );
+}
