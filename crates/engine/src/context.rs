@@ -14,7 +14,7 @@ pub(crate) struct Context {
     pub store: Store,
     pub bus: EventBus,
     pub search_path: OsString,
-    pub log_ring_lines: usize,
+    pub log_memory: usize,
     next_run_id: AtomicI64,
 }
 
@@ -24,14 +24,14 @@ impl Context {
         store: Store,
         bus: EventBus,
         first_run_id: i64,
-        log_ring_lines: usize,
+        log_memory: usize,
     ) -> Context {
         Context {
             paths,
             store,
             bus,
             search_path: crate::process::default_search_path(),
-            log_ring_lines,
+            log_memory,
             next_run_id: AtomicI64::new(first_run_id),
         }
     }

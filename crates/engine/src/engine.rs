@@ -36,8 +36,8 @@ const RECOVERY_GRACE: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub paths: EnginePaths,
-    /// Recent lines kept in memory per job for instant tails.
-    pub log_ring_lines: usize,
+    /// Bytes of each job's newest log records kept in memory for instant tails.
+    pub log_memory: usize,
     /// Start `autostart` services when the engine starts.
     pub autostart: bool,
 }
@@ -46,7 +46,7 @@ impl EngineConfig {
     pub fn new(paths: EnginePaths) -> EngineConfig {
         EngineConfig {
             paths,
-            log_ring_lines: 1000,
+            log_memory: 128 * 1024,
             autostart: true,
         }
     }
@@ -109,7 +109,7 @@ impl EngineHandle {
             store.clone(),
             EventBus::new(first_seq),
             first_run_id,
-            config.log_ring_lines,
+            config.log_memory,
         ));
 
         let mut jobs = BTreeMap::new();

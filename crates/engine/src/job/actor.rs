@@ -101,7 +101,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         &context.paths.log_dir,
         &spec.name,
         spec.logs.clone(),
-        context.log_ring_lines,
+        context.log_memory,
     );
     let actor = JobActor {
         state: JobState::Stopped,

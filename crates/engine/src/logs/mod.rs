@@ -1,6 +1,6 @@
 //! Log capture: each job's stdout and stderr go, line by line and timestamped, into one file
-//! with size-based rotation, a bounded ring of recent lines for instant tails, and live
-//! followers. Rotation happens between records, so no byte is ever lost or written twice.
+//! with size-based rotation, a bounded memory of the most recent records for instant tails,
+//! and live followers. Rotation happens between records, so no byte is ever lost or written twice.
 
 pub mod format;
 
@@ -33,14 +33,17 @@ struct LogState {
     file: Option<File>,
     size: u64,
     pending: Vec<u8>,
-    ring: VecDeque<LogLine>,
-    ring_capacity: usize,
+    /// The newest records exactly as written to the file, whole records only. Kept as bytes
+    /// so that capture costs one copy per chunk, not an allocation per line.
+    recent: VecDeque<u8>,
+    recent_capacity: usize,
     followers: Option<broadcast::Sender<LogLine>>,
     last_error: Option<String>,
 }
 
 impl JobLogs {
-    pub fn new(dir: &Path, job: &str, settings: LogSettings, ring_capacity: usize) -> Arc<JobLogs> {
+    /// `memory` is how many bytes of the newest records are kept for instant tails.
+    pub fn new(dir: &Path, job: &str, settings: LogSettings, memory: usize) -> Arc<JobLogs> {
         Arc::new(JobLogs {
             state: Mutex::new(LogState {
                 active_path: dir.join(format!("{job}.log")),
@@ -48,8 +51,8 @@ impl JobLogs {
                 file: None,
                 size: 0,
                 pending: Vec::new(),
-                ring: VecDeque::new(),
-                ring_capacity,
+                recent: VecDeque::new(),
+                recent_capacity: memory,
                 followers: None,
                 last_error: None,
             }),
@@ -90,10 +93,9 @@ impl JobLogs {
         self.lock().last_error.clone()
     }
 
-    /// The last `n` lines: from memory when the ring holds them, else from the files.
+    /// The last `n` lines: from memory when it holds them, else from the files.
     pub fn tail(&self, n: usize) -> Vec<LogLine> {
-        let state = self.lock();
-        state.tail(n)
+        self.lock().tail(n)
     }
 
     /// The last `n` lines and a receiver of every line after them, with no gap in between.
@@ -183,28 +185,54 @@ impl LogState {
             self.rotate();
         }
         format::encode(&mut self.pending, ts, stream, partial, content);
-
-        let wanted_by_followers = self.followers.is_some();
-        if self.ring_capacity == 0 && !wanted_by_followers {
-            return;
-        }
-        let line = LogLine {
-            ts: now,
-            stream,
-            text: String::from_utf8_lossy(content).into_owned(),
-            partial,
-        };
         if let Some(followers) = &self.followers {
-            if followers.send(line.clone()).is_err() {
+            let line = LogLine {
+                ts: now,
+                stream,
+                text: String::from_utf8_lossy(content).into_owned(),
+                partial,
+            };
+            if followers.send(line).is_err() {
                 // Nobody follows any more.
                 self.followers = None;
             }
         }
-        if self.ring_capacity > 0 {
-            if self.ring.len() == self.ring_capacity {
-                self.ring.pop_front();
+    }
+
+    /// Keeps the newest whole records of what was just written, within the memory budget.
+    fn remember(&mut self, records: &[u8]) {
+        let capacity = self.recent_capacity;
+        if capacity == 0 {
+            return;
+        }
+        // Think of memory followed by the new records as one sequence; keep its last
+        // `capacity` bytes, starting at `front`.
+        let old = self.recent.len();
+        let total = old + records.len();
+        if total <= capacity {
+            self.recent.extend(records);
+            return;
+        }
+        let front = total - capacity;
+        let before_front = if front <= old {
+            self.recent[front - 1]
+        } else {
+            records[front - old - 1]
+        };
+        if front >= old {
+            self.recent.clear();
+            self.recent.extend(&records[front - old..]);
+        } else {
+            self.recent.drain(..front);
+            self.recent.extend(records);
+        }
+        let clean = before_front == b'\n';
+        if !clean {
+            // The front may now start mid-record: drop up to the first record boundary.
+            match self.recent.iter().position(|&b| b == b'\n') {
+                Some(end) => drop(self.recent.drain(..=end)),
+                None => self.recent.clear(),
             }
-            self.ring.push_back(line);
         }
     }
 
@@ -213,6 +241,8 @@ impl LogState {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
+        // Remembered even when the disk refuses it, so a tail still shows what happened.
+        self.remember(&pending);
         match self.append(&pending) {
             Ok(()) => {
                 self.size += pending.len() as u64;
@@ -270,16 +300,27 @@ impl LogState {
         self.size = 0;
     }
 
-    fn tail(&self, n: usize) -> Vec<LogLine> {
-        if n <= self.ring.len() {
-            return self
-                .ring
-                .iter()
-                .skip(self.ring.len() - n)
-                .cloned()
-                .collect();
-        }
+    fn tail(&mut self, n: usize) -> Vec<LogLine> {
         let mut lines = VecDeque::new();
+        for raw in self
+            .recent
+            .make_contiguous()
+            .split(|&b| b == b'\n')
+            .rev()
+            .filter(|l| !l.is_empty())
+        {
+            if lines.len() == n {
+                return lines.into();
+            }
+            if let Some(record) = format::decode(raw) {
+                lines.push_front(record.to_line());
+            }
+        }
+        if lines.len() == n {
+            return lines.into();
+        }
+        // Memory holds less than asked for: the files hold it all.
+        lines.clear();
         let files = std::iter::once(self.active_path.clone())
             .chain((1..=self.settings.max_files).map(|k| rotated_path(&self.active_path, k)));
         for path in files {
@@ -432,11 +473,13 @@ mod tests {
     #[test]
     fn tail_reads_the_files_when_memory_does_not_hold_enough() {
         let dir = tempfile::tempdir().unwrap();
-        let logs = JobLogs::new(dir.path(), "job", settings(4096, 5), 3);
+        // Every record of a two-digit line is 40 bytes: memory holds three.
+        let logs = JobLogs::new(dir.path(), "job", settings(4096, 5), 120);
         let mut carry = Vec::new();
-        for n in 0..100 {
+        for n in 10..100 {
             logs.ingest(LogStream::Stdout, &mut carry, format!("{n}\n").as_bytes());
         }
+        assert_eq!(logs.lock().recent.len(), 120);
         let from_ring: Vec<String> = logs.tail(3).into_iter().map(|l| l.text).collect();
         assert_eq!(from_ring, vec!["97", "98", "99"]);
         let from_files: Vec<String> = logs.tail(50).into_iter().map(|l| l.text).collect();
@@ -445,7 +488,7 @@ mod tests {
             (50..100).map(|n| n.to_string()).collect::<Vec<_>>()
         );
         // A fresh engine has an empty ring but the same files.
-        let reopened = JobLogs::new(dir.path(), "job", settings(4096, 5), 3);
+        let reopened = JobLogs::new(dir.path(), "job", settings(4096, 5), 120);
         assert_eq!(
             reopened
                 .tail(2)
@@ -454,6 +497,32 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["98", "99"]
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn memory_holds_the_newest_whole_records(
+            lines in proptest::collection::vec(0usize..300, 1..200),
+            capacity in 1usize..2000,
+            chunk in 1usize..50,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let logs = JobLogs::new(dir.path(), "job", settings(1 << 20, 2), capacity);
+            let mut carry = Vec::new();
+            let text: Vec<u8> = lines.iter().enumerate()
+                .flat_map(|(i, len)| std::iter::repeat_n(b'a' + (i % 26) as u8, *len).chain([b'\n']))
+                .collect();
+            for piece in text.chunks(chunk) {
+                logs.ingest(LogStream::Stdout, &mut carry, piece);
+            }
+            let mut state = logs.lock();
+            let written = std::fs::read(&state.active_path).unwrap();
+            let recent: Vec<u8> = state.recent.make_contiguous().to_vec();
+            proptest::prop_assert!(recent.len() <= capacity);
+            proptest::prop_assert!(written.ends_with(&recent));
+            let start = written.len() - recent.len();
+            proptest::prop_assert!(start == 0 || written[start - 1] == b'\n', "memory starts mid-record");
+        }
     }
 
     #[tokio::test]

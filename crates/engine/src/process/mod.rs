@@ -73,10 +73,7 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         .stdout(Stdio::from(stdout_writer))
         .stderr(Stdio::from(stderr_writer))
         .kill_on_drop(false);
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(io::Error::from));
-    }
+    command.process_group(0);
     let child = command
         .spawn()
         .map_err(|err| format!("cannot execute {}: {err}", program.display()))?;
@@ -94,9 +91,19 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
 }
 
 fn receiver(reader: io::PipeReader) -> Result<pipe::Receiver, String> {
-    pipe::Receiver::from_owned_fd(OwnedFd::from(reader))
-        .map_err(|err| format!("cannot watch the output pipe: {err}"))
+    let fd = OwnedFd::from(reader);
+    // A bigger pipe lets a chatty child write on while the engine is busy elsewhere.
+    #[cfg(target_os = "linux")]
+    let _ = nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE),
+    );
+    pipe::Receiver::from_owned_fd(fd).map_err(|err| format!("cannot watch the output pipe: {err}"))
 }
+
+/// Bytes a job's output pipe holds (Linux; the default is 64 KiB).
+#[cfg(target_os = "linux")]
+const PIPE_SIZE: i32 = 1024 * 1024;
 
 /// Finds the program the way a shell would: a name with a slash is a path (relative to the
 /// working directory), anything else is looked up in the job's PATH.
