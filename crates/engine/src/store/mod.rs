@@ -306,7 +306,7 @@ async fn write_batch(
                     .bind(run.trigger.as_str())
                     .bind(millis(run.started_at))
                     .bind(run.pid.map(i64::from))
-                    // Every run leads its own session, so its group id is its pid.
+                    // Every run leads its own process group, so its group id is its pid.
                     .bind(run.pid.map(i64::from))
                     .bind(run.proc_start.map(|s| s as i64))
                     .execute(&mut *tx)
