@@ -91,11 +91,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole API, ready to serve.
 pub fn router(engine: EngineHandle, shutdown: watch::Receiver<bool>) -> axum::Router {
     let (router, document) = api_router().split_for_parts();
-    let document = Json(document);
+    // Serialised once: a handler is cloned for every request it serves.
+    let document =
+        bytes::Bytes::from(serde_json::to_vec(&document).expect("the OpenAPI document serialises"));
     router
         .route(
             "/api/openapi.json",
-            axum::routing::get(move || async move { document }),
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        document,
+                    )
+                }
+            }),
         )
         .fallback(|| async {
             ApiError::new(
