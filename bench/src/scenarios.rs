@@ -154,6 +154,14 @@ fn restart_latency(trials: usize) {
 /// N sleeping services: time to start them all, then the daemon's memory and CPU while idle.
 fn idle_footprint(sizes: &[usize], seconds: u64) {
     println!("## Idle footprint (N sleeping services; CPU over {seconds} s)\n");
+    for &n in sizes {
+        let floor = spawn_floor(n);
+        println!(
+            "Floor on this machine: a bare loop of posix_spawn starts {n} sleeps in {:.0} ms.",
+            floor.as_secs_f64() * 1000.0
+        );
+    }
+    println!();
     println!("| N | start all | stop all | daemon RSS | daemon CPU (% of one core) |\n|---|---|---|---|---|");
     for &n in sizes {
         let home = Home::new();
@@ -434,4 +442,28 @@ impl EventWaiter {
             seen.extend_from_slice(&buffer[..n]);
         }
     }
+}
+
+/// How long this machine takes to start `n` sleeping processes with nothing else going on:
+/// the floor under any supervisor's "start all".
+fn spawn_floor(n: usize) -> Duration {
+    use std::os::unix::process::CommandExt;
+    let began = Instant::now();
+    let mut children: Vec<std::process::Child> = (0..n)
+        .map(|_| {
+            std::process::Command::new("sleep")
+                .arg("100000")
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let took = began.elapsed();
+    for child in &mut children {
+        let _ = child.kill();
+    }
+    for child in &mut children {
+        let _ = child.wait();
+    }
+    took
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sentinel_proto::{EventEnvelope, JobSpec, RunOutcome, RunRecord, Trigger};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
@@ -289,28 +289,61 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>)
     }
 }
 
+/// Rows per multi-row INSERT: one statement instead of hundreds when many jobs start at once.
+const ROWS_PER_INSERT: usize = 200;
+
 async fn write_batch(
     pool: &SqlitePool,
     batch: &mut Vec<Write>,
     flushed: &mut Vec<oneshot::Sender<()>>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    for write in batch.drain(..) {
+    // Consecutive writes of one kind go into one statement; the order between kinds is kept.
+    let mut writes = batch.drain(..).peekable();
+    while let Some(write) = writes.next() {
         match write {
             Write::RunStarted(run) => {
-                sqlx::query(
-                    "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                    .bind(run.id)
-                    .bind(&run.job)
-                    .bind(run.trigger.as_str())
-                    .bind(millis(run.started_at))
-                    .bind(run.pid.map(i64::from))
-                    // Every run leads its own process group, so its group id is its pid.
-                    .bind(run.pid.map(i64::from))
-                    .bind(run.proc_start.map(|s| s as i64))
-                    .execute(&mut *tx)
-                    .await?;
+                let mut runs = vec![run];
+                while runs.len() < ROWS_PER_INSERT {
+                    match writes.next_if(|w| matches!(w, Write::RunStarted(_))) {
+                        Some(Write::RunStarted(run)) => runs.push(run),
+                        _ => break,
+                    }
+                }
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start) ",
+                );
+                insert.push_values(&runs, |mut row, run| {
+                    row.push_bind(run.id)
+                        .push_bind(&run.job)
+                        .push_bind(run.trigger.as_str())
+                        .push_bind(millis(run.started_at))
+                        .push_bind(run.pid.map(i64::from))
+                        // Every run leads its own process group, so its group id is its pid.
+                        .push_bind(run.pid.map(i64::from))
+                        .push_bind(run.proc_start.map(|s| s as i64));
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            Write::Event(event) => {
+                let mut events = vec![event];
+                while events.len() < ROWS_PER_INSERT {
+                    match writes.next_if(|w| matches!(w, Write::Event(_))) {
+                        Some(Write::Event(event)) => events.push(event),
+                        _ => break,
+                    }
+                }
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR REPLACE INTO events (seq, at, job, kind, data) ",
+                );
+                insert.push_values(&events, |mut row, envelope| {
+                    row.push_bind(envelope.seq as i64)
+                        .push_bind(millis(envelope.at))
+                        .push_bind(envelope.event.job())
+                        .push_bind(envelope.event.kind())
+                        .push_bind(serde_json::to_string(&envelope.event).unwrap_or_default());
+                });
+                insert.build().execute(&mut *tx).await?;
             }
             Write::RunEnded(end) => {
                 sqlx::query(
@@ -324,16 +357,6 @@ async fn write_batch(
                 .bind(end.id)
                 .execute(&mut *tx)
                 .await?;
-            }
-            Write::Event(envelope) => {
-                sqlx::query("INSERT OR REPLACE INTO events (seq, at, job, kind, data) VALUES (?, ?, ?, ?, ?)")
-                    .bind(envelope.seq as i64)
-                    .bind(millis(envelope.at))
-                    .bind(envelope.event.job())
-                    .bind(envelope.event.kind())
-                    .bind(serde_json::to_string(&envelope.event).unwrap_or_default())
-                    .execute(&mut *tx)
-                    .await?;
             }
             Write::Flush(done) => flushed.push(done),
         }
