@@ -163,24 +163,12 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
             }
             if follow {
                 path.push_str("&follow=true");
-                let mut out = std::io::stdout();
-                client
-                    .stream(&path, |raw| {
-                        let text = if json {
-                            format!("{}\n", String::from_utf8_lossy(raw))
-                        } else if let Ok(line) = serde_json::from_slice::<LogLine>(raw) {
-                            output::log_line(&line, timestamps, &style)
-                        } else if let Ok(missed) = serde_json::from_slice::<Missed>(raw) {
-                            format!("[sentinel: {} lines missed]\n", missed.count)
-                        } else {
-                            return true;
-                        };
-                        // A closed pipe (`| head`) ends the stream quietly.
-                        out.write_all(text.as_bytes())
-                            .and_then(|()| out.flush())
-                            .is_ok()
-                    })
-                    .await?;
+                print_stream(&client, &path, json, "lines", |raw| {
+                    serde_json::from_slice::<LogLine>(raw)
+                        .ok()
+                        .map(|line| output::log_line(&line, timestamps, &style))
+                })
+                .await?;
             } else {
                 let lines: Vec<LogLine> = client.get(&path).await?;
                 if json {
@@ -210,23 +198,12 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
             json,
         } => {
             if follow {
-                let mut out = std::io::stdout();
-                client
-                    .stream("/api/events?follow=true", |raw| {
-                        let text = if json {
-                            format!("{}\n", String::from_utf8_lossy(raw))
-                        } else if let Ok(event) = serde_json::from_slice::<EventEnvelope>(raw) {
-                            format!("{}\n", output::event_line(&event))
-                        } else if let Ok(missed) = serde_json::from_slice::<Missed>(raw) {
-                            format!("[sentinel: {} events missed]\n", missed.count)
-                        } else {
-                            return true;
-                        };
-                        out.write_all(text.as_bytes())
-                            .and_then(|()| out.flush())
-                            .is_ok()
-                    })
-                    .await?;
+                print_stream(&client, "/api/events?follow=true", json, "events", |raw| {
+                    serde_json::from_slice::<EventEnvelope>(raw)
+                        .ok()
+                        .map(|event| format!("{}\n", output::event_line(&event)))
+                })
+                .await?;
             } else {
                 let events: Vec<EventEnvelope> =
                     client.get(&format!("/api/events?limit={limit}")).await?;
@@ -242,6 +219,35 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
         Command::Daemon | Command::Completions { .. } => unreachable!("handled in main"),
     }
     Ok(())
+}
+
+/// Prints an NDJSON stream as it comes: each line as it is with `--json`, else as `render`
+/// says, with a note where the engine dropped items for a slow reader.
+async fn print_stream(
+    client: &Client,
+    path: &str,
+    json: bool,
+    items: &str,
+    render: impl Fn(&[u8]) -> Option<String>,
+) -> Result<(), CliError> {
+    let mut out = std::io::stdout();
+    client
+        .stream(path, |raw| {
+            let text = if json {
+                format!("{}\n", String::from_utf8_lossy(raw))
+            } else if let Some(text) = render(raw) {
+                text
+            } else if let Ok(missed) = serde_json::from_slice::<Missed>(raw) {
+                format!("[sentinel: {} {items} missed]\n", missed.count)
+            } else {
+                return true;
+            };
+            // A closed pipe (`| head`) ends the stream quietly.
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .is_ok()
+        })
+        .await
 }
 
 async fn bulk(
