@@ -48,6 +48,12 @@ pub struct JobSpec {
     pub stop_timeout: Duration,
     #[serde(default)]
     pub logs: LogSettings,
+    /// When a task runs on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::schedule::ScheduleSpec>,
+    /// A cron expression at which a running service is restarted (like PM2's cron_restart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_schedule: Option<String>,
 }
 
 fn yes() -> bool {
@@ -75,6 +81,8 @@ impl JobSpec {
             stop_signal: SignalName::default(),
             stop_timeout: default_stop_timeout(),
             logs: LogSettings::default(),
+            schedule: None,
+            restart_schedule: None,
         }
     }
 

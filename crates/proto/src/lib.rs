@@ -6,6 +6,7 @@ pub mod api;
 pub mod duration;
 pub mod event;
 pub mod job;
+pub mod schedule;
 pub mod status;
 pub mod validate;
 

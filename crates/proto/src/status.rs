@@ -99,6 +99,9 @@ pub struct JobStatus {
     pub failures: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_exit: Option<ExitInfo>,
+    /// When the schedule (or restart_schedule) fires next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 /// Why a run was started.
@@ -115,6 +118,10 @@ pub enum Trigger {
     Restart,
     /// Started again after the engine itself was interrupted while it ran.
     Recovery,
+    /// Started by its schedule, on time.
+    Schedule,
+    /// Started once for fire times missed while asleep or while the engine was down.
+    CatchUp,
 }
 
 impl Trigger {
@@ -125,6 +132,8 @@ impl Trigger {
             Trigger::Retry => "retry",
             Trigger::Restart => "restart",
             Trigger::Recovery => "recovery",
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
         }
     }
 
@@ -135,6 +144,8 @@ impl Trigger {
             Trigger::Retry,
             Trigger::Restart,
             Trigger::Recovery,
+            Trigger::Schedule,
+            Trigger::CatchUp,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -187,6 +198,9 @@ pub struct RunRecord {
     pub id: i64,
     pub job: String,
     pub trigger: Trigger,
+    /// The fire time this run was for, when its schedule started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
     pub started_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<DateTime<Utc>>,
@@ -222,6 +236,7 @@ mod tests {
             restarts: 0,
             failures: 0,
             last_exit: None,
+            next_run_at: None,
         };
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"], "running");
@@ -240,7 +255,15 @@ mod tests {
         ] {
             assert_eq!(RunOutcome::parse(outcome).unwrap().as_str(), outcome);
         }
-        for trigger in ["manual", "autostart", "retry", "restart", "recovery"] {
+        for trigger in [
+            "manual",
+            "autostart",
+            "retry",
+            "restart",
+            "recovery",
+            "schedule",
+            "catch_up",
+        ] {
             assert_eq!(Trigger::parse(trigger).unwrap().as_str(), trigger);
         }
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::job::JobSpec;
+use crate::job::{JobKind, JobSpec};
 
 /// One problem with one field, e.g. `restart.delay: must not exceed restart.max_delay`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -170,6 +170,28 @@ impl JobSpec {
                 "stop_timeout",
                 "must be longer than 0s so the job can shut down".into(),
             );
+        }
+        match (&self.schedule, self.kind) {
+            (Some(_), JobKind::Service) => problem(
+                "schedule",
+                "only tasks run on a schedule; set kind = \"task\", or restart a service with restart_schedule".into(),
+            ),
+            (Some(schedule), JobKind::Task) => {
+                if let Err((field, message)) = schedule.when() {
+                    problem(field, message);
+                }
+            }
+            (None, _) => {}
+        }
+        if let Some(expr) = &self.restart_schedule {
+            if self.kind == JobKind::Task {
+                problem(
+                    "restart_schedule",
+                    "is for services; give a task a schedule instead".into(),
+                );
+            } else if let Err(message) = crate::schedule::parse_cron(expr) {
+                problem("restart_schedule", message);
+            }
         }
         if self.logs.max_size < 1024 {
             problem(
