@@ -4,13 +4,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sentinel_proto::schedule::{MissedPolicy, Overlap};
 use sentinel_proto::{JobKind, RestartMode, SignalName};
 
 const EXAMPLES: &str = "\
 Examples:
   sentinel daemon                                   run the engine headless, in the foreground
   sentinel add api --cwd ~/code/api --restart always -- node server.js
-  sentinel add backup --kind task --cmd 'rsync -a ~/docs /mnt/backup' --shell
+  sentinel add backup --cron '0 2 * * *' --shell --cmd 'rsync -a ~/docs /mnt/backup'
+  sentinel add report --every 15m -- python3 report.py
+  sentinel schedule '30 9 * * 1-5' -n 3
   sentinel ls
   sentinel logs api -f
   sentinel restart --group backend
@@ -99,8 +102,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run a job now, whatever its schedule
+    /// Run a job now, whatever its schedule (which stays as it is)
     Run { name: String },
+    /// Enable a job: it may start, and its schedule fires again
+    Enable { name: String },
+    /// Disable a job without removing it: it stops and its schedule pauses
+    Disable { name: String },
+    /// Show when a schedule fires and what it means, without creating anything
+    #[command(
+        after_help = "Examples:\n  sentinel schedule \"0 */15 * * * *\" -n 5\n  sentinel schedule \"30 2 * * 1-5\"\n  sentinel schedule --every 90m"
+    )]
+    Schedule {
+        /// A cron expression: 5 fields, 6 with seconds first, or @hourly, @daily, @weekly, @monthly
+        #[arg(required_unless_present_any = ["every", "at"], conflicts_with_all = ["every", "at"])]
+        cron: Option<String>,
+        #[arg(long, value_name = "DURATION")]
+        every: Option<String>,
+        #[arg(long, value_name = "TIME", conflicts_with = "every")]
+        at: Option<String>,
+        /// How many fire times
+        #[arg(short = 'n', default_value_t = 5)]
+        count: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a job's output
     Logs {
         name: String,
@@ -260,6 +285,24 @@ pub struct JobArgs {
     /// Rotated log files kept
     #[arg(long, value_name = "N")]
     pub log_max_files: Option<u32>,
+    /// Run the task on a cron schedule: "0 2 * * *", "*/30 * * * * *", "@hourly"
+    #[arg(long, value_name = "EXPR", conflicts_with_all = ["every", "at"])]
+    pub cron: Option<String>,
+    /// Run the task at a fixed interval, e.g. 15m
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "at")]
+    pub every: Option<Duration>,
+    /// Run the task once: "2026-12-01 09:00" (local) or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// When a scheduled run is due and the last one still runs
+    #[arg(long, value_enum)]
+    pub overlap: Option<OverlapArg>,
+    /// Fire times passed while asleep or stopped: run once, or skip
+    #[arg(long, value_enum)]
+    pub missed: Option<MissedArg>,
+    /// Restart a running service on a cron schedule, e.g. "0 4 * * *"
+    #[arg(long, value_name = "EXPR")]
+    pub restart_schedule: Option<String>,
     /// Keep the job but never start it
     #[arg(long)]
     pub disabled: bool,
@@ -287,4 +330,42 @@ pub struct EditToggles {
     /// Use the engine's working directory
     #[arg(long, conflicts_with = "cwd")]
     pub no_cwd: bool,
+    /// Remove the schedule (the task then runs only when asked)
+    #[arg(long, conflicts_with_all = ["cron", "every", "at"])]
+    pub no_schedule: bool,
+    /// Remove the restart schedule
+    #[arg(long, conflicts_with = "restart_schedule")]
+    pub no_restart_schedule: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OverlapArg {
+    Skip,
+    Queue,
+    Replace,
+}
+
+impl From<OverlapArg> for Overlap {
+    fn from(overlap: OverlapArg) -> Overlap {
+        match overlap {
+            OverlapArg::Skip => Overlap::Skip,
+            OverlapArg::Queue => Overlap::Queue,
+            OverlapArg::Replace => Overlap::Replace,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MissedArg {
+    Skip,
+    RunOnce,
+}
+
+impl From<MissedArg> for MissedPolicy {
+    fn from(missed: MissedArg) -> MissedPolicy {
+        match missed {
+            MissedArg::Skip => MissedPolicy::Skip,
+            MissedArg::RunOnce => MissedPolicy::RunOnce,
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed};
+use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::{EventEnvelope, JobStatus, LogLine, RunRecord};
 
 use crate::args::{Cli, Command, Selection};
@@ -146,6 +146,35 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 .await?;
             println!("{}: {}", status.name, style.state_name(&status.state));
         }
+        Command::Enable { name } => toggle(&client, &name, "enable", &style).await?,
+        Command::Disable { name } => toggle(&client, &name, "disable", &style).await?,
+        Command::Schedule {
+            cron,
+            every,
+            at,
+            count,
+            json,
+        } => {
+            let mut query = format!("/api/schedule/preview?n={count}");
+            for (key, value) in [("cron", cron), ("every", every), ("at", at)] {
+                if let Some(value) = value {
+                    query.push_str(&format!("&{key}={}", segment(&value)));
+                }
+            }
+            let preview: SchedulePreview = client.get(&query).await?;
+            if json {
+                print_json(&preview);
+            } else {
+                println!("{}", preview.description);
+                for at in preview.next {
+                    println!(
+                        "  {}",
+                        at.with_timezone(&chrono::Local)
+                            .format("%a %Y-%m-%d %H:%M:%S %Z")
+                    );
+                }
+            }
+        }
         Command::Logs {
             name,
             follow,
@@ -218,6 +247,15 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
         }
         Command::Daemon | Command::Completions { .. } => unreachable!("handled in main"),
     }
+    Ok(())
+}
+
+async fn toggle(client: &Client, name: &str, action: &str, style: &Style) -> Result<(), CliError> {
+    let status: JobStatus = client
+        .post(&format!("/api/jobs/{}/{action}", segment(name)), &())
+        .await?;
+    let note = if status.enabled { "" } else { " (disabled)" };
+    println!("{}: {}{note}", status.name, style.state_name(&status.state));
     Ok(())
 }
 

@@ -89,13 +89,15 @@ fn pid_of(state: &JobState) -> Option<u32> {
     }
 }
 
-/// What the UPTIME column says: how long it has run, or when it tries again.
-fn timing(state: &JobState) -> String {
-    match state {
-        JobState::Running { since: at, .. } => short_duration(since(*at)),
-        JobState::Backoff { next_try_at, .. } => {
+/// What the UPTIME column says: how long it has run, when it tries again, or when its
+/// schedule fires next.
+fn timing(job: &JobStatus) -> String {
+    match (&job.state, job.next_run_at) {
+        (JobState::Running { since: at, .. }, _) => short_duration(since(*at)),
+        (JobState::Backoff { next_try_at, .. }, _) => {
             format!("retry in {}", short_duration(until(*next_try_at)))
         }
+        (_, Some(next)) => format!("next in {}", short_duration(until(next))),
         _ => "-".into(),
     }
 }
@@ -118,7 +120,7 @@ pub fn job_table(jobs: &[JobStatus], style: &Style) -> String {
                     job.name.clone(),
                     job.state.name().to_string(),
                     pid_of(&job.state).map_or("-".into(), |p| p.to_string()),
-                    timing(&job.state),
+                    timing(job),
                     job.restarts.to_string(),
                     job.last_exit.as_ref().map_or("-".into(), exit_text),
                     job.group.clone().unwrap_or_else(|| "-".into()),
@@ -234,6 +236,30 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
             short_duration(policy.min_uptime)
         ),
     ));
+    if let Some(schedule) = &spec.schedule {
+        let what = schedule
+            .when()
+            .map(|w| sentinel_proto::schedule::describe(&w))
+            .unwrap_or_else(|(_, m)| m);
+        let missed = match schedule.missed {
+            sentinel_proto::schedule::MissedPolicy::Skip => "skipped",
+            sentinel_proto::schedule::MissedPolicy::RunOnce => "run once",
+        };
+        rows.push((
+            "schedule",
+            format!("{what}; overlap {}, missed runs {missed}", schedule.overlap),
+        ));
+    }
+    if let Some(expr) = &spec.restart_schedule {
+        rows.push(("restarts", format!("on schedule {expr:?}")));
+    }
+    if let Some(next) = status.next_run_at {
+        let when = next.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+        rows.push((
+            "next run",
+            format!("{when} (in {})", short_duration(until(next))),
+        ));
+    }
     rows.push((
         "stop",
         format!(
@@ -350,6 +376,14 @@ pub fn event_line(envelope: &EventEnvelope) -> String {
         EngineEvent::SpawnFailed { run_id, error, .. } => {
             format!("run {run_id} could not start: {error}")
         }
+        EngineEvent::ScheduleSkipped {
+            scheduled_at,
+            reason,
+            ..
+        } => format!(
+            "run for {} skipped: {reason}",
+            scheduled_at.with_timezone(&Local).format("%H:%M:%S")
+        ),
     };
     format!("{at}  {job}  {what}")
 }
@@ -411,6 +445,7 @@ mod tests {
             restarts: 5,
             failures: 6,
             last_exit: None,
+            next_run_at: None,
         };
         let table = job_table(&[job], &style);
         assert!(!table.contains('\x1b'));

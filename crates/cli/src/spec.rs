@@ -1,6 +1,7 @@
 //! Turning flags into a job definition.
 
-use sentinel_proto::JobSpec;
+use sentinel_proto::schedule::ScheduleSpec;
+use sentinel_proto::{JobKind, JobSpec};
 
 use crate::args::{EditToggles, JobArgs};
 use crate::error::CliError;
@@ -26,6 +27,10 @@ pub fn new_spec(name: &str, job: &JobArgs, argv: &[String]) -> Result<JobSpec, C
         ))
     })?;
     let mut spec = JobSpec::new(name, command);
+    // A schedule makes a task unless told otherwise.
+    if job.kind.is_none() && (job.cron.is_some() || job.every.is_some() || job.at.is_some()) {
+        spec.kind = JobKind::Task;
+    }
     apply(&mut spec, job, argv)?;
     Ok(spec)
 }
@@ -85,6 +90,31 @@ pub fn apply(spec: &mut JobSpec, job: &JobArgs, argv: &[String]) -> Result<(), C
     if let Some(files) = job.log_max_files {
         spec.logs.max_files = files;
     }
+    if job.cron.is_some() || job.every.is_some() || job.at.is_some() {
+        let previous = spec.schedule.take().unwrap_or_default();
+        spec.schedule = Some(ScheduleSpec {
+            cron: job.cron.clone(),
+            every: job.every,
+            at: job.at.clone(),
+            ..previous
+        });
+    }
+    if job.overlap.is_some() || job.missed.is_some() {
+        let schedule = spec.schedule.as_mut().ok_or_else(|| {
+            CliError::Usage(
+                "--overlap and --missed apply to a schedule: add --cron, --every or --at".into(),
+            )
+        })?;
+        if let Some(overlap) = job.overlap {
+            schedule.overlap = overlap.into();
+        }
+        if let Some(missed) = job.missed {
+            schedule.missed = missed.into();
+        }
+    }
+    if let Some(expr) = &job.restart_schedule {
+        spec.restart_schedule = Some(expr.clone());
+    }
     if job.disabled {
         spec.enabled = false;
     }
@@ -112,5 +142,11 @@ pub fn apply_toggles(spec: &mut JobSpec, toggles: &EditToggles) {
     }
     if toggles.no_cwd {
         spec.cwd = None;
+    }
+    if toggles.no_schedule {
+        spec.schedule = None;
+    }
+    if toggles.no_restart_schedule {
+        spec.restart_schedule = None;
     }
 }

@@ -14,6 +14,7 @@ use chrono::Utc;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::api::{BulkRequest, JobDetail};
+use sentinel_proto::schedule::When;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger,
 };
@@ -27,6 +28,7 @@ use crate::events::{EventBus, EventSubscription};
 use crate::job::{spawn_job, JobHandle};
 use crate::paths::EnginePaths;
 use crate::process::recover;
+use crate::schedule::Scheduler;
 use crate::store::Store;
 
 /// How long orphans of a crashed engine get to exit on TERM before KILL.
@@ -71,6 +73,7 @@ struct Inner {
     edits: Mutex<()>,
     shutting_down: AtomicBool,
     lock: std::sync::Mutex<Option<EngineLock>>,
+    scheduler: Scheduler,
 }
 
 /// A cheap, cloneable handle to a running engine.
@@ -112,9 +115,18 @@ impl EngineHandle {
             config.log_memory,
         ));
 
+        let scheduler = Scheduler::start();
         let mut jobs = BTreeMap::new();
-        for spec in store.load_jobs().await? {
+        for stored in store.load_jobs().await? {
+            let spec = stored.spec;
             let handle = spawn_job(spec.clone(), context.clone());
+            // Fire times that passed while the engine was down are caught up (or skipped).
+            scheduler.plan(
+                &spec,
+                handle.clone(),
+                stored.last_scheduled,
+                stored.created_at,
+            );
             jobs.insert(spec.name.clone(), Registered { spec, handle });
         }
         let engine = EngineHandle {
@@ -124,6 +136,7 @@ impl EngineHandle {
                 edits: Mutex::new(()),
                 shutting_down: AtomicBool::new(false),
                 lock: std::sync::Mutex::new(Some(lock)),
+                scheduler,
             }),
         };
         if config.autostart {
@@ -181,6 +194,7 @@ impl EngineHandle {
     /// engine.
     pub async fn add(&self, spec: JobSpec) -> Result<JobStatus> {
         spec.validate().map_err(EngineError::Invalid)?;
+        refuse_past_one_time_schedule(&spec)?;
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
         if self.read_jobs().contains_key(&spec.name) {
@@ -198,6 +212,9 @@ impl EngineHandle {
         self.inner.context.emit(EngineEvent::JobAdded {
             job: spec.name.clone(),
         });
+        self.inner
+            .scheduler
+            .plan(&spec, handle.clone(), None, Utc::now());
         if starts_with_engine(&spec) {
             return handle.start(Trigger::Autostart).await;
         }
@@ -216,6 +233,9 @@ impl EngineHandle {
             job.spec = spec.clone();
         }
         let restarted = handle.update(spec.clone()).await?;
+        self.inner
+            .scheduler
+            .plan(&spec, handle.clone(), None, Utc::now());
         self.inner.context.emit(EngineEvent::JobUpdated {
             job: spec.name,
             restarted,
@@ -227,6 +247,7 @@ impl EngineHandle {
     pub async fn remove(&self, name: &str) -> Result<()> {
         let _edit = self.inner.edits.lock().await;
         let handle = self.handle(name)?;
+        self.inner.scheduler.forget(name);
         handle.shutdown().await;
         self.inner.context.store.delete_job(name).await?;
         self.write_jobs().remove(name);
@@ -245,6 +266,13 @@ impl EngineHandle {
     /// Stops a job; returns once nothing of its process group is left.
     pub async fn stop(&self, name: &str) -> Result<JobStatus> {
         self.handle(name)?.stop().await
+    }
+
+    /// Enables or disables a job: a disabled job is stopped and its schedule paused.
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<JobStatus> {
+        let mut spec = self.get(name)?.spec;
+        spec.enabled = enabled;
+        self.update(spec).await
     }
 
     /// Runs a job now: a task runs once more, a service starts if it is not running.
@@ -440,6 +468,22 @@ pub enum BulkAction {
     Start,
     Stop,
     Restart,
+}
+
+/// A one-time schedule in the past would never run: refused when the job is created.
+fn refuse_past_one_time_schedule(spec: &JobSpec) -> Result<()> {
+    if let Some(When::At(at)) = spec.schedule.as_ref().and_then(|s| s.when().ok()) {
+        if at <= Utc::now() {
+            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "schedule.at".into(),
+                message: format!(
+                    "{} is in the past",
+                    at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
+                ),
+            }])));
+        }
+    }
+    Ok(())
 }
 
 fn starts_with_engine(spec: &JobSpec) -> bool {

@@ -10,6 +10,7 @@ pub mod job;
 pub mod logs;
 mod paths;
 pub mod process;
+mod schedule;
 mod store;
 
 pub mod control;

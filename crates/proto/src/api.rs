@@ -62,6 +62,13 @@ impl Missed {
     }
 }
 
+/// What a schedule means and when it fires next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SchedulePreview {
+    pub description: String,
+    pub next: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Liveness and readiness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {

@@ -42,6 +42,12 @@ pub enum EngineEvent {
         run_id: i64,
         error: String,
     },
+    /// A scheduled run did not start, and why.
+    ScheduleSkipped {
+        job: String,
+        scheduled_at: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 impl EngineEvent {
@@ -52,7 +58,8 @@ impl EngineEvent {
             | EngineEvent::JobRemoved { job }
             | EngineEvent::RunStarted { job, .. }
             | EngineEvent::RunExited { job, .. }
-            | EngineEvent::SpawnFailed { job, .. } => job,
+            | EngineEvent::SpawnFailed { job, .. }
+            | EngineEvent::ScheduleSkipped { job, .. } => job,
             EngineEvent::StateChanged { status } => &status.name,
         }
     }
@@ -66,6 +73,7 @@ impl EngineEvent {
             EngineEvent::RunStarted { .. } => "run_started",
             EngineEvent::RunExited { .. } => "run_exited",
             EngineEvent::SpawnFailed { .. } => "spawn_failed",
+            EngineEvent::ScheduleSkipped { .. } => "schedule_skipped",
         }
     }
 }

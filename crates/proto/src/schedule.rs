@@ -130,8 +130,12 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
         fields[5] = crontab_weekdays(&fields[5]).map_err(|m| format!("{expr:?}: weekday {m}"))?;
         fields.join(" ")
     };
-    cron::Schedule::from_str(&translated)
-        .map_err(|err| format!("{expr:?} is not a valid cron expression: {err}"))
+    cron::Schedule::from_str(&translated).map_err(|err| {
+        // The parser's message points into its own form of the expression: keep the reason.
+        let text = err.to_string();
+        let reason = text.lines().last().unwrap_or(&text).trim().to_string();
+        format!("{expr:?} is not a valid cron expression: {reason}")
+    })
 }
 
 const DAY_NAMES: [&str; 8] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];

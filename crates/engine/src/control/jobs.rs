@@ -122,6 +122,26 @@ pub async fn run_job(
     Ok(Json(api.engine.run_now(&name).await?))
 }
 
+/// Enables a job: it may start, and its schedule fires again.
+#[utoipa::path(post, path = "/api/jobs/{name}/enable", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
+pub async fn enable_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.set_enabled(&name, true).await?))
+}
+
+/// Disables a job without deleting it: it is stopped and its schedule paused.
+#[utoipa::path(post, path = "/api/jobs/{name}/disable", tag = "actions", params(("name" = String, Path)),
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
+pub async fn disable_job(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JobStatus>> {
+    Ok(Json(api.engine.set_enabled(&name, false).await?))
+}
+
 async fn bulk(
     api: ApiState,
     action: BulkAction,

@@ -3,6 +3,7 @@
 
 mod error;
 mod jobs;
+mod schedule;
 mod streams;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +74,9 @@ fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(jobs::stop_job))
         .routes(routes!(jobs::restart_job))
         .routes(routes!(jobs::run_job))
+        .routes(routes!(jobs::enable_job))
+        .routes(routes!(jobs::disable_job))
+        .routes(routes!(schedule::preview))
         .routes(routes!(jobs::bulk_start))
         .routes(routes!(jobs::bulk_stop))
         .routes(routes!(jobs::bulk_restart))

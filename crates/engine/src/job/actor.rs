@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
+use sentinel_proto::schedule::Overlap;
 use sentinel_proto::{
     EngineEvent, ExitInfo, JobSpec, JobState, JobStatus, LogStream, RestartMode, RunOutcome,
     Trigger,
@@ -20,6 +21,7 @@ use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::logs::{self, JobLogs};
 use crate::process;
+use crate::schedule::FireAction;
 use crate::store::{NewRun, RunEnd};
 
 /// How long to wait for output still in the pipes after a process group is gone.
@@ -43,6 +45,13 @@ enum Control {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+    /// The schedule fired for `scheduled_at`.
+    Fire {
+        scheduled_at: DateTime<Utc>,
+        trigger: Trigger,
+        action: FireAction,
+    },
+    NextRun(Option<DateTime<Utc>>),
 }
 
 /// A cheap handle to a job's actor.
@@ -89,6 +98,20 @@ impl JobHandle {
         .await
     }
 
+    /// The schedule fired: run a task (or restart a service) per the overlap policy.
+    pub fn fire(&self, scheduled_at: DateTime<Utc>, trigger: Trigger, action: FireAction) {
+        let _ = self.controls.send(Control::Fire {
+            scheduled_at,
+            trigger,
+            action,
+        });
+    }
+
+    /// When the schedule fires next, for the status.
+    pub fn set_next_run(&self, at: Option<DateTime<Utc>>) {
+        let _ = self.controls.send(Control::NextRun(at));
+    }
+
     /// Stops the job and ends its actor.
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Control::Shutdown { reply }).await;
@@ -110,6 +133,9 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         failures: 0,
         last_exit: None,
         retry_at: None,
+        queued: None,
+        occurrence: None,
+        next_run_at: None,
         logs: logs.clone(),
         context,
         status: watch::Sender::new(JobStatus {
@@ -121,6 +147,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
             restarts: 0,
             failures: 0,
             last_exit: None,
+            next_run_at: None,
         }),
         spec,
     };
@@ -151,6 +178,8 @@ enum StopReason {
     DefinitionChanged,
     Disabled,
     Shutdown,
+    Replaced,
+    ScheduledRestart,
 }
 
 impl StopReason {
@@ -161,6 +190,8 @@ impl StopReason {
             StopReason::DefinitionChanged => "stopped to apply a changed definition",
             StopReason::Disabled => "stopped because the job was disabled",
             StopReason::Shutdown => "stopped because the engine shut down",
+            StopReason::Replaced => "stopped for the next scheduled run (overlap = replace)",
+            StopReason::ScheduledRestart => "stopped for its scheduled restart",
         }
     }
 }
@@ -183,6 +214,11 @@ struct JobActor {
     failures: u32,
     last_exit: Option<ExitInfo>,
     retry_at: Option<Instant>,
+    /// A scheduled run waiting for the current one to finish (overlap = queue).
+    queued: Option<DateTime<Utc>>,
+    /// The fire time the current run (and its retries) is for.
+    occurrence: Option<DateTime<Utc>>,
+    next_run_at: Option<DateTime<Utc>>,
 }
 
 async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
@@ -222,7 +258,8 @@ impl JobActor {
                 Wake::Exited(exit) => self.on_exit(exit).await,
                 Wake::RetryDue => {
                     self.retry_at = None;
-                    self.launch(Trigger::Retry);
+                    let scheduled_at = self.occurrence;
+                    self.launch(Trigger::Retry, scheduled_at);
                 }
             }
         }
@@ -240,7 +277,7 @@ impl JobActor {
             Control::Restart { reply } => {
                 let answer = if self.spec.enabled {
                     self.stop(StopReason::Restart).await;
-                    self.fresh_start(Trigger::Restart);
+                    self.fresh_start(Trigger::Restart, None);
                     Ok(self.snapshot())
                 } else {
                     Err(EngineError::Disabled(self.spec.name.clone()))
@@ -250,7 +287,59 @@ impl JobActor {
             Control::Update { spec, reply } => {
                 let _ = reply.send(self.update(*spec).await);
             }
+            Control::Fire {
+                scheduled_at,
+                trigger,
+                action,
+            } => self.fire(scheduled_at, trigger, action).await,
+            Control::NextRun(at) => {
+                if self.next_run_at != at {
+                    self.next_run_at = at;
+                    self.publish();
+                }
+            }
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
+        }
+    }
+
+    async fn fire(&mut self, scheduled_at: DateTime<Utc>, trigger: Trigger, action: FireAction) {
+        if !self.spec.enabled {
+            return;
+        }
+        let busy = self.run.is_some();
+        match action {
+            FireAction::Restart if busy => {
+                self.stop(StopReason::ScheduledRestart).await;
+                self.fresh_start(Trigger::Restart, None);
+            }
+            FireAction::Restart => {}
+            FireAction::Run if !busy => self.fresh_start(trigger, Some(scheduled_at)),
+            FireAction::Run => match self
+                .spec
+                .schedule
+                .as_ref()
+                .map(|s| s.overlap)
+                .unwrap_or_default()
+            {
+                Overlap::Skip => self.context.emit(EngineEvent::ScheduleSkipped {
+                    job: self.spec.name.clone(),
+                    scheduled_at,
+                    reason: "the previous run is still going (overlap = skip)".into(),
+                }),
+                Overlap::Queue => {
+                    if let Some(dropped) = self.queued.replace(scheduled_at) {
+                        self.context.emit(EngineEvent::ScheduleSkipped {
+                            job: self.spec.name.clone(),
+                            scheduled_at: dropped,
+                            reason: "a newer run is queued (overlap = queue keeps one)".into(),
+                        });
+                    }
+                }
+                Overlap::Replace => {
+                    self.stop(StopReason::Replaced).await;
+                    self.fresh_start(trigger, Some(scheduled_at));
+                }
+            },
         }
     }
 
@@ -259,20 +348,22 @@ impl JobActor {
             return Err(EngineError::Disabled(self.spec.name.clone()));
         }
         if self.run.is_none() {
-            self.fresh_start(trigger);
+            self.fresh_start(trigger, None);
         }
         Ok(self.snapshot())
     }
 
-    /// A start by a user (or the engine) forgets earlier failures.
-    fn fresh_start(&mut self, trigger: Trigger) {
+    /// A start by a user, the engine or a schedule forgets earlier failures: each occurrence
+    /// of a schedule starts fresh.
+    fn fresh_start(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
         self.retry_at = None;
         self.failures = 0;
         self.restarts = 0;
-        self.launch(trigger);
+        self.occurrence = scheduled_at;
+        self.launch(trigger, scheduled_at);
     }
 
-    fn launch(&mut self, trigger: Trigger) {
+    fn launch(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
         if self.state != JobState::Starting {
@@ -289,6 +380,7 @@ impl JobActor {
                     started_at,
                     pid: Some(pid),
                     proc_start: process::recover::process_start_time(pid),
+                    scheduled_at,
                 });
                 let output = [
                     tokio::spawn(logs::capture(
@@ -331,6 +423,7 @@ impl JobActor {
                     started_at: now,
                     pid: None,
                     proc_start: None,
+                    scheduled_at,
                 });
                 self.context.store.record_run_ended(RunEnd {
                     id,
@@ -430,7 +523,10 @@ impl JobActor {
                     });
                 }
             }
-            Next::Exit => self.set_state(JobState::Exited { since: Utc::now() }),
+            Next::Exit => {
+                self.set_state(JobState::Exited { since: Utc::now() });
+                self.run_queued();
+            }
             Next::GiveUp => {
                 let reason = if self.spec.restart.mode == RestartMode::Never {
                     format!("{reason} (restart = never)")
@@ -444,7 +540,15 @@ impl JobActor {
                     reason,
                     since: Utc::now(),
                 });
+                self.run_queued();
             }
+        }
+    }
+
+    /// Starts the scheduled run that waited for the previous one (overlap = queue).
+    fn run_queued(&mut self) {
+        if let Some(scheduled_at) = self.queued.take() {
+            self.fresh_start(Trigger::Schedule, Some(scheduled_at));
         }
     }
 
@@ -500,7 +604,7 @@ impl JobActor {
         }
         if needs_restart && active {
             self.stop(StopReason::DefinitionChanged).await;
-            self.fresh_start(Trigger::Restart);
+            self.fresh_start(Trigger::Restart, None);
             return true;
         }
         self.publish();
@@ -517,6 +621,7 @@ impl JobActor {
             restarts: self.restarts,
             failures: self.failures,
             last_exit: self.last_exit.clone(),
+            next_run_at: self.next_run_at,
         }
     }
 

@@ -36,6 +36,15 @@ pub(crate) struct NewRun {
     pub started_at: DateTime<Utc>,
     pub pid: Option<u32>,
     pub proc_start: Option<u64>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// A job as stored.
+pub(crate) struct StoredJob {
+    pub spec: JobSpec,
+    pub created_at: DateTime<Utc>,
+    /// The latest fire time a run was started for.
+    pub last_scheduled: Option<DateTime<Utc>>,
 }
 
 /// How a run ended.
@@ -106,16 +115,25 @@ impl Store {
         let _ = self.writes.send(Write::Event(event));
     }
 
-    pub async fn load_jobs(&self) -> Result<Vec<JobSpec>> {
-        let rows = sqlx::query("SELECT name, spec FROM jobs ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+    /// Every job with when it was defined and the last fire time its schedule ran for.
+    pub async fn load_jobs(&self) -> Result<Vec<StoredJob>> {
+        let rows = sqlx::query(
+            "SELECT name, spec, created_at, \
+             (SELECT MAX(scheduled_at) FROM runs WHERE runs.job = jobs.name) AS last_scheduled \
+             FROM jobs ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut specs = Vec::with_capacity(rows.len());
         for row in rows {
             let name: String = row.get("name");
             let text: String = row.get("spec");
             match serde_json::from_str::<JobSpec>(&text) {
-                Ok(spec) => specs.push(spec),
+                Ok(spec) => specs.push(StoredJob {
+                    spec,
+                    created_at: from_millis(row.get("created_at")),
+                    last_scheduled: row.get::<Option<i64>, _>("last_scheduled").map(from_millis),
+                }),
                 // A row this version cannot read is kept untouched rather than dropped.
                 Err(err) => tracing::error!(job = %name, "stored definition cannot be read: {err}"),
             }
@@ -244,7 +262,7 @@ impl Store {
     pub async fn runs(&self, job: &str, limit: u32) -> Result<Vec<RunRecord>> {
         self.flush().await;
         let rows = sqlx::query(
-            "SELECT id, job, trigger, started_at, ended_at, pid, outcome, exit_code, signal, reason \
+            "SELECT id, job, trigger, scheduled_at, started_at, ended_at, pid, outcome, exit_code, signal, reason \
              FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?",
         )
         .bind(job)
@@ -257,6 +275,7 @@ impl Store {
                 id: row.get("id"),
                 job: row.get("job"),
                 trigger: Trigger::parse(row.get("trigger")).unwrap_or(Trigger::Manual),
+                scheduled_at: row.get::<Option<i64>, _>("scheduled_at").map(from_millis),
                 started_at: from_millis(row.get("started_at")),
                 ended_at: row.get::<Option<i64>, _>("ended_at").map(from_millis),
                 pid: row.get::<Option<i64>, _>("pid").map(|p| p as u32),
@@ -311,7 +330,7 @@ async fn write_batch(
                     }
                 }
                 let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start) ",
+                    "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start, scheduled_at) ",
                 );
                 insert.push_values(&runs, |mut row, run| {
                     row.push_bind(run.id)
@@ -321,7 +340,8 @@ async fn write_batch(
                         .push_bind(run.pid.map(i64::from))
                         // Every run leads its own process group, so its group id is its pid.
                         .push_bind(run.pid.map(i64::from))
-                        .push_bind(run.proc_start.map(|s| s as i64));
+                        .push_bind(run.proc_start.map(|s| s as i64))
+                        .push_bind(run.scheduled_at.map(millis));
                 });
                 insert.build().execute(&mut *tx).await?;
             }

@@ -4,5 +4,6 @@ mod common;
 mod lifecycle;
 mod logs;
 mod restart;
+mod schedule;
 mod stop;
 mod store;

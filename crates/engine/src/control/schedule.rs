@@ -1,0 +1,59 @@
+//! Schedule preview: next fire times and a description of an expression, without a job.
+
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Local, Utc};
+use sentinel_proto::api::{ErrorBody, SchedulePreview};
+use sentinel_proto::schedule::{self, ScheduleSpec};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::ApiError;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// A cron expression (5 fields, 6 with seconds, or @daily…).
+    pub cron: Option<String>,
+    /// An interval such as 15m.
+    pub every: Option<String>,
+    /// A one-time instant.
+    pub at: Option<String>,
+    /// How many fire times (default 5, at most 100).
+    pub n: Option<usize>,
+}
+
+/// The next fire times of a schedule and what it means in words; nothing is created.
+#[utoipa::path(get, path = "/api/schedule/preview", tag = "schedules", params(PreviewQuery),
+    responses((status = 200, body = SchedulePreview), (status = 422, body = ErrorBody)))]
+pub async fn preview(Query(query): Query<PreviewQuery>) -> Result<Json<SchedulePreview>, ApiError> {
+    let invalid = |field: &str, message: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: {message}"),
+        )
+        .with_field(field)
+    };
+    let every = query
+        .every
+        .as_deref()
+        .map(sentinel_proto::duration::parse)
+        .transpose()
+        .map_err(|message| invalid("schedule.every", message))?;
+    let spec = ScheduleSpec {
+        cron: query.cron,
+        every,
+        at: query.at,
+        ..ScheduleSpec::default()
+    };
+    let when = spec
+        .when()
+        .map_err(|(field, message)| invalid(field, message))?;
+    let now = Utc::now();
+    Ok(Json(SchedulePreview {
+        description: schedule::describe(&when),
+        next: schedule::upcoming(&when, query.n.unwrap_or(5).clamp(1, 100), now, now, &Local),
+    }))
+}

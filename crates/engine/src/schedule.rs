@@ -1,0 +1,179 @@
+//! The scheduler: one task for every schedule of the engine. It sleeps until the earliest fire
+//! time, but never longer than a second, and re-reads the wall clock on every wake: the
+//! monotonic clock stops while a Mac sleeps, and the wall clock can jump.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, Utc};
+use sentinel_proto::schedule::{self, Due, MissedPolicy, When};
+use sentinel_proto::{JobKind, JobSpec, Trigger};
+use tokio::sync::mpsc;
+
+use crate::job::JobHandle;
+
+/// The longest single sleep: how soon a wall-clock jump or a wake from sleep is noticed.
+const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+
+/// What a schedule does when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FireAction {
+    /// A task runs.
+    Run,
+    /// A running service restarts.
+    Restart,
+}
+
+struct Entry {
+    when: When,
+    action: FireAction,
+    missed: MissedPolicy,
+    /// Where `every` counts from: the last fire time, or when the schedule was set.
+    anchor: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+    job: JobHandle,
+}
+
+enum Message {
+    Set {
+        name: String,
+        entry: Option<Box<Entry>>,
+    },
+}
+
+#[derive(Clone)]
+pub(crate) struct Scheduler {
+    messages: mpsc::UnboundedSender<Message>,
+}
+
+impl Scheduler {
+    pub fn start() -> Scheduler {
+        let (messages, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(run(inbox));
+        Scheduler { messages }
+    }
+
+    /// (Re)plans a job's schedule from its spec. `last_fire` is the latest fire time a run was
+    /// started for; `since` is where a new schedule starts counting.
+    pub fn plan(
+        &self,
+        spec: &JobSpec,
+        job: JobHandle,
+        last_fire: Option<DateTime<Utc>>,
+        since: DateTime<Utc>,
+    ) {
+        let entry = plan_for(spec).map(|(when, action, missed)| {
+            let anchor = last_fire.unwrap_or(since);
+            Box::new(Entry {
+                next: schedule::next_after(&when, anchor, anchor, &Local),
+                when,
+                action,
+                missed,
+                anchor,
+                job,
+            })
+        });
+        let _ = self.messages.send(Message::Set {
+            name: spec.name.clone(),
+            entry,
+        });
+    }
+
+    pub fn forget(&self, name: &str) {
+        let _ = self.messages.send(Message::Set {
+            name: name.to_string(),
+            entry: None,
+        });
+    }
+}
+
+/// The schedule a spec asks for, if any and if the job is enabled.
+fn plan_for(spec: &JobSpec) -> Option<(When, FireAction, MissedPolicy)> {
+    if !spec.enabled {
+        return None;
+    }
+    match spec.kind {
+        JobKind::Task => {
+            let schedule = spec.schedule.as_ref()?;
+            Some((schedule.when().ok()?, FireAction::Run, schedule.missed))
+        }
+        JobKind::Service => {
+            let expr = spec.restart_schedule.as_ref()?;
+            let parsed = schedule::parse_cron(expr).ok()?;
+            let when = When::Cron {
+                source: expr.clone(),
+                schedule: Box::new(parsed),
+            };
+            // A restart nobody saw is not worth catching up on.
+            Some((when, FireAction::Restart, MissedPolicy::Skip))
+        }
+    }
+}
+
+async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    loop {
+        let now = Utc::now();
+        for entry in entries.values_mut() {
+            fire_if_due(entry, now);
+        }
+        let earliest = entries.values().filter_map(|e| e.next).min();
+        let sleep = earliest
+            .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .unwrap_or(LONGEST_SLEEP)
+            .min(LONGEST_SLEEP);
+        tokio::select! {
+            message = inbox.recv() => match message {
+                Some(Message::Set { name, entry }) => {
+                    match entry {
+                        Some(entry) => {
+                            entry.job.set_next_run(entry.next);
+                            entries.insert(name, *entry);
+                        }
+                        None => {
+                            if let Some(old) = entries.remove(&name) {
+                                old.job.set_next_run(None);
+                            }
+                        }
+                    }
+                }
+                None => return,
+            },
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+fn fire_if_due(entry: &mut Entry, now: DateTime<Utc>) {
+    let Some(next) = entry.next else { return };
+    let fired_for = match schedule::due(&entry.when, next, now, entry.anchor, &Local) {
+        Due::NotYet => return,
+        Due::OnTime(at) => {
+            entry.job.fire(at, Trigger::Schedule, entry.action);
+            at
+        }
+        Due::Missed { count, latest } => {
+            match entry.missed {
+                MissedPolicy::RunOnce => {
+                    tracing::info!(
+                        missed = count,
+                        "{} fire times passed unseen; running once",
+                        count
+                    );
+                    entry.job.fire(latest, Trigger::CatchUp, entry.action);
+                }
+                MissedPolicy::Skip => {
+                    tracing::info!(
+                        missed = count,
+                        "{} fire times passed unseen; skipped",
+                        count
+                    );
+                }
+            }
+            latest
+        }
+    };
+    entry.anchor = fired_for;
+    entry.next = schedule::next_after(&entry.when, fired_for.max(now), fired_for, &Local);
+    entry.job.set_next_run(entry.next);
+}
