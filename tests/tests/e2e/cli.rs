@@ -416,3 +416,96 @@ fn help_has_examples_and_completions_are_generated() {
         );
     }
 }
+
+#[test]
+fn schedules_from_the_command_line() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let preview = home.ok(&["schedule", "0 */15 * * * *", "-n", "5"]).stdout;
+    let lines: Vec<&str> = preview.lines().collect();
+    assert_eq!(lines[0], "every 15 minutes");
+    assert_eq!(lines.len(), 6, "{preview}");
+    assert!(
+        lines[1..].iter().all(|l| l.contains(":00:00")
+            || l.contains(":15:00")
+            || l.contains(":30:00")
+            || l.contains(":45:00")),
+        "{preview}"
+    );
+    let weekdays = home.ok(&["schedule", "30 9 * * 1-5", "--json"]).json();
+    assert_eq!(weekdays["description"], "at 09:30, Monday to Friday");
+    assert_eq!(weekdays["next"].as_array().unwrap().len(), 5);
+    let bad = home.run(&["schedule", "0 25 * * *"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("schedule.cron: \"0 25 * * *\" is not a valid cron expression"),
+        "{}",
+        bad.stderr
+    );
+
+    home.ok(&[
+        "add",
+        "report",
+        "--every",
+        "1h",
+        "--overlap",
+        "queue",
+        "--",
+        "true",
+    ]);
+    let detail = home.ok(&["status", "report", "--json"]).json();
+    assert_eq!(detail["spec"]["kind"], "task", "a schedule makes a task");
+    assert_eq!(detail["spec"]["schedule"]["every"], "1h");
+    assert_eq!(detail["spec"]["schedule"]["overlap"], "queue");
+    wait_until("the next run in ls", || {
+        home.ok(&["ls"]).stdout.contains("next in 59m")
+    });
+    let status = home.ok(&["status", "report"]).stdout;
+    assert!(
+        status.contains("schedule   every 1h; overlap queue, missed runs run once"),
+        "{status}"
+    );
+
+    home.ok(&["disable", "report"]);
+    wait_until("the schedule to pause", || {
+        home.ok(&["status", "report", "--json"]).json()["status"]
+            .get("next_run_at")
+            .is_none()
+    });
+    home.ok(&["enable", "report"]);
+    wait_until("the schedule to resume", || {
+        home.ok(&["status", "report", "--json"]).json()["status"]
+            .get("next_run_at")
+            .is_some()
+    });
+    home.ok(&["run", "report"]);
+    wait_until("the manual run", || {
+        home.ok(&["runs", "report", "--json"])
+            .json()
+            .as_array()
+            .is_some_and(|r| r.len() == 1)
+    });
+    assert_eq!(
+        home.ok(&["runs", "report", "--json"]).json()[0]["trigger"],
+        "manual"
+    );
+
+    let no_schedule = home.run(&["add", "x", "--overlap", "skip", "--", "true"]);
+    assert_eq!(no_schedule.code, 2);
+    assert!(
+        no_schedule
+            .stderr
+            .contains("--overlap and --missed apply to a schedule"),
+        "{}",
+        no_schedule.stderr
+    );
+    let past = home.run(&["add", "late", "--at", "2020-01-01 00:00", "--", "true"]);
+    assert_eq!(past.code, 1);
+    assert!(
+        past.stderr
+            .contains("schedule.at: 2020-01-01 00:00:00 is in the past"),
+        "{}",
+        past.stderr
+    );
+}

@@ -359,3 +359,37 @@ async fn schedules_are_checked_when_a_job_is_added() {
     );
     assert!(t.engine.list().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_retry_within_an_occurrence_and_the_next_starts_fresh() {
+    let t = TestEngine::new().await;
+    let mut events = t.engine.subscribe();
+    let mut spec = task("flaky", "exit 1", cron("*/2 * * * * *"));
+    spec.restart.max_retries = 1;
+    t.engine.add(spec).await.unwrap();
+    let triggers: Vec<Trigger> = started(&mut events, "flaky", 4)
+        .await
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(
+        triggers,
+        vec![
+            Trigger::Schedule,
+            Trigger::Retry,
+            Trigger::Schedule,
+            Trigger::Retry
+        ]
+    );
+    t.engine.shutdown().await;
+    let engine = open(t.path()).await;
+    let mut runs = engine.runs("flaky", 10).await.unwrap();
+    runs.reverse();
+    assert_eq!(
+        runs[0].scheduled_at, runs[1].scheduled_at,
+        "a retry belongs to its occurrence"
+    );
+    assert_eq!(runs[2].scheduled_at, runs[3].scheduled_at);
+    assert_ne!(runs[0].scheduled_at, runs[2].scheduled_at);
+    engine.shutdown().await;
+}
