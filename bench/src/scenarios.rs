@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::stats::{cpu_seconds, rss_mib, summarize};
 
-const ALL: &[&str] = &["restart", "idle", "tree", "logs", "cli", "api"];
+const ALL: &[&str] = &["restart", "idle", "tree", "logs", "cli", "api", "schedule"];
 
 pub fn run(args: &[String]) {
     let quick = args.iter().any(|a| a == "--quick");
@@ -44,6 +44,7 @@ pub fn run(args: &[String]) {
             "logs" => log_throughput(if quick { 50 } else { 200 }),
             "cli" => cli_latency(if quick { 10 } else { 30 }),
             "api" => api_round_trip(if quick { 50 } else { 200 }),
+            "schedule" => schedule_lateness(if quick { 5 } else { 15 }, if quick { 5 } else { 20 }),
             other => eprintln!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
         }
     }
@@ -466,4 +467,76 @@ fn spawn_floor(n: usize) -> Duration {
         let _ = child.wait();
     }
     took
+}
+
+/// Lateness of scheduled runs (20 jobs firing every second together), and the idle cost of
+/// 1,000 schedules that do not fire during the measurement.
+fn schedule_lateness(seconds: u64, idle_seconds: u64) {
+    println!("## Schedule lateness (jobs firing together every second for {seconds} s)\n");
+    println!("| jobs | runs | median | p99 | target |\n|---|---|---|---|---|");
+    for jobs in [1, 20] {
+        let home = Home::new();
+        let daemon = home.daemon();
+        for i in 0..jobs {
+            add(
+                &home,
+                json!({"name": format!("tick{i}"), "command": "true", "kind": "task", "schedule": {"cron": "* * * * * *"}}),
+            );
+        }
+        std::thread::sleep(Duration::from_secs(seconds));
+        let mut samples = Vec::new();
+        for i in 0..jobs {
+            api(&home, "POST", &format!("/api/jobs/tick{i}/disable"), None);
+            let runs = api(
+                &home,
+                "GET",
+                &format!("/api/jobs/tick{i}/runs?limit=1000"),
+                None,
+            );
+            for run in runs.as_array().unwrap() {
+                let (Some(scheduled), Some(started)) =
+                    (run["scheduled_at"].as_str(), run["started_at"].as_str())
+                else {
+                    continue;
+                };
+                let late = chrono_millis(started) - chrono_millis(scheduled);
+                samples.push(Duration::from_millis(late.max(0) as u64));
+            }
+        }
+        let s = summarize(&samples);
+        println!(
+            "| {jobs} | {} | {:.1} ms | {:.1} ms | p99 ≤ 10 ms |",
+            s.n, s.median, s.p99
+        );
+        drop(daemon);
+    }
+    println!("\nLateness: from the scheduled instant to the process having started.\n");
+
+    let home = Home::new();
+    let daemon = home.daemon();
+    for i in 0..1000 {
+        add(
+            &home,
+            json!({"name": format!("yearly{i}"), "command": "true", "kind": "task", "schedule": {"cron": "0 0 1 1 *"}}),
+        );
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = daemon.pid();
+    let cpu_before = cpu_seconds(pid);
+    let wall = Instant::now();
+    std::thread::sleep(Duration::from_secs(idle_seconds));
+    let cpu = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
+    println!("## 1,000 schedules idle ({idle_seconds} s)\n");
+    println!("| | daemon CPU (% of one core) | daemon RSS | target |\n|---|---|---|---|");
+    println!(
+        "| SentinelZero | {cpu:.3} % | {:.1} MiB | < 0.5 % |\n",
+        rss_mib(pid)
+    );
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn chrono_millis(text: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
 }
