@@ -9,6 +9,7 @@ use chrono::{DateTime, Local, Utc};
 use sentinel_proto::schedule::{self, Due, MissedPolicy, When};
 use sentinel_proto::{JobKind, JobSpec, Trigger};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::job::JobHandle;
 
@@ -110,10 +111,28 @@ fn plan_for(spec: &JobSpec) -> Option<(When, FireAction, MissedPolicy)> {
     }
 }
 
+/// A wall clock that moved back by more than this re-arms every schedule.
+const CLOCK_STEP: chrono::Duration = chrono::Duration::seconds(2);
+
 async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut last_wall = Utc::now();
+    let mut last_monotonic = Instant::now();
     loop {
         let now = Utc::now();
+        // The monotonic clock only moves forward (and stops while asleep, which `due` treats
+        // as missed fire times); the wall clock moving back by more is a clock change.
+        let monotonic = chrono::Duration::from_std(last_monotonic.elapsed()).unwrap_or_default();
+        if now - last_wall < monotonic - CLOCK_STEP {
+            tracing::warn!("the wall clock went back; re-arming every schedule");
+            for entry in entries.values_mut() {
+                (entry.next, entry.anchor) =
+                    schedule::rearm(&entry.when, entry.next, entry.anchor, now, &Local);
+                entry.job.set_next_run(entry.next);
+            }
+        }
+        last_wall = now;
+        last_monotonic = Instant::now();
         for entry in entries.values_mut() {
             fire_if_due(entry, now);
         }

@@ -329,6 +329,25 @@ pub fn due<Tz: TimeZone>(
     Due::Missed { count, latest }
 }
 
+/// After the wall clock went back (a manual change, a bad NTP step), the pending fire time may
+/// lie further ahead than the schedule means: re-arm from `now`. Returns the new next fire
+/// time and anchor.
+pub fn rearm<Tz: TimeZone>(
+    when: &When,
+    next: Option<DateTime<Utc>>,
+    anchor: DateTime<Utc>,
+    now: DateTime<Utc>,
+    zone: &Tz,
+) -> (Option<DateTime<Utc>>, DateTime<Utc>) {
+    // An anchor in the future was set by the clock before it went back.
+    let anchor = anchor.min(now);
+    let fresh = next_after(when, now, anchor, zone);
+    match (next, fresh) {
+        (Some(next), Some(fresh)) if fresh < next => (Some(fresh), anchor),
+        _ => (next, anchor),
+    }
+}
+
 /// A plain-English description, for people checking what they wrote.
 pub fn describe(when: &When) -> String {
     match when {
@@ -653,6 +672,36 @@ mod tests {
                 latest: anchor + chrono::Duration::minutes(60)
             }
         );
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_re_arms_the_schedule() {
+        let every = When::Every(Duration::from_secs(600));
+        let anchor = local(&Berlin, "2026-06-01 10:00");
+        let next = anchor + chrono::Duration::minutes(10);
+        // The clock is set back an hour: without re-arming, the next run would be 70 minutes away.
+        let now = anchor - chrono::Duration::minutes(60);
+        let (rearmed, new_anchor) = rearm(&every, Some(next), anchor, now, &Berlin);
+        assert_eq!(new_anchor, now);
+        assert_eq!(rearmed, Some(now + chrono::Duration::minutes(10)));
+        let hourly = cron("0 * * * *");
+        let (rearmed, _) = rearm(
+            &hourly,
+            Some(local(&Berlin, "2026-06-01 11:00")),
+            anchor,
+            now,
+            &Berlin,
+        );
+        assert_eq!(rearmed, Some(local(&Berlin, "2026-06-01 10:00")));
+        // A clock that did not go back changes nothing.
+        let (same, _) = rearm(
+            &hourly,
+            Some(local(&Berlin, "2026-06-01 11:00")),
+            anchor,
+            anchor + chrono::Duration::minutes(5),
+            &Berlin,
+        );
+        assert_eq!(same, Some(local(&Berlin, "2026-06-01 11:00")));
     }
 
     #[test]
