@@ -14,6 +14,7 @@ use chrono::Utc;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::api::{BulkRequest, JobDetail};
+use sentinel_proto::config::{ConfigFile, ImportPlan};
 use sentinel_proto::schedule::When;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger,
@@ -201,6 +202,11 @@ impl EngineHandle {
             return Err(EngineError::AlreadyExists(spec.name));
         }
         self.inner.context.store.insert_job(&spec).await?;
+        self.install(spec).await
+    }
+
+    /// Runs a job that is in the database: its actor, schedule and autostart.
+    async fn install(&self, spec: JobSpec) -> Result<JobStatus> {
         let handle = spawn_job(spec.clone(), self.inner.context.clone());
         self.write_jobs().insert(
             spec.name.clone(),
@@ -227,8 +233,14 @@ impl EngineHandle {
         spec.validate().map_err(EngineError::Invalid)?;
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
-        let handle = self.handle(&spec.name)?;
+        self.handle(&spec.name)?;
         self.inner.context.store.update_job(&spec).await?;
+        self.reinstall(spec).await
+    }
+
+    /// Applies a definition already in the database to the running job.
+    async fn reinstall(&self, spec: JobSpec) -> Result<JobStatus> {
+        let handle = self.handle(&spec.name)?;
         if let Some(job) = self.write_jobs().get_mut(&spec.name) {
             job.spec = spec.clone();
         }
@@ -246,15 +258,110 @@ impl EngineHandle {
     /// Stops a job (the whole process group) and forgets it and its run history.
     pub async fn remove(&self, name: &str) -> Result<()> {
         let _edit = self.inner.edits.lock().await;
-        let handle = self.handle(name)?;
+        self.handle(name)?;
+        self.uninstall(name).await;
+        self.inner.context.store.delete_job(name).await
+    }
+
+    async fn uninstall(&self, name: &str) {
+        let Ok(handle) = self.handle(name) else {
+            return;
+        };
         self.inner.scheduler.forget(name);
         handle.shutdown().await;
-        self.inner.context.store.delete_job(name).await?;
         self.write_jobs().remove(name);
         self.inner.context.emit(EngineEvent::JobRemoved {
             job: name.to_string(),
         });
-        Ok(())
+    }
+
+    /// The definitions of all jobs, a group, or named jobs, as a job file.
+    pub fn export(&self, group: Option<&str>, names: &[String]) -> Result<ConfigFile> {
+        let jobs = self.read_jobs();
+        if let Some(missing) = names.iter().find(|name| !jobs.contains_key(*name)) {
+            return Err(EngineError::NotFound(missing.clone()));
+        }
+        let specs = jobs
+            .values()
+            .filter(|job| names.is_empty() || names.contains(&job.spec.name))
+            .filter(|job| group.is_none() || job.spec.group.as_deref() == group)
+            .map(|job| job.spec.clone())
+            .collect();
+        Ok(ConfigFile::new(specs))
+    }
+
+    /// Imports a job file: adds new jobs, updates changed ones, and with `replace` removes
+    /// the jobs the file does not have. All or nothing; `dry_run` only says what would change.
+    pub async fn import(
+        &self,
+        file: ConfigFile,
+        replace: bool,
+        dry_run: bool,
+    ) -> Result<ImportPlan> {
+        self.refuse_if_shutting_down()?;
+        let _edit = self.inner.edits.lock().await;
+        let mut plan = ImportPlan::default();
+        let mut problems = Vec::new();
+        {
+            let jobs = self.read_jobs();
+            for spec in &file.jobs {
+                match jobs.get(&spec.name) {
+                    None => {
+                        if let Err(EngineError::Invalid(errors)) =
+                            refuse_past_one_time_schedule(spec)
+                        {
+                            problems.extend(errors.0.into_iter().map(|e| FieldError {
+                                field: format!("{}.{}", spec.name, e.field),
+                                message: e.message,
+                            }));
+                        }
+                        plan.add.push(spec.name.clone());
+                    }
+                    Some(job) if job.spec == *spec => plan.unchanged.push(spec.name.clone()),
+                    Some(_) => plan.update.push(spec.name.clone()),
+                }
+            }
+            if replace {
+                let keep: BTreeSet<&str> =
+                    file.jobs.iter().map(|spec| spec.name.as_str()).collect();
+                plan.remove = jobs
+                    .keys()
+                    .filter(|name| !keep.contains(name.as_str()))
+                    .cloned()
+                    .collect();
+            }
+        }
+        if !problems.is_empty() {
+            return Err(EngineError::Invalid(ValidationErrors(problems)));
+        }
+        if dry_run {
+            return Ok(plan);
+        }
+        let specs_named = |names: &[String]| -> Vec<JobSpec> {
+            file.jobs
+                .iter()
+                .filter(|spec| names.contains(&spec.name))
+                .cloned()
+                .collect()
+        };
+        let (adds, updates) = (specs_named(&plan.add), specs_named(&plan.update));
+        // One transaction for every definition: the database never holds half an import.
+        self.inner
+            .context
+            .store
+            .apply_import(&adds, &updates, &plan.remove)
+            .await?;
+        for name in &plan.remove {
+            self.uninstall(name).await;
+        }
+        for spec in updates {
+            self.reinstall(spec).await?;
+        }
+        for spec in adds {
+            self.install(spec).await?;
+        }
+        plan.applied = true;
+        Ok(plan)
     }
 
     /// Starts a job; returns once it runs (or could not be started, which the status says).

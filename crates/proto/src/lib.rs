@@ -3,6 +3,7 @@
 //! API and the app all speak it.
 
 pub mod api;
+pub mod config;
 pub mod duration;
 pub mod event;
 pub mod job;

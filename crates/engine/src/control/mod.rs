@@ -1,6 +1,7 @@
 //! The control API: HTTP/JSON on a Unix socket, the same for the app and the daemon.
 //! A thin adapter over `EngineHandle`; the OpenAPI document is generated from these routes.
 
+mod config;
 mod error;
 mod jobs;
 mod schedule;
@@ -77,6 +78,8 @@ fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(jobs::enable_job))
         .routes(routes!(jobs::disable_job))
         .routes(routes!(schedule::preview))
+        .routes(routes!(config::export))
+        .routes(routes!(config::import))
         .routes(routes!(jobs::bulk_start))
         .routes(routes!(jobs::bulk_stop))
         .routes(routes!(jobs::bulk_restart))

@@ -170,6 +170,49 @@ impl Store {
         Ok(())
     }
 
+    /// Writes an import's definitions in one transaction.
+    pub async fn apply_import(
+        &self,
+        adds: &[JobSpec],
+        updates: &[JobSpec],
+        removes: &[String],
+    ) -> Result<()> {
+        self.flush().await;
+        let now = millis(Utc::now());
+        let mut tx = self.pool.begin().await?;
+        for spec in adds {
+            sqlx::query(
+                "INSERT INTO jobs (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&spec.name)
+            .bind(spec_json(spec))
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for spec in updates {
+            sqlx::query("UPDATE jobs SET spec = ?, updated_at = ? WHERE name = ?")
+                .bind(spec_json(spec))
+                .bind(now)
+                .bind(&spec.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for name in removes {
+            sqlx::query("DELETE FROM runs WHERE job = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM jobs WHERE name = ?")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes a job and its run history.
     pub async fn delete_job(&self, name: &str) -> Result<()> {
         self.flush().await;

@@ -1,6 +1,7 @@
 //! Engine tests with real processes and a real SQLite file in a temporary home.
 
 mod common;
+mod config;
 mod lifecycle;
 mod logs;
 mod restart;
