@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sentinel_proto::config::ConfigFormat;
 use sentinel_proto::schedule::{MissedPolicy, Overlap};
 use sentinel_proto::{JobKind, RestartMode, SignalName};
 
@@ -164,6 +165,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write jobs to a file you can keep in git (all, a group, or named jobs)
+    #[command(
+        after_help = "Examples:\n  sentinel export > jobs.toml\n  sentinel export --group backend --format json\n  sentinel export api --as systemd > api.service"
+    )]
+    Export {
+        names: Vec<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long, value_enum, default_value = "toml")]
+        format: FormatArg,
+        /// Hand one job to the OS: a LaunchAgent plist or a systemd user unit
+        #[arg(long = "as", value_enum, value_name = "SYSTEM")]
+        handoff: Option<crate::handoff::System>,
+    },
+    /// Read jobs from a file: ours (TOML/JSON), or another tool's with --from
+    #[command(
+        after_help = "Examples:\n  sentinel import jobs.toml --dry-run\n  sentinel import jobs.toml --replace\n  sentinel import --from launchd ~/Library/LaunchAgents\n  sentinel import --from pm2 ecosystem.config.json\n  sentinel import --from supervisord /etc/supervisor/conf.d/app.conf\n  sentinel import --from procfile Procfile"
+    )]
+    Import {
+        file: PathBuf,
+        /// Also remove the jobs the file does not have
+        #[arg(long)]
+        replace: bool,
+        /// Only show what would change
+        #[arg(long)]
+        dry_run: bool,
+        /// The file is another tool's
+        #[arg(long, value_enum)]
+        from: Option<crate::migrate::Source>,
+    },
     /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
     Completions { shell: clap_complete::Shell },
 }
@@ -180,6 +211,21 @@ pub struct Selection {
     /// Every job
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Toml,
+    Json,
+}
+
+impl From<FormatArg> for ConfigFormat {
+    fn from(format: FormatArg) -> ConfigFormat {
+        match format {
+            FormatArg::Toml => ConfigFormat::Toml,
+            FormatArg::Json => ConfigFormat::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

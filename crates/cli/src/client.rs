@@ -79,6 +79,31 @@ impl Client {
             .map_err(|err| CliError::Other(format!("cannot read the engine's answer: {err}")))
     }
 
+    pub async fn get_text(&self, path: &str) -> Result<String, CliError> {
+        let bytes = self
+            .send(Method::GET, path, None)
+            .await?
+            .into_body()
+            .collect()
+            .await
+            .map_err(|err| CliError::Other(format!("the answer was cut off: {err}")))?
+            .to_bytes();
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Posts a text body (a job file) and reads a JSON answer.
+    pub async fn post_text<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: String,
+    ) -> Result<T, CliError> {
+        Self::json(
+            self.send(Method::POST, path, Some(body.into_bytes()))
+                .await?,
+        )
+        .await
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         Self::json(self.send(Method::GET, path, None).await?).await
     }

@@ -19,8 +19,14 @@ pub enum CliError {
 }
 
 fn describe(body: &ErrorBody) -> String {
-    if body.errors.len() > 1 {
-        let mut text = String::from("invalid job:");
+    if body.errors.len() > 1
+        || (body.errors.len() == 1 && body.message.contains("nothing was changed"))
+    {
+        let mut text = if body.message.contains("nothing was changed") {
+            body.message.clone() + ":"
+        } else {
+            String::from("invalid job:")
+        };
         for error in &body.errors {
             text.push_str(&format!("\n  {}: {}", error.field, error.message));
         }

@@ -4,6 +4,8 @@ mod args;
 mod client;
 mod daemon;
 mod error;
+mod handoff;
+mod migrate;
 mod output;
 mod spec;
 
@@ -13,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed, SchedulePreview};
+use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
 use sentinel_proto::{EventEnvelope, JobStatus, LogLine, RunRecord};
 
 use crate::args::{Cli, Command, Selection};
@@ -173,6 +176,95 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                             .format("%a %Y-%m-%d %H:%M:%S %Z")
                     );
                 }
+            }
+        }
+        Command::Export {
+            names,
+            group,
+            format,
+            handoff,
+        } => {
+            if let Some(system) = handoff {
+                let [name] = names.as_slice() else {
+                    return Err(CliError::Usage("--as hands over one job: name it".into()));
+                };
+                let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(name))).await?;
+                let (text, notes) = handoff::render(system, &detail.spec)?;
+                for note in notes {
+                    eprintln!("sentinel: note: {note}");
+                }
+                print!("{text}");
+                return Ok(());
+            }
+            let format: ConfigFormat = format.into();
+            let mut path = format!(
+                "/api/config/export?format={}",
+                if format == ConfigFormat::Json {
+                    "json"
+                } else {
+                    "toml"
+                }
+            );
+            if let Some(group) = group {
+                path.push_str(&format!("&group={}", segment(&group)));
+            }
+            if !names.is_empty() {
+                path.push_str(&format!(
+                    "&names={}",
+                    names
+                        .iter()
+                        .map(|n| segment(n))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ));
+            }
+            print!("{}", client.get_text(&path).await?);
+        }
+        Command::Import {
+            file,
+            replace,
+            dry_run,
+            from,
+        } => {
+            let (body, format) = match from {
+                Some(source) => {
+                    let migrated = migrate::migrate(source, &file)?;
+                    for note in &migrated.notes {
+                        eprintln!("sentinel: not carried over: {note}");
+                    }
+                    (
+                        ConfigFile::new(migrated.jobs).render(ConfigFormat::Json),
+                        ConfigFormat::Json,
+                    )
+                }
+                None => {
+                    let text = std::fs::read_to_string(&file).map_err(|err| {
+                        CliError::Other(format!("cannot read {}: {err}", file.display()))
+                    })?;
+                    (text, ConfigFormat::of_path(&file.display().to_string()))
+                }
+            };
+            let path = format!(
+                "/api/config/import?format={}&replace={replace}&dry_run={dry_run}",
+                if format == ConfigFormat::Json {
+                    "json"
+                } else {
+                    "toml"
+                }
+            );
+            let plan: ImportPlan = client.post_text(&path, body).await?;
+            for (verb, names) in [
+                ("add", &plan.add),
+                ("update", &plan.update),
+                ("remove", &plan.remove),
+                ("unchanged", &plan.unchanged),
+            ] {
+                for name in names {
+                    println!("{verb:<10} {name}");
+                }
+            }
+            if !plan.applied {
+                println!("(dry run: nothing was changed)");
             }
         }
         Command::Logs {

@@ -509,3 +509,93 @@ fn schedules_from_the_command_line() {
         past.stderr
     );
 }
+
+#[test]
+fn jobs_go_to_a_file_and_come_back() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    home.ok(&[
+        "add",
+        "api",
+        "--group",
+        "web",
+        "--no-autostart",
+        "--env",
+        "PORT=8080",
+        "--",
+        "node",
+        "server.js",
+        "my arg",
+    ]);
+    home.ok(&["add", "nightly", "--cron", "0 2 * * *", "--", "true"]);
+    let exported = home.ok(&["export"]).stdout;
+    assert!(exported.starts_with("version = 1\n"), "{exported}");
+    let file = home.dir.path().join("jobs.toml");
+    std::fs::write(&file, &exported).unwrap();
+    let same = home
+        .ok(&["import", file.to_str().unwrap(), "--replace"])
+        .stdout;
+    assert_eq!(same, "unchanged  api\nunchanged  nightly\n");
+    let json = home
+        .ok(&["export", "--group", "web", "--format", "json"])
+        .json();
+    assert_eq!(json["jobs"].as_array().unwrap().len(), 1);
+
+    // A file with problems changes nothing and lists every one.
+    let bad = home.dir.path().join("bad.toml");
+    std::fs::write(&bad, "version = 1\n[[jobs]]\nname = \"a b\"\ncommand = \"x\"\n[[jobs]]\nname = \"api\"\ncommand = \"echo 'x\"\n").unwrap();
+    let refused = home.run(&["import", bad.to_str().unwrap()]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("the file has 2 problems; nothing was changed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("jobs[0] (a b).name:"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("jobs[1] (api).command:"),
+        "{}",
+        refused.stderr
+    );
+
+    let procfile = home.dir.path().join("Procfile");
+    std::fs::write(
+        &procfile,
+        "web: python3 -m http.server $PORT\nworker: sleep 1000\n",
+    )
+    .unwrap();
+    let dry = home
+        .ok(&[
+            "import",
+            "--from",
+            "procfile",
+            procfile.to_str().unwrap(),
+            "--dry-run",
+        ])
+        .stdout;
+    assert_eq!(
+        dry,
+        "add        web\nadd        worker\n(dry run: nothing was changed)\n"
+    );
+    assert_eq!(
+        home.ok(&["ls", "--json"]).json().as_array().unwrap().len(),
+        2
+    );
+
+    let unit = home.ok(&["export", "api", "--as", "systemd"]).stdout;
+    assert!(
+        unit.contains("ExecStart=node server.js \"my arg\""),
+        "{unit}"
+    );
+    let plist = home.ok(&["export", "nightly", "--as", "launchd"]).stdout;
+    assert!(
+        plist.contains("<key>StartCalendarInterval</key>"),
+        "{plist}"
+    );
+}

@@ -1,0 +1,90 @@
+//! Jobs from other supervisors: launchd plists, PM2 ecosystem files, supervisord programs
+//! and Procfiles. Whatever has no equivalent is listed in `notes`, never dropped silently.
+
+mod launchd;
+mod pm2;
+mod procfile;
+mod supervisord;
+
+use std::path::Path;
+
+use sentinel_proto::JobSpec;
+
+use crate::error::CliError;
+
+/// What came over, and what did not.
+#[derive(Debug, Default)]
+pub struct Migrated {
+    pub jobs: Vec<JobSpec>,
+    /// One line per setting that was not carried over, naming the job and why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    Launchd,
+    Pm2,
+    Supervisord,
+    Procfile,
+}
+
+pub fn migrate(source: Source, path: &Path) -> Result<Migrated, CliError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|err| CliError::Other(format!("cannot read {}: {err}", path.display())))
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    match source {
+        Source::Procfile => Ok(procfile::parse(&read(path)?, &dir)),
+        Source::Pm2 => pm2::parse(&read(path)?, &dir),
+        Source::Supervisord => supervisord::parse(&read(path)?),
+        Source::Launchd if path.is_dir() => {
+            let mut all = Migrated::default();
+            let mut files: Vec<_> = std::fs::read_dir(path)
+                .map_err(|err| CliError::Other(format!("cannot read {}: {err}", path.display())))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "plist"))
+                .collect();
+            files.sort();
+            for file in files {
+                let one = launchd::parse(&std::fs::read(&file).unwrap_or_default(), &file)?;
+                all.jobs.extend(one.jobs);
+                all.notes.extend(one.notes);
+            }
+            Ok(all)
+        }
+        Source::Launchd => {
+            let bytes = std::fs::read(path)
+                .map_err(|err| CliError::Other(format!("cannot read {}: {err}", path.display())))?;
+            launchd::parse(&bytes, path)
+        }
+    }
+}
+
+/// A job name from a foreign one: what is not allowed becomes '-'.
+pub fn job_name(raw: &str) -> String {
+    let name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "job".into()
+    } else {
+        name
+    }
+}
+
+/// A command line from argv, quoted as a shell would need it.
+pub fn join(argv: &[String]) -> Result<String, CliError> {
+    shlex::try_join(argv.iter().map(String::as_str))
+        .map_err(|err| CliError::Other(format!("cannot quote {argv:?}: {err}")))
+}

@@ -1,0 +1,207 @@
+//! PM2 ecosystem files in JSON form: `{"apps": [...]}` or a bare array of apps.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sentinel_proto::{JobSpec, RestartMode};
+use serde_json::{Map, Value};
+
+use super::{job_name, join, Migrated};
+use crate::error::CliError;
+
+/// Fields that mean nothing here, so a note about them would be noise.
+const HARMLESS: &[&str] = &[
+    "watch",
+    "ignore_watch",
+    "merge_logs",
+    "time",
+    "log_date_format",
+];
+
+pub fn parse(text: &str, dir: &Path) -> Result<Migrated, CliError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|err| CliError::Other(format!("not a PM2 ecosystem file: {err}")))?;
+    let apps = match &value {
+        Value::Array(apps) => apps.clone(),
+        Value::Object(root) => match root.get("apps") {
+            Some(Value::Array(apps)) => apps.clone(),
+            _ => {
+                return Err(CliError::Other(
+                    "a PM2 ecosystem file needs an \"apps\" list".into(),
+                ))
+            }
+        },
+        _ => {
+            return Err(CliError::Other(
+                "a PM2 ecosystem file is an object with \"apps\"".into(),
+            ))
+        }
+    };
+    let mut migrated = Migrated::default();
+    for (index, app) in apps.iter().enumerate() {
+        let Some(app) = app.as_object() else {
+            migrated
+                .notes
+                .push(format!("apps[{index}] is not an object; skipped"));
+            continue;
+        };
+        match app_to_job(app, dir, &mut migrated.notes) {
+            Ok(job) => migrated.jobs.push(job),
+            Err(note) => migrated
+                .notes
+                .push(format!("apps[{index}]: {note}; skipped")),
+        }
+    }
+    Ok(migrated)
+}
+
+fn millis(value: &Value) -> Option<Duration> {
+    match value {
+        Value::Number(n) => n.as_u64().map(Duration::from_millis),
+        Value::String(s) => s
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .ok()
+            .or_else(|| sentinel_proto::duration::parse(s).ok()),
+        _ => None,
+    }
+}
+
+fn app_to_job(
+    app: &Map<String, Value>,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<JobSpec, String> {
+    let script = app
+        .get("script")
+        .and_then(Value::as_str)
+        .ok_or("no \"script\"")?;
+    let name = job_name(app.get("name").and_then(Value::as_str).unwrap_or(script));
+    let mut argv: Vec<String> = Vec::new();
+    if let Some(interpreter) = app
+        .get("interpreter")
+        .and_then(Value::as_str)
+        .filter(|i| *i != "none")
+    {
+        argv.push(interpreter.to_string());
+    }
+    argv.push(script.to_string());
+    match app.get("args") {
+        Some(Value::String(args)) => {
+            argv.extend(shlex::split(args).ok_or("\"args\" has an unbalanced quote")?)
+        }
+        Some(Value::Array(args)) => argv.extend(args.iter().map(|a| {
+            a.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| a.to_string())
+        })),
+        _ => {}
+    }
+    let mut job = JobSpec::new(&name, join(&argv).map_err(|e| e.to_string())?);
+    let cwd = app
+        .get("cwd")
+        .and_then(Value::as_str)
+        .map(|c| dir.join(c))
+        .unwrap_or_else(|| dir.to_path_buf());
+    job.cwd = Some(cwd);
+    // PM2 restarts on any exit unless told otherwise.
+    job.restart.mode = RestartMode::Always;
+    for (key, value) in app {
+        match key.as_str() {
+            "name" | "script" | "args" | "cwd" | "interpreter" => {}
+            "env" => match value.as_object() {
+                Some(env) => {
+                    for (k, v) in env {
+                        let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                        job.env.insert(k.clone(), text);
+                    }
+                }
+                None => notes.push(format!("{name}: \"env\" is not an object; not carried over")),
+            },
+            "autorestart" => {
+                if value == &Value::Bool(false) {
+                    job.restart.mode = RestartMode::Never;
+                }
+            }
+            "max_restarts" => match value.as_u64() {
+                Some(n) => job.restart.max_retries = n as u32,
+                None => notes.push(format!("{name}: max_restarts {value} is not a number")),
+            },
+            "min_uptime" => match millis(value) {
+                Some(d) => job.restart.min_uptime = d,
+                None => notes.push(format!("{name}: min_uptime {value} is not a duration")),
+            },
+            "restart_delay" => match millis(value) {
+                Some(d) => {
+                    job.restart.delay = d;
+                    job.restart.backoff = 1.0;
+                }
+                None => notes.push(format!("{name}: restart_delay {value} is not a duration")),
+            },
+            "exp_backoff_restart_delay" => match millis(value) {
+                Some(d) => {
+                    job.restart.delay = d;
+                    job.restart.backoff = 1.5;
+                }
+                None => notes.push(format!("{name}: exp_backoff_restart_delay {value} is not a duration")),
+            },
+            "cron_restart" => match value.as_str() {
+                Some(expr) => job.restart_schedule = Some(expr.to_string()),
+                None => notes.push(format!("{name}: cron_restart {value} is not an expression")),
+            },
+            "max_memory_restart" => notes.push(format!(
+                "{name}: max_memory_restart {value} is not carried over: memory limits are not supported yet"
+            )),
+            key if HARMLESS.contains(&key) => {}
+            other => notes.push(format!("{name}: {other} = {value} has no equivalent; not carried over")),
+        }
+    }
+    if job.restart.delay > job.restart.max_delay {
+        job.restart.max_delay = job.restart.delay;
+    }
+    Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_an_ecosystem_file() {
+        let text = r#"{
+          "apps": [
+            {"name": "api", "script": "server.js", "args": "--port 8080 --name 'my api'", "cwd": "api",
+             "interpreter": "node", "env": {"NODE_ENV": "production", "WORKERS": 4},
+             "max_restarts": 10, "min_uptime": "5s", "exp_backoff_restart_delay": 100,
+             "cron_restart": "0 4 * * *", "max_memory_restart": "300M", "instances": 4},
+            {"name": "once", "script": "./migrate.sh", "autorestart": false, "restart_delay": 3000},
+            {"name": "no script"}
+          ]
+        }"#;
+        let migrated = parse(text, Path::new("/home/me/proj")).unwrap();
+        let api = &migrated.jobs[0];
+        assert_eq!(api.command, "node server.js --port 8080 --name 'my api'");
+        assert_eq!(api.cwd.as_deref(), Some(Path::new("/home/me/proj/api")));
+        assert_eq!(api.env["WORKERS"], "4");
+        assert_eq!(api.restart.mode, RestartMode::Always);
+        assert_eq!(api.restart.max_retries, 10);
+        assert_eq!(api.restart.min_uptime, Duration::from_secs(5));
+        assert_eq!(
+            (api.restart.delay, api.restart.backoff),
+            (Duration::from_millis(100), 1.5)
+        );
+        assert_eq!(api.restart_schedule.as_deref(), Some("0 4 * * *"));
+        let once = &migrated.jobs[1];
+        assert_eq!(once.restart.mode, RestartMode::Never);
+        assert_eq!(once.restart.delay, Duration::from_secs(3));
+        assert_eq!(migrated.jobs.len(), 2);
+        assert_eq!(migrated.notes, vec![
+            "api: instances = 4 has no equivalent; not carried over",
+            "api: max_memory_restart \"300M\" is not carried over: memory limits are not supported yet",
+            "apps[2]: no \"script\"; skipped",
+        ]);
+        for job in &migrated.jobs {
+            job.validate().unwrap();
+        }
+    }
+}
