@@ -5,6 +5,7 @@
 //! The binary is also its own test child (`bench child-stamp FILE`, `bench child-write N`).
 
 mod child;
+mod peers;
 mod scenarios;
 mod stats;
 

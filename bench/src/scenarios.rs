@@ -8,6 +8,7 @@ use sentinel_proto::LogStream;
 use sentinel_tests::{group_alive, request, wait_until, Home};
 use serde_json::{json, Value};
 
+use crate::peers::{self, Program};
 use crate::stats::{cpu_seconds, rss_mib, summarize};
 
 const ALL: &[&str] = &["restart", "idle", "tree", "logs", "cli", "api", "schedule"];
@@ -108,48 +109,74 @@ fn stamps(path: &Path) -> Vec<u128> {
 
 /// From SIGKILL of a service to its replacement running its first instruction, delay 0.
 fn restart_latency(trials: usize) {
+    let file = |dir: &Path| dir.join("stamps");
     let home = Home::new();
     let daemon = home.daemon();
-    let file = home.dir.path().join("stamps");
+    let stamps_file = file(home.dir.path());
     add(
         &home,
         json!({
             "name": "victim",
-            "command": format!("{} child-stamp {}", self_exe(), file.display()),
+            "command": format!("{} child-stamp {}", self_exe(), stamps_file.display()),
             "restart": {"mode": "always", "delay": "0s", "max_retries": 0},
         }),
     );
-    wait_until("the first start", || stamps(&file).len() == 1);
+    let ours = measure_restarts(trials, &stamps_file, || {
+        running_pid(&home, "victim").map(|p| p as u32)
+    });
+    drop(daemon);
+    let mut rows = vec![("SentinelZero", summarize(&ours))];
+    for (name, start) in peers::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let stamps_file = file(dir.path());
+        let peer = start(&[Program {
+            name: "victim".into(),
+            command: format!("{} child-stamp {}", self_exe(), stamps_file.display()),
+            restart: true,
+        }]);
+        let samples = measure_restarts(trials, &stamps_file, || peer.pid_of("victim"));
+        rows.push((name, summarize(&samples)));
+    }
+    println!("## Restart latency (SIGKILL → replacement's first instruction, delay 0, {trials} trials)\n");
+    println!("| | median | p90 | × SentinelZero |\n|---|---|---|---|");
+    let base = rows[0].1.median;
+    for (name, s) in &rows {
+        println!(
+            "| {name} | {:.2} ms | {:.2} ms | {:.0}× |",
+            s.median,
+            s.p90,
+            s.median / base
+        );
+    }
+    println!("\nTarget: ≤ 5 ms median.\n");
+}
+
+fn measure_restarts(trials: usize, file: &Path, pid: impl Fn() -> Option<u32>) -> Vec<Duration> {
+    wait_until("the first start", || !stamps(file).is_empty());
     let mut samples = Vec::new();
+    let mut last = 0;
     for _ in 0..trials {
-        let before = stamps(&file).len();
-        let pid = running_pid(&home, "victim").expect("running");
+        let mut current = 0;
+        wait_until("the job to run", || {
+            pid().is_some_and(|p| {
+                current = p;
+                p != last
+            })
+        });
+        let before = stamps(file).len();
         let killed_at = now_ns();
         nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid as i32),
+            nix::unistd::Pid::from_raw(current as i32),
             nix::sys::signal::Signal::SIGKILL,
         )
         .unwrap();
-        wait_until("the replacement", || stamps(&file).len() > before);
-        let started = *stamps(&file).last().unwrap();
+        wait_until("the replacement", || stamps(file).len() > before);
         samples.push(Duration::from_nanos(
-            started.saturating_sub(killed_at) as u64
+            stamps(file).last().unwrap().saturating_sub(killed_at) as u64,
         ));
-        wait_until("the engine to see it running", || {
-            running_pid(&home, "victim").is_some_and(|p| p != pid)
-        });
+        last = current;
     }
-    let s = summarize(&samples);
-    println!(
-        "## Restart latency (SIGKILL → replacement's first instruction, delay 0, {} trials)\n",
-        s.n
-    );
-    println!("| | median | p90 | target |\n|---|---|---|---|");
-    println!(
-        "| SentinelZero | {:.2} ms | {:.2} ms | ≤ 5 ms median |\n",
-        s.median, s.p90
-    );
-    drop(daemon);
+    samples
 }
 
 /// N sleeping services: time to start them all, then the daemon's memory and CPU while idle.
@@ -163,7 +190,7 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
         );
     }
     println!();
-    println!("| N | start all | stop all | daemon RSS | daemon CPU (% of one core) |\n|---|---|---|---|---|");
+    println!("| N | supervisor | all children running | daemon RSS | daemon CPU (% of one core) |\n|---|---|---|---|---|");
     for &n in sizes {
         let home = Home::new();
         let daemon = home.daemon();
@@ -174,42 +201,71 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
             );
         }
         let began = Instant::now();
-        let results = api(
+        api(
             &home,
             "POST",
             "/api/jobs/bulk/start",
             Some(json!({"all": true})),
         );
-        let start_all = began.elapsed();
-        assert!(results
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["status"]["state"] == "running"));
-        // Let the start-up settle before measuring the steady state.
-        std::thread::sleep(Duration::from_secs(1));
-        let pid = daemon.pid();
-        let rss = rss_mib(pid);
-        let cpu_before = cpu_seconds(pid);
-        let wall = Instant::now();
-        std::thread::sleep(Duration::from_secs(seconds));
-        let cpu = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
-        let began = Instant::now();
-        api(
-            &home,
-            "POST",
-            "/api/jobs/bulk/stop",
-            Some(json!({"all": true})),
-        );
-        let stop_all = began.elapsed();
-        println!(
-            "| {n} | {:.0} ms | {:.0} ms | {rss:.1} MiB | {cpu:.3} % |",
-            start_all.as_secs_f64() * 1000.0,
-            stop_all.as_secs_f64() * 1000.0
-        );
+        wait_until("every child", || children_named(daemon.pid(), "sleep") == n);
+        let row = steady_state(daemon.pid(), began.elapsed(), seconds);
+        println!("| {n} | SentinelZero | {row}");
         drop(daemon);
+        for (name, start) in peers::all() {
+            let programs: Vec<Program> = (0..n)
+                .map(|i| Program {
+                    name: format!("sleeper{i}"),
+                    command: "sleep 100000".into(),
+                    restart: true,
+                })
+                .collect();
+            let began = Instant::now();
+            let peer = start(&programs);
+            wait_until("every child", || {
+                children_named(peer.daemon_pid(), "sleep") == n
+            });
+            let row = steady_state(peer.daemon_pid(), began.elapsed(), seconds);
+            println!("| {n} | {name} | {row}");
+        }
     }
     println!("\nTargets: 500 jobs started in ≤ 500 ms, under 20 MB RSS and 0.15 % of one core.\n");
+}
+
+/// Time to all children, then the supervisor's RSS and CPU while nothing happens.
+fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> String {
+    // Let the start-up settle before measuring the steady state.
+    std::thread::sleep(Duration::from_secs(1));
+    let rss = rss_mib(pid);
+    let cpu_before = cpu_seconds(pid);
+    let wall = Instant::now();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let cpu = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
+    format!(
+        "{:.0} ms | {rss:.1} MiB | {cpu:.3} % |",
+        started_all.as_secs_f64() * 1000.0
+    )
+}
+
+/// How many live children of `parent` run the program `name`.
+fn children_named(parent: u32, name: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+                let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                    return false;
+                };
+                let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+                &stat[open + 1..close] == name
+                    && fields.len() > 1
+                    && fields[0] != "Z"
+                    && fields[1] == parent.to_string()
+            })
+        })
+        .count()
 }
 
 /// Stop of a shell with two background children: time, and whether anything is left.
@@ -233,16 +289,84 @@ fn tree_stop(trials: usize) {
             leftovers += 1;
         }
     }
-    let s = summarize(&samples);
+    let mut rows = vec![("SentinelZero", summarize(&samples), leftovers)];
+    for (name, start) in peers::all() {
+        let peer = start(&[Program {
+            name: "tree".into(),
+            command: "sh -c 'sleep 1000 & sleep 1000 & wait'".into(),
+            restart: false,
+        }]);
+        let mut samples = Vec::new();
+        let mut leftovers = 0;
+        for trial in 0..trials {
+            if trial > 0 {
+                peer.start("tree");
+            }
+            let mut pid = 0;
+            wait_until("the tree", || {
+                pid = peer.pid_of("tree").unwrap_or(0);
+                pid > 0 && children_named(pid, "sleep") == 2
+            });
+            let grandchildren = children_pids(pid);
+            let began = Instant::now();
+            peer.stop("tree");
+            samples.push(began.elapsed());
+            let alive: Vec<u32> = grandchildren
+                .into_iter()
+                .filter(|&p| process_alive(p))
+                .collect();
+            if !alive.is_empty() {
+                leftovers += 1;
+                // Clean up what the peer left behind.
+                for pid in alive {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        }
+        rows.push((name, summarize(&samples), leftovers));
+    }
     println!(
-        "## Stop of a process tree (sh + 2 background sleeps, {} trials)\n",
-        s.n
+        "## Stop of a process tree (sh + 2 background sleeps, {trials} trials, default settings)\n"
     );
     println!("| | median stop | p90 | runs with leftovers |\n|---|---|---|---|");
-    println!(
-        "| SentinelZero | {:.2} ms | {:.2} ms | {leftovers} |\n",
-        s.median, s.p90
-    );
+    for (name, s, leftovers) in rows {
+        println!(
+            "| {name} | {:.2} ms | {:.2} ms | {leftovers} |",
+            s.median, s.p90
+        );
+    }
+    println!();
+}
+
+fn children_pids(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| {
+                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                    let fields: Vec<&str> =
+                        stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+                    (fields.len() > 1 && fields[1] == parent.to_string())
+                        .then(|| stat.split_whitespace().next()?.parse().ok())?
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rfind(')').is_some_and(|close| {
+            !matches!(
+                stat[close + 1..].split_whitespace().next(),
+                Some("Z") | Some("X")
+            )
+        })
+    })
 }
 
 fn count_group(pgid: u32) -> usize {
@@ -335,7 +459,7 @@ fn log_throughput(mib: u64) {
 /// `sentinel ls`, the whole process, with 50 and 500 jobs.
 fn cli_latency(runs: usize) {
     println!("## CLI latency (`sentinel ls`, whole process, {runs} runs)\n");
-    println!("| jobs | median | p90 | target |\n|---|---|---|---|");
+    println!("| jobs | command | median | p90 |\n|---|---|---|---|");
     for n in [50, 500] {
         let home = Home::new();
         let _daemon = home.daemon();
@@ -361,11 +485,38 @@ fn cli_latency(runs: usize) {
             .collect();
         let s = summarize(&samples);
         println!(
-            "| {n} | {:.1} ms | {:.1} ms | ≤ 10 ms median |",
+            "| {n} | SentinelZero `sentinel ls` | {:.1} ms | {:.1} ms |",
             s.median, s.p90
         );
+        for (name, start) in peers::all() {
+            let programs: Vec<Program> = (0..n)
+                .map(|i| Program {
+                    name: format!("job{i}"),
+                    command: "sleep 100000".into(),
+                    restart: true,
+                })
+                .collect();
+            let peer = start(&programs);
+            wait_until("every child", || {
+                children_named(peer.daemon_pid(), "sleep") == n
+            });
+            let samples: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let began = Instant::now();
+                    peer.list();
+                    began.elapsed()
+                })
+                .collect();
+            let s = summarize(&samples);
+            println!(
+                "| {n} | {name} `{}` | {:.1} ms | {:.1} ms |",
+                peer.list_name(),
+                s.median,
+                s.p90
+            );
+        }
     }
-    println!();
+    println!("\nTarget: ≤ 10 ms median with 500 jobs.\n");
 }
 
 /// 50 concurrent clients, each a connection per request, like the CLI.
