@@ -6,14 +6,17 @@
 
 mod child;
 mod peers;
+mod procs;
 mod scenarios;
 mod stats;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The program's own name first, then what it was asked to do.
+    let args: Vec<String> = std::env::args().collect();
+    let args = &args[1..];
     match args.first().map(String::as_str) {
         Some("child-stamp") => child::stamp(&args[1]),
         Some("child-write") => child::write(args[1].parse().expect("a byte count")),
-        _ => scenarios::run(&args),
+        _ => scenarios::run(args),
     }
 }

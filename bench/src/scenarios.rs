@@ -9,6 +9,7 @@ use sentinel_tests::{group_alive, request, wait_until, Home};
 use serde_json::{json, Value};
 
 use crate::peers::{self, Program};
+use crate::procs;
 use crate::stats::{cpu_seconds, rss_mib, summarize};
 
 const ALL: &[&str] = &["restart", "idle", "tree", "logs", "cli", "api", "schedule"];
@@ -207,7 +208,9 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
             "/api/jobs/bulk/start",
             Some(json!({"all": true})),
         );
-        wait_until("every child", || children_named(daemon.pid(), "sleep") == n);
+        wait_until("every child", || {
+            procs::children_named(daemon.pid(), "sleep") == n
+        });
         let row = steady_state(daemon.pid(), began.elapsed(), seconds);
         println!("| {n} | SentinelZero | {row}");
         drop(daemon);
@@ -222,7 +225,7 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
             let began = Instant::now();
             let peer = start(&programs);
             wait_until("every child", || {
-                children_named(peer.daemon_pid(), "sleep") == n
+                procs::children_named(peer.daemon_pid(), "sleep") == n
             });
             let row = steady_state(peer.daemon_pid(), began.elapsed(), seconds);
             println!("| {n} | {name} | {row}");
@@ -246,28 +249,6 @@ fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> String {
     )
 }
 
-/// How many live children of `parent` run the program `name`.
-fn children_named(parent: u32, name: &str) -> usize {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .filter(|entry| {
-            std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
-                let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-                    return false;
-                };
-                let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-                &stat[open + 1..close] == name
-                    && fields.len() > 1
-                    && fields[0] != "Z"
-                    && fields[1] == parent.to_string()
-            })
-        })
-        .count()
-}
-
 /// Stop of a shell with two background children: time, and whether anything is left.
 fn tree_stop(trials: usize) {
     let home = Home::new();
@@ -281,7 +262,7 @@ fn tree_stop(trials: usize) {
     for _ in 0..trials {
         api(&home, "POST", "/api/jobs/tree/start", None);
         let pid = running_pid(&home, "tree").unwrap() as u32;
-        wait_until("both children", || count_group(pid) == 3);
+        wait_until("both children", || procs::in_group(pid) == 3);
         let began = Instant::now();
         api(&home, "POST", "/api/jobs/tree/stop", None);
         samples.push(began.elapsed());
@@ -305,15 +286,15 @@ fn tree_stop(trials: usize) {
             let mut pid = 0;
             wait_until("the tree", || {
                 pid = peer.pid_of("tree").unwrap_or(0);
-                pid > 0 && children_named(pid, "sleep") == 2
+                pid > 0 && procs::children_named(pid, "sleep") == 2
             });
-            let grandchildren = children_pids(pid);
+            let grandchildren = procs::children(pid);
             let began = Instant::now();
             peer.stop("tree");
             samples.push(began.elapsed());
             let alive: Vec<u32> = grandchildren
                 .into_iter()
-                .filter(|&p| process_alive(p))
+                .filter(|&p| procs::alive(p))
                 .collect();
             if !alive.is_empty() {
                 leftovers += 1;
@@ -339,54 +320,6 @@ fn tree_stop(trials: usize) {
         );
     }
     println!();
-}
-
-fn children_pids(parent: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|entry| {
-                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-                    let fields: Vec<&str> =
-                        stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-                    (fields.len() > 1 && fields[1] == parent.to_string())
-                        .then(|| stat.split_whitespace().next()?.parse().ok())?
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rfind(')').is_some_and(|close| {
-            !matches!(
-                stat[close + 1..].split_whitespace().next(),
-                Some("Z") | Some("X")
-            )
-        })
-    })
-}
-
-fn count_group(pgid: u32) -> usize {
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| {
-                    std::fs::read_to_string(e.path().join("stat"))
-                        .ok()
-                        .is_some_and(|stat| {
-                            stat.rfind(')').is_some_and(|c| {
-                                let f: Vec<&str> = stat[c + 1..].split_whitespace().collect();
-                                f.len() > 2 && f[0] != "Z" && f[2] == pgid.to_string()
-                            })
-                        })
-                })
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 /// A child writing `mib` MiB of 100-byte lines as fast as it can.
@@ -498,7 +431,7 @@ fn cli_latency(runs: usize) {
                 .collect();
             let peer = start(&programs);
             wait_until("every child", || {
-                children_named(peer.daemon_pid(), "sleep") == n
+                procs::children_named(peer.daemon_pid(), "sleep") == n
             });
             let samples: Vec<Duration> = (0..runs)
                 .map(|_| {

@@ -32,13 +32,7 @@ pub fn rss_mib(pid: u32) -> f64 {
 }
 
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let Some(close) = stat.rfind(')') else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let ticks = crate::procs::read(pid).map_or(0, |p| p.cpu_ticks) as f64;
     ticks
         / nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
             .ok()

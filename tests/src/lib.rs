@@ -20,7 +20,7 @@ pub fn sentinel_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("the running binary's path");
     let candidates: Vec<PathBuf> = exe
         .ancestors()
-        .skip(1)
+        .filter(|dir| *dir != exe)
         .take(2)
         .map(|dir| dir.join("sentinel"))
         .collect();
@@ -317,19 +317,7 @@ impl Lines {
 /// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be
 /// re-parented to an init that never reaps them: a zombie is dead all the same.
 pub fn group_alive(pgid: u32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid as i32), None).is_ok();
-    };
-    entries.flatten().any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            return false;
-        };
-        let Some(close) = stat.rfind(')') else {
-            return false;
-        };
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        fields.len() > 2 && fields[0] != "Z" && fields[0] != "X" && fields[2] == pgid.to_string()
-    })
+    sentinel_engine::process::group_exists(pgid)
 }
 
 /// The pid of a running job, from `sentinel status --json`.
