@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{EngineError, Result};
 use crate::process::recover::OpenRun;
 
-/// How many events the database keeps; older ones are pruned at start-up.
+/// How many events the database keeps; older ones are pruned at start-up and as it runs.
 const EVENTS_KEPT: i64 = 50_000;
 /// How many queued writes go into one transaction at most.
 const WRITE_BATCH: usize = 1024;
@@ -69,10 +69,16 @@ enum Write {
 pub(crate) struct Store {
     pool: SqlitePool,
     writes: mpsc::UnboundedSender<Write>,
+    events_kept: i64,
 }
 
 impl Store {
     pub async fn open(path: &Path) -> Result<Store> {
+        Store::open_keeping(path, EVENTS_KEPT).await
+    }
+
+    /// Opens the store, keeping the newest `events_kept` events.
+    async fn open_keeping(path: &Path, events_kept: i64) -> Result<Store> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -86,8 +92,12 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(pool.clone(), queue));
-        Ok(Store { pool, writes })
+        tokio::spawn(write_loop(pool.clone(), queue, events_kept));
+        Ok(Store {
+            pool,
+            writes,
+            events_kept,
+        })
     }
 
     pub async fn close(&self) {
@@ -272,11 +282,7 @@ impl Store {
     }
 
     pub async fn prune_events(&self) -> Result<()> {
-        sqlx::query("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?")
-            .bind(EVENTS_KEPT)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        prune_events(&self.pool, self.events_kept).await
     }
 
     /// The newest `limit` events, oldest first.
@@ -337,14 +343,35 @@ fn spec_json(spec: &JobSpec) -> String {
     serde_json::to_string(spec).expect("a job spec always serialises")
 }
 
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>) {
+async fn prune_events(pool: &SqlitePool, kept: i64) -> Result<()> {
+    sqlx::query("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?")
+        .bind(kept)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>, events_kept: i64) {
     let mut batch = Vec::with_capacity(64);
+    // Pruning every tenth of the budget keeps the table near its size at little cost.
+    let prune_every = (events_kept / 10).max(1) as usize;
+    let mut events_since_prune = 0;
     while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
         let mut flushed = Vec::new();
+        events_since_prune += batch
+            .iter()
+            .filter(|w| matches!(w, Write::Event(_)))
+            .count();
         if let Err(err) = write_batch(&pool, &mut batch, &mut flushed).await {
             tracing::error!("could not record runs and events: {err}");
         }
         batch.clear();
+        if events_since_prune >= prune_every {
+            events_since_prune = 0;
+            if let Err(err) = prune_events(&pool, events_kept).await {
+                tracing::error!("could not prune old events: {err}");
+            }
+        }
         for done in flushed {
             let _ = done.send(());
         }
@@ -426,4 +453,34 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentinel_proto::EngineEvent;
+
+    #[tokio::test]
+    async fn old_events_are_pruned_while_the_engine_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_keeping(&dir.path().join("test.db"), 10)
+            .await
+            .unwrap();
+        for seq in 1..=100 {
+            store.record_event(EventEnvelope {
+                seq,
+                at: Utc::now(),
+                event: EngineEvent::JobAdded {
+                    job: format!("job{seq}"),
+                },
+            });
+        }
+        store.flush().await;
+        let (count, oldest): (i64, i64) = sqlx::query_as("SELECT COUNT(*), MIN(seq) FROM events")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!((count, oldest), (10, 91));
+        store.close().await;
+    }
 }
