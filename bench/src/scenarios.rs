@@ -215,23 +215,29 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
         println!("| {n} | SentinelZero | {row}");
         drop(daemon);
         for (name, start) in peers::all() {
-            let programs: Vec<Program> = (0..n)
-                .map(|i| Program {
-                    name: format!("sleeper{i}"),
-                    command: "sleep 100000".into(),
-                    restart: true,
-                })
-                .collect();
             let began = Instant::now();
-            let peer = start(&programs);
-            wait_until("every child", || {
-                procs::children_named(peer.daemon_pid(), "sleep") == n
-            });
+            let peer = start_sleepers(start, n);
             let row = steady_state(peer.daemon_pid(), began.elapsed(), seconds);
             println!("| {n} | {name} | {row}");
         }
     }
     println!("\nTargets: 500 jobs started in ≤ 500 ms, under 20 MB RSS and 0.15 % of one core.\n");
+}
+
+/// A peer supervising `n` sleeping services, once all of them run.
+fn start_sleepers(start: peers::Start, n: usize) -> Box<dyn peers::Peer> {
+    let programs: Vec<Program> = (0..n)
+        .map(|i| Program {
+            name: format!("sleeper{i}"),
+            command: "sleep 100000".into(),
+            restart: true,
+        })
+        .collect();
+    let peer = start(&programs);
+    wait_until("every child", || {
+        procs::children_named(peer.daemon_pid(), "sleep") == n
+    });
+    peer
 }
 
 /// Time to all children, then the supervisor's RSS and CPU while nothing happens.
@@ -422,17 +428,7 @@ fn cli_latency(runs: usize) {
             s.median, s.p90
         );
         for (name, start) in peers::all() {
-            let programs: Vec<Program> = (0..n)
-                .map(|i| Program {
-                    name: format!("job{i}"),
-                    command: "sleep 100000".into(),
-                    restart: true,
-                })
-                .collect();
-            let peer = start(&programs);
-            wait_until("every child", || {
-                procs::children_named(peer.daemon_pid(), "sleep") == n
-            });
+            let peer = start_sleepers(start, n);
             let samples: Vec<Duration> = (0..runs)
                 .map(|_| {
                     let began = Instant::now();

@@ -381,6 +381,23 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>,
 /// Rows per multi-row INSERT: one statement instead of hundreds when many jobs start at once.
 const ROWS_PER_INSERT: usize = 200;
 
+/// `first` and the writes of the same kind right after it, up to one statement's worth.
+fn gather<T>(
+    first: T,
+    writes: &mut std::iter::Peekable<impl Iterator<Item = Write>>,
+    same_kind: fn(&Write) -> bool,
+    take: fn(Write) -> Option<T>,
+) -> Vec<T> {
+    let mut all = vec![first];
+    while all.len() < ROWS_PER_INSERT {
+        match writes.next_if(same_kind).and_then(take) {
+            Some(item) => all.push(item),
+            None => break,
+        }
+    }
+    all
+}
+
 async fn write_batch(
     pool: &SqlitePool,
     batch: &mut Vec<Write>,
@@ -392,13 +409,15 @@ async fn write_batch(
     while let Some(write) = writes.next() {
         match write {
             Write::RunStarted(run) => {
-                let mut runs = vec![run];
-                while runs.len() < ROWS_PER_INSERT {
-                    match writes.next_if(|w| matches!(w, Write::RunStarted(_))) {
-                        Some(Write::RunStarted(run)) => runs.push(run),
-                        _ => break,
-                    }
-                }
+                let runs = gather(
+                    run,
+                    &mut writes,
+                    |w| matches!(w, Write::RunStarted(_)),
+                    |w| match w {
+                        Write::RunStarted(run) => Some(run),
+                        _ => None,
+                    },
+                );
                 let mut insert = QueryBuilder::<Sqlite>::new(
                     "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start, scheduled_at) ",
                 );
@@ -416,13 +435,15 @@ async fn write_batch(
                 insert.build().execute(&mut *tx).await?;
             }
             Write::Event(event) => {
-                let mut events = vec![event];
-                while events.len() < ROWS_PER_INSERT {
-                    match writes.next_if(|w| matches!(w, Write::Event(_))) {
-                        Some(Write::Event(event)) => events.push(event),
-                        _ => break,
-                    }
-                }
+                let events = gather(
+                    event,
+                    &mut writes,
+                    |w| matches!(w, Write::Event(_)),
+                    |w| match w {
+                        Write::Event(event) => Some(event),
+                        _ => None,
+                    },
+                );
                 let mut insert = QueryBuilder::<Sqlite>::new(
                     "INSERT OR REPLACE INTO events (seq, at, job, kind, data) ",
                 );

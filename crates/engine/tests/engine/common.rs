@@ -68,6 +68,19 @@ pub async fn next_event<T>(
     }
 }
 
+/// The first `n` events that `pick` accepts, in order.
+pub async fn collect<T>(
+    events: &mut EventSubscription,
+    n: usize,
+    mut pick: impl FnMut(&EventEnvelope) -> Option<T>,
+) -> Vec<T> {
+    let mut found = Vec::with_capacity(n);
+    while found.len() < n {
+        found.push(next_event(events, &mut pick).await);
+    }
+    found
+}
+
 /// Waits until the job enters the named state, and returns its status then.
 pub async fn state_of(events: &mut EventSubscription, job: &str, state: &str) -> JobStatus {
     next_event(events, |e| match &e.event {

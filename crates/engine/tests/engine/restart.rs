@@ -12,19 +12,13 @@ async fn exits(
     job: &str,
     n: usize,
 ) -> Vec<RunOutcome> {
-    let mut outcomes = Vec::new();
-    while outcomes.len() < n {
-        outcomes.push(
-            next_event(events, |e| match &e.event {
-                EngineEvent::RunExited {
-                    job: j, outcome, ..
-                } if j == job => Some(*outcome),
-                _ => None,
-            })
-            .await,
-        );
-    }
-    outcomes
+    collect(events, n, |e| match &e.event {
+        EngineEvent::RunExited {
+            job: j, outcome, ..
+        } if j == job => Some(*outcome),
+        _ => None,
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

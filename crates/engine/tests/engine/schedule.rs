@@ -23,28 +23,22 @@ fn cron(expr: &str) -> ScheduleSpec {
     }
 }
 
-/// Waits for `n` runs of a job to start and returns their ids with trigger and fire time.
+/// Waits for `n` runs of a job to start and returns their ids and triggers.
 async fn started(
     events: &mut sentinel_engine::EventSubscription,
     job: &str,
     n: usize,
 ) -> Vec<(i64, Trigger)> {
-    let mut runs = Vec::new();
-    while runs.len() < n {
-        runs.push(
-            next_event(events, |e| match &e.event {
-                EngineEvent::RunStarted {
-                    job: j,
-                    run_id,
-                    trigger,
-                    ..
-                } if j == job => Some((*run_id, *trigger)),
-                _ => None,
-            })
-            .await,
-        );
-    }
-    runs
+    collect(events, n, |e| match &e.event {
+        EngineEvent::RunStarted {
+            job: j,
+            run_id,
+            trigger,
+            ..
+        } if j == job => Some((*run_id, *trigger)),
+        _ => None,
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
