@@ -1,0 +1,218 @@
+// Owns the popover's state: loads one snapshot, then applies events from the channel (never
+// polls), runs job and group actions with per-row pending/error state, and publishes an
+// immutable view as a Svelte store. Components only read the store and call these methods.
+import { writable, type Readable } from 'svelte/store';
+import { toApiError, type Ipc, type Unsubscribe } from './ipc';
+import { applyItem, buildView, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
+import type { BulkResult, JobAction, JobStatus, StreamItem } from './types';
+
+export type Phase = 'loading' | 'ready' | 'error';
+
+export interface PopoverState {
+  phase: Phase;
+  /** Why loading failed (phase 'error'), or why the last reload failed (stale data shown). */
+  error: string | null;
+  items: ListItem[];
+  totals: Totals;
+  /** Job name -> the action in flight. */
+  pending: ReadonlyMap<string, JobAction>;
+  /** Job name -> the last action's error, shown inline until dismissed or retried. */
+  errors: ReadonlyMap<string, string>;
+  groupPending: ReadonlyMap<string, JobAction>;
+  groupErrors: ReadonlyMap<string, string>;
+}
+
+export interface Controller extends Readable<PopoverState> {
+  /** Subscribes to events, then loads the snapshot. Safe to call again after an error. */
+  start(): Promise<void>;
+  stop(): void;
+  reload(): Promise<void>;
+  jobAction(name: string, action: JobAction): Promise<void>;
+  groupAction(group: string, action: JobAction): Promise<void>;
+  dismissError(name: string): void;
+  current(): PopoverState;
+}
+
+const EMPTY_TOTALS: Totals = { total: 0, running: 0, failing: 0, overall: 'empty' };
+
+export function createController(ipc: Ipc): Controller {
+  let model: Model | null = null;
+  let phase: Phase = 'loading';
+  let error: string | null = null;
+  let loading = false;
+  let reloadAgain = false;
+  // Events that arrive while a snapshot is being fetched wait here; those the snapshot
+  // already covers are then dropped by their seq.
+  let buffer: StreamItem[] = [];
+  let unsubscribe: Unsubscribe | null = null;
+  let stopped = false;
+  const pending = new Map<string, JobAction>();
+  const errors = new Map<string, string>();
+  const groupPending = new Map<string, JobAction>();
+  const groupErrors = new Map<string, string>();
+
+  let state = compute();
+  const store = writable<PopoverState>(state);
+  let scheduled = false;
+
+  function compute(): PopoverState {
+    const view = model ? buildView(model) : { items: [], totals: EMPTY_TOTALS };
+    return {
+      phase,
+      error,
+      items: view.items,
+      totals: view.totals,
+      pending: new Map(pending),
+      errors: new Map(errors),
+      groupPending: new Map(groupPending),
+      groupErrors: new Map(groupErrors),
+    };
+  }
+
+  // Bursts of events (a sampling round, a group restart) cost one re-sort, not one each.
+  function notify(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      state = compute();
+      store.set(state);
+    });
+  }
+
+  function handle(item: StreamItem): void {
+    if (stopped) return;
+    if (loading || !model) {
+      buffer.push(item);
+      return;
+    }
+    const effect = applyItem(model, item);
+    if (effect === 'reload') void reload();
+    else if (effect === 'changed') notify();
+  }
+
+  async function reload(): Promise<void> {
+    if (loading) {
+      reloadAgain = true;
+      return;
+    }
+    loading = true;
+    try {
+      do {
+        reloadAgain = false;
+        try {
+          const snapshot = await ipc.snapshot();
+          model = fromSnapshot(snapshot);
+          phase = 'ready';
+          error = null;
+        } catch (err) {
+          error = toApiError(err).message;
+          if (!model) phase = 'error';
+        }
+        if (model) {
+          const queued = buffer;
+          buffer = [];
+          for (const item of queued) {
+            if (applyItem(model, item) === 'reload') reloadAgain = true;
+          }
+        }
+      } while (reloadAgain && !stopped && error === null);
+    } finally {
+      loading = false;
+      notify();
+    }
+  }
+
+  async function start(): Promise<void> {
+    stopped = false;
+    if (!unsubscribe) {
+      phase = 'loading';
+      error = null;
+      notify();
+      try {
+        unsubscribe = await ipc.subscribe(handle);
+      } catch (err) {
+        phase = 'error';
+        error = toApiError(err).message;
+        notify();
+        return;
+      }
+    }
+    await reload();
+  }
+
+  function stop(): void {
+    stopped = true;
+    unsubscribe?.();
+    unsubscribe = null;
+  }
+
+  // A reply describes the job when the action finished; an event applied meanwhile is newer.
+  function applyReply(name: string, before: JobStatus | undefined, status: JobStatus | undefined): void {
+    if (!model || !status || model.jobs.get(name) !== before) return;
+    putStatus(model, status);
+  }
+
+  async function jobAction(name: string, action: JobAction): Promise<void> {
+    if (pending.has(name)) return;
+    pending.set(name, action);
+    errors.delete(name);
+    notify();
+    const before = model?.jobs.get(name);
+    try {
+      applyReply(name, before, await ipc.jobAction(name, action));
+    } catch (err) {
+      errors.set(name, toApiError(err).message);
+    } finally {
+      pending.delete(name);
+      notify();
+    }
+  }
+
+  async function groupAction(group: string, action: JobAction): Promise<void> {
+    if (groupPending.has(group) || !model) return;
+    const members = [...model.jobs.values()].filter((j) => j.group === group && !pending.has(j.name));
+    const before = new Map(members.map((j) => [j.name, j] as const));
+    groupPending.set(group, action);
+    groupErrors.delete(group);
+    for (const job of members) {
+      pending.set(job.name, action);
+      errors.delete(job.name);
+    }
+    notify();
+    try {
+      const results: BulkResult[] = await ipc.groupAction(group, action);
+      let failed = 0;
+      for (const result of results) {
+        if (result.error) {
+          failed += 1;
+          errors.set(result.name, result.error.message);
+        } else {
+          applyReply(result.name, before.get(result.name), result.status);
+        }
+      }
+      if (failed > 0) groupErrors.set(group, `${failed} of ${results.length} failed`);
+    } catch (err) {
+      groupErrors.set(group, toApiError(err).message);
+    } finally {
+      groupPending.delete(group);
+      for (const job of members) pending.delete(job.name);
+      notify();
+    }
+  }
+
+  function dismissError(name: string): void {
+    if (errors.delete(name)) notify();
+  }
+
+  return {
+    subscribe: store.subscribe,
+    start,
+    stop,
+    reload,
+    jobAction,
+    groupAction,
+    dismissError,
+    current: () => state,
+  };
+}

@@ -1,0 +1,53 @@
+// Every Tauri command the popover uses, in one place. Components and the controller talk to
+// the `Ipc` interface, so tests can swap the transport; the real one goes through `invoke`.
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  ApiError,
+  BulkResult,
+  JobAction,
+  JobStatus,
+  SettingsPage,
+  Snapshot,
+  StreamItem,
+} from './types';
+
+export interface Ipc {
+  snapshot(): Promise<Snapshot>;
+  jobAction(name: string, action: JobAction): Promise<JobStatus>;
+  groupAction(group: string, action: JobAction): Promise<BulkResult[]>;
+  /** Registers `onEvent` for every event after the call; resolves once registered. */
+  subscribe(onEvent: (item: StreamItem) => void): Promise<Unsubscribe>;
+  openSettings(target?: { job?: string; page?: SettingsPage }): Promise<void>;
+  hidePopover(): Promise<void>;
+}
+
+export type Unsubscribe = () => void;
+
+export const tauriIpc: Ipc = {
+  snapshot: () => invoke<Snapshot>('snapshot'),
+  jobAction: (name, action) => invoke<JobStatus>('job_action', { name, action }),
+  groupAction: (group, action) => invoke<BulkResult[]>('group_action', { group, action }),
+  async subscribe(onEvent) {
+    const channel = new Channel<StreamItem>(onEvent);
+    await invoke<void>('subscribe', { onEvent: channel });
+    // The backend drops the channel when sending fails; detaching the handler is enough here.
+    return () => {
+      channel.onmessage = () => {};
+    };
+  },
+  openSettings: (target = {}) => invoke<void>('open_settings', { ...target }),
+  hidePopover: () => invoke<void>('hide_popover'),
+};
+
+/** Commands reject with an ErrorBody; anything else (a string, an Error) is wrapped. */
+export function toApiError(err: unknown): ApiError {
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { code?: unknown; message: unknown; field?: unknown };
+    return {
+      code: typeof e.code === 'string' ? e.code : 'error',
+      message: String(e.message),
+      ...(typeof e.field === 'string' ? { field: e.field } : {}),
+    };
+  }
+  return { code: 'error', message: typeof err === 'string' ? err : 'Unknown error' };
+}

@@ -1,0 +1,276 @@
+// The popover's state, as plain data: the job map built from one snapshot and kept current by
+// applying events, plus the derived, sorted list the UI renders. No DOM, no IPC.
+import { describeExit, formatAgo, formatIn, formatSince } from './format';
+import type {
+  JobStatus,
+  ResourceSample,
+  Snapshot,
+  StateName,
+  StreamItem,
+} from './types';
+
+/** Samples kept per job for sparklines: about a minute or two at typical sampling rates. */
+export const HISTORY_LIMIT = 60;
+
+export interface Model {
+  jobs: Map<string, JobStatus>;
+  history: Map<string, ResourceSample[]>;
+  /** The last event applied (or the snapshot's seq). */
+  seq: number;
+}
+
+export function fromSnapshot(snapshot: Snapshot): Model {
+  const jobs = new Map<string, JobStatus>();
+  for (const job of snapshot.jobs) jobs.set(job.name, job);
+  const history = new Map<string, ResourceSample[]>();
+  for (const [name, samples] of Object.entries(snapshot.history ?? {})) {
+    if (jobs.has(name)) history.set(name, samples.slice(-HISTORY_LIMIT));
+  }
+  return { jobs, history, seq: snapshot.seq };
+}
+
+/**
+ * What applying one stream item did: nothing visible, a visible change, or a change the
+ * events cannot describe (lost events, a new or edited definition) that needs a new snapshot.
+ */
+export type Effect = 'none' | 'changed' | 'reload';
+
+function isActive(state: StateName): boolean {
+  return state === 'starting' || state === 'running' || state === 'stopping';
+}
+
+/** Applies a status to the model, keeping what only other events carry. */
+export function putStatus(model: Model, status: JobStatus): void {
+  const previous = model.jobs.get(status.name);
+  let next = status;
+  if (previous) {
+    // Resources and health arrive on their own events; a transition that does not repeat
+    // them must not blank them. A removed health check comes with job_updated (a reload).
+    if (next.resources === undefined && previous.resources && isActive(next.state)) {
+      next = { ...next, resources: previous.resources };
+    }
+    if (next.health === undefined && previous.health !== undefined) {
+      next = { ...next, health: previous.health };
+    }
+  }
+  if (!isActive(next.state) && next.resources) {
+    const { resources: _dropped, ...rest } = next;
+    next = rest as JobStatus;
+  }
+  model.jobs.set(status.name, next);
+}
+
+/** Applies one item from the event channel, mutating `model` (job objects are replaced). */
+export function applyItem(model: Model, item: StreamItem): Effect {
+  if (item.type === 'missed') return 'reload';
+  // The snapshot already contains everything up to its seq.
+  if (item.seq <= model.seq) return 'none';
+  model.seq = item.seq;
+  switch (item.type) {
+    case 'job_added':
+      return model.jobs.has(item.job) ? 'none' : 'reload';
+    case 'job_updated':
+      // Group, kind or enabled may have changed; only a snapshot carries them.
+      return 'reload';
+    case 'job_removed': {
+      const had = model.jobs.delete(item.job);
+      model.history.delete(item.job);
+      return had ? 'changed' : 'none';
+    }
+    case 'state_changed':
+      putStatus(model, item.status);
+      return 'changed';
+    case 'run_exited': {
+      const job = model.jobs.get(item.job);
+      if (!job) return 'none';
+      model.jobs.set(item.job, { ...job, last_exit: item.exit });
+      return 'changed';
+    }
+    case 'resources_sampled': {
+      let changed = false;
+      for (const { job: name, ...sample } of item.samples) {
+        const job = model.jobs.get(name);
+        if (!job) continue;
+        const past = model.history.get(name) ?? [];
+        const kept = past.length >= HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT + 1) : past;
+        model.history.set(name, [...kept, sample]);
+        model.jobs.set(name, { ...job, resources: sample });
+        changed = true;
+      }
+      return changed ? 'changed' : 'none';
+    }
+    case 'health_changed': {
+      const job = model.jobs.get(item.job);
+      if (!job) return 'none';
+      model.jobs.set(item.job, { ...job, health: item.health });
+      return 'changed';
+    }
+    case 'run_started':
+    case 'spawn_failed':
+    case 'schedule_skipped':
+      // The state_changed that accompanies these carries everything the popover shows.
+      return 'none';
+    default:
+      return 'none';
+  }
+}
+
+/** Failed, waiting to retry, or failing its health check. */
+export function isFailing(job: JobStatus): boolean {
+  return job.state === 'failed' || job.state === 'backoff' || job.health === 'unhealthy';
+}
+
+/** Sort rank: failed first, then backoff, then unhealthy, then everything else. */
+export function rank(job: JobStatus): number {
+  if (job.state === 'failed') return 0;
+  if (job.state === 'backoff') return 1;
+  if (job.health === 'unhealthy') return 2;
+  return 3;
+}
+
+export function compareJobs(a: JobStatus, b: JobStatus): number {
+  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+}
+
+export interface GroupItem {
+  kind: 'group';
+  key: string;
+  /** null: the jobs without a group. */
+  group: string | null;
+  total: number;
+  running: number;
+  failing: number;
+}
+
+export interface JobItem {
+  kind: 'job';
+  key: string;
+  job: JobStatus;
+  history: ResourceSample[];
+}
+
+export type ListItem = GroupItem | JobItem;
+
+export type Overall = 'empty' | 'ok' | 'failing';
+
+export interface Totals {
+  total: number;
+  running: number;
+  failing: number;
+  overall: Overall;
+}
+
+export interface View {
+  items: ListItem[];
+  totals: Totals;
+}
+
+const NO_HISTORY: ResourceSample[] = [];
+
+/**
+ * The rows to render: jobs sorted failing first, in sections per group. Sections are ordered
+ * by their worst job, so a failing job is always near the top. Headers appear only once at
+ * least one job has a group; the jobs without one then sit under "Ungrouped".
+ */
+export function buildView(model: Model): View {
+  const sorted = [...model.jobs.values()].sort(compareJobs);
+  let running = 0;
+  let failing = 0;
+  let anyGroup = false;
+  const sections = new Map<string | null, JobStatus[]>();
+  for (const job of sorted) {
+    if (job.state === 'running') running += 1;
+    if (isFailing(job)) failing += 1;
+    const group = job.group ?? null;
+    if (group !== null) anyGroup = true;
+    let list = sections.get(group);
+    if (!list) sections.set(group, (list = []));
+    list.push(job);
+  }
+  const total = sorted.length;
+  const totals: Totals = {
+    total,
+    running,
+    failing,
+    overall: total === 0 ? 'empty' : failing > 0 ? 'failing' : 'ok',
+  };
+  const jobItem = (job: JobStatus): JobItem => ({
+    kind: 'job',
+    key: `j:${job.name}`,
+    job,
+    history: model.history.get(job.name) ?? NO_HISTORY,
+  });
+  if (!anyGroup) return { items: sorted.map(jobItem), totals };
+
+  // Each section's jobs are already sorted, so its first job is its worst.
+  const ordered = [...sections.entries()].sort(([ga, ja], [gb, jb]) => {
+    const byRank = rank(ja[0]) - rank(jb[0]);
+    if (byRank !== 0) return byRank;
+    if (ga === null) return 1;
+    if (gb === null) return -1;
+    return ga.localeCompare(gb);
+  });
+  const items: ListItem[] = [];
+  for (const [group, jobs] of ordered) {
+    items.push({
+      kind: 'group',
+      key: `g:${group ?? ''}`,
+      group,
+      total: jobs.length,
+      running: jobs.filter((j) => j.state === 'running').length,
+      failing: jobs.filter(isFailing).length,
+    });
+    for (const job of jobs) items.push(jobItem(job));
+  }
+  return { items, totals };
+}
+
+/** The job `delta` rows away from `current` (group headers skipped), clamped to the list. */
+export function moveSelection(items: ListItem[], current: string | null, delta: number): string | null {
+  const names = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.job.name);
+  if (names.length === 0) return null;
+  const at = current === null ? -1 : names.indexOf(current);
+  if (at === -1) return delta >= 0 ? names[0] : names[names.length - 1];
+  const next = Math.min(names.length - 1, Math.max(0, at + delta));
+  return names[next];
+}
+
+/** Whether the one-click toggle should stop (a process may be alive or is about to retry). */
+export function canStop(job: JobStatus): boolean {
+  return isActive(job.state) || job.state === 'backoff';
+}
+
+/** Words for the row's second line, most important first. */
+export function describeJob(job: JobStatus, now: number): string[] {
+  const parts: string[] = [];
+  switch (job.state) {
+    case 'running':
+      parts.push(`up ${formatSince(job.since, now)}`);
+      break;
+    case 'starting':
+      parts.push('starting…');
+      break;
+    case 'stopping':
+      parts.push('stopping…');
+      break;
+    case 'backoff':
+      parts.push(`retry #${job.attempt} ${formatIn(job.next_try_at, now)}`);
+      break;
+    case 'failed':
+      parts.push(job.reason ? `failed: ${job.reason}` : 'failed');
+      break;
+    case 'exited':
+      parts.push(`done ${formatAgo(job.since, now)}`);
+      break;
+    case 'stopped':
+      parts.push(job.enabled ? 'stopped' : 'disabled');
+      break;
+  }
+  if (job.next_run_at) parts.push(`next ${formatIn(job.next_run_at, now)}`);
+  // A running job's last exit matters only when it was restarted (it says why).
+  const showExit = job.state === 'running' ? job.restarts > 0 : job.state !== 'starting';
+  if (job.last_exit && showExit) {
+    parts.push(`last ${describeExit(job.last_exit)} ${formatAgo(job.last_exit.at, now)}`);
+  }
+  return parts;
+}

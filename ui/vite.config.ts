@@ -1,0 +1,26 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
+import { defineConfig } from 'vitest/config';
+
+// One HTML entry per Tauri window: popover.html now, settings.html next to it later.
+export default defineConfig(({ mode }) => ({
+  plugins: [svelte(), svelteTesting()],
+  // Relative asset URLs: the bundle works from Tauri's custom protocol and any static server.
+  base: './',
+  clearScreen: false,
+  // A fixed port, for tauri.conf.json's devUrl.
+  server: { port: 1420, strictPort: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    rollupOptions: {
+      input: { popover: 'popover.html' },
+    },
+  },
+  // Svelte 5 components must resolve to their browser build under jsdom (vitest runs in 'test').
+  resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
+  test: {
+    environment: 'jsdom',
+    include: ['tests/**/*.test.ts'],
+  },
+}));
