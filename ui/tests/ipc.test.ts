@@ -1,0 +1,48 @@
+import { Channel } from '@tauri-apps/api/core';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tauriIpc, toApiError } from '../src/lib/ipc';
+
+afterEach(() => clearMocks());
+
+describe('tauriIpc', () => {
+  it('invokes each command with the argument names the Rust side expects', async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return cmd === 'snapshot' ? { jobs: [], history: {}, seq: 0 } : cmd === 'group_action' ? [] : null;
+    });
+    await tauriIpc.snapshot();
+    await tauriIpc.jobAction('api', 'restart');
+    await tauriIpc.groupAction('web', 'stop');
+    await tauriIpc.openSettings({ job: 'api', page: 'logs' });
+    await tauriIpc.openSettings();
+    await tauriIpc.hidePopover();
+    await tauriIpc.subscribe(() => {});
+    expect(calls.slice(0, 6)).toEqual([
+      ['snapshot', undefined],
+      ['job_action', { name: 'api', action: 'restart' }],
+      ['group_action', { group: 'web', action: 'stop' }],
+      ['open_settings', { job: 'api', page: 'logs' }],
+      ['open_settings', {}],
+      ['hide_popover', undefined],
+    ]);
+    const [cmd, args] = calls[6];
+    expect(cmd).toBe('subscribe');
+    expect((args as { onEvent: unknown }).onEvent).toBeInstanceOf(Channel);
+  });
+
+  it('passes command errors through as ApiError', async () => {
+    mockIPC(() => Promise.reject({ code: 'not_found', message: 'no job named x', field: 'name' }));
+    await expect(tauriIpc.jobAction('x', 'start')).rejects.toEqual({ code: 'not_found', message: 'no job named x', field: 'name' });
+  });
+});
+
+describe('toApiError', () => {
+  it('keeps error bodies and wraps anything else', () => {
+    expect(toApiError({ code: 'invalid', message: 'bad', field: 'delay' })).toEqual({ code: 'invalid', message: 'bad', field: 'delay' });
+    expect(toApiError(new Error('boom'))).toEqual({ code: 'error', message: 'boom' });
+    expect(toApiError('plain text')).toEqual({ code: 'error', message: 'plain text' });
+    expect(toApiError(undefined)).toEqual({ code: 'error', message: 'Unknown error' });
+  });
+});

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import {
+  HISTORY_LIMIT,
+  applyItem,
+  buildView,
+  canStop,
+  describeJob,
+  fromSnapshot,
+  moveSelection,
+  type JobItem,
+  type ListItem,
+} from '../src/lib/jobs';
+import type { EventEnvelope, JobSample, JobStatus } from '../src/lib/types';
+import { NOW, sampleSnapshot } from './fixtures';
+
+const at = new Date(NOW).toISOString();
+const env = (seq: number, event: Record<string, unknown>) => ({ seq, at, ...event }) as EventEnvelope;
+const names = (items: ListItem[]) =>
+  items.map((i) => (i.kind === 'group' ? `[${i.group ?? '-'}]` : i.job.name));
+
+function job(name: string, extra: Partial<JobStatus> = {}): JobStatus {
+  return { name, kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0, ...extra } as JobStatus;
+}
+
+function sample(name: string, cpu: number): JobSample {
+  return { job: name, at, cpu_percent: cpu, memory_bytes: 1000, processes: 1, disk_read_bytes: 0, disk_written_bytes: 0 };
+}
+
+describe('applyItem', () => {
+  it('ignores events the snapshot already holds', () => {
+    const model = fromSnapshot(sampleSnapshot(NOW, 100));
+    const effect = applyItem(model, env(100, { type: 'job_removed', job: 'api' }));
+    expect(effect).toBe('none');
+    expect(model.jobs.has('api')).toBe(true);
+    expect(model.seq).toBe(100);
+  });
+
+  it('replaces a status on state_changed and adds unknown jobs', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    const before = model.jobs.get('report');
+    const status = job('report', { group: 'data', kind: 'task', state: 'running', pid: 9, since: at } as Partial<JobStatus>);
+    expect(applyItem(model, env(101, { type: 'state_changed', status }))).toBe('changed');
+    expect(model.jobs.get('report')?.state).toBe('running');
+    expect(model.jobs.get('report')).not.toBe(before);
+    expect(applyItem(model, env(102, { type: 'state_changed', status: job('brand-new') }))).toBe('changed');
+    expect(model.jobs.has('brand-new')).toBe(true);
+    expect(model.seq).toBe(102);
+  });
+
+  it('keeps resources and health that a transition does not repeat', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    const api = model.jobs.get('api')!;
+    const status = { ...api, resources: undefined, health: undefined, restarts: 3 } as JobStatus;
+    applyItem(model, env(101, { type: 'state_changed', status }));
+    expect(model.jobs.get('api')?.resources).toEqual(api.resources);
+    expect(model.jobs.get('api')?.health).toBe('healthy');
+    // Once stopped, the last sample no longer describes anything running.
+    applyItem(model, env(102, { type: 'state_changed', status: job('api', { group: 'web' }) }));
+    expect(model.jobs.get('api')?.resources).toBeUndefined();
+  });
+
+  it('removes a job and its history', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    expect(applyItem(model, env(101, { type: 'job_removed', job: 'api' }))).toBe('changed');
+    expect(model.jobs.has('api')).toBe(false);
+    expect(model.history.has('api')).toBe(false);
+    expect(applyItem(model, env(102, { type: 'job_removed', job: 'ghost' }))).toBe('none');
+  });
+
+  it('asks for a snapshot when events cannot describe the change', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    expect(applyItem(model, { type: 'missed', count: 3 })).toBe('reload');
+    expect(applyItem(model, env(101, { type: 'job_added', job: 'new' }))).toBe('reload');
+    expect(applyItem(model, env(102, { type: 'job_added', job: 'api' }))).toBe('none');
+    expect(applyItem(model, env(103, { type: 'job_updated', job: 'api', restarted: false }))).toBe('reload');
+  });
+
+  it('appends samples to a bounded history and updates resources', () => {
+    const model = fromSnapshot({ jobs: [job('a', { state: 'running', pid: 1, since: at } as Partial<JobStatus>)], history: {}, seq: 0 });
+    for (let i = 1; i <= HISTORY_LIMIT + 5; i++) {
+      applyItem(model, env(i, { type: 'resources_sampled', samples: [sample('a', i), sample('gone', 1)] }));
+    }
+    const history = model.history.get('a')!;
+    expect(history).toHaveLength(HISTORY_LIMIT);
+    expect(history[history.length - 1].cpu_percent).toBe(HISTORY_LIMIT + 5);
+    expect(history[0].cpu_percent).toBe(6);
+    expect(model.jobs.get('a')?.resources?.cpu_percent).toBe(HISTORY_LIMIT + 5);
+    expect(model.history.has('gone')).toBe(false);
+  });
+
+  it('applies health changes and exits', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    expect(applyItem(model, env(101, { type: 'health_changed', job: 'worker', health: 'healthy' }))).toBe('changed');
+    expect(model.jobs.get('worker')?.health).toBe('healthy');
+    const exit = { code: 3, at, duration_ms: 10 };
+    expect(applyItem(model, env(102, { type: 'run_exited', job: 'api', run_id: 1, outcome: 'failure', exit }))).toBe('changed');
+    expect(model.jobs.get('api')?.last_exit).toEqual(exit);
+    expect(applyItem(model, env(103, { type: 'run_started', job: 'api', run_id: 2, pid: 5, trigger: 'retry' }))).toBe('none');
+  });
+});
+
+describe('buildView', () => {
+  it('puts failing jobs first, in sections ordered by their worst job', () => {
+    const view = buildView(fromSnapshot(sampleSnapshot()));
+    expect(names(view.items)).toEqual([
+      '[-]', 'queue-consumer', 'old-script', 'ollama', 'redis',
+      '[data]', 'sync-photos', 'db-tunnel', 'nightly-backup', 'report',
+      '[web]', 'worker', 'api', 'frontend-dev',
+    ]);
+    expect(view.totals).toEqual({ total: 11, running: 4, failing: 3, overall: 'failing' });
+    const data = view.items.find((i) => i.kind === 'group' && i.group === 'data');
+    expect(data).toMatchObject({ total: 4, running: 1, failing: 1 });
+  });
+
+  it('shows no headers when no job has a group', () => {
+    const model = fromSnapshot({
+      jobs: [job('b'), job('a', { state: 'backoff', next_try_at: at, attempt: 1 } as Partial<JobStatus>), job('c', { state: 'failed', reason: 'x', since: at } as Partial<JobStatus>)],
+      history: {},
+      seq: 0,
+    });
+    expect(names(buildView(model).items)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('reports an empty model and an all-good one', () => {
+    expect(buildView(fromSnapshot({ jobs: [], history: {}, seq: 0 })).totals.overall).toBe('empty');
+    expect(buildView(fromSnapshot({ jobs: [job('a')], history: {}, seq: 0 })).totals.overall).toBe('ok');
+  });
+});
+
+describe('moveSelection', () => {
+  const items = buildView(fromSnapshot(sampleSnapshot())).items;
+  const jobs = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.job.name);
+
+  it('starts at the top going down and at the bottom going up', () => {
+    expect(moveSelection(items, null, 1)).toBe(jobs[0]);
+    expect(moveSelection(items, null, -1)).toBe(jobs[jobs.length - 1]);
+  });
+
+  it('skips group headers and clamps at the ends', () => {
+    expect(moveSelection(items, 'redis', 1)).toBe('sync-photos');
+    expect(moveSelection(items, jobs[0], -1)).toBe(jobs[0]);
+    expect(moveSelection(items, jobs[jobs.length - 1], 10)).toBe(jobs[jobs.length - 1]);
+  });
+
+  it('has nothing to select in an empty list', () => {
+    expect(moveSelection([], null, 1)).toBeNull();
+  });
+});
+
+describe('describeJob', () => {
+  const byName = new Map(sampleSnapshot().jobs.map((j) => [j.name, j]));
+  const text = (name: string) => describeJob(byName.get(name)!, NOW).join(' · ');
+
+  it('says what each state means', () => {
+    expect(text('api')).toBe('up 2h 14m · last exit 1 2h 14m ago');
+    expect(text('worker')).toBe('up 35m');
+    expect(text('frontend-dev')).toBe('starting…');
+    expect(text('redis')).toBe('stopping…');
+    expect(text('sync-photos')).toBe('retry #3 in 12s · last exit 1 20s ago');
+    expect(text('queue-consumer')).toBe('failed: gave up after 5 failed starts · last SIGKILL 6m ago');
+    expect(text('nightly-backup')).toBe('done 8h ago · next in 16h · last exit 0 8h ago');
+    expect(text('report')).toBe('stopped · next in 14m · last exit 0 45m ago');
+    expect(text('old-script')).toBe('disabled');
+  });
+
+  it('offers stop while a process may be alive or a retry is pending', () => {
+    expect(canStop(byName.get('api')!)).toBe(true);
+    expect(canStop(byName.get('sync-photos')!)).toBe(true);
+    expect(canStop(byName.get('queue-consumer')!)).toBe(false);
+    expect(canStop(byName.get('report')!)).toBe(false);
+  });
+});

@@ -1,0 +1,272 @@
+// Component tests of the popover against Tauri's mocked IPC: the real ipc.ts, Channel and
+// controller, with a fake engine behind invoke.
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { readable } from 'svelte/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import Popover from '../src/components/Popover.svelte';
+import { tauriIpc } from '../src/lib/ipc';
+import type { BulkResult, JobStatus, Snapshot } from '../src/lib/types';
+import { manyJobs, NOW, sampleSnapshot } from './fixtures';
+import { installMockBackend, type MockOptions } from './mock-backend';
+
+const at = new Date(NOW).toISOString();
+
+afterEach(() => {
+  clearMocks();
+});
+
+function setup(options: Partial<MockOptions> = {}) {
+  const backend = installMockBackend({ snapshot: sampleSnapshot(), ...options });
+  const result = render(Popover, { props: { ipc: tauriIpc, clock: readable(NOW) } });
+  return { backend, ...result };
+}
+
+const rows = () => screen.queryAllByTestId('job-row');
+const rowOf = (name: string) => {
+  const row = rows().find((r) => r.dataset['job'] === name);
+  if (!row) throw new Error(`no row for ${name}`);
+  return row;
+};
+const rowNames = () => rows().map((r) => r.dataset['job']);
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('popover', () => {
+  it('renders a row per job with its state, timing, health and resources', async () => {
+    setup();
+    await screen.findAllByTestId('job-row');
+    expect(rows()).toHaveLength(11);
+    for (const job of sampleSnapshot().jobs) expect(rowOf(job.name).dataset['state']).toBe(job.state);
+
+    const api = within(rowOf('api'));
+    expect(api.getByText('api')).toBeTruthy();
+    expect(api.getByTestId('health').textContent).toBe('healthy');
+    expect(api.getByTestId('detail').textContent).toBe('up 2h 14m · last exit 1 2h 14m ago');
+    expect(api.getByTestId('restarts').textContent).toBe('↻ 2');
+    expect(api.getByTestId('cpu').textContent).toMatch(/%$/);
+    expect(api.getByTestId('mem').textContent).toMatch(/MB$/);
+    expect(rowOf('api').querySelectorAll('svg.spark polyline')).toHaveLength(2);
+
+    expect(within(rowOf('worker')).getByTestId('health').textContent).toBe('unhealthy');
+    expect(within(rowOf('frontend-dev')).getByTestId('health').textContent).toBe('checking');
+    expect(within(rowOf('report')).getByTestId('detail').textContent).toBe('stopped · next in 14m · last exit 0 45m ago');
+    expect(within(rowOf('sync-photos')).getByTestId('detail').textContent).toBe('retry #3 in 12s · last exit 1 20s ago');
+    expect(within(rowOf('queue-consumer')).getByTestId('detail').textContent).toContain('failed: gave up');
+    // A job with no health check has no badge; a stopped one shows no metrics.
+    expect(within(rowOf('ollama')).queryByTestId('health')).toBeNull();
+    expect(within(rowOf('report')).queryByTestId('cpu')).toBeNull();
+
+    expect(screen.getByTestId('overall').textContent).toBe('3 failing');
+    expect(screen.getByTestId('total-running').textContent).toBe('4');
+    expect(screen.getByTestId('total-failing').textContent).toBe('3');
+    expect(screen.getByTestId('total-jobs').textContent).toBe('11');
+  });
+
+  it('sorts failing jobs first and groups the rest under headers with bulk actions', async () => {
+    const { backend } = setup();
+    await screen.findAllByTestId('job-row');
+    expect(rowNames().slice(0, 1)).toEqual(['queue-consumer']);
+    const headers = screen.getAllByTestId('group-header').map((h) => h.dataset['group']);
+    expect(headers).toEqual(['', 'data', 'web']);
+    expect(within(screen.getAllByTestId('group-header')[0]).getByText('Ungrouped')).toBeTruthy();
+    // Inside a group, backoff before healthy jobs, unhealthy before the rest.
+    expect(rowNames().indexOf('sync-photos')).toBeLessThan(rowNames().indexOf('db-tunnel'));
+    expect(rowNames().indexOf('worker')).toBeLessThan(rowNames().indexOf('api'));
+
+    await userEvent.click(screen.getByRole('button', { name: 'Restart all in web' }));
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'group_action')).toBe(true));
+    expect(backend.calls.find((c) => c.cmd === 'group_action')?.args).toEqual({ group: 'web', action: 'restart' });
+  });
+
+  it('shows a pending action, then its error inline', async () => {
+    const reply = deferred<JobStatus>();
+    const { backend } = setup({ jobAction: () => reply.promise });
+    await screen.findAllByTestId('job-row');
+    const start = within(rowOf('report')).getByRole('button', { name: 'Start report' });
+    await userEvent.click(start);
+    await waitFor(() => expect(rowOf('report').getAttribute('aria-busy')).toBe('true'));
+    expect(within(rowOf('report')).getByRole('button', { name: 'Start report' }).hasAttribute('disabled')).toBe(true);
+    expect(within(rowOf('report')).getByRole('button', { name: 'Restart report' }).hasAttribute('disabled')).toBe(true);
+    expect(rowOf('report').querySelector('.spinner')).not.toBeNull();
+    expect(backend.calls.find((c) => c.cmd === 'job_action')?.args).toEqual({ name: 'report', action: 'start' });
+
+    reply.reject({ code: 'spawn_failed', message: 'program not found: report.sh' });
+    const alert = await within(rowOf('report')).findByRole('alert');
+    expect(alert.textContent).toContain('program not found: report.sh');
+    expect(rowOf('report').getAttribute('aria-busy')).toBeNull();
+    expect(within(rowOf('report')).getByRole('button', { name: 'Start report' }).hasAttribute('disabled')).toBe(false);
+
+    await userEvent.click(within(rowOf('report')).getByRole('button', { name: 'Dismiss error' }));
+    await waitFor(() => expect(within(rowOf('report')).queryByRole('alert')).toBeNull());
+  });
+
+  it('applies the reply of a successful action at once', async () => {
+    setup({
+      jobAction: (name, action) => ({
+        name, group: 'web', kind: 'service', enabled: true, restarts: 0, failures: 0,
+        ...(action === 'stop' ? { state: 'stopped' } : { state: 'running', pid: 1, since: at }),
+      }) as JobStatus,
+    });
+    await screen.findAllByTestId('job-row');
+    await userEvent.click(within(rowOf('api')).getByRole('button', { name: 'Stop api' }));
+    await waitFor(() => expect(rowOf('api').dataset['state']).toBe('stopped'));
+    expect(within(rowOf('api')).getByRole('button', { name: 'Start api' })).toBeTruthy();
+  });
+
+  it('reports per-job errors of a group action', async () => {
+    const results: BulkResult[] = [
+      { name: 'api', error: { code: 'busy', message: 'api is stopping' } },
+      { name: 'worker', status: { name: 'worker', group: 'web', kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0 } },
+      { name: 'frontend-dev', status: { name: 'frontend-dev', group: 'web', kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0 } },
+    ];
+    setup({ groupAction: () => results });
+    await screen.findAllByTestId('job-row');
+    await userEvent.click(screen.getByRole('button', { name: 'Stop all in web' }));
+    expect((await within(rowOf('api')).findByRole('alert')).textContent).toContain('api is stopping');
+    const web = screen.getAllByTestId('group-header').find((h) => h.dataset['group'] === 'web')!;
+    expect(within(web).getByRole('alert').textContent).toBe('1 of 3 failed');
+    await waitFor(() => expect(rowOf('worker').dataset['state']).toBe('stopped'));
+  });
+
+  it('leads from the empty state to adding a job', async () => {
+    const { backend } = setup({ snapshot: { jobs: [], history: {}, seq: 0 } });
+    expect(await screen.findByText('No jobs yet')).toBeTruthy();
+    expect(screen.getByTestId('overall').textContent).toBe('No jobs');
+    await userEvent.click(screen.getByRole('button', { name: 'Add a job…' }));
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'open_settings')).toBe(true));
+    expect(backend.calls.find((c) => c.cmd === 'open_settings')?.args).toEqual({ page: 'new' });
+  });
+
+  it('says when the engine cannot be reached, and retries', async () => {
+    let fail = true;
+    const snapshot = (): Snapshot => {
+      if (fail) throw { code: 'unavailable', message: 'engine is starting' };
+      return sampleSnapshot();
+    };
+    setup({ snapshot });
+    expect(await screen.findByText('Can’t reach the SentinelZero engine')).toBeTruthy();
+    expect(screen.getByText('engine is starting')).toBeTruthy();
+    fail = false;
+    await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(rows()).toHaveLength(11));
+  });
+
+  it('is driven from the keyboard', async () => {
+    const { backend } = setup();
+    await screen.findAllByTestId('job-row');
+    const selected = () => rows().find((r) => r.getAttribute('aria-current') === 'true')?.dataset['job'];
+    const order = rowNames();
+    expect(selected()).toBeUndefined();
+
+    await userEvent.keyboard('{ArrowDown}');
+    await waitFor(() => expect(selected()).toBe(order[0]));
+    await userEvent.keyboard('{ArrowDown}{ArrowDown}');
+    await waitFor(() => expect(selected()).toBe(order[2]));
+    await userEvent.keyboard('{ArrowUp}');
+    await waitFor(() => expect(selected()).toBe(order[1]));
+    await userEvent.keyboard('{End}');
+    await waitFor(() => expect(selected()).toBe(order[order.length - 1]));
+    await userEvent.keyboard('{Home}');
+    await waitFor(() => expect(selected()).toBe('queue-consumer'));
+
+    const actions = () => backend.calls.filter((c) => c.cmd === 'job_action').map((c) => c.args);
+    await userEvent.keyboard('r');
+    await waitFor(() => expect(actions()).toEqual([{ name: 'queue-consumer', action: 'restart' }]));
+    // S toggles: a failed job starts, a running one stops.
+    await userEvent.keyboard('s');
+    await waitFor(() => expect(actions()).toHaveLength(2));
+    expect(actions()[1]).toEqual({ name: 'queue-consumer', action: 'start' });
+    await userEvent.click(rowOf('api'));
+    await waitFor(() => expect(selected()).toBe('api'));
+    await userEvent.keyboard('S');
+    await waitFor(() => expect(actions()).toHaveLength(3));
+    expect(actions()[2]).toEqual({ name: 'api', action: 'stop' });
+
+    const settings = () => backend.calls.filter((c) => c.cmd === 'open_settings').map((c) => c.args);
+    await userEvent.keyboard('l');
+    await waitFor(() => expect(settings()).toEqual([{ job: 'api', page: 'logs' }]));
+    await userEvent.keyboard('e');
+    await waitFor(() => expect(settings()[1]).toEqual({ job: 'api', page: 'editor' }));
+
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'hide_popover')).toBe(true));
+  });
+
+  it('updates from events: state changes, removals, samples, health, and reloads after missed events', async () => {
+    let snapshot = sampleSnapshot(NOW, 100);
+    const { backend } = setup({ snapshot: () => snapshot });
+    await screen.findAllByTestId('job-row');
+    await waitFor(() => expect(backend.subscribers()).toBe(1));
+
+    backend.emit({
+      seq: 101, at, type: 'state_changed',
+      status: { name: 'queue-consumer', kind: 'service', enabled: true, state: 'running', pid: 5, since: at, restarts: 0, failures: 0 },
+    });
+    await waitFor(() => expect(rowOf('queue-consumer').dataset['state']).toBe('running'));
+    // No longer failing: it leaves the top, and the header follows.
+    expect(rowNames()[0]).toBe('sync-photos');
+    expect(screen.getByTestId('total-failing').textContent).toBe('2');
+
+    backend.emit({ seq: 102, at, type: 'job_removed', job: 'old-script' });
+    await waitFor(() => expect(rowNames()).not.toContain('old-script'));
+
+    backend.emit({ seq: 103, at, type: 'health_changed', job: 'worker', health: 'healthy' });
+    await waitFor(() => expect(within(rowOf('worker')).getByTestId('health').textContent).toBe('healthy'));
+
+    backend.emit({
+      seq: 104, at, type: 'resources_sampled',
+      samples: [{ job: 'api', at, cpu_percent: 87.5, memory_bytes: 1_500_000_000, processes: 2, disk_read_bytes: 0, disk_written_bytes: 0 }],
+    });
+    await waitFor(() => expect(within(rowOf('api')).getByTestId('cpu').textContent).toBe('88%'));
+    expect(within(rowOf('api')).getByTestId('mem').textContent).toBe('1.5 GB');
+
+    // An event the snapshot already covered changes nothing.
+    backend.emit({ seq: 90, at, type: 'job_removed', job: 'api' });
+
+    const snapshots = () => backend.calls.filter((c) => c.cmd === 'snapshot').length;
+    expect(snapshots()).toBe(1);
+    snapshot = { ...sampleSnapshot(NOW, 500), jobs: sampleSnapshot().jobs.filter((j) => j.name !== 'redis') };
+    backend.emit({ type: 'missed', count: 12 });
+    await waitFor(() => expect(rowNames()).not.toContain('redis'));
+    expect(snapshots()).toBe(2);
+    // The reload replaced the state: removed jobs are back, api is there.
+    expect(rowNames()).toContain('old-script');
+    expect(rowNames()).toContain('api');
+  });
+
+  it('renders only a window of 1,000 jobs and scrolls through them', async () => {
+    const { backend } = setup({ snapshot: manyJobs(1000) });
+    await screen.findAllByTestId('job-row');
+    const count = rows().length;
+    expect(count).toBeGreaterThan(5);
+    expect(count).toBeLessThan(30);
+    expect(screen.getByTestId('total-jobs').textContent).toBe('1000');
+    expect(rowNames()[0]).toBe('job-0000');
+
+    const viewport = screen.getByRole('list', { name: 'Jobs' });
+    viewport.scrollTop = 20_000;
+    await fireEvent.scroll(viewport);
+    await waitFor(() => expect(rowNames()).not.toContain('job-0000'));
+    expect(rows().length).toBeLessThan(30);
+
+    // Keyboard selection brings the selected row into the window.
+    await userEvent.keyboard('{End}');
+    await waitFor(() => expect(rowNames()).toContain('job-0999'));
+    expect(rowOf('job-0999').getAttribute('aria-current')).toBe('true');
+    expect(rows().length).toBeLessThan(30);
+
+    // Events still reach jobs outside the window.
+    backend.emit({ seq: 2, at, type: 'job_removed', job: 'job-0000' });
+    await waitFor(() => expect(screen.getByTestId('total-jobs').textContent).toBe('999'));
+  });
+});
