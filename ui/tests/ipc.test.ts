@@ -20,12 +20,12 @@ describe('tauriIpc', () => {
     await tauriIpc.hidePopover();
     await tauriIpc.subscribe(() => {});
     expect(calls.slice(0, 6)).toEqual([
-      ['snapshot', undefined],
+      ['snapshot', {}],
       ['job_action', { name: 'api', action: 'restart' }],
       ['group_action', { group: 'web', action: 'stop' }],
       ['open_settings', { job: 'api', page: 'logs' }],
       ['open_settings', {}],
-      ['hide_popover', undefined],
+      ['hide_popover', {}],
     ]);
     const [cmd, args] = calls[6];
     expect(cmd).toBe('subscribe');
