@@ -157,7 +157,7 @@ describe('describeJob', () => {
     expect(text('frontend-dev')).toBe('starting…');
     expect(text('redis')).toBe('stopping…');
     expect(text('sync-photos')).toBe('retry #3 in 12s · last exit 1 20s ago');
-    expect(text('queue-consumer')).toBe('failed: gave up after 5 failed starts · last SIGKILL 6m ago');
+    expect(text('queue-consumer')).toBe('gave up after 5 failed starts · last SIGKILL 6m ago');
     expect(text('nightly-backup')).toBe('done 8h ago · next in 16h · last exit 0 8h ago');
     expect(text('report')).toBe('stopped · next in 14m · last exit 0 45m ago');
     expect(text('old-script')).toBe('disabled');

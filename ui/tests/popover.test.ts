@@ -61,12 +61,12 @@ describe('popover', () => {
     expect(within(rowOf('frontend-dev')).getByTestId('health').textContent).toBe('checking');
     expect(within(rowOf('report')).getByTestId('detail').textContent).toBe('stopped · next in 14m · last exit 0 45m ago');
     expect(within(rowOf('sync-photos')).getByTestId('detail').textContent).toBe('retry #3 in 12s · last exit 1 20s ago');
-    expect(within(rowOf('queue-consumer')).getByTestId('detail').textContent).toContain('failed: gave up');
+    expect(within(rowOf('queue-consumer')).getByTestId('detail').textContent).toContain('gave up after 5 failed starts');
     // A job with no health check has no badge; a stopped one shows no metrics.
     expect(within(rowOf('ollama')).queryByTestId('health')).toBeNull();
     expect(within(rowOf('report')).queryByTestId('cpu')).toBeNull();
 
-    expect(screen.getByTestId('overall').textContent).toBe('3 failing');
+    expect(screen.getByTestId('overall').textContent).toBe('Needs attention');
     expect(screen.getByTestId('total-running').textContent).toBe('4');
     expect(screen.getByTestId('total-failing').textContent).toBe('3');
     expect(screen.getByTestId('total-jobs').textContent).toBe('11');

@@ -257,7 +257,8 @@ export function describeJob(job: JobStatus, now: number): string[] {
       parts.push(`retry #${job.attempt} ${formatIn(job.next_try_at, now)}`);
       break;
     case 'failed':
-      parts.push(job.reason ? `failed: ${job.reason}` : 'failed');
+      // The red dot and text already say failed; the reason is what matters.
+      parts.push(job.reason || 'failed');
       break;
     case 'exited':
       parts.push(`done ${formatAgo(job.since, now)}`);
