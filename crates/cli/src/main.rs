@@ -322,7 +322,8 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 print_stream(&client, "/api/events?follow=true", json, "events", |raw| {
                     serde_json::from_slice::<EventEnvelope>(raw)
                         .ok()
-                        .map(|event| format!("{}\n", output::event_line(&event)))
+                        .and_then(|event| output::event_line(&event))
+                        .map(|line| format!("{line}\n"))
                 })
                 .await?;
             } else {
@@ -331,8 +332,8 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 if json {
                     print_json(&events);
                 } else {
-                    for event in &events {
-                        println!("{}", output::event_line(event));
+                    for line in events.iter().filter_map(output::event_line) {
+                        println!("{line}");
                     }
                 }
             }

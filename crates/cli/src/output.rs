@@ -331,9 +331,10 @@ pub fn runs_table(runs: &[RunRecord]) -> String {
     out
 }
 
-pub fn event_line(envelope: &EventEnvelope) -> String {
+/// One event in words; `None` for resource samples, which would drown the rest.
+pub fn event_line(envelope: &EventEnvelope) -> Option<String> {
     let at = envelope.at.with_timezone(&Local).format("%H:%M:%S%.3f");
-    let job = envelope.event.job();
+    let job = envelope.event.job()?;
     let what = match &envelope.event {
         EngineEvent::JobAdded { .. } => "added".to_string(),
         EngineEvent::JobUpdated { restarted, .. } => {
@@ -384,8 +385,13 @@ pub fn event_line(envelope: &EventEnvelope) -> String {
             "run for {} skipped: {reason}",
             scheduled_at.with_timezone(&Local).format("%H:%M:%S")
         ),
+        EngineEvent::HealthChanged { health, detail, .. } => match detail {
+            Some(detail) => format!("{}: {detail}", health.as_str()),
+            None => health.as_str().to_string(),
+        },
+        EngineEvent::ResourcesSampled { .. } => return None,
     };
-    format!("{at}  {job}  {what}")
+    Some(format!("{at}  {job}  {what}"))
 }
 
 pub fn log_line(line: &LogLine, timestamps: bool, style: &Style) -> String {
@@ -446,6 +452,8 @@ mod tests {
             failures: 6,
             last_exit: None,
             next_run_at: None,
+            health: None,
+            resources: None,
         };
         let table = job_table(&[job], &style);
         assert!(!table.contains('\x1b'));

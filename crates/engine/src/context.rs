@@ -3,9 +3,13 @@
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use sentinel_proto::settings::Settings;
 use sentinel_proto::EngineEvent;
 
 use crate::events::EventBus;
+use crate::metrics::Metrics;
+use crate::monitor::ResourceBook;
+use crate::notify::Alerts;
 use crate::paths::EnginePaths;
 use crate::store::Store;
 
@@ -15,16 +19,23 @@ pub(crate) struct Context {
     pub bus: EventBus,
     pub search_path: OsString,
     pub log_memory: usize,
+    pub settings: Settings,
+    pub resources: ResourceBook,
+    pub metrics: Metrics,
+    pub alerts: Alerts,
     next_run_id: AtomicI64,
 }
 
 impl Context {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         paths: EnginePaths,
         store: Store,
         bus: EventBus,
         first_run_id: i64,
         log_memory: usize,
+        settings: Settings,
+        alerts: Alerts,
     ) -> Context {
         Context {
             paths,
@@ -32,6 +43,10 @@ impl Context {
             bus,
             search_path: crate::process::default_search_path(),
             log_memory,
+            resources: ResourceBook::new(settings.monitor.clone()),
+            metrics: Metrics::new(),
+            alerts,
+            settings,
             next_run_id: AtomicI64::new(first_run_id),
         }
     }
@@ -43,6 +58,13 @@ impl Context {
     /// Publishes an event and records it.
     pub fn emit(&self, event: EngineEvent) {
         let envelope = self.bus.publish(event);
+        self.metrics.observe(&envelope);
         self.store.record_event(envelope);
+    }
+
+    /// Publishes an event that is not kept in the history (resource samples).
+    pub fn emit_transient(&self, event: EngineEvent) {
+        let envelope = self.bus.publish(event);
+        self.metrics.observe(&envelope);
     }
 }

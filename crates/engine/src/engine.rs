@@ -27,6 +27,10 @@ use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::events::{EventBus, EventSubscription};
 use crate::job::{spawn_job, JobHandle};
+use crate::monitor::{spawn_sampler, SampleTarget};
+use crate::notify::{default_notifiers, Alerts, Notifier};
+use sentinel_proto::monitor::ResourceHistory;
+use sentinel_proto::settings::Settings;
 use crate::paths::EnginePaths;
 use crate::process::recover;
 use crate::schedule::Scheduler;
@@ -36,13 +40,28 @@ use crate::store::Store;
 const RECOVERY_GRACE: Duration = Duration::from_secs(1);
 
 /// How an engine is set up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EngineConfig {
     pub paths: EnginePaths,
     /// Bytes of each job's newest log records kept in memory for instant tails.
     pub log_memory: usize,
     /// Start `autostart` services when the engine starts.
     pub autostart: bool,
+    /// `None`: read `settings.toml` from the data directory (defaults when it is absent).
+    pub settings: Option<Settings>,
+    /// `None`: the notifiers the settings ask for (desktop, webhooks).
+    pub notifiers: Option<Vec<Arc<dyn Notifier>>>,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("paths", &self.paths)
+            .field("log_memory", &self.log_memory)
+            .field("autostart", &self.autostart)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EngineConfig {
@@ -51,6 +70,8 @@ impl EngineConfig {
             paths,
             log_memory: 128 * 1024,
             autostart: true,
+            settings: None,
+            notifiers: None,
         }
     }
 
@@ -90,6 +111,10 @@ impl EngineHandle {
         create_private_dir(&paths.data_dir)?;
         // Logs can hold secrets a job printed: private too.
         create_private_dir(&paths.log_dir)?;
+        let settings = match config.settings {
+            Some(settings) => settings,
+            None => load_settings(&paths.settings_file())?,
+        };
         let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
 
@@ -108,12 +133,18 @@ impl EngineHandle {
         store.mark_interrupted(Utc::now()).await?;
         store.prune_events().await?;
         let (first_run_id, first_seq) = store.next_ids().await?;
+        let notifiers = config
+            .notifiers
+            .unwrap_or_else(|| default_notifiers(&settings.notifications));
+        let alerts = Alerts::start(settings.notifications.clone(), notifiers);
         let context = Arc::new(Context::new(
             paths,
             store.clone(),
             EventBus::new(first_seq),
             first_run_id,
             config.log_memory,
+            settings,
+            alerts,
         ));
 
         let scheduler = Scheduler::start();
@@ -140,6 +171,12 @@ impl EngineHandle {
                 scheduler,
             }),
         };
+        let weak = Arc::downgrade(&engine.inner);
+        spawn_sampler(Arc::downgrade(&engine.inner.context), move || {
+            weak.upgrade()
+                .map(|inner| sample_targets(&inner))
+                .unwrap_or_default()
+        });
         if config.autostart {
             engine.start_with_engine(&interrupted).await;
         }
@@ -270,6 +307,7 @@ impl EngineHandle {
         self.inner.scheduler.forget(name);
         handle.shutdown().await;
         self.write_jobs().remove(name);
+        self.inner.context.resources.forget(name);
         self.inner.context.emit(EngineEvent::JobRemoved {
             job: name.to_string(),
         });
@@ -457,8 +495,36 @@ impl EngineHandle {
     pub fn list(&self) -> Vec<JobStatus> {
         self.read_jobs()
             .values()
-            .map(|job| job.handle.status())
+            .map(|job| self.current_status(&job.handle))
             .collect()
+    }
+
+    /// The actor's status with the newest resource sample.
+    fn current_status(&self, handle: &JobHandle) -> JobStatus {
+        let mut status = handle.status();
+        status.resources = match status.state {
+            sentinel_proto::JobState::Running { .. } => {
+                self.inner.context.resources.latest(&status.name)
+            }
+            _ => None,
+        };
+        status
+    }
+
+    /// A job's recent resource samples, oldest first.
+    pub fn resource_history(&self, name: &str) -> Result<ResourceHistory> {
+        self.handle(name)?;
+        Ok(self.inner.context.resources.history(name))
+    }
+
+    /// Every metric in the Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        self.inner.context.metrics.render(&self.list())
+    }
+
+    /// The settings the engine runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.context.settings
     }
 
     pub fn get(&self, name: &str) -> Result<JobDetail> {
@@ -466,7 +532,7 @@ impl EngineHandle {
             .get(name)
             .map(|job| JobDetail {
                 spec: job.spec.clone(),
-                status: job.handle.status(),
+                status: self.current_status(&job.handle),
                 log_file: job.handle.logs.active_path().display().to_string(),
             })
             .ok_or_else(|| EngineError::NotFound(name.to_string()))
@@ -566,6 +632,48 @@ impl EngineLock {
                 errno.into(),
             )),
         }
+    }
+}
+
+/// The running jobs, for the sampler; each can be restarted when it exceeds its memory limit.
+fn sample_targets(inner: &Inner) -> Vec<SampleTarget> {
+    let jobs = inner.jobs.read().unwrap_or_else(|p| p.into_inner());
+    jobs.values()
+        .filter_map(|job| {
+            let sentinel_proto::JobState::Running { pid, .. } = job.handle.status().state else {
+                return None;
+            };
+            let handle = job.handle.clone();
+            Some(SampleTarget {
+                job: job.spec.name.clone(),
+                leader: pid,
+                max_memory: job.spec.max_memory,
+                over_limit: Box::new(move |pid, used, limit| {
+                    handle.watchdog(
+                        pid,
+                        Trigger::MemoryLimit,
+                        format!(
+                            "memory limit exceeded: {} used, max_memory = {}",
+                            sentinel_proto::job::byte_size::format(used),
+                            sentinel_proto::job::byte_size::format(limit)
+                        ),
+                    )
+                }),
+            })
+        })
+        .collect()
+}
+
+/// `settings.toml`, or the defaults when there is none; a bad file stops the engine with
+/// every problem by field.
+fn load_settings(path: &Path) -> Result<Settings> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Settings::from_toml(&text).map_err(|errors| EngineError::Settings {
+            path: path.to_path_buf(),
+            errors: ValidationErrors(errors),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(err) => Err(EngineError::io(format!("cannot read {}", path.display()), err)),
     }
 }
 

@@ -18,6 +18,11 @@ pub enum EngineError {
         home: std::path::PathBuf,
         pid: Option<u32>,
     },
+    #[error("{}: {errors}", path.display())]
+    Settings {
+        path: std::path::PathBuf,
+        errors: ValidationErrors,
+    },
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error("cannot determine where to keep data: set SENTINEL_HOME")]
@@ -40,7 +45,7 @@ impl EngineError {
         match self {
             EngineError::NotFound(_) | EngineError::EmptyGroup(_) => "not_found",
             EngineError::AlreadyExists(_) => "already_exists",
-            EngineError::Invalid(_) => "invalid",
+            EngineError::Invalid(_) | EngineError::Settings { .. } => "invalid",
             EngineError::Disabled(_) => "disabled",
             EngineError::AlreadyRunning { .. } => "already_running",
             EngineError::ShuttingDown => "shutting_down",

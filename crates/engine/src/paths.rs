@@ -44,6 +44,16 @@ impl EnginePaths {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("sentinel.db")
     }
+
+    /// Engine-wide settings; absent means defaults.
+    pub fn settings_file(&self) -> PathBuf {
+        self.data_dir.join("settings.toml")
+    }
+
+    /// The bearer token of the TCP metrics endpoint.
+    pub fn metrics_token(&self) -> PathBuf {
+        self.data_dir.join("metrics.token")
+    }
 }
 
 #[cfg(target_os = "macos")]

@@ -35,7 +35,7 @@ pub struct BulkRequest {
 }
 
 /// The result of a bulk action for one job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BulkResult {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::monitor::{HealthState, JobSample};
 use crate::status::{ExitInfo, JobStatus, RunOutcome, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -29,6 +30,9 @@ pub enum EngineEvent {
         run_id: i64,
         pid: u32,
         trigger: Trigger,
+        /// The fire time, when a schedule started the run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_at: Option<DateTime<Utc>>,
     },
     RunExited {
         job: String,
@@ -48,10 +52,22 @@ pub enum EngineEvent {
         scheduled_at: DateTime<Utc>,
         reason: String,
     },
+    /// The health check's verdict changed; `detail` says what the last check saw.
+    HealthChanged {
+        job: String,
+        health: HealthState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// What every running job used, once per sampling interval. Not kept in the event history.
+    ResourcesSampled {
+        samples: Vec<JobSample>,
+    },
 }
 
 impl EngineEvent {
-    pub fn job(&self) -> &str {
+    /// The job the event is about; `None` for events about many jobs.
+    pub fn job(&self) -> Option<&str> {
         match self {
             EngineEvent::JobAdded { job }
             | EngineEvent::JobUpdated { job, .. }
@@ -59,8 +75,10 @@ impl EngineEvent {
             | EngineEvent::RunStarted { job, .. }
             | EngineEvent::RunExited { job, .. }
             | EngineEvent::SpawnFailed { job, .. }
-            | EngineEvent::ScheduleSkipped { job, .. } => job,
-            EngineEvent::StateChanged { status } => &status.name,
+            | EngineEvent::ScheduleSkipped { job, .. }
+            | EngineEvent::HealthChanged { job, .. } => Some(job),
+            EngineEvent::StateChanged { status } => Some(&status.name),
+            EngineEvent::ResourcesSampled { .. } => None,
         }
     }
 
@@ -74,6 +92,8 @@ impl EngineEvent {
             EngineEvent::RunExited { .. } => "run_exited",
             EngineEvent::SpawnFailed { .. } => "spawn_failed",
             EngineEvent::ScheduleSkipped { .. } => "schedule_skipped",
+            EngineEvent::HealthChanged { .. } => "health_changed",
+            EngineEvent::ResourcesSampled { .. } => "resources_sampled",
         }
     }
 }

@@ -54,6 +54,27 @@ pub struct JobSpec {
     /// A cron expression at which a running service is restarted (like PM2's cron_restart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_schedule: Option<String>,
+    /// Checks that restart a service which is running but not working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::monitor::HealthCheck>,
+    /// Restart the job when its process group's resident memory exceeds this ("512MB").
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "byte_size::option"
+    )]
+    #[schema(value_type = Option<String>, example = "512MB")]
+    pub max_memory: Option<u64>,
+    /// Desktop notifications (and the global webhook) for this job's failures.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub notify: bool,
+    /// A URL that receives a JSON POST for this job's failures, besides the global webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn yes() -> bool {
@@ -83,6 +104,10 @@ impl JobSpec {
             logs: LogSettings::default(),
             schedule: None,
             restart_schedule: None,
+            health: None,
+            max_memory: None,
+            notify: true,
+            webhook: None,
         }
     }
 
@@ -289,6 +314,22 @@ pub mod byte_size {
         match Size::deserialize(d)? {
             Size::Bytes(bytes) => Ok(bytes),
             Size::Text(text) => parse(&text).map_err(de::Error::custom),
+        }
+    }
+
+    /// The same for optional sizes.
+    pub mod option {
+        use serde::{Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(bytes: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+            match bytes {
+                Some(bytes) => super::serialize(bytes, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+            super::deserialize(d).map(Some)
         }
     }
 }

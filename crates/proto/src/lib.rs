@@ -7,11 +7,14 @@ pub mod config;
 pub mod duration;
 pub mod event;
 pub mod job;
+pub mod monitor;
 pub mod schedule;
+pub mod settings;
 pub mod status;
 pub mod validate;
 
 pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
+pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
 pub use status::{ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger};
 pub use validate::{FieldError, SpecError, ValidationErrors};

@@ -84,7 +84,7 @@ impl ExitInfo {
 }
 
 /// A snapshot of one job, as lists and the UI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobStatus {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +102,12 @@ pub struct JobStatus {
     /// When the schedule (or restart_schedule) fires next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_run_at: Option<DateTime<Utc>>,
+    /// What the health check says; absent when the job has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::monitor::HealthState>,
+    /// The newest resource sample, while the job runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::monitor::ResourceSample>,
 }
 
 /// Why a run was started.
@@ -122,6 +128,10 @@ pub enum Trigger {
     Schedule,
     /// Started once for fire times missed while asleep or while the engine was down.
     CatchUp,
+    /// Restarted because it used more memory than `max_memory`.
+    MemoryLimit,
+    /// Restarted because its health check failed.
+    HealthCheck,
 }
 
 impl Trigger {
@@ -134,6 +144,8 @@ impl Trigger {
             Trigger::Recovery => "recovery",
             Trigger::Schedule => "schedule",
             Trigger::CatchUp => "catch_up",
+            Trigger::MemoryLimit => "memory_limit",
+            Trigger::HealthCheck => "health_check",
         }
     }
 
@@ -146,6 +158,8 @@ impl Trigger {
             Trigger::Recovery,
             Trigger::Schedule,
             Trigger::CatchUp,
+            Trigger::MemoryLimit,
+            Trigger::HealthCheck,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -237,6 +251,8 @@ mod tests {
             failures: 0,
             last_exit: None,
             next_run_at: None,
+            health: None,
+            resources: None,
         };
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"], "running");
@@ -263,6 +279,8 @@ mod tests {
             "recovery",
             "schedule",
             "catch_up",
+            "memory_limit",
+            "health_check",
         ] {
             assert_eq!(Trigger::parse(trigger).unwrap().as_str(), trigger);
         }

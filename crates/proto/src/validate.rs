@@ -202,6 +202,27 @@ impl JobSpec {
                 ),
             );
         }
+        if let Some(health) = &self.health {
+            for (field, message) in health.problems() {
+                problem(field, message);
+            }
+        }
+        if let Some(limit) = self.max_memory {
+            if limit < 1024 * 1024 {
+                problem(
+                    "max_memory",
+                    format!(
+                        "{} is too small for a process; use at least 1MiB",
+                        crate::job::byte_size::format(limit)
+                    ),
+                );
+            }
+        }
+        if let Some(url) = &self.webhook {
+            if let Err(message) = validate_webhook_url(url) {
+                problem("webhook", message);
+            }
+        }
         if self.logs.max_files > 1000 {
             problem(
                 "logs.max_files",
@@ -214,6 +235,18 @@ impl JobSpec {
         } else {
             Err(ValidationErrors(errors))
         }
+    }
+}
+
+/// A webhook receives POSTs over HTTP or HTTPS.
+pub fn validate_webhook_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with https:// or http://"))?;
+    match rest.split(['/', '?', '#']).next() {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err(format!("{url:?} has no host")),
     }
 }
 

@@ -42,7 +42,7 @@ pub fn status_of(error: &EngineError) -> StatusCode {
         EngineError::AlreadyExists(_)
         | EngineError::Disabled(_)
         | EngineError::AlreadyRunning { .. } => StatusCode::CONFLICT,
-        EngineError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        EngineError::Invalid(_) | EngineError::Settings { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         EngineError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         EngineError::NoHome
         | EngineError::Io { .. }

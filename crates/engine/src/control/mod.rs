@@ -4,6 +4,7 @@
 mod config;
 mod error;
 mod jobs;
+mod metrics;
 mod schedule;
 mod streams;
 
@@ -86,6 +87,8 @@ fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(jobs::job_runs))
         .routes(routes!(streams::job_logs))
         .routes(routes!(streams::events))
+        .routes(routes!(metrics::resources))
+        .routes(routes!(metrics::prometheus))
         .routes(routes!(live))
         .routes(routes!(ready))
 }
@@ -114,6 +117,12 @@ pub fn router(engine: EngineHandle, shutdown: watch::Receiver<bool>) -> axum::Ro
                 }
             }),
         )
+        .route(
+            "/metrics",
+            axum::routing::get(|State(api): State<ApiState>| async move {
+                metrics::render(&api.engine)
+            }),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -137,11 +146,13 @@ pub struct ControlServer {
     socket: PathBuf,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    metrics: Option<metrics::MetricsEndpoint>,
 }
 
 impl ControlServer {
-    /// Binds the socket (0600, in a 0700 directory) and serves. A socket left by a dead engine
-    /// is replaced; one that answers belongs to a live engine and is left alone.
+    /// Binds the socket (0600, in a 0700 directory) and serves; with `metrics.port` set, the
+    /// metrics are also served on that loopback port. A socket left by a dead engine is
+    /// replaced; one that answers belongs to a live engine and is left alone.
     pub async fn bind(engine: EngineHandle, socket: &Path) -> Result<ControlServer> {
         if let Some(dir) = socket.parent() {
             create_private_dir(dir)?;
@@ -165,6 +176,10 @@ impl ControlServer {
         })?;
         set_mode(socket, 0o600)?;
         let (stop, stopped) = watch::channel(false);
+        let metrics = match engine.settings().metrics.port {
+            Some(port) => Some(metrics::serve_tcp(engine.clone(), port, stopped.clone()).await?),
+            None => None,
+        };
         let app = router(engine, stopped.clone());
         let mut until_stopped = stopped;
         let task = tokio::spawn(async move {
@@ -182,6 +197,7 @@ impl ControlServer {
             socket: socket.to_path_buf(),
             stop,
             task,
+            metrics,
         })
     }
 
@@ -189,10 +205,24 @@ impl ControlServer {
         &self.socket
     }
 
+    /// Where the TCP metrics endpoint listens, when it is on.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(|m| m.address)
+    }
+
     /// Ends every stream, lets requests in flight finish (for a few seconds at most) and
     /// removes the socket.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        if let Some(metrics) = self.metrics {
+            let mut task = metrics.task;
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
         let mut task = self.task;
         if tokio::time::timeout(Duration::from_secs(5), &mut task)
             .await

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use sentinel_proto::schedule::Overlap;
 use sentinel_proto::{
-    EngineEvent, ExitInfo, JobSpec, JobState, JobStatus, LogStream, RestartMode, RunOutcome,
-    Trigger,
+    EngineEvent, ExitInfo, HealthState, JobKind, JobSpec, JobState, JobStatus, LogStream,
+    RestartMode, RunOutcome, Trigger,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -20,12 +20,17 @@ use super::policy::{self, Next, RunResult};
 use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::logs::{self, JobLogs};
+use crate::monitor::{spawn_health_check, HealthReport};
+use crate::notify::{compose, AlertKind, Notification};
 use crate::process;
 use crate::schedule::FireAction;
 use crate::store::{NewRun, RunEnd};
 
 /// How long to wait for output still in the pipes after a process group is gone.
 const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
+
+/// Log lines a failure notification quotes.
+const ALERT_LOG_LINES: usize = 5;
 
 enum Control {
     Start {
@@ -52,6 +57,13 @@ enum Control {
         action: FireAction,
     },
     NextRun(Option<DateTime<Utc>>),
+    /// A watchdog wants the run led by `pid` restarted (memory limit).
+    Watchdog {
+        pid: u32,
+        trigger: Trigger,
+        reason: String,
+    },
+    Health(HealthReport),
 }
 
 /// A cheap handle to a job's actor.
@@ -112,6 +124,15 @@ impl JobHandle {
         let _ = self.controls.send(Control::NextRun(at));
     }
 
+    /// Restarts the run led by `pid` (if it is still the current one), recording `reason`.
+    pub fn watchdog(&self, pid: u32, trigger: Trigger, reason: String) {
+        let _ = self.controls.send(Control::Watchdog {
+            pid,
+            trigger,
+            reason,
+        });
+    }
+
     /// Stops the job and ends its actor.
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Control::Shutdown { reply }).await;
@@ -126,7 +147,13 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         spec.logs.clone(),
         context.log_memory,
     );
+    let (controls, inbox) = mpsc::unbounded_channel();
+    let health = spec.health.as_ref().map(|_| HealthState::Unknown);
     let actor = JobActor {
+        own_controls: controls.downgrade(),
+        health,
+        alerted: false,
+        stable_at: None,
         state: JobState::Stopped,
         run: None,
         restarts: 0,
@@ -148,11 +175,12 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
             failures: 0,
             last_exit: None,
             next_run_at: None,
+            health,
+            resources: None,
         }),
         spec,
     };
     let status = actor.status.subscribe();
-    let (controls, inbox) = mpsc::unbounded_channel();
     tokio::spawn(actor.run(inbox));
     JobHandle {
         controls,
@@ -168,6 +196,8 @@ struct ActiveRun {
     started: Instant,
     started_at: DateTime<Utc>,
     output: [JoinHandle<()>; 2],
+    /// Dropped with the run, which ends the checks.
+    health_check: Option<crate::monitor::HealthTask>,
 }
 
 /// Why the engine stopped a run, as the run history says it.
@@ -201,6 +231,8 @@ enum Wake {
     Closed,
     Exited(io::Result<ExitStatus>),
     RetryDue,
+    /// A service that was reported has now run long enough to count as recovered.
+    Stable,
 }
 
 struct JobActor {
@@ -219,6 +251,13 @@ struct JobActor {
     /// The fire time the current run (and its retries) is for.
     occurrence: Option<DateTime<Utc>>,
     next_run_at: Option<DateTime<Utc>>,
+    /// For health reports from the checking task; weak, so the actor still ends when every
+    /// handle is gone.
+    own_controls: mpsc::WeakUnboundedSender<Control>,
+    health: Option<HealthState>,
+    /// A notification went out and no recovery since.
+    alerted: bool,
+    stable_at: Option<Instant>,
 }
 
 async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
@@ -228,7 +267,7 @@ async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
     }
 }
 
-async fn retry_due(at: Option<Instant>) {
+async fn due(at: Option<Instant>) {
     match at {
         Some(at) if at > Instant::now() => tokio::time::sleep_until(at).await,
         Some(_) => {}
@@ -242,7 +281,8 @@ impl JobActor {
             let wake = tokio::select! {
                 control = inbox.recv() => control.map_or(Wake::Closed, Wake::Control),
                 exit = child_exit(&mut self.run) => Wake::Exited(exit),
-                () = retry_due(self.retry_at) => Wake::RetryDue,
+                () = due(self.retry_at) => Wake::RetryDue,
+                () = due(self.stable_at) => Wake::Stable,
             };
             match wake {
                 Wake::Control(Control::Shutdown { reply }) => {
@@ -260,6 +300,12 @@ impl JobActor {
                     self.retry_at = None;
                     let scheduled_at = self.occurrence;
                     self.launch(Trigger::Retry, scheduled_at);
+                }
+                Wake::Stable => {
+                    self.stable_at = None;
+                    if self.run.is_some() && self.alerted {
+                        self.raise(AlertKind::Recovered, "running again".into(), String::new());
+                    }
                 }
             }
         }
@@ -298,6 +344,17 @@ impl JobActor {
                     self.publish();
                 }
             }
+            Control::Watchdog {
+                pid,
+                trigger,
+                reason,
+            } => {
+                if self.run.as_ref().is_some_and(|run| run.pid == pid) {
+                    tracing::warn!(job = %self.spec.name, "{reason}; restarting");
+                    self.watchdog_restart(trigger, reason).await;
+                }
+            }
+            Control::Health(report) => self.on_health(report).await,
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
         }
     }
@@ -394,6 +451,7 @@ impl JobActor {
                         spawned.stderr,
                     )),
                 ];
+                let health_check = self.start_health_check(pid);
                 self.run = Some(ActiveRun {
                     id,
                     pid,
@@ -401,12 +459,18 @@ impl JobActor {
                     started: Instant::now(),
                     started_at,
                     output,
+                    health_check,
                 });
+                if self.alerted && self.spec.kind == JobKind::Service {
+                    let settle = self.spec.restart.min_uptime.max(Duration::from_secs(1));
+                    self.stable_at = Some(Instant::now() + settle);
+                }
                 self.context.emit(EngineEvent::RunStarted {
                     job,
                     run_id: id,
                     pid,
                     trigger,
+                    scheduled_at,
                 });
                 self.set_state(JobState::Running {
                     pid,
@@ -473,6 +537,103 @@ impl JobActor {
         self.after_run(result, uptime, reason.unwrap_or_default());
     }
 
+    fn start_health_check(&self, pid: u32) -> Option<crate::monitor::HealthTask> {
+        let check = self.spec.health.clone()?;
+        let controls = self.own_controls.clone();
+        spawn_health_check(
+            check,
+            crate::monitor::ProbeEnv {
+                cwd: self.spec.cwd.clone(),
+                env: self.spec.env.clone(),
+                search_path: self.context.search_path.clone(),
+            },
+            pid,
+            move |report| {
+                if let Some(controls) = controls.upgrade() {
+                    let _ = controls.send(Control::Health(report));
+                }
+            },
+        )
+    }
+
+    async fn on_health(&mut self, report: HealthReport) {
+        if !self.run.as_ref().is_some_and(|run| run.pid == report.pid) {
+            return;
+        }
+        let before = self.health.replace(report.health);
+        self.context.emit(EngineEvent::HealthChanged {
+            job: self.spec.name.clone(),
+            health: report.health,
+            detail: report.detail.clone(),
+        });
+        self.publish();
+        let detail = report.detail.unwrap_or_default();
+        match report.health {
+            HealthState::Unhealthy => {
+                let restart = self.spec.health.as_ref().is_some_and(|check| check.restart);
+                let next = if restart {
+                    "restarting".to_string()
+                } else {
+                    "not restarted (health.restart = false)".to_string()
+                };
+                self.raise(AlertKind::Unhealthy, detail.clone(), next);
+                if restart {
+                    self.watchdog_restart(
+                        Trigger::HealthCheck,
+                        format!("health check failed: {detail}"),
+                    )
+                    .await;
+                }
+            }
+            HealthState::Healthy if before == Some(HealthState::Unhealthy) && self.alerted => {
+                self.raise(AlertKind::Recovered, detail, String::new());
+            }
+            _ => {}
+        }
+    }
+
+    /// Ends the current run as a failure with `reason` and starts a new one at once. Watchdog
+    /// restarts do not count towards `max_retries`: the process did not fail on its own.
+    async fn watchdog_restart(&mut self, trigger: Trigger, reason: String) {
+        let Some((id, info)) = self.end_run().await else {
+            return;
+        };
+        self.finish_run(id, &info, RunOutcome::Failure, Some(reason));
+        self.restarts += 1;
+        let scheduled_at = self.occurrence;
+        self.launch(trigger, scheduled_at);
+    }
+
+    /// Tells the notifiers; the text carries the last exit and the last log lines.
+    fn raise(&mut self, kind: AlertKind, detail: String, next: String) {
+        self.alerted = kind != AlertKind::Recovered;
+        if kind == AlertKind::Recovered {
+            self.stable_at = None;
+        }
+        let (title, body) = compose(&self.spec.name, kind, &detail, &next);
+        let log_tail = if kind == AlertKind::Recovered {
+            Vec::new()
+        } else {
+            self.logs
+                .tail(ALERT_LOG_LINES)
+                .into_iter()
+                .map(|line| line.text)
+                .collect()
+        };
+        self.context.alerts.raise(Notification {
+            job: self.spec.name.clone(),
+            kind,
+            title,
+            body,
+            at: Utc::now(),
+            exit: self.last_exit.clone().filter(|_| kind != AlertKind::Recovered),
+            log_tail,
+            suppressed: 0,
+            muted: !self.spec.notify,
+            job_webhook: self.spec.webhook.clone(),
+        });
+    }
+
     fn finish_run(
         &mut self,
         id: i64,
@@ -489,6 +650,8 @@ impl JobActor {
             reason,
         });
         self.last_exit = Some(info.clone());
+        self.health = self.spec.health.as_ref().map(|_| HealthState::Unknown);
+        self.context.resources.clear_latest(&self.spec.name);
         self.context.emit(EngineEvent::RunExited {
             job: self.spec.name.clone(),
             run_id: id,
@@ -507,6 +670,11 @@ impl JobActor {
             self.failures,
         );
         self.failures = decision.failures;
+        if result == RunResult::Failure {
+            self.alert_failure(&decision.next, uptime, &reason);
+        } else if self.alerted && self.spec.kind == JobKind::Task {
+            self.raise(AlertKind::Recovered, "ran successfully".into(), String::new());
+        }
         match decision.next {
             Next::Restart { delay } => {
                 self.restarts += 1;
@@ -545,6 +713,55 @@ impl JobActor {
         }
     }
 
+    /// A failed run is worth a notification when the job gives up, when a service dies, and
+    /// when a scheduled run fails.
+    fn alert_failure(&mut self, next: &Next, uptime: Duration, reason: &str) {
+        let detail = if uptime.is_zero() {
+            reason.to_string()
+        } else {
+            format!(
+                "{reason} after {}",
+                sentinel_proto::duration::format(Duration::from_millis(
+                    uptime.as_millis() as u64 / 100 * 100
+                ))
+            )
+        };
+        match next {
+            Next::GiveUp => {
+                let why = if self.spec.restart.mode == RestartMode::Never {
+                    "not restarted (restart = never)".to_string()
+                } else {
+                    format!(
+                        "gave up after {} failed runs in a row (max_retries = {})",
+                        self.failures, self.spec.restart.max_retries
+                    )
+                };
+                self.raise(AlertKind::GaveUp, detail, why);
+            }
+            Next::Restart { delay } => {
+                let when = if delay.is_zero() {
+                    "now".to_string()
+                } else {
+                    format!("in {}", sentinel_proto::duration::format(*delay))
+                };
+                if self.spec.kind == JobKind::Service {
+                    self.raise(AlertKind::Crashed, detail, format!("restarting {when}"));
+                } else if self.occurrence.is_some() {
+                    self.raise(
+                        AlertKind::ScheduledRunFailed,
+                        detail,
+                        format!("retrying {when}"),
+                    );
+                }
+            }
+            Next::Exit => {
+                if self.spec.kind == JobKind::Task && self.occurrence.is_some() {
+                    self.raise(AlertKind::ScheduledRunFailed, detail, String::new());
+                }
+            }
+        }
+    }
+
     /// Starts the scheduled run that waited for the previous one (overlap = queue).
     fn run_queued(&mut self) {
         if let Some(scheduled_at) = self.queued.take() {
@@ -556,12 +773,23 @@ impl JobActor {
     /// returns once nothing of the group is left.
     async fn stop(&mut self, why: StopReason) {
         self.retry_at = None;
-        let Some(mut run) = self.run.take() else {
+        self.stable_at = None;
+        let Some((id, info)) = self.end_run().await else {
             if matches!(self.state, JobState::Backoff { .. } | JobState::Starting) {
                 self.set_state(JobState::Stopped);
             }
             return;
         };
+        self.finish_run(id, &info, RunOutcome::Stopped, Some(why.describe().to_string()));
+        self.failures = 0;
+        self.set_state(JobState::Stopped);
+    }
+
+    /// Ends the current run: the stop signal to the group, KILL after the grace period;
+    /// returns once nothing of the group is left, with the run's id and exit.
+    async fn end_run(&mut self) -> Option<(i64, ExitInfo)> {
+        let mut run = self.run.take()?;
+        run.health_check = None;
         self.set_state(JobState::Stopping { pid: run.pid });
         let signal = process::signal_from_name(self.spec.stop_signal.as_str());
         let grace = self.spec.stop_timeout;
@@ -578,14 +806,7 @@ impl JobActor {
         process::clear_group(run.pid, signal, grace.saturating_sub(began.elapsed())).await;
         drain_output(run.output).await;
         let info = exit_info(exit.as_ref().ok(), run.started_at, run.started.elapsed());
-        self.finish_run(
-            run.id,
-            &info,
-            RunOutcome::Stopped,
-            Some(why.describe().to_string()),
-        );
-        self.failures = 0;
-        self.set_state(JobState::Stopped);
+        Some((run.id, info))
     }
 
     async fn update(&mut self, spec: JobSpec) -> bool {
@@ -595,8 +816,18 @@ impl JobActor {
             || spec.env != self.spec.env
             || spec.kind != self.spec.kind;
         let active = self.run.is_some();
+        let health_changed = spec.health != self.spec.health;
         self.logs.set_settings(spec.logs.clone());
         self.spec = spec;
+        if health_changed {
+            self.health = self.spec.health.as_ref().map(|_| HealthState::Unknown);
+            if let Some(pid) = self.run.as_ref().map(|run| run.pid) {
+                let check = self.start_health_check(pid);
+                if let Some(run) = self.run.as_mut() {
+                    run.health_check = check;
+                }
+            }
+        }
         if !self.spec.enabled {
             self.stop(StopReason::Disabled).await;
             self.publish();
@@ -622,6 +853,8 @@ impl JobActor {
             failures: self.failures,
             last_exit: self.last_exit.clone(),
             next_run_at: self.next_run_at,
+            health: self.health,
+            resources: self.run.as_ref().and_then(|_| self.context.resources.latest(&self.spec.name)),
         }
     }
 

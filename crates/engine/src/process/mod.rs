@@ -173,7 +173,7 @@ pub fn group_exists(pgid: u32) -> bool {
 /// State and process group from `/proc/PID/stat` ("pid (comm) state ppid pgrp …"); the
 /// command name may itself contain spaces and parentheses.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn parse_stat(stat: &str) -> Option<(char, u32)> {
+pub(crate) fn parse_stat(stat: &str) -> Option<(char, u32)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
     let state = fields.next()?.chars().next()?;

@@ -450,7 +450,7 @@ async fn write_batch(
                 insert.push_values(&events, |mut row, envelope| {
                     row.push_bind(envelope.seq as i64)
                         .push_bind(millis(envelope.at))
-                        .push_bind(envelope.event.job())
+                        .push_bind(envelope.event.job().unwrap_or(""))
                         .push_bind(envelope.event.kind())
                         .push_bind(serde_json::to_string(&envelope.event).unwrap_or_default());
                 });

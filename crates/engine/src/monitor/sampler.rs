@@ -1,0 +1,185 @@
+//! The sampler: one task that, every interval, measures each running job's process group with
+//! sysinfo, refreshing only those pids, and enforces `max_memory`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chrono::Utc;
+use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::members::job_processes;
+use crate::context::Context;
+
+/// A running job, as the sampler needs to know it.
+pub(crate) struct SampleTarget {
+    pub job: String,
+    /// The leader's pid, which is also the process group id.
+    pub leader: u32,
+    pub max_memory: Option<u64>,
+    /// Called when the group uses more than `max_memory`.
+    pub over_limit: Box<dyn Fn(u32, u64, u64) + Send>,
+}
+
+/// What a job's processes used so far: counters of processes that exited are kept, so CPU
+/// time and disk bytes only grow.
+#[derive(Default)]
+struct JobTotals {
+    /// Per live pid: CPU ms, disk read and written bytes at the last tick.
+    live: HashMap<u32, (u64, u64, u64)>,
+    /// Sums of the pids that are gone.
+    gone_cpu_ms: u64,
+    gone_read: u64,
+    gone_written: u64,
+}
+
+struct Sampler {
+    system: System,
+    totals: HashMap<String, JobTotals>,
+    last_tick: Option<Instant>,
+}
+
+/// Starts the sampling task. `targets` lists the running jobs at each tick; the task ends when
+/// the context is gone.
+pub(crate) fn spawn_sampler(
+    context: Weak<Context>,
+    targets: impl Fn() -> Vec<SampleTarget> + Send + 'static,
+) {
+    let Ok(system) = System::new() else {
+        tracing::warn!("resource sampling is not available on this system");
+        return;
+    };
+    let interval = match context.upgrade() {
+        Some(context) => context.resources.settings().sample_interval,
+        None => return,
+    };
+    tokio::spawn(async move {
+        let mut sampler = Sampler {
+            system,
+            totals: HashMap::new(),
+            last_tick: None,
+        };
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(context) = context.upgrade() else {
+                return;
+            };
+            sampler.tick(&context, targets());
+        }
+    });
+}
+
+impl Sampler {
+    fn tick(&mut self, context: &Arc<Context>, targets: Vec<SampleTarget>) {
+        let now = Instant::now();
+        let elapsed = self
+            .last_tick
+            .map(|last| now - last)
+            .unwrap_or(Duration::ZERO);
+        self.last_tick = Some(now);
+
+        let leaders: HashSet<u32> = targets.iter().map(|t| t.leader).collect();
+        let members = if leaders.is_empty() {
+            HashMap::new()
+        } else {
+            job_processes(&leaders)
+        };
+        let mut pids: Vec<Pid> = members
+            .values()
+            .flatten()
+            .map(|&pid| Pid::from_u32(pid))
+            .collect();
+        // Refreshing the pids sysinfo still holds lets it drop the ones that exited.
+        pids.extend(self.system.processes().keys().copied());
+        if !pids.is_empty() {
+            self.system.refresh_processes_specifics(
+                ProcessesToUpdate::Some(&pids),
+                true,
+                ProcessRefreshKind::nothing()
+                    .with_cpu()
+                    .with_memory()
+                    .with_disk_usage(),
+            );
+        }
+
+        let at = Utc::now();
+        let mut samples = Vec::with_capacity(targets.len());
+        for target in &targets {
+            let pids = members.get(&target.leader).map_or(&[][..], Vec::as_slice);
+            let totals = self.totals.entry(target.job.clone()).or_default();
+            let sample = measure(&self.system, totals, pids, elapsed, at);
+            if let Some(limit) = target.max_memory {
+                if sample.memory_bytes > limit {
+                    (target.over_limit)(target.leader, sample.memory_bytes, limit);
+                }
+            }
+            samples.push((target.job.clone(), sample));
+        }
+        context.resources.record(&samples, at);
+        // Jobs that stopped keep their totals; jobs removed from the engine do not.
+        self.totals.retain(|job, _| context.resources.is_known(job));
+        if !samples.is_empty() {
+            context.emit_transient(EngineEvent::ResourcesSampled {
+                samples: samples
+                    .into_iter()
+                    .map(|(job, sample)| JobSample { job, sample })
+                    .collect(),
+            });
+        }
+    }
+}
+
+/// One job's figures from the processes sysinfo just refreshed.
+fn measure(
+    system: &System,
+    totals: &mut JobTotals,
+    pids: &[u32],
+    elapsed: Duration,
+    at: chrono::DateTime<Utc>,
+) -> ResourceSample {
+    let mut memory = 0;
+    let mut cpu_delta_ms = 0;
+    let mut live = HashMap::with_capacity(pids.len());
+    for &pid in pids {
+        let Some(process) = system.process(Pid::from_u32(pid)) else {
+            continue;
+        };
+        memory += process.memory();
+        let cpu_ms = process.accumulated_cpu_time();
+        let disk = process.disk_usage();
+        let previous_cpu = totals.live.get(&pid).map_or(0, |p| p.0);
+        cpu_delta_ms += cpu_ms.saturating_sub(previous_cpu);
+        live.insert(pid, (cpu_ms, disk.total_read_bytes, disk.total_written_bytes));
+    }
+    // Processes that exited since the last tick: keep what they used.
+    for (pid, (cpu, read, written)) in &totals.live {
+        if !live.contains_key(pid) {
+            totals.gone_cpu_ms += cpu;
+            totals.gone_read += read;
+            totals.gone_written += written;
+        }
+    }
+    totals.live = live;
+    let (cpu_ms, read, written) = totals.live.values().fold(
+        (totals.gone_cpu_ms, totals.gone_read, totals.gone_written),
+        |(c, r, w), &(pc, pr, pw)| (c + pc, r + pr, w + pw),
+    );
+    let cpu_percent = if elapsed.is_zero() {
+        0.0
+    } else {
+        cpu_delta_ms as f64 * 100.0 / elapsed.as_millis().max(1) as f64
+    };
+    ResourceSample {
+        at,
+        cpu_percent: (cpu_percent * 10.0).round() / 10.0,
+        memory_bytes: memory,
+        processes: totals.live.len() as u32,
+        disk_read_bytes: read,
+        disk_written_bytes: written,
+        cpu_seconds: cpu_ms as f64 / 1000.0,
+    }
+}

@@ -1,0 +1,206 @@
+//! Engine-wide settings (`settings.toml` next to the database): sampling, notifications,
+//! the metrics endpoint. Every field has a default, so an absent file means defaults.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::validate::FieldError;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub monitor: MonitorSettings,
+    pub notifications: NotificationSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSettings {
+    /// How often CPU, memory and disk use of running jobs are sampled.
+    #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "2s")]
+    pub sample_interval: Duration,
+    /// How much sample history each job keeps for sparklines.
+    #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "30m")]
+    pub history: Duration,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        MonitorSettings {
+            sample_interval: Duration::from_secs(2),
+            history: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl MonitorSettings {
+    /// Samples kept per job.
+    pub fn history_len(&self) -> usize {
+        (self.history.as_millis() / self.sample_interval.as_millis().max(1)) as usize
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationSettings {
+    /// Desktop notifications for failures (jobs can opt out with `notify = false`).
+    pub enabled: bool,
+    /// At most one notification per job in this time; the rest are summed up after it.
+    #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "5m")]
+    pub throttle: Duration,
+    /// Also say when a job that failed works again.
+    pub recovered: bool,
+    /// A URL that receives a JSON POST for every notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "5s")]
+    pub webhook_timeout: Duration,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            enabled: true,
+            throttle: Duration::from_secs(5 * 60),
+            recovered: false,
+            webhook: None,
+            webhook_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Serve Prometheus metrics on `127.0.0.1:PORT` (the socket always serves them). Off when
+    /// absent. Scrapers authenticate with the bearer token in `metrics.token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl Settings {
+    /// Reads `settings.toml` text; every problem names its field.
+    pub fn from_toml(text: &str) -> Result<Settings, Vec<FieldError>> {
+        let settings: Settings = toml::from_str(text).map_err(|err| {
+            vec![FieldError {
+                field: String::new(),
+                message: err.to_string().trim().replace('\n', " "),
+            }]
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let monitor = &self.monitor;
+        if monitor.sample_interval < Duration::from_millis(100) {
+            problem(
+                "monitor.sample_interval",
+                format!(
+                    "{} is too short; use at least 100ms",
+                    crate::duration::format(monitor.sample_interval)
+                ),
+            );
+        }
+        // The history's length in samples only means something with a valid interval.
+        else if monitor.history < monitor.sample_interval {
+            problem(
+                "monitor.history",
+                "must be at least one sample_interval long".into(),
+            );
+        } else if monitor.history_len() > 100_000 {
+            problem(
+                "monitor.history",
+                format!(
+                    "keeps {} samples per job; use at most 100000 (a longer interval or a shorter history)",
+                    monitor.history_len()
+                ),
+            );
+        }
+        let notifications = &self.notifications;
+        if let Some(url) = &notifications.webhook {
+            if let Err(message) = crate::validate::validate_webhook_url(url) {
+                problem("notifications.webhook", message);
+            }
+        }
+        if notifications.webhook_timeout.is_zero() {
+            problem(
+                "notifications.webhook_timeout",
+                "must be longer than 0s".into(),
+            );
+        }
+        if self.metrics.port == Some(0) {
+            problem(
+                "metrics.port",
+                "0 is not a port; use 1-65535, or leave it out to turn the endpoint off".into(),
+            );
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_means_defaults() {
+        let settings = Settings::from_toml("").unwrap();
+        assert_eq!(settings, Settings::default());
+        assert_eq!(settings.monitor.history_len(), 900);
+        assert!(settings.notifications.enabled);
+        assert_eq!(settings.metrics.port, None);
+    }
+
+    #[test]
+    fn values_read_and_round_trip() {
+        let text = "[monitor]\nsample_interval = \"5s\"\n[notifications]\nthrottle = \"1m\"\nrecovered = true\nwebhook = \"https://hooks.example.com/x\"\n[metrics]\nport = 9464\n";
+        let settings = Settings::from_toml(text).unwrap();
+        assert_eq!(settings.monitor.sample_interval, Duration::from_secs(5));
+        assert_eq!(settings.notifications.throttle, Duration::from_secs(60));
+        assert_eq!(settings.metrics.port, Some(9464));
+        let again = Settings::from_toml(&toml::to_string(&settings).unwrap()).unwrap();
+        assert_eq!(again, settings);
+    }
+
+    #[test]
+    fn problems_name_their_fields() {
+        let text = "[monitor]\nsample_interval = \"10ms\"\n[notifications]\nwebhook = \"ftp://x\"\n[metrics]\nport = 0\n";
+        let fields: Vec<String> = Settings::from_toml(text)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "monitor.sample_interval",
+                "notifications.webhook",
+                "metrics.port"
+            ]
+        );
+        let unknown = Settings::from_toml("[monitor]\ninterval = \"2s\"\n").unwrap_err();
+        assert!(
+            unknown[0].message.contains("unknown field `interval`"),
+            "{unknown:?}"
+        );
+    }
+}
