@@ -14,6 +14,9 @@ const dist = join(ui, 'dist');
 const shots = resolve(ui, '..', 'docs', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT = 15_000;
+// The sample scenario runs at a fixed wall-clock time, so "up 2h 14m" and the screenshots
+// are the same on every run (no churn in git).
+const FIXED_NOW = new Date('2025-06-02T10:00:00Z');
 
 // What the Tauri window should enforce too: no inline script or style, nothing remote.
 const CSP = [
@@ -101,6 +104,7 @@ async function openPage(browser, base, mock, { scheme, scenario }) {
   page.on('request', (req) => {
     if (!req.url().startsWith(base)) problems.push(`remote request: ${req.url()}`);
   });
+  if (scenario === 'sample') await page.clock.setFixedTime(FIXED_NOW);
   await page.addInitScript(`window.__SZ_SCENARIO__ = ${JSON.stringify(scenario)};`);
   await page.addInitScript(
     "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
@@ -222,7 +226,7 @@ async function main() {
       const { context, page, problems } = await openPage(browser, base, mock, { scheme, scenario: 'sample' });
       await checkSample(page, scheme);
       const file = join(shots, `popover-${scheme}.png`);
-      await page.screenshot({ path: file });
+      await page.screenshot({ path: file, animations: 'disabled' });
       if (scheme === 'light') await checkInteractions(page);
       check(problems.length === 0, `${scheme}: ${problems.join('\n')}`);
       results.push(`${scheme}: ok, ${file}`);
