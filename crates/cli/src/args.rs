@@ -76,6 +76,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Live CPU, memory and disk use of jobs (Ctrl-C to quit)
+    Top {
+        /// Only jobs of this group
+        #[arg(long)]
+        group: Option<String>,
+        /// Order by
+        #[arg(long, value_enum, default_value_t = TopOrder::Cpu)]
+        sort: TopOrder,
+        /// Print the table once and exit (the default when output is not a terminal)
+        #[arg(long)]
+        once: bool,
+    },
     /// Show one job in detail
     Status {
         name: String,
@@ -414,4 +426,12 @@ impl From<MissedArg> for MissedPolicy {
             MissedArg::RunOnce => MissedPolicy::RunOnce,
         }
     }
+}
+
+/// How `sentinel top` orders its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TopOrder {
+    Cpu,
+    Memory,
+    Name,
 }

@@ -9,7 +9,7 @@ mod migrate;
 mod output;
 mod spec;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,6 +132,7 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 print!("{}", output::job_table(&jobs, &style));
             }
         }
+        Command::Top { group, sort, once } => top(&client, group, sort, once, &style).await?,
         Command::Status { name, json } => {
             let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(&name))).await?;
             if json {
@@ -354,6 +355,75 @@ async fn toggle(client: &Client, name: &str, action: &str, style: &Style) -> Res
 
 /// Prints an NDJSON stream as it comes: each line as it is with `--json`, else as `render`
 /// says, with a note where the engine dropped items for a slow reader.
+/// `sentinel top`: one snapshot, then a redraw per resource sample (or per change), from the
+/// event stream; no polling.
+async fn top(
+    client: &Client,
+    group: Option<String>,
+    order: args::TopOrder,
+    once: bool,
+    style: &Style,
+) -> Result<(), CliError> {
+    let in_group = |job: &JobStatus| group.is_none() || job.group == group;
+    let mut jobs: Vec<JobStatus> = client.get("/api/jobs").await?;
+    jobs.retain(|job| in_group(job));
+    if once || !std::io::stdout().is_terminal() {
+        print!("{}", output::top_table(&jobs, order, style));
+        return Ok(());
+    }
+    let mut by_name: std::collections::BTreeMap<String, JobStatus> = jobs
+        .into_iter()
+        .map(|job| (job.name.clone(), job))
+        .collect();
+    let mut out = std::io::stdout();
+    let draw = |out: &mut std::io::Stdout, jobs: &std::collections::BTreeMap<String, JobStatus>| {
+        let list: Vec<JobStatus> = jobs.values().cloned().collect();
+        let screen = format!(
+            "\x1b[H\x1b[2J{}  {}\n\n{}",
+            "sentinel top",
+            chrono::Local::now().format("%H:%M:%S"),
+            output::top_table(&list, order, style)
+        );
+        out.write_all(screen.as_bytes())
+            .and_then(|()| out.flush())
+            .is_ok()
+    };
+    draw(&mut out, &by_name);
+    client
+        .stream("/api/events?follow=true", |raw| {
+            let Ok(envelope) = serde_json::from_slice::<EventEnvelope>(raw) else {
+                return true;
+            };
+            match envelope.event {
+                sentinel_proto::EngineEvent::ResourcesSampled { samples } => {
+                    let sampled: std::collections::HashMap<String, sentinel_proto::ResourceSample> =
+                        samples.into_iter().map(|s| (s.job, s.sample)).collect();
+                    for (name, job) in by_name.iter_mut() {
+                        job.resources = sampled.get(name).cloned();
+                    }
+                    draw(&mut out, &by_name)
+                }
+                sentinel_proto::EngineEvent::StateChanged { status } => {
+                    if in_group(&status) {
+                        let resources = by_name.get(&status.name).and_then(|j| j.resources.clone());
+                        let mut status = status;
+                        if status.resources.is_none() && status.state.is_active() {
+                            status.resources = resources;
+                        }
+                        by_name.insert(status.name.clone(), status);
+                    }
+                    true
+                }
+                sentinel_proto::EngineEvent::JobRemoved { job } => {
+                    by_name.remove(&job);
+                    draw(&mut out, &by_name)
+                }
+                _ => true,
+            }
+        })
+        .await
+}
+
 async fn print_stream(
     client: &Client,
     path: &str,

@@ -289,11 +289,133 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
     if let JobState::Failed { reason, .. } = &status.state {
         rows.push(("reason", reason.clone()));
     }
+    if let Some(check) = &spec.health {
+        let what = match check.probe() {
+            Ok(sentinel_proto::monitor::Probe::Exec(command)) => format!("runs {command:?}"),
+            Ok(sentinel_proto::monitor::Probe::Http { url }) => format!("GET {url}"),
+            Ok(sentinel_proto::monitor::Probe::Tcp(address)) => format!("connects to {address}"),
+            Err((_, message)) => message,
+        };
+        let verdict = status.health.map_or("unknown", |h| h.as_str());
+        rows.push((
+            "health",
+            format!(
+                "{verdict}; {what} every {}, unhealthy after {} failures{}",
+                short_duration(check.interval),
+                check.retries,
+                if check.restart { ", then restarts" } else { "" }
+            ),
+        ));
+    }
+    if let Some(sample) = &status.resources {
+        rows.push(("resources", resources_text(sample)));
+    }
+    if let Some(limit) = spec.max_memory {
+        rows.push((
+            "memory max",
+            format!(
+                "{} (restarts above it)",
+                sentinel_proto::job::byte_size::format(limit)
+            ),
+        ));
+    }
     rows.push(("logs", detail.log_file.clone()));
     let mut out = headline;
     out.push('\n');
     for (key, value) in rows {
         out.push_str(&format!("  {key:<10} {value}\n"));
+    }
+    out
+}
+
+/// "CPU 12.5%, memory 48.2MiB in 3 processes, disk read 1.0MiB, written 12KiB".
+pub fn resources_text(sample: &sentinel_proto::ResourceSample) -> String {
+    format!(
+        "CPU {:.1}%, memory {} in {} process{}, disk read {}, written {}",
+        sample.cpu_percent,
+        bytes(sample.memory_bytes),
+        sample.processes,
+        if sample.processes == 1 { "" } else { "es" },
+        bytes(sample.disk_read_bytes),
+        bytes(sample.disk_written_bytes)
+    )
+}
+
+fn bytes(n: u64) -> String {
+    sentinel_proto::job::byte_size::format(n)
+}
+
+/// The `sentinel top` table: running jobs first, in the chosen order.
+pub fn top_table(jobs: &[JobStatus], order: crate::args::TopOrder, style: &Style) -> String {
+    let mut jobs: Vec<&JobStatus> = jobs.iter().collect();
+    let cpu = |j: &JobStatus| j.resources.as_ref().map_or(-1.0, |r| r.cpu_percent);
+    let memory = |j: &JobStatus| j.resources.as_ref().map_or(0, |r| r.memory_bytes);
+    match order {
+        crate::args::TopOrder::Cpu => jobs.sort_by(|a, b| cpu(b).total_cmp(&cpu(a))),
+        crate::args::TopOrder::Memory => jobs.sort_by_key(|j| std::cmp::Reverse(memory(j))),
+        crate::args::TopOrder::Name => jobs.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    let header = [
+        "NAME", "STATE", "PID", "CPU%", "MEM", "PROCS", "READ", "WRITTEN", "HEALTH", "UPTIME",
+    ];
+    let rows: Vec<(Vec<String>, &JobState)> = jobs
+        .iter()
+        .map(|job| {
+            let sample = job.resources.as_ref();
+            (
+                vec![
+                    job.name.clone(),
+                    job.state.name().to_string(),
+                    pid_of(&job.state).map_or("-".into(), |p| p.to_string()),
+                    sample.map_or("-".into(), |s| format!("{:.1}", s.cpu_percent)),
+                    sample.map_or("-".into(), |s| bytes(s.memory_bytes)),
+                    sample.map_or("-".into(), |s| s.processes.to_string()),
+                    sample.map_or("-".into(), |s| bytes(s.disk_read_bytes)),
+                    sample.map_or("-".into(), |s| bytes(s.disk_written_bytes)),
+                    job.health.map_or("-".into(), |h| h.as_str().to_string()),
+                    timing(job),
+                ],
+                &job.state,
+            )
+        })
+        .collect();
+    let right_aligned = [3, 4, 5, 6, 7];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for (cells, _) in &rows {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let pad = |i: usize, text: &str, width: usize| {
+        if right_aligned.contains(&i) {
+            format!("{text:>width$}")
+        } else {
+            format!("{text:<width$}")
+        }
+    };
+    let mut out = String::new();
+    let line: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| pad(i, h, widths[i]))
+        .collect();
+    out.push_str(line.join("  ").trim_end());
+    out.push('\n');
+    for (cells, state) in rows {
+        let line: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let padded = pad(i, cell, widths[i]);
+                if i == 1 {
+                    style.state(state, &padded)
+                } else {
+                    padded
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
     }
     out
 }

@@ -29,12 +29,12 @@ use crate::events::{EventBus, EventSubscription};
 use crate::job::{spawn_job, JobHandle};
 use crate::monitor::{spawn_sampler, SampleTarget};
 use crate::notify::{default_notifiers, Alerts, Notifier};
-use sentinel_proto::monitor::ResourceHistory;
-use sentinel_proto::settings::Settings;
 use crate::paths::EnginePaths;
 use crate::process::recover;
 use crate::schedule::Scheduler;
 use crate::store::Store;
+use sentinel_proto::monitor::ResourceHistory;
+use sentinel_proto::settings::Settings;
 
 /// How long orphans of a crashed engine get to exit on TERM before KILL.
 const RECOVERY_GRACE: Duration = Duration::from_secs(1);
@@ -673,7 +673,10 @@ fn load_settings(path: &Path) -> Result<Settings> {
             errors: ValidationErrors(errors),
         }),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(err) => Err(EngineError::io(format!("cannot read {}", path.display()), err)),
+        Err(err) => Err(EngineError::io(
+            format!("cannot read {}", path.display()),
+            err,
+        )),
     }
 }
 

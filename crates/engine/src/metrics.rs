@@ -66,9 +66,9 @@ impl Metrics {
             restarts: Family::default(),
             cpu_seconds: Family::default(),
             // 1 ms to about 33 s.
-            lateness: Histogram::new(
-                prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 16),
-            ),
+            lateness: Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+                0.001, 2.0, 16,
+            )),
             cpu_seen: Mutex::new(HashMap::new()),
         }
     }
@@ -104,7 +104,9 @@ impl Metrics {
                         .inc();
                 }
                 if let (Trigger::Schedule, Some(scheduled_at)) = (trigger, scheduled_at) {
-                    let late = (envelope.at - *scheduled_at).num_microseconds().unwrap_or(0);
+                    let late = (envelope.at - *scheduled_at)
+                        .num_microseconds()
+                        .unwrap_or(0);
                     self.lateness.observe(late.max(0) as f64 / 1e6);
                 }
             }
@@ -113,7 +115,11 @@ impl Metrics {
                 for sample in samples {
                     let total = sample.sample.cpu_seconds;
                     let before = seen.insert(sample.job.clone(), total).unwrap_or(0.0);
-                    let new = if total >= before { total - before } else { total };
+                    let new = if total >= before {
+                        total - before
+                    } else {
+                        total
+                    };
                     if new > 0.0 {
                         self.cpu_seconds
                             .get_or_create(&JobLabel {
@@ -199,7 +205,9 @@ impl Metrics {
                 memory
                     .get_or_create(&job)
                     .set(i64::try_from(sample.memory_bytes).unwrap_or(i64::MAX));
-                processes.get_or_create(&job).set(i64::from(sample.processes));
+                processes
+                    .get_or_create(&job)
+                    .set(i64::from(sample.processes));
                 cpu_percent.get_or_create(&job).set(sample.cpu_percent);
             }
             if let Some(exit) = &status.last_exit {
@@ -237,11 +245,7 @@ impl Metrics {
             "Exit code of the job's last run (128 + N for signal N)",
             last_exit,
         );
-        registry.register(
-            "job_runs",
-            "Runs that ended, by outcome",
-            self.runs.clone(),
-        );
+        registry.register("job_runs", "Runs that ended, by outcome", self.runs.clone());
         registry.register(
             "job_restarts",
             "Restarts by the restart policy, a user, a schedule or a watchdog",

@@ -14,7 +14,7 @@ pub mod status;
 pub mod validate;
 
 pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
-pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
+pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
 pub use status::{ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger};
 pub use validate::{FieldError, SpecError, ValidationErrors};

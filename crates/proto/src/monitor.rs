@@ -271,7 +271,11 @@ mod tests {
     #[test]
     fn each_probe_is_checked() {
         let bad = [
-            ("http = \"https://x/health\"", "health.http", "must start with http://"),
+            (
+                "http = \"https://x/health\"",
+                "health.http",
+                "must start with http://",
+            ),
             ("http = \"http:///health\"", "health.http", "has no host"),
             ("tcp = \"localhost\"", "health.tcp", "needs a port"),
             ("tcp = \"localhost:99999\"", "health.tcp", "is not a port"),

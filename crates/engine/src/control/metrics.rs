@@ -62,7 +62,12 @@ pub(super) async fn serve_tcp(
     let token = metrics_token(&engine.paths().metrics_token())?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
-        .map_err(|err| EngineError::io(format!("cannot listen on 127.0.0.1:{port} for metrics"), err))?;
+        .map_err(|err| {
+            EngineError::io(
+                format!("cannot listen on 127.0.0.1:{port} for metrics"),
+                err,
+            )
+        })?;
     let address = listener
         .local_addr()
         .map_err(|err| EngineError::io("metrics endpoint", err))?;
@@ -74,10 +79,12 @@ pub(super) async fn serve_tcp(
                 async move { render(&engine) }
             }),
         )
-        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            let token = token.clone();
-            async move { guard(&token, address.port(), request, next).await }
-        }));
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| {
+                let token = token.clone();
+                async move { guard(&token, address.port(), request, next).await }
+            },
+        ));
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|&stop| stop).await;
@@ -89,7 +96,9 @@ pub(super) async fn serve_tcp(
             tracing::error!("the metrics endpoint stopped: {err}");
         }
     });
-    tracing::info!("Prometheus metrics on http://{address}/metrics (bearer token in metrics.token)");
+    tracing::info!(
+        "Prometheus metrics on http://{address}/metrics (bearer token in metrics.token)"
+    );
     Ok(MetricsEndpoint { task, address })
 }
 
@@ -117,9 +126,10 @@ async fn guard(token: &str, port: u16, request: Request, next: Next) -> Response
             "send the token from metrics.token as `Authorization: Bearer TOKEN`",
         )
         .into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("a valid header"),
+        );
         return response;
     }
     next.run(request).await
@@ -154,8 +164,12 @@ fn metrics_token(path: &FsPath) -> Result<String> {
         }
     }
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|err| EngineError::io("cannot make a metrics token", std::io::Error::other(err.to_string())))?;
+    getrandom::fill(&mut bytes).map_err(|err| {
+        EngineError::io(
+            "cannot make a metrics token",
+            std::io::Error::other(err.to_string()),
+        )
+    })?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -181,7 +195,12 @@ mod tests {
 
     #[test]
     fn only_loopback_names_on_our_port_pass() {
-        for ok in ["127.0.0.1:9464", "localhost:9464", "[::1]:9464", "localhost"] {
+        for ok in [
+            "127.0.0.1:9464",
+            "localhost:9464",
+            "[::1]:9464",
+            "localhost",
+        ] {
             assert!(loopback_host(&host(ok), 9464), "{ok}");
         }
         for bad in [

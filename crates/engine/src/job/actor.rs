@@ -561,12 +561,13 @@ impl JobActor {
             return;
         }
         let before = self.health.replace(report.health);
+        // The status first, so whoever hears the event reads the new verdict.
+        self.publish();
         self.context.emit(EngineEvent::HealthChanged {
             job: self.spec.name.clone(),
             health: report.health,
             detail: report.detail.clone(),
         });
-        self.publish();
         let detail = report.detail.unwrap_or_default();
         match report.health {
             HealthState::Unhealthy => {
@@ -626,7 +627,10 @@ impl JobActor {
             title,
             body,
             at: Utc::now(),
-            exit: self.last_exit.clone().filter(|_| kind != AlertKind::Recovered),
+            exit: self
+                .last_exit
+                .clone()
+                .filter(|_| kind != AlertKind::Recovered),
             log_tail,
             suppressed: 0,
             muted: !self.spec.notify,
@@ -673,7 +677,11 @@ impl JobActor {
         if result == RunResult::Failure {
             self.alert_failure(&decision.next, uptime, &reason);
         } else if self.alerted && self.spec.kind == JobKind::Task {
-            self.raise(AlertKind::Recovered, "ran successfully".into(), String::new());
+            self.raise(
+                AlertKind::Recovered,
+                "ran successfully".into(),
+                String::new(),
+            );
         }
         match decision.next {
             Next::Restart { delay } => {
@@ -736,7 +744,13 @@ impl JobActor {
                         self.failures, self.spec.restart.max_retries
                     )
                 };
-                self.raise(AlertKind::GaveUp, detail, why);
+                let scheduled = self.spec.kind == JobKind::Task && self.occurrence.is_some();
+                let kind = if scheduled {
+                    AlertKind::ScheduledRunFailed
+                } else {
+                    AlertKind::GaveUp
+                };
+                self.raise(kind, detail, why);
             }
             Next::Restart { delay } => {
                 let when = if delay.is_zero() {
@@ -780,7 +794,12 @@ impl JobActor {
             }
             return;
         };
-        self.finish_run(id, &info, RunOutcome::Stopped, Some(why.describe().to_string()));
+        self.finish_run(
+            id,
+            &info,
+            RunOutcome::Stopped,
+            Some(why.describe().to_string()),
+        );
         self.failures = 0;
         self.set_state(JobState::Stopped);
     }
@@ -854,7 +873,10 @@ impl JobActor {
             last_exit: self.last_exit.clone(),
             next_run_at: self.next_run_at,
             health: self.health,
-            resources: self.run.as_ref().and_then(|_| self.context.resources.latest(&self.spec.name)),
+            resources: self
+                .run
+                .as_ref()
+                .and_then(|_| self.context.resources.latest(&self.spec.name)),
         }
     }
 

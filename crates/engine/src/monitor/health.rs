@@ -56,13 +56,14 @@ pub(crate) fn spawn_health_check(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let result = match tokio::time::timeout(check.timeout, run_probe(&probe, &probe_env)).await {
-                Ok(result) => result,
-                Err(_) => Err(format!(
-                    "no answer within {}",
-                    sentinel_proto::duration::format(check.timeout)
-                )),
-            };
+            let result =
+                match tokio::time::timeout(check.timeout, run_probe(&probe, &probe_env)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!(
+                        "no answer within {}",
+                        sentinel_proto::duration::format(check.timeout)
+                    )),
+                };
             match result {
                 Ok(detail) => {
                     failures = 0;
@@ -154,7 +155,10 @@ async fn exec_probe(command: &str, env: &ProbeEnv) -> Result<String, String> {
     if output.status.success() {
         Ok(format!("{} exited 0{said}", argv[0]))
     } else {
-        let how = match (output.status.code(), std::os::unix::process::ExitStatusExt::signal(&output.status)) {
+        let how = match (
+            output.status.code(),
+            std::os::unix::process::ExitStatusExt::signal(&output.status),
+        ) {
             (Some(code), _) => format!("exit code {code}"),
             (None, Some(signal)) => format!("signal {signal}"),
             _ => "an unknown status".into(),
@@ -178,7 +182,10 @@ async fn http_probe(url: &str) -> Result<String, String> {
         "" => "/",
         path => path.split('#').next().unwrap_or("/"),
     };
-    let address = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let address = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         authority.to_string()
     } else {
         format!("{authority}:80")

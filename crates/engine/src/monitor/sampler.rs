@@ -153,7 +153,10 @@ fn measure(
         let disk = process.disk_usage();
         let previous_cpu = totals.live.get(&pid).map_or(0, |p| p.0);
         cpu_delta_ms += cpu_ms.saturating_sub(previous_cpu);
-        live.insert(pid, (cpu_ms, disk.total_read_bytes, disk.total_written_bytes));
+        live.insert(
+            pid,
+            (cpu_ms, disk.total_read_bytes, disk.total_written_bytes),
+        );
     }
     // Processes that exited since the last tick: keep what they used.
     for (pid, (cpu, read, written)) in &totals.live {

@@ -153,12 +153,7 @@ pub fn default_notifiers(settings: &NotificationSettings) -> Vec<Arc<dyn Notifie
 
 /// A notification's words for what happened. `detail` is the exit or the check's finding;
 /// `next` what the engine does about it.
-pub(crate) fn compose(
-    job: &str,
-    kind: AlertKind,
-    detail: &str,
-    next: &str,
-) -> (String, String) {
+pub(crate) fn compose(job: &str, kind: AlertKind, detail: &str, next: &str) -> (String, String) {
     let title = match kind {
         AlertKind::GaveUp => format!("{job} failed"),
         AlertKind::Crashed => format!("{job} exited unexpectedly"),

@@ -138,12 +138,18 @@ mod tests {
         for n in 0..7 {
             let later = t0 + Duration::from_secs(10 + n);
             assert!(throttle
-                .offer(alert("api", AlertKind::Crashed, &format!("crash {n}")), later)
+                .offer(
+                    alert("api", AlertKind::Crashed, &format!("crash {n}")),
+                    later
+                )
                 .is_none());
         }
         // Another job has its own budget.
         assert!(throttle
-            .offer(alert("db", AlertKind::GaveUp, "x"), t0 + Duration::from_secs(20))
+            .offer(
+                alert("db", AlertKind::GaveUp, "x"),
+                t0 + Duration::from_secs(20)
+            )
             .is_some());
         assert_eq!(throttle.next_deadline(), Some(t0 + period));
         assert!(throttle.due(t0 + Duration::from_secs(299)).is_empty());
@@ -157,7 +163,10 @@ mod tests {
 
         // The summary counts as the period's notification.
         assert!(throttle
-            .offer(alert("api", AlertKind::Crashed, "again"), t0 + period + Duration::from_secs(1))
+            .offer(
+                alert("api", AlertKind::Crashed, "again"),
+                t0 + period + Duration::from_secs(1)
+            )
             .is_none());
         // A quiet period ends without a word.
         let quiet = t0 + Duration::from_secs(20) + period;
@@ -171,14 +180,27 @@ mod tests {
         let t0 = Instant::now();
         throttle.offer(alert("api", AlertKind::Crashed, "crash"), t0);
         assert!(throttle
-            .offer(alert("api", AlertKind::Recovered, "ok"), t0 + Duration::from_secs(1))
+            .offer(
+                alert("api", AlertKind::Recovered, "ok"),
+                t0 + Duration::from_secs(1)
+            )
             .is_some());
-        throttle.offer(alert("api", AlertKind::Crashed, "crash 2"), t0 + Duration::from_secs(2));
+        throttle.offer(
+            alert("api", AlertKind::Crashed, "crash 2"),
+            t0 + Duration::from_secs(2),
+        );
         assert!(throttle
-            .offer(alert("api", AlertKind::Recovered, "ok"), t0 + Duration::from_secs(3))
+            .offer(
+                alert("api", AlertKind::Recovered, "ok"),
+                t0 + Duration::from_secs(3)
+            )
             .is_none());
         let summary = throttle.due(t0 + Duration::from_secs(60)).remove(0);
         assert_eq!(summary.suppressed, 1);
-        assert!(summary.body.ends_with("It has recovered since"), "{}", summary.body);
+        assert!(
+            summary.body.ends_with("It has recovered since"),
+            "{}",
+            summary.body
+        );
     }
 }

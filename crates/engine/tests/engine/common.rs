@@ -28,9 +28,10 @@ impl TestEngine {
 }
 
 pub async fn open(home: &Path) -> EngineHandle {
-    EngineHandle::open(EngineConfig::new(EnginePaths::under(home)))
-        .await
-        .expect("engine starts")
+    let mut config = EngineConfig::new(EnginePaths::under(home));
+    // No desktop notifications from tests; the notification tests bring their own notifiers.
+    config.notifiers = Some(Vec::new());
+    EngineHandle::open(config).await.expect("engine starts")
 }
 
 /// A job that does not start on its own, with quick restarts.
