@@ -41,8 +41,8 @@ export function createController(ipc: Ipc): Controller {
   let error: string | null = null;
   let loading = false;
   let reloadAgain = false;
-  // Events that arrive while a snapshot is being fetched wait here; those the snapshot
-  // already covers are then dropped by their seq.
+  // Events that arrive while a snapshot is being fetched wait here (it may or may not include
+  // them); those it covers are then dropped by their seq.
   let buffer: StreamItem[] = [];
   let unsubscribe: Unsubscribe | null = null;
   let stopped = false;
@@ -82,10 +82,12 @@ export function createController(ipc: Ipc): Controller {
 
   function handle(item: StreamItem): void {
     if (stopped) return;
-    if (loading || !model) {
+    if (loading) {
       buffer.push(item);
       return;
     }
+    // Not loaded and not loading (the load failed): the next snapshot will include this.
+    if (!model) return;
     const effect = applyItem(model, item);
     if (effect === 'reload') void reload();
     else if (effect === 'changed') notify();
@@ -97,6 +99,10 @@ export function createController(ipc: Ipc): Controller {
       return;
     }
     loading = true;
+    if (!model && phase === 'error') {
+      phase = 'loading';
+      notify();
+    }
     try {
       do {
         reloadAgain = false;
