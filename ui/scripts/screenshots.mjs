@@ -190,7 +190,7 @@ async function checkMany(page) {
     const samples = [];
     const at = new Date().toISOString();
     for (let i = 0; i < 1000; i++) {
-      samples.push({ job: `job-${String(i).padStart(4, '0')}`, at, cpu_percent: 12.5, memory_bytes: 50_000_000, processes: 1, disk_read_bytes: 0, disk_written_bytes: 0 });
+      samples.push({ job: `job-${String(i).padStart(4, '0')}`, at, cpu_percent: 12.5, memory_bytes: 50_000_000, processes: 1, disk_read_bytes: 0, disk_written_bytes: 0, cpu_seconds: 1 });
     }
     const t0 = performance.now();
     window.__szMock.push({ type: 'resources_sampled', samples });

@@ -22,6 +22,7 @@ export function series(now: number, count: number, cpuBase: number, memBase: num
       processes: 1 + (seed % 3),
       disk_read_bytes: 1_000_000 * i,
       disk_written_bytes: 500_000 * i,
+      cpu_seconds: cpuBase * i * 0.05,
     });
   }
   return out;

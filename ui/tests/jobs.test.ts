@@ -23,7 +23,7 @@ function job(name: string, extra: Partial<JobStatus> = {}): JobStatus {
 }
 
 function sample(name: string, cpu: number): JobSample {
-  return { job: name, at, cpu_percent: cpu, memory_bytes: 1000, processes: 1, disk_read_bytes: 0, disk_written_bytes: 0 };
+  return { job: name, at, cpu_percent: cpu, memory_bytes: 1000, processes: 1, disk_read_bytes: 0, disk_written_bytes: 0, cpu_seconds: 1 };
 }
 
 describe('applyItem', () => {
@@ -84,6 +84,7 @@ describe('applyItem', () => {
     expect(history).toHaveLength(HISTORY_LIMIT);
     expect(history[history.length - 1].cpu_percent).toBe(HISTORY_LIMIT + 5);
     expect(history[0].cpu_percent).toBe(6);
+    expect(Object.keys(history[0]).sort()).toEqual(['at', 'cpu_percent', 'memory_bytes', 'processes']);
     expect(model.jobs.get('a')?.resources?.cpu_percent).toBe(HISTORY_LIMIT + 5);
     expect(model.history.has('gone')).toBe(false);
   });

@@ -225,7 +225,7 @@ describe('popover', () => {
 
     backend.emit({
       seq: 104, at, type: 'resources_sampled',
-      samples: [{ job: 'api', at, cpu_percent: 87.5, memory_bytes: 1_500_000_000, processes: 2, disk_read_bytes: 0, disk_written_bytes: 0 }],
+      samples: [{ job: 'api', at, cpu_percent: 87.5, memory_bytes: 1_500_000_000, processes: 2, disk_read_bytes: 0, disk_written_bytes: 0, cpu_seconds: 1 }],
     });
     await waitFor(() => expect(within(rowOf('api')).getByTestId('cpu').textContent).toBe('88%'));
     expect(within(rowOf('api')).getByTestId('mem').textContent).toBe('1.5 GB');

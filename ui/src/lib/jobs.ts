@@ -2,8 +2,8 @@
 // applying events, plus the derived, sorted list the UI renders. No DOM, no IPC.
 import { describeExit, formatAgo, formatIn, formatSince } from './format';
 import type {
+  HistoryPoint,
   JobStatus,
-  ResourceSample,
   Snapshot,
   StateName,
   StreamItem,
@@ -14,7 +14,7 @@ export const HISTORY_LIMIT = 60;
 
 export interface Model {
   jobs: Map<string, JobStatus>;
-  history: Map<string, ResourceSample[]>;
+  history: Map<string, HistoryPoint[]>;
   /** The last event applied (or the snapshot's seq). */
   seq: number;
 }
@@ -22,7 +22,7 @@ export interface Model {
 export function fromSnapshot(snapshot: Snapshot): Model {
   const jobs = new Map<string, JobStatus>();
   for (const job of snapshot.jobs) jobs.set(job.name, job);
-  const history = new Map<string, ResourceSample[]>();
+  const history = new Map<string, HistoryPoint[]>();
   for (const [name, samples] of Object.entries(snapshot.history ?? {})) {
     if (jobs.has(name)) history.set(name, samples.slice(-HISTORY_LIMIT));
   }
@@ -93,7 +93,9 @@ export function applyItem(model: Model, item: StreamItem): Effect {
         if (!job) continue;
         const past = model.history.get(name) ?? [];
         const kept = past.length >= HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT + 1) : past;
-        model.history.set(name, [...kept, sample]);
+        // History keeps only what sparklines draw; the full sample is the job's `resources`.
+        const point: HistoryPoint = { at: sample.at, cpu_percent: sample.cpu_percent, memory_bytes: sample.memory_bytes, processes: sample.processes };
+        model.history.set(name, [...kept, point]);
         model.jobs.set(name, { ...job, resources: sample });
         changed = true;
       }
@@ -146,7 +148,7 @@ export interface JobItem {
   kind: 'job';
   key: string;
   job: JobStatus;
-  history: ResourceSample[];
+  history: HistoryPoint[];
 }
 
 export type ListItem = GroupItem | JobItem;
@@ -165,7 +167,7 @@ export interface View {
   totals: Totals;
 }
 
-const NO_HISTORY: ResourceSample[] = [];
+const NO_HISTORY: HistoryPoint[] = [];
 
 /**
  * The rows to render: jobs sorted failing first, in sections per group. Sections are ordered

@@ -41,7 +41,16 @@ export interface ResourceSample {
   processes: number;
   disk_read_bytes: number;
   disk_written_bytes: number;
-  cpu_seconds?: number;
+  /** CPU time used since the engine started, in seconds. */
+  cpu_seconds: number;
+}
+
+/** One point of a job's sample history (monitor.rs `HistoryPoint`), for sparklines. */
+export interface HistoryPoint {
+  at: string;
+  cpu_percent: number;
+  memory_bytes: number;
+  processes: number;
 }
 
 /** A sample with its job, as `resources_sampled` carries it (JobSample, flattened). */
@@ -71,7 +80,9 @@ export type Trigger =
   | 'restart'
   | 'recovery'
   | 'schedule'
-  | 'catch_up';
+  | 'catch_up'
+  | 'memory_limit'
+  | 'health_check';
 
 export type RunOutcome = 'success' | 'failure' | 'stopped' | 'spawn_failed' | 'interrupted';
 
@@ -80,7 +91,7 @@ export type EngineEvent =
   | { type: 'job_updated'; job: string; restarted: boolean }
   | { type: 'job_removed'; job: string }
   | { type: 'state_changed'; status: JobStatus }
-  | { type: 'run_started'; job: string; run_id: number; pid: number; trigger: Trigger }
+  | { type: 'run_started'; job: string; run_id: number; pid: number; trigger: Trigger; scheduled_at?: string }
   | { type: 'run_exited'; job: string; run_id: number; outcome: RunOutcome; exit: ExitInfo }
   | { type: 'spawn_failed'; job: string; run_id: number; error: string }
   | { type: 'schedule_skipped'; job: string; scheduled_at: string; reason: string }
@@ -126,7 +137,7 @@ export type SettingsPage = 'logs' | 'editor' | 'new';
 export interface Snapshot {
   jobs: JobStatus[];
   /** Recent samples per job, oldest first, for sparklines. */
-  history: Record<string, ResourceSample[]>;
+  history: Record<string, HistoryPoint[]>;
   /** The seq of the last event the snapshot includes. */
   seq: number;
 }
