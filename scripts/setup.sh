@@ -3,7 +3,10 @@
 # only what is missing is installed. Run as root (or with sudo available).
 set -euo pipefail
 
-need_debs=(build-essential pkg-config procps)
+# procps: ps/pkill in tests. dunst, dbus, xvfb: a real notification daemon on a private D-Bus
+# session for the notification test. python3-venv: the metrics test parses /metrics with the
+# Prometheus project's own Python parser.
+need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv)
 
 missing=()
 for pkg in "${need_debs[@]}"; do
@@ -20,4 +23,12 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust from https://rustup.rs first" >&2
   exit 1
+fi
+
+# Python tools for the tests, in a private venv (pinned; only installed when missing).
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if ! "$tools/venv/bin/python" -c 'import prometheus_client' >/dev/null 2>&1; then
+  echo "setup: installing the Prometheus parser into $tools/venv"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q --disable-pip-version-check prometheus-client==0.21.1
 fi

@@ -119,15 +119,37 @@ impl Home {
         output
     }
 
+    /// Writes the engine's `settings.toml` (creating the home, private, as the engine would).
+    pub fn write_settings(&self, toml: &str) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(self.path())
+            .unwrap();
+        std::fs::write(self.path().join("settings.toml"), toml).unwrap();
+    }
+
     /// Starts `sentinel daemon` and waits until it answers.
     pub fn daemon(&self) -> Daemon {
+        self.daemon_with(|_| {})
+    }
+
+    /// Starts the daemon with changes to its command (environment), and waits until it
+    /// answers. Without a `settings.toml` of the test's own, desktop notifications are off, so
+    /// tests never pop up notifications on a developer's desktop.
+    pub fn daemon_with(&self, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        if !self.path().join("settings.toml").exists() {
+            self.write_settings("[notifications]\nenabled = false\n");
+        }
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("daemon.log"))
             .unwrap();
-        let child = self
-            .command(&["daemon"])
+        let mut command = self.command(&["daemon"]);
+        adjust(&mut command);
+        let child = command
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()

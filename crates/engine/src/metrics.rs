@@ -120,12 +120,12 @@ impl Metrics {
                     } else {
                         total
                     };
+                    // Created at the first sample, so an idle job shows 0 rather than nothing.
+                    let counter = self.cpu_seconds.get_or_create(&JobLabel {
+                        job: sample.job.clone(),
+                    });
                     if new > 0.0 {
-                        self.cpu_seconds
-                            .get_or_create(&JobLabel {
-                                job: sample.job.clone(),
-                            })
-                            .inc_by(new);
+                        counter.inc_by(new);
                     }
                 }
             }
