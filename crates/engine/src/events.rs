@@ -48,6 +48,8 @@ impl EventBus {
 
 /// What a subscriber receives next.
 #[derive(Debug, Clone, PartialEq)]
+// Events are the common case: boxing them would allocate per event and subscriber.
+#[allow(clippy::large_enum_variant)]
 pub enum Received {
     Event(EventEnvelope),
     /// The subscriber fell behind and this many events were dropped for it.

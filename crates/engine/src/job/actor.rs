@@ -557,7 +557,7 @@ impl JobActor {
     }
 
     async fn on_health(&mut self, report: HealthReport) {
-        if !self.run.as_ref().is_some_and(|run| run.pid == report.pid) {
+        if self.run.as_ref().is_none_or(|run| run.pid != report.pid) {
             return;
         }
         let before = self.health.replace(report.health);

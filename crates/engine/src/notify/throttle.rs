@@ -116,7 +116,7 @@ mod tests {
         Notification {
             job: job.into(),
             kind,
-            title: format!("{job}"),
+            title: job.to_string(),
             body: body.into(),
             at: chrono::Utc::now(),
             exit: None,
