@@ -9,14 +9,22 @@ echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== ui"
+# Type check, build, component tests and browser checks of the Svelte UI.
+ui_log=$(mktemp)
+ui_status=0
+./scripts/ui.sh 2>&1 | tee "$ui_log" || ui_status=$?
 echo "== tests"
 # One build of everything, shared by every test binary. Doc tests are skipped: there are none.
 # The end-to-end tests run the real `sentinel` binary: build every binary first.
 cargo build --workspace --locked
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$ui_log"' EXIT
 status=0
 cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+awk '/^test result:/ { passed += $4; failed += $6 }
+     /^ui: [0-9]+ passed, [0-9]+ failed/ { passed += $2; failed += $4 }
+     END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log" "$ui_log"
+[ "$ui_status" -eq 0 ] || exit "$ui_status"
 exit "$status"
