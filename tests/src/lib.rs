@@ -154,9 +154,16 @@ impl Home {
             .stderr(log)
             .spawn()
             .expect("the daemon starts");
-        let daemon = Daemon { child };
+        let mut daemon = Daemon { child };
         let socket = self.socket();
+        let log = self.dir.path().join("daemon.log");
         wait_until("the daemon to answer", || {
+            if let Ok(Some(status)) = daemon.child.try_wait() {
+                panic!(
+                    "the daemon exited ({status}) before answering: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
             request(&socket, "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
         });
         daemon

@@ -140,6 +140,38 @@ fn metrics_parse_and_match_the_engine() {
     assert!(metrics.contains_key("sentinel_schedule_lateness_seconds_count{}"));
     assert!(metric(&metrics, "sentinel_job_cpu_seconds_total{job=up}") >= 0.0);
 
+    // Every metric the shipped Grafana dashboard queries exists.
+    let declared: Vec<&str> = response
+        .body
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let dashboard = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/grafana/sentinelzero-dashboard.json"),
+    )
+    .unwrap();
+    let mut queried: Vec<String> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("sentinel_"))
+        .map(|word| {
+            ["_total", "_bucket"]
+                .iter()
+                .fold(word.to_string(), |w, suffix| {
+                    w.trim_end_matches(suffix).to_string()
+                })
+        })
+        .collect();
+    queried.sort();
+    queried.dedup();
+    assert!(queried.len() >= 10, "{queried:?}");
+    for name in &queried {
+        assert!(
+            declared.contains(&name.as_str()),
+            "the dashboard queries {name}, which /metrics lacks: {declared:?}"
+        );
+    }
+
     // Memory: the same figure the API reports, read from the same sample.
     wait_until("/metrics and the API to agree on memory", || {
         let before = state_of(&home, "up")["resources"]["memory_bytes"].as_f64();
@@ -382,4 +414,29 @@ fn a_failure_reaches_a_real_notification_daemon() {
     assert!(body.contains("exit code 7"), "{body}");
     assert!(body.contains("not restarted (restart = never)"), "{body}");
     assert!(body.contains("cannot bind :8080"), "{body}");
+}
+
+#[test]
+fn a_bad_settings_file_stops_the_daemon_with_every_problem() {
+    let home = Home::new();
+    home.write_settings("[monitor]\nsample_interval = \"5 s\"\n[metrics]\nport = 0\n");
+    let output = home.run(&["daemon"]);
+    assert_eq!(output.code, 1, "{}{}", output.stdout, output.stderr);
+    assert!(output.stderr.contains("settings.toml"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("sample_interval"),
+        "{}",
+        output.stderr
+    );
+    home.write_settings("[monitor]\nhistory = \"1s\"\n[metrics]\nport = 0\n");
+    let output = home.run(&["daemon"]);
+    assert_eq!(output.code, 1);
+    assert!(
+        output
+            .stderr
+            .contains("monitor.history: must be at least one sample_interval long")
+            && output.stderr.contains("metrics.port: 0 is not a port"),
+        "{}",
+        output.stderr
+    );
 }

@@ -1,5 +1,6 @@
-//! The sampler: one task that, every interval, measures each running job's process group with
-//! sysinfo, refreshing only those pids, and enforces `max_memory`.
+//! The sampler: one task that, every interval, measures each running job's processes (only
+//! those: the cost follows the supervised processes, not the machine's) and enforces
+//! `max_memory`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
@@ -7,10 +8,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::members::job_processes;
+use super::members::{usage_reader, Usage, UsageReader};
 use crate::context::Context;
 
 /// A running job, as the sampler needs to know it.
@@ -36,7 +36,7 @@ struct JobTotals {
 }
 
 struct Sampler {
-    system: System,
+    reader: Box<dyn UsageReader>,
     totals: HashMap<String, JobTotals>,
     last_tick: Option<Instant>,
 }
@@ -47,7 +47,7 @@ pub(crate) fn spawn_sampler(
     context: Weak<Context>,
     targets: impl Fn() -> Vec<SampleTarget> + Send + 'static,
 ) {
-    let Ok(system) = System::new() else {
+    let Some(reader) = usage_reader() else {
         tracing::warn!("resource sampling is not available on this system");
         return;
     };
@@ -57,7 +57,7 @@ pub(crate) fn spawn_sampler(
     };
     tokio::spawn(async move {
         let mut sampler = Sampler {
-            system,
+            reader,
             totals: HashMap::new(),
             last_tick: None,
         };
@@ -83,35 +83,14 @@ impl Sampler {
         self.last_tick = Some(now);
 
         let leaders: HashSet<u32> = targets.iter().map(|t| t.leader).collect();
-        let members = if leaders.is_empty() {
-            HashMap::new()
-        } else {
-            job_processes(&leaders)
-        };
-        let mut pids: Vec<Pid> = members
-            .values()
-            .flatten()
-            .map(|&pid| Pid::from_u32(pid))
-            .collect();
-        // Refreshing the pids sysinfo still holds lets it drop the ones that exited.
-        pids.extend(self.system.processes().keys().copied());
-        if !pids.is_empty() {
-            self.system.refresh_processes_specifics(
-                ProcessesToUpdate::Some(&pids),
-                true,
-                ProcessRefreshKind::nothing()
-                    .with_cpu()
-                    .with_memory()
-                    .with_disk_usage(),
-            );
-        }
+        let usage = self.reader.read(&leaders);
 
         let at = Utc::now();
         let mut samples = Vec::with_capacity(targets.len());
         for target in &targets {
-            let pids = members.get(&target.leader).map_or(&[][..], Vec::as_slice);
+            let processes = usage.get(&target.leader).map_or(&[][..], Vec::as_slice);
             let totals = self.totals.entry(target.job.clone()).or_default();
-            let sample = measure(&self.system, totals, pids, elapsed, at);
+            let sample = measure(totals, processes, elapsed, at);
             if let Some(limit) = target.max_memory {
                 if sample.memory_bytes > limit {
                     (target.over_limit)(target.leader, sample.memory_bytes, limit);
@@ -133,30 +112,21 @@ impl Sampler {
     }
 }
 
-/// One job's figures from the processes sysinfo just refreshed.
+/// One job's figures from what its processes used so far.
 fn measure(
-    system: &System,
     totals: &mut JobTotals,
-    pids: &[u32],
+    processes: &[Usage],
     elapsed: Duration,
     at: chrono::DateTime<Utc>,
 ) -> ResourceSample {
     let mut memory = 0;
     let mut cpu_delta_ms = 0;
-    let mut live = HashMap::with_capacity(pids.len());
-    for &pid in pids {
-        let Some(process) = system.process(Pid::from_u32(pid)) else {
-            continue;
-        };
-        memory += process.memory();
-        let cpu_ms = process.accumulated_cpu_time();
-        let disk = process.disk_usage();
-        let previous_cpu = totals.live.get(&pid).map_or(0, |p| p.0);
-        cpu_delta_ms += cpu_ms.saturating_sub(previous_cpu);
-        live.insert(
-            pid,
-            (cpu_ms, disk.total_read_bytes, disk.total_written_bytes),
-        );
+    let mut live = HashMap::with_capacity(processes.len());
+    for usage in processes {
+        memory += usage.memory;
+        let previous_cpu = totals.live.get(&usage.pid).map_or(0, |p| p.0);
+        cpu_delta_ms += usage.cpu_ms.saturating_sub(previous_cpu);
+        live.insert(usage.pid, (usage.cpu_ms, usage.read, usage.written));
     }
     // Processes that exited since the last tick: keep what they used.
     for (pid, (cpu, read, written)) in &totals.live {
