@@ -91,6 +91,22 @@ fn metrics_parse_and_match_the_engine() {
         state_of(&home, "bad")["state"] == "failed" && state_of(&home, "twice")["state"] == "exited"
     });
     home.ok(&["run", "twice"]);
+    // A restart and a health check, so that every metric the dashboard uses has a series.
+    home.ok(&["restart", "up"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let checked = serde_json::json!({
+        "name": "checked",
+        "command": "sleep 60",
+        "health": {"tcp": listener.local_addr().unwrap().to_string(), "interval": "100ms"},
+    });
+    let created = request(
+        &home.socket(),
+        "POST",
+        "/api/jobs",
+        Some(checked.to_string().as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
     wait_until("twice to run again and up to be sampled", || {
         let runs = request(&home.socket(), "GET", "/api/jobs/twice/runs", None)
             .unwrap()
@@ -103,7 +119,13 @@ fn metrics_parse_and_match_the_engine() {
     let response = request(&home.socket(), "GET", "/metrics", None).unwrap();
     assert_eq!(response.status, 200);
     let metrics = parse_openmetrics(&response.body);
-    assert_eq!(metric(&metrics, "sentinel_jobs{}"), 3.0);
+    assert_eq!(metric(&metrics, "sentinel_jobs{}"), 4.0);
+    assert_eq!(metric(&metrics, "sentinel_job_restarts_total{job=up}"), 1.0);
+    assert_eq!(
+        metric(&metrics, "sentinel_job_health{job=checked,state=healthy}")
+            + metric(&metrics, "sentinel_job_health{job=checked,state=unknown}"),
+        1.0
+    );
     assert_eq!(metric(&metrics, "sentinel_job_up{job=up}"), 1.0);
     assert_eq!(metric(&metrics, "sentinel_job_up{job=bad}"), 0.0);
     assert_eq!(
