@@ -6,7 +6,11 @@ set -euo pipefail
 # procps: ps/pkill in tests. dunst, dbus, xvfb: a real notification daemon on a private D-Bus
 # session for the notification test. python3-venv: the metrics test parses /metrics with the
 # Prometheus project's own Python parser.
-need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv)
+# The rest: the Tauri app (WebKitGTK, tray via ayatana), and WebKitWebDriver for its
+# end-to-end test under Xvfb.
+need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv
+  libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
+  libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver xdotool)
 
 missing=()
 for pkg in "${need_debs[@]}"; do

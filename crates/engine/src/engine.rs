@@ -572,6 +572,11 @@ impl EngineHandle {
         self.inner.context.bus.subscribe()
     }
 
+    /// The sequence number of the newest event: a snapshot taken now is current up to it.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.context.bus.last_seq()
+    }
+
     pub fn paths(&self) -> &EnginePaths {
         &self.inner.context.paths
     }

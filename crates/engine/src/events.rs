@@ -39,6 +39,11 @@ impl EventBus {
         envelope
     }
 
+    /// The sequence number of the newest event published (0 before the first).
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
     pub fn subscribe(&self) -> EventSubscription {
         EventSubscription {
             receiver: self.sender.subscribe(),

@@ -1,0 +1,213 @@
+//! The SentinelZero app: the engine and its control socket in-process (the CLI works against
+//! the running app), an icon in the menu bar, and a popover under it.
+
+pub mod commands;
+pub mod login;
+pub mod tray;
+
+use sentinel_engine::control::ControlServer;
+use sentinel_engine::proto::api::BulkRequest;
+use sentinel_engine::{BulkAction, EngineConfig, EngineHandle};
+use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
+use tauri_plugin_opener::OpenerExt;
+use tauri_plugin_positioner::{Position, WindowExt};
+
+use commands::{AppError, AppState};
+
+/// The popover window's label (tauri.conf.json).
+pub const POPOVER: &str = "popover";
+
+/// The control server, stopped on quit.
+struct Server(tokio::sync::Mutex<Option<ControlServer>>);
+
+/// Starts the app; returns when it quits.
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let builder = tauri::Builder::default()
+        // First, so a second launch hands over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("launched again: showing the popover");
+            show_popover(app);
+        }))
+        .plugin(tauri_plugin_positioner::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(commands::handler())
+        .setup(|app| {
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+            let handle = app.handle().clone();
+            let engine = tauri::async_runtime::block_on(start_engine(&handle))?;
+            tray::install(&handle, engine.clone())?;
+            listen_for_termination(handle.clone());
+            if std::env::args().any(|a| a == "--show") {
+                show_popover(&handle);
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| match event {
+            // Closing a window hides it: the app lives in the menu bar.
+            WindowEvent::CloseRequested { api, .. } => {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+            // The popover behaves like a menu: it goes away when something else is clicked.
+            WindowEvent::Focused(false) if window.label() == POPOVER => {
+                if std::env::var_os("SENTINEL_POPOVER_STAYS").is_none() {
+                    let _ = window.hide();
+                }
+            }
+            _ => {}
+        });
+    let app = match builder.build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("SentinelZero cannot start: {err}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_app, event| {
+        // Only Quit (which passes an exit code) ends the app, never the last window closing.
+        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// Opens the engine (the same home and socket as `sentinel daemon`) and serves the socket.
+async fn start_engine<R: Runtime>(app: &AppHandle<R>) -> Result<EngineHandle, Box<dyn std::error::Error>> {
+    let config = EngineConfig::from_env()?;
+    let socket = config.paths.socket.clone();
+    let engine = EngineHandle::open(config).await?;
+    let server = match ControlServer::bind(engine.clone(), &socket).await {
+        Ok(server) => server,
+        Err(err) => {
+            engine.shutdown().await;
+            return Err(err.into());
+        }
+    };
+    tracing::info!(socket = %socket.display(), jobs = engine.list().len(), "engine running in the app");
+    app.manage(AppState {
+        engine: engine.clone(),
+    });
+    app.manage(Server(tokio::sync::Mutex::new(Some(server))));
+    Ok(engine)
+}
+
+/// SIGTERM and SIGINT quit like the Quit item: every job stopped first.
+fn listen_for_termination<R: Runtime>(app: AppHandle<R>) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("asked to quit by a signal");
+        quit(app).await;
+    });
+}
+
+/// Stops the control server and every job (whole process groups), then exits.
+pub async fn quit<R: Runtime>(app: AppHandle<R>) {
+    if let Some(server) = app.state::<Server>().0.lock().await.take() {
+        server.stop().await;
+    }
+    app.state::<AppState>().engine.shutdown().await;
+    tracing::info!("every job stopped; quitting");
+    app.exit(0);
+}
+
+pub fn show_popover<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = tray::popover(app) {
+        // Under the tray icon when its position is known; elsewhere where it was.
+        let _ = window.move_window(Position::TrayCenter);
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+pub fn toggle_popover<R: Runtime>(app: &AppHandle<R>) {
+    match tray::popover(app) {
+        Some(window) if window.is_visible().unwrap_or(false) => {
+            let _ = window.hide();
+        }
+        Some(_) => show_popover(app),
+        None => {}
+    }
+}
+
+/// Opens a job's active log file in the system's viewer.
+pub fn open_logs<R: Runtime>(
+    app: &AppHandle<R>,
+    engine: &EngineHandle,
+    job: &str,
+) -> Result<(), AppError> {
+    let path = engine.get(job)?.log_file;
+    if !std::path::Path::new(&path).exists() {
+        return Err(AppError::Unavailable(format!(
+            "{job} has not written any output yet"
+        )));
+    }
+    app.opener()
+        .open_path(&path, None::<&str>)
+        .map_err(|err| AppError::Unavailable(format!("cannot open {path}: {err}")))
+}
+
+/// The tray menu's items: `open`, `stop-all`, `quit`, and `ACTION:JOB`.
+pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    let engine = app.state::<AppState>().engine.clone();
+    let app = app.clone();
+    match id {
+        "open" => show_popover(&app),
+        "quit" => {
+            tauri::async_runtime::spawn(quit(app));
+        }
+        "stop-all" => {
+            tauri::async_runtime::spawn(async move {
+                let all = BulkRequest {
+                    all: true,
+                    ..BulkRequest::default()
+                };
+                if let Err(err) = engine.bulk(BulkAction::Stop, &all).await {
+                    tracing::warn!("stop all: {err}");
+                }
+            });
+        }
+        other => {
+            let Some((action, job)) = other.split_once(':') else {
+                return;
+            };
+            let job = job.to_string();
+            let action = action.to_string();
+            tauri::async_runtime::spawn(async move {
+                let result = match action.as_str() {
+                    "start" => engine.start(&job).await.map(|_| ()),
+                    "stop" => engine.stop(&job).await.map(|_| ()),
+                    "restart" => engine.restart(&job).await.map(|_| ()),
+                    "logs" => {
+                        if let Err(err) = open_logs(&app, &engine, &job) {
+                            tracing::warn!("{job}: {err}");
+                        }
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+                if let Err(err) = result {
+                    tracing::warn!("{action} {job}: {err}");
+                }
+            });
+        }
+    }
+}

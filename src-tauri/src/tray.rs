@@ -1,0 +1,306 @@
+//! The menu-bar icon: its picture and tooltip say whether everything is fine, its menu lists
+//! the jobs (failing first) with their actions. Both follow the engine's events.
+
+use std::time::Duration;
+
+use sentinel_engine::{EngineHandle, Received};
+use sentinel_proto::{EngineEvent, HealthState, JobState, JobStatus};
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Manager, Runtime};
+
+/// The tray's one-glance verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glance {
+    /// Nothing failed, nothing is on its way up.
+    Fine,
+    /// Something is starting or waiting to retry.
+    Busy,
+    /// Something failed or is unhealthy.
+    Failing,
+}
+
+/// What the tray shows for these jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub glance: Glance,
+    pub tooltip: String,
+}
+
+fn is_failing(job: &JobStatus) -> bool {
+    matches!(job.state, JobState::Failed { .. }) || job.health == Some(HealthState::Unhealthy)
+}
+
+fn is_busy(job: &JobStatus) -> bool {
+    matches!(job.state, JobState::Starting | JobState::Backoff { .. })
+}
+
+pub fn summarize(jobs: &[JobStatus]) -> Summary {
+    let failing: Vec<&str> = jobs
+        .iter()
+        .filter(|j| is_failing(j))
+        .map(|j| j.name.as_str())
+        .collect();
+    let busy = jobs.iter().filter(|j| is_busy(j)).count();
+    let running = jobs
+        .iter()
+        .filter(|j| matches!(j.state, JobState::Running { .. }))
+        .count();
+    let (glance, tooltip) = if !failing.is_empty() {
+        let mut names = failing.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        if failing.len() > 3 {
+            names.push_str(&format!(" and {} more", failing.len() - 3));
+        }
+        (Glance::Failing, format!("SentinelZero: {names} failing"))
+    } else if busy > 0 {
+        (
+            Glance::Busy,
+            format!("SentinelZero: {busy} starting or retrying, {running} running"),
+        )
+    } else if jobs.is_empty() {
+        (Glance::Fine, "SentinelZero: no jobs yet".to_string())
+    } else {
+        (
+            Glance::Fine,
+            format!("SentinelZero: all fine, {running} of {} running", jobs.len()),
+        )
+    };
+    Summary { glance, tooltip }
+}
+
+/// Jobs in menu order: failing, then starting or retrying, then the rest by name.
+pub fn menu_order(jobs: &[JobStatus]) -> Vec<&JobStatus> {
+    let mut ordered: Vec<&JobStatus> = jobs.iter().collect();
+    ordered.sort_by_key(|job| {
+        let rank = if is_failing(job) {
+            0
+        } else if is_busy(job) {
+            1
+        } else {
+            2
+        };
+        (rank, job.name.clone())
+    });
+    ordered
+}
+
+/// The menu lists at most this many jobs; the popover shows them all.
+const MENU_JOBS: usize = 20;
+
+fn icon(glance: Glance) -> Image<'static> {
+    let bytes: &'static [u8] = match glance {
+        Glance::Fine => include_bytes!("../icons/tray-ok@2x.png"),
+        Glance::Busy => include_bytes!("../icons/tray-busy@2x.png"),
+        Glance::Failing => include_bytes!("../icons/tray-failed@2x.png"),
+    };
+    Image::from_bytes(bytes).expect("the tray icons are valid PNGs")
+}
+
+fn state_label(job: &JobStatus) -> String {
+    let state = if job.health == Some(HealthState::Unhealthy) {
+        "unhealthy"
+    } else {
+        job.state.name()
+    };
+    format!("{} — {state}", job.name)
+}
+
+fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Result<Menu<R>> {
+    let menu = Menu::new(app)?;
+    let ordered = menu_order(jobs);
+    for job in ordered.iter().take(MENU_JOBS) {
+        let name = &job.name;
+        let submenu = Submenu::with_id_and_items(
+            app,
+            format!("job:{name}"),
+            state_label(job),
+            true,
+            &[
+                &MenuItem::with_id(app, format!("start:{name}"), "Start", !job.state.is_active(), None::<&str>)?,
+                &MenuItem::with_id(app, format!("stop:{name}"), "Stop", job.state.is_active(), None::<&str>)?,
+                &MenuItem::with_id(app, format!("restart:{name}"), "Restart", true, None::<&str>)?,
+                &MenuItem::with_id(app, format!("logs:{name}"), "Show logs", true, None::<&str>)?,
+            ],
+        )?;
+        menu.append(&submenu)?;
+    }
+    if ordered.len() > MENU_JOBS {
+        menu.append(&MenuItem::with_id(
+            app,
+            "open",
+            format!("{} more in SentinelZero…", ordered.len() - MENU_JOBS),
+            true,
+            None::<&str>,
+        )?)?;
+    }
+    if !ordered.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+    }
+    menu.append(&MenuItem::with_id(app, "open", "Open SentinelZero", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "stop-all", "Stop all", !jobs.is_empty(), None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, "quit", "Quit SentinelZero", true, Some("CmdOrCtrl+Q"))?)?;
+    Ok(menu)
+}
+
+/// Puts the icon in the menu bar and keeps it current.
+pub fn install<R: Runtime>(app: &AppHandle<R>, engine: EngineHandle) -> tauri::Result<()> {
+    let jobs = engine.list();
+    let summary = summarize(&jobs);
+    let tray = TrayIconBuilder::with_id("main")
+        .icon(icon(summary.glance))
+        .icon_as_template(true)
+        .tooltip(&summary.tooltip)
+        .menu(&build_menu(app, &jobs)?)
+        .show_menu_on_left_click(false)
+        .on_tray_icon_event(|tray, event| {
+            tauri_plugin_positioner::on_tray_event(tray.app_handle(), &event);
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                crate::toggle_popover(tray.app_handle());
+            }
+        })
+        .on_menu_event(|app, event| crate::on_menu(app, event.id().as_ref()))
+        .build(app)?;
+    tracing::info!(glance = ?summary.glance, "tray ready: {}", summary.tooltip);
+    tauri::async_runtime::spawn(follow(app.clone(), tray, engine, summary));
+    Ok(())
+}
+
+/// Redraws the icon, tooltip and menu when jobs change state; a burst of events makes one
+/// redraw.
+async fn follow<R: Runtime>(
+    app: AppHandle<R>,
+    tray: TrayIcon<R>,
+    engine: EngineHandle,
+    mut shown: Summary,
+) {
+    let mut events = engine.subscribe();
+    let mut last_menu: Vec<(String, String, bool)> = Vec::new();
+    while let Some(received) = events.recv().await {
+        let relevant = match &received {
+            Received::Event(envelope) => !matches!(
+                envelope.event,
+                EngineEvent::ResourcesSampled { .. }
+                    | EngineEvent::RunStarted { .. }
+                    | EngineEvent::RunExited { .. }
+            ),
+            Received::Missed(_) => true,
+        };
+        if !relevant {
+            continue;
+        }
+        // Let the rest of a burst arrive, then redraw once.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let jobs = engine.list();
+        let summary = summarize(&jobs);
+        if summary != shown {
+            if summary.glance != shown.glance {
+                tracing::info!(glance = ?summary.glance, "tray: {}", summary.tooltip);
+                let _ = tray.set_icon(Some(icon(summary.glance)));
+                let _ = tray.set_icon_as_template(true);
+            }
+            let _ = tray.set_tooltip(Some(&summary.tooltip));
+            shown = summary;
+        }
+        let menu_now: Vec<(String, String, bool)> = menu_order(&jobs)
+            .iter()
+            .take(MENU_JOBS)
+            .map(|j| (j.name.clone(), state_label(j), j.state.is_active()))
+            .collect();
+        if menu_now != last_menu {
+            if let Ok(menu) = build_menu(&app, &jobs) {
+                let _ = tray.set_menu(Some(menu));
+            }
+            last_menu = menu_now;
+        }
+    }
+}
+
+/// Finds the popover's window, if the app has one.
+pub fn popover<R: Runtime>(app: &AppHandle<R>) -> Option<tauri::WebviewWindow<R>> {
+    app.get_webview_window(crate::POPOVER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentinel_proto::JobKind;
+
+    fn job(name: &str, state: JobState) -> JobStatus {
+        JobStatus {
+            name: name.into(),
+            group: None,
+            kind: JobKind::Service,
+            enabled: true,
+            state,
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+            next_run_at: None,
+            health: None,
+            resources: None,
+        }
+    }
+
+    fn running(name: &str) -> JobStatus {
+        job(
+            name,
+            JobState::Running {
+                pid: 1,
+                since: chrono::Utc::now(),
+            },
+        )
+    }
+
+    fn failed(name: &str) -> JobStatus {
+        job(
+            name,
+            JobState::Failed {
+                reason: "x".into(),
+                since: chrono::Utc::now(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_glance_says_the_worst() {
+        assert_eq!(summarize(&[]).tooltip, "SentinelZero: no jobs yet");
+        let fine = summarize(&[running("a"), job("b", JobState::Stopped)]);
+        assert_eq!(fine.glance, Glance::Fine);
+        assert_eq!(fine.tooltip, "SentinelZero: all fine, 1 of 2 running");
+        let busy = summarize(&[running("a"), job("b", JobState::Starting)]);
+        assert_eq!(busy.glance, Glance::Busy);
+        let mut sick = running("c");
+        sick.health = Some(HealthState::Unhealthy);
+        let failing = summarize(&[
+            failed("a"),
+            job("b", JobState::Starting),
+            sick,
+            failed("d"),
+            failed("e"),
+        ]);
+        assert_eq!(failing.glance, Glance::Failing);
+        assert_eq!(
+            failing.tooltip,
+            "SentinelZero: a, c, d and 1 more failing"
+        );
+    }
+
+    #[test]
+    fn the_menu_lists_failing_jobs_first() {
+        let jobs = [
+            running("alpha"),
+            failed("zulu"),
+            job("mike", JobState::Starting),
+            running("bravo"),
+        ];
+        let names: Vec<&str> = menu_order(&jobs).iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, ["zulu", "mike", "alpha", "bravo"]);
+    }
+}
