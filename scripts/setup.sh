@@ -10,7 +10,7 @@ set -euo pipefail
 # end-to-end test under Xvfb.
 need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv
   libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
-  libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver xdotool)
+  libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver xdotool dbus-x11)
 
 missing=()
 for pkg in "${need_debs[@]}"; do
@@ -35,4 +35,10 @@ if ! "$tools/venv/bin/python" -c 'import prometheus_client' >/dev/null 2>&1; the
   echo "setup: installing the Prometheus parser into $tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install -q --disable-pip-version-check prometheus-client==0.21.1
+fi
+
+# The WebDriver proxy that drives the real app in its end-to-end test.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --locked --quiet
 fi

@@ -5,15 +5,15 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 
-echo "== rustfmt"
-cargo fmt --all -- --check
-echo "== clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== ui"
 # Type check, build, component tests and browser checks of the Svelte UI.
 ui_log=$(mktemp)
 ui_status=0
 ./scripts/ui.sh 2>&1 | tee "$ui_log" || ui_status=$?
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 # One build of everything, shared by every test binary. Doc tests are skipped: there are none.
 # The end-to-end tests run the real `sentinel` binary: build every binary first.

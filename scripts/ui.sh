@@ -10,7 +10,7 @@ trap 'echo "ui: FAILED during $step" >&2' ERR
 
 # Debian's Chromium drives the browser checks; Playwright cannot download browsers here.
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ "${1:-}" = "--build" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg-query -W -f='${Status}' fonts-liberation 2>/dev/null | grep -q 'install ok installed' || missing+=(fonts-liberation)
 if [ "${#missing[@]}" -gt 0 ]; then
   step="apt-get install (${missing[*]})"
@@ -29,6 +29,13 @@ if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "== npm ci"
   npm ci --no-audit --no-fund
   echo "$want" >"$stamp"
+fi
+
+# `--build`: only the production bundle (ui/dist), for building the app.
+if [ "${1:-}" = "--build" ]; then
+  step="vite build"
+  npm run --silent build
+  exit 0
 fi
 
 step="svelte-check"

@@ -212,3 +212,144 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         hide_popover
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentinel_engine::{EngineConfig, EnginePaths};
+    use serde_json::{json, Value};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+    use tauri::webview::InvokeRequest;
+
+    struct TestApp {
+        _app: tauri::App<MockRuntime>,
+        webview: tauri::WebviewWindow<MockRuntime>,
+        engine: EngineHandle,
+        _home: tempfile::TempDir,
+    }
+
+    /// The commands over mocked IPC, against a real engine in a temporary home.
+    fn app() -> TestApp {
+        let home = tempfile::tempdir().unwrap();
+        let mut config = EngineConfig::new(EnginePaths::under(home.path()));
+        config.notifiers = Some(Vec::new());
+        let engine = tauri::async_runtime::block_on(EngineHandle::open(config)).unwrap();
+        let app = mock_builder()
+            .manage(AppState {
+                engine: engine.clone(),
+            })
+            .invoke_handler(handler())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, crate::POPOVER, Default::default())
+            .build()
+            .unwrap();
+        TestApp {
+            _app: app,
+            webview,
+            engine,
+            _home: home,
+        }
+    }
+
+    fn invoke(t: &TestApp, cmd: &str, body: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &t.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn add(t: &TestApp, name: &str, group: &str) {
+        let mut spec = sentinel_proto::JobSpec::new(name, "sleep 1000");
+        spec.autostart = false;
+        spec.group = Some(group.into());
+        tauri::async_runtime::block_on(t.engine.add(spec)).unwrap();
+    }
+
+    #[test]
+    fn snapshot_then_actions_on_a_job_and_a_group() {
+        let t = app();
+        add(&t, "api", "web");
+        add(&t, "worker", "web");
+        let snapshot = invoke(&t, "snapshot", json!({})).unwrap();
+        let names: Vec<&str> = snapshot["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["api", "worker"]);
+        assert!(snapshot["seq"].as_u64().unwrap() >= 2, "{snapshot}");
+
+        let started = invoke(&t, "job_action", json!({"name": "api", "action": "start"})).unwrap();
+        assert_eq!(started["state"], "running");
+        assert!(started["pid"].as_u64().is_some());
+        let stopped = invoke(&t, "job_action", json!({"name": "api", "action": "stop"})).unwrap();
+        assert_eq!(stopped["state"], "stopped");
+
+        let results = invoke(
+            &t,
+            "group_action",
+            json!({"group": "web", "action": "start"}),
+        )
+        .unwrap();
+        assert_eq!(results.as_array().unwrap().len(), 2);
+        assert!(results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"]["state"] == "running"));
+        let results = invoke(
+            &t,
+            "group_action",
+            json!({"group": "web", "action": "stop"}),
+        )
+        .unwrap();
+        assert!(results
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"]["state"] == "stopped"));
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+
+    #[test]
+    fn errors_carry_a_code_and_a_message() {
+        let t = app();
+        let missing = invoke(
+            &t,
+            "job_action",
+            json!({"name": "nope", "action": "restart"}),
+        )
+        .unwrap_err();
+        assert_eq!(missing["code"], "not_found");
+        assert_eq!(missing["message"], "no job named \"nope\"");
+        let empty = invoke(
+            &t,
+            "group_action",
+            json!({"group": "none", "action": "stop"}),
+        )
+        .unwrap_err();
+        assert_eq!(empty["code"], "not_found");
+        let bad_action =
+            invoke(&t, "job_action", json!({"name": "x", "action": "explode"})).unwrap_err();
+        assert!(
+            bad_action.as_str().unwrap_or("").contains("explode"),
+            "{bad_action}"
+        );
+        let editor =
+            invoke(&t, "open_settings", json!({"job": "x", "page": "editor"})).unwrap_err();
+        assert_eq!(editor["code"], "unavailable");
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+}

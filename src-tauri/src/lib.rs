@@ -57,10 +57,11 @@ pub fn run() {
                 let _ = window.hide();
             }
             // The popover behaves like a menu: it goes away when something else is clicked.
-            WindowEvent::Focused(false) if window.label() == POPOVER => {
-                if std::env::var_os("SENTINEL_POPOVER_STAYS").is_none() {
-                    let _ = window.hide();
-                }
+            WindowEvent::Focused(false)
+                if window.label() == POPOVER
+                    && std::env::var_os("SENTINEL_POPOVER_STAYS").is_none() =>
+            {
+                let _ = window.hide();
             }
             _ => {}
         });
@@ -73,14 +74,19 @@ pub fn run() {
     };
     app.run(|_app, event| {
         // Only Quit (which passes an exit code) ends the app, never the last window closing.
-        if let RunEvent::ExitRequested { code: None, api, .. } = event {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
             api.prevent_exit();
         }
     });
 }
 
 /// Opens the engine (the same home and socket as `sentinel daemon`) and serves the socket.
-async fn start_engine<R: Runtime>(app: &AppHandle<R>) -> Result<EngineHandle, Box<dyn std::error::Error>> {
+async fn start_engine<R: Runtime>(
+    app: &AppHandle<R>,
+) -> Result<EngineHandle, Box<dyn std::error::Error>> {
     let config = EngineConfig::from_env()?;
     let socket = config.paths.socket.clone();
     let engine = EngineHandle::open(config).await?;

@@ -90,7 +90,8 @@ fn desktop_quote(text: &str) -> String {
 /// Where the login item lives for this user.
 pub fn item_path(home: &Path) -> PathBuf {
     if cfg!(target_os = "macos") {
-        home.join("Library/LaunchAgents").join(format!("{LABEL}.plist"))
+        home.join("Library/LaunchAgents")
+            .join(format!("{LABEL}.plist"))
     } else if systemd_user_available() {
         home.join(".config/systemd/user").join(UNIT)
     } else {
@@ -114,7 +115,10 @@ pub fn is_enabled(home: &Path) -> bool {
 pub fn enable(home: &Path, program: &Path) -> std::io::Result<()> {
     let path = write_item(home, program)?;
     if cfg!(target_os = "macos") {
-        run_quietly("launchctl", &["bootstrap", &gui_domain(), &path.display().to_string()]);
+        run_quietly(
+            "launchctl",
+            &["bootstrap", &gui_domain(), &path.display().to_string()],
+        );
     } else if path.extension().is_some_and(|e| e == "service") {
         run_quietly("systemctl", &["--user", "daemon-reload"]);
         run_quietly("systemctl", &["--user", "enable", UNIT]);
@@ -126,7 +130,10 @@ pub fn enable(home: &Path, program: &Path) -> std::io::Result<()> {
 pub fn disable(home: &Path) -> std::io::Result<()> {
     let path = item_path(home);
     if cfg!(target_os = "macos") {
-        run_quietly("launchctl", &["bootout", &format!("{}/{LABEL}", gui_domain())]);
+        run_quietly(
+            "launchctl",
+            &["bootout", &format!("{}/{LABEL}", gui_domain())],
+        );
     } else if path.extension().is_some_and(|e| e == "service") {
         run_quietly("systemctl", &["--user", "disable", UNIT]);
     }
@@ -197,7 +204,10 @@ mod tests {
     #[test]
     fn the_systemd_unit_restarts_on_failure_only() {
         let unit = systemd_unit(Path::new("/opt/Sentinel Zero/sentinelzero"));
-        assert!(unit.contains("ExecStart=\"/opt/Sentinel Zero/sentinelzero\"\n"), "{unit}");
+        assert!(
+            unit.contains("ExecStart=\"/opt/Sentinel Zero/sentinelzero\"\n"),
+            "{unit}"
+        );
         assert!(unit.contains("\nRestart=on-failure\n"));
         assert!(unit.contains("WantedBy=graphical-session.target"));
         assert_eq!(systemd_quote("/a/100%\"x"), "\"/a/100%%\\\"x\"");
@@ -208,7 +218,10 @@ mod tests {
         let entry = xdg_autostart(Path::new("/usr/bin/sentinelzero"));
         assert!(entry.contains("\nExec=/usr/bin/sentinelzero\n"), "{entry}");
         let spaced = xdg_autostart(Path::new("/home/me/My Apps/sentinelzero"));
-        assert!(spaced.contains("Exec=\"/home/me/My Apps/sentinelzero\""), "{spaced}");
+        assert!(
+            spaced.contains("Exec=\"/home/me/My Apps/sentinelzero\""),
+            "{spaced}"
+        );
     }
 
     // Writing and removing only: registering would touch the real user's launchd/systemd.

@@ -48,7 +48,12 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
         .filter(|j| matches!(j.state, JobState::Running { .. }))
         .count();
     let (glance, tooltip) = if !failing.is_empty() {
-        let mut names = failing.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        let mut names = failing
+            .iter()
+            .take(3)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
         if failing.len() > 3 {
             names.push_str(&format!(" and {} more", failing.len() - 3));
         }
@@ -63,7 +68,10 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
     } else {
         (
             Glance::Fine,
-            format!("SentinelZero: all fine, {running} of {} running", jobs.len()),
+            format!(
+                "SentinelZero: all fine, {running} of {} running",
+                jobs.len()
+            ),
         )
     };
     Summary { glance, tooltip }
@@ -117,9 +125,27 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
             state_label(job),
             true,
             &[
-                &MenuItem::with_id(app, format!("start:{name}"), "Start", !job.state.is_active(), None::<&str>)?,
-                &MenuItem::with_id(app, format!("stop:{name}"), "Stop", job.state.is_active(), None::<&str>)?,
-                &MenuItem::with_id(app, format!("restart:{name}"), "Restart", true, None::<&str>)?,
+                &MenuItem::with_id(
+                    app,
+                    format!("start:{name}"),
+                    "Start",
+                    !job.state.is_active(),
+                    None::<&str>,
+                )?,
+                &MenuItem::with_id(
+                    app,
+                    format!("stop:{name}"),
+                    "Stop",
+                    job.state.is_active(),
+                    None::<&str>,
+                )?,
+                &MenuItem::with_id(
+                    app,
+                    format!("restart:{name}"),
+                    "Restart",
+                    true,
+                    None::<&str>,
+                )?,
                 &MenuItem::with_id(app, format!("logs:{name}"), "Show logs", true, None::<&str>)?,
             ],
         )?;
@@ -137,10 +163,28 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
     if !ordered.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
-    menu.append(&MenuItem::with_id(app, "open", "Open SentinelZero", true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, "stop-all", "Stop all", !jobs.is_empty(), None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "open",
+        "Open SentinelZero",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "stop-all",
+        "Stop all",
+        !jobs.is_empty(),
+        None::<&str>,
+    )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, "quit", "Quit SentinelZero", true, Some("CmdOrCtrl+Q"))?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "quit",
+        "Quit SentinelZero",
+        true,
+        Some("CmdOrCtrl+Q"),
+    )?)?;
     Ok(menu)
 }
 
@@ -286,10 +330,7 @@ mod tests {
             failed("e"),
         ]);
         assert_eq!(failing.glance, Glance::Failing);
-        assert_eq!(
-            failing.tooltip,
-            "SentinelZero: a, c, d and 1 more failing"
-        );
+        assert_eq!(failing.tooltip, "SentinelZero: a, c, d and 1 more failing");
     }
 
     #[test]
