@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 
 /// What the popover loads once, before it follows events.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Snapshot {
     pub jobs: Vec<JobStatus>,
     /// Recent samples per running job, for the sparklines.
@@ -23,6 +24,7 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum JobAction {
     Start,
     Stop,
@@ -42,6 +44,7 @@ impl From<JobAction> for BulkAction {
 /// Which page the popover wants opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Page {
     Logs,
     Editor,
@@ -51,6 +54,7 @@ pub enum Page {
 /// One item of the event stream: an event, or how many the popover missed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum StreamItem {
     Event(Box<EventEnvelope>),
     Missed(sentinel_proto::api::Missed),

@@ -1,6 +1,8 @@
 //! The SentinelZero app: the engine and its control socket in-process (the CLI works against
 //! the running app), an icon in the menu bar, and a popover under it.
 
+#[cfg(test)]
+mod bindings;
 pub mod commands;
 pub mod login;
 pub mod tray;

@@ -24,7 +24,7 @@ describe('tauriIpc', () => {
       ['job_action', { name: 'api', action: 'restart' }],
       ['group_action', { group: 'web', action: 'stop' }],
       ['open_settings', { job: 'api', page: 'logs' }],
-      ['open_settings', {}],
+      ['open_settings', { job: null, page: null }],
       ['hide_popover', {}],
     ]);
     const [cmd, args] = calls[6];

@@ -144,7 +144,7 @@ describe('popover', () => {
     expect(screen.getByTestId('overall').textContent).toBe('No jobs');
     await userEvent.click(screen.getByRole('button', { name: 'Add a job…' }));
     await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'open_settings')).toBe(true));
-    expect(backend.calls.find((c) => c.cmd === 'open_settings')?.args).toEqual({ page: 'new' });
+    expect(backend.calls.find((c) => c.cmd === 'open_settings')?.args).toEqual({ job: null, page: 'new' });
   });
 
   it('says when the engine cannot be reached, and retries', async () => {

@@ -9,6 +9,7 @@ use crate::validate::FieldError;
 
 /// Every error the API returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
     /// Stable and machine-readable: `not_found`, `already_exists`, `invalid`, `bad_json`, …
     pub code: String,
@@ -36,6 +37,7 @@ pub struct BulkRequest {
 
 /// The result of a bulk action for one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BulkResult {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,9 +48,11 @@ pub struct BulkResult {
 
 /// In a stream, in place of items a slow reader missed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Missed {
     /// Always `"missed"`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "ts", ts(type = "\"missed\""))]
     pub kind: String,
     pub count: u64,
 }

@@ -9,6 +9,7 @@ use crate::status::{ExitInfo, JobStatus, RunOutcome, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EngineEvent {
     JobAdded {
         job: String,
@@ -100,6 +101,7 @@ impl EngineEvent {
 
 /// An event with its place in the stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventEnvelope {
     /// Increases by one per event; a gap means events were missed.
     pub seq: u64,

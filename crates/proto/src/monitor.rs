@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 /// What a job's whole process group used, at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResourceSample {
     pub at: DateTime<Utc>,
     /// Percent of one core since the previous sample (200 = two cores busy).
@@ -25,6 +26,7 @@ pub struct ResourceSample {
 
 /// A sample together with the job it belongs to, as the sampling event carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobSample {
     pub job: String,
     #[serde(flatten)]
@@ -33,6 +35,7 @@ pub struct JobSample {
 
 /// One point of a job's sample history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistoryPoint {
     pub at: DateTime<Utc>,
     pub cpu_percent: f64,
@@ -52,6 +55,7 @@ pub struct ResourceHistory {
 /// What the health check last concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum HealthState {
     /// Not checked yet, or still inside the start period.
     Unknown,

@@ -9,6 +9,7 @@ use crate::job::{JobKind, JobSpec};
 
 /// One problem with one field, e.g. `restart.delay: must not exceed restart.max_delay`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

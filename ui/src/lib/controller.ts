@@ -194,7 +194,7 @@ export function createController(ipc: Ipc): Controller {
           failed += 1;
           errors.set(result.name, result.error.message);
         } else {
-          applyReply(result.name, before.get(result.name), result.status);
+          applyReply(result.name, before.get(result.name), result.status ?? undefined);
         }
       }
       if (failed > 0) groupErrors.set(group, `${failed} of ${results.length} failed`);

@@ -1,6 +1,6 @@
 // Every Tauri command the popover uses, in one place. Components and the controller talk to
 // the `Ipc` interface, so tests can swap the transport; the real one goes through `invoke`.
-import { Channel, invoke } from '@tauri-apps/api/core';
+import { Channel, commands } from './bindings';
 import type {
   ApiError,
   BulkResult,
@@ -23,20 +23,21 @@ export interface Ipc {
 
 export type Unsubscribe = () => void;
 
+// The generated, typed command wrappers.
 export const tauriIpc: Ipc = {
-  snapshot: () => invoke<Snapshot>('snapshot'),
-  jobAction: (name, action) => invoke<JobStatus>('job_action', { name, action }),
-  groupAction: (group, action) => invoke<BulkResult[]>('group_action', { group, action }),
+  snapshot: () => commands.snapshot(),
+  jobAction: (name, action) => commands.jobAction(name, action),
+  groupAction: (group, action) => commands.groupAction(group, action),
   async subscribe(onEvent) {
     const channel = new Channel<StreamItem>(onEvent);
-    await invoke<void>('subscribe', { onEvent: channel });
+    await commands.subscribe(channel);
     // The backend drops the channel when sending fails; detaching the handler is enough here.
     return () => {
       channel.onmessage = () => {};
     };
   },
-  openSettings: (target = {}) => invoke<void>('open_settings', { ...target }),
-  hidePopover: () => invoke<void>('hide_popover'),
+  openSettings: (target = {}) => commands.openSettings(target.job ?? null, target.page ?? null),
+  hidePopover: () => commands.hidePopover(),
 };
 
 /** Commands reject with an ErrorBody; anything else (a string, an Error) is wrapped. */

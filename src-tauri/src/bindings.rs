@@ -1,0 +1,121 @@
+//! The UI's wire types and command wrappers (`ui/src/lib/bindings.ts`), generated from the Rust
+//! types with ts-rs. The test fails when the checked-in file is stale;
+//! `UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings` rewrites it.
+
+use std::path::Path;
+
+use sentinel_proto::api::{BulkResult, ErrorBody, Missed};
+use sentinel_proto::monitor::{HealthState, HistoryPoint, JobSample, ResourceSample};
+use sentinel_proto::{
+    EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobState, JobStatus, RunOutcome,
+    Trigger,
+};
+use ts_rs::{Config, TS};
+
+use crate::commands::{JobAction, Page, Snapshot, StreamItem};
+
+/// A command as the UI calls it: wrapper name, command, (argument, TS type)s, result type.
+type CommandSignature = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+const COMMANDS: &[CommandSignature] = &[
+    ("snapshot", "snapshot", &[], "Snapshot"),
+    (
+        "jobAction",
+        "job_action",
+        &[("name", "string"), ("action", "JobAction")],
+        "JobStatus",
+    ),
+    (
+        "groupAction",
+        "group_action",
+        &[("group", "string"), ("action", "JobAction")],
+        "BulkResult[]",
+    ),
+    (
+        "subscribe",
+        "subscribe",
+        &[("onEvent", "Channel<StreamItem>")],
+        "void",
+    ),
+    (
+        "openSettings",
+        "open_settings",
+        &[("job", "string | null"), ("page", "Page | null")],
+        "void",
+    ),
+    ("hidePopover", "hide_popover", &[], "void"),
+];
+
+fn generate() -> String {
+    // JSON numbers, not bigint: counters and ids stay far below 2^53.
+    let cfg = Config::new().with_large_int("number");
+    let declarations = [
+        JobKind::decl(&cfg),
+        JobState::decl(&cfg),
+        ExitInfo::decl(&cfg),
+        HealthState::decl(&cfg),
+        ResourceSample::decl(&cfg),
+        HistoryPoint::decl(&cfg),
+        JobSample::decl(&cfg),
+        JobStatus::decl(&cfg),
+        Trigger::decl(&cfg),
+        RunOutcome::decl(&cfg),
+        EngineEvent::decl(&cfg),
+        EventEnvelope::decl(&cfg),
+        Missed::decl(&cfg),
+        FieldError::decl(&cfg),
+        ErrorBody::decl(&cfg),
+        BulkResult::decl(&cfg),
+        JobAction::decl(&cfg),
+        Page::decl(&cfg),
+        StreamItem::decl(&cfg),
+        Snapshot::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\
+         // UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings\n\n\
+         import { Channel, invoke } from '@tauri-apps/api/core';\n\n",
+    );
+    for declaration in declarations {
+        out.push_str("export ");
+        out.push_str(declaration.trim());
+        out.push_str("\n\n");
+    }
+    out.push_str("/** Every command of the app, typed. */\nexport const commands = {\n");
+    for (wrapper, command, args, result) in COMMANDS {
+        let params: Vec<String> = args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+        let names: Vec<&str> = args.iter().map(|(n, _)| *n).collect();
+        let payload = if names.is_empty() {
+            String::new()
+        } else {
+            format!(", {{ {} }}", names.join(", "))
+        };
+        out.push_str(&format!(
+            "  {wrapper}: ({}): Promise<{result}> => invoke<{result}>('{command}'{payload}),\n",
+            params.join(", ")
+        ));
+    }
+    out.push_str("};\n\nexport { Channel };\n");
+    out
+}
+
+#[test]
+fn bindings_are_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
+    let generated = generate();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings`",
+        path.display()
+    );
+}
