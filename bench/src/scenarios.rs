@@ -13,7 +13,7 @@ use crate::procs;
 use crate::stats::{cpu_seconds, rss_mib, summarize};
 
 const ALL: &[&str] = &[
-    "restart", "idle", "tree", "logs", "cli", "api", "schedule", "monitor",
+    "restart", "idle", "tree", "logs", "cli", "api", "schedule", "monitor", "app",
 ];
 
 pub fn run(args: &[String]) {
@@ -54,6 +54,7 @@ pub fn run(args: &[String]) {
                 if quick { 6 } else { 20 },
                 if quick { 50 } else { 200 },
             ),
+            "app" => app_footprint(500, if quick { 6 } else { 20 }, if quick { 3 } else { 10 }),
             other => eprintln!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
         }
     }
@@ -691,4 +692,150 @@ fn monitoring_cost(n: usize, seconds: u64, renders: usize) {
         "Sampling {n} jobs every 2 s costs {:.3} % of one core (target < 1 %); /metrics target < 5 ms.\n",
         cpu[1] - cpu[0]
     );
+}
+
+/// The menu-bar app (release build) under Xvfb: launch until the tray is ready, and its CPU
+/// (with its WebKit processes) while 500 jobs idle, with the popover closed and open.
+fn app_footprint(n: usize, seconds: u64, launches: usize) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let app = sentinel_tests::sentinel_bin().with_file_name("sentinelzero");
+    if !app.exists()
+        || std::process::Command::new("Xvfb")
+            .arg("-help")
+            .output()
+            .is_err()
+    {
+        println!("## App\n\n(skipped: needs {} and Xvfb)\n", app.display());
+        return;
+    }
+    println!("## The app (release build, under Xvfb)\n");
+    let display = (400..600)
+        .find(|d| !Path::new(&format!("/tmp/.X11-unix/X{d}")).exists())
+        .unwrap();
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            &format!(":{display}"),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("Xvfb", || {
+        Path::new(&format!("/tmp/.X11-unix/X{display}")).exists()
+    });
+    let start = |home: &Home, show: bool| {
+        let began = Instant::now();
+        let mut child = Command::new(&app)
+            .args(if show { &["--show"][..] } else { &[][..] })
+            .env("DISPLAY", format!(":{display}"))
+            .env("SENTINEL_HOME", home.path())
+            .env("SENTINEL_POPOVER_STAYS", "1")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let ready = loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("tray ready") => break began.elapsed(),
+                Some(_) => continue,
+                None => panic!("the app exited before its tray was ready"),
+            }
+        };
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        (child, ready)
+    };
+    let mut launches_ms = Vec::new();
+    for _ in 0..launches {
+        let home = Home::new();
+        home.write_settings("[notifications]\nenabled = false\n");
+        let (mut child, ready) = start(&home, true);
+        launches_ms.push(ready);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = child.wait();
+    }
+    let launch = summarize(&launches_ms);
+    println!(
+        "Launch until the tray is ready: {:.0} ms median, {:.0} ms slowest of {} (target < 1 s).\n",
+        launch.median,
+        launches_ms.iter().max().unwrap().as_secs_f64() * 1000.0,
+        launch.n
+    );
+
+    for show in [false, true] {
+        let home = Home::new();
+        home.write_settings("[notifications]\nenabled = false\n");
+        let (mut child, _) = start(&home, show);
+        wait_until("the app's socket", || {
+            request(&home.socket(), "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+        });
+        for i in 0..n {
+            add(
+                &home,
+                json!({"name": format!("sleeper{i}"), "command": "sleep 100000", "autostart": false}),
+            );
+        }
+        api(
+            &home,
+            "POST",
+            "/api/jobs/bulk/start",
+            Some(json!({"all": true})),
+        );
+        wait_until("every child", || {
+            procs::children_named(child.id(), "sleep") == n
+        });
+        std::thread::sleep(Duration::from_secs(3));
+        // The app and the WebKit processes it started (the popover's web content).
+        let family = |root: u32| -> Vec<u32> {
+            let mut pids = vec![root];
+            pids.extend(
+                procs::all()
+                    .filter(|p| p.ppid == root && p.comm.starts_with("WebKit"))
+                    .map(|p| p.pid),
+            );
+            pids
+        };
+        let pids = family(child.id());
+        let cpu = |pids: &[u32]| pids.iter().map(|&p| cpu_seconds(p)).sum::<f64>();
+        let each_before: Vec<f64> = pids.iter().map(|&p| cpu_seconds(p)).collect();
+        let before = cpu(&pids);
+        let wall = Instant::now();
+        std::thread::sleep(Duration::from_secs(seconds));
+        let percent = (cpu(&pids) - before) / wall.elapsed().as_secs_f64() * 100.0;
+        let split: Vec<String> = pids
+            .iter()
+            .zip(&each_before)
+            .map(|(&p, b)| {
+                let name = procs::read(p).map_or("?".into(), |p| p.comm);
+                let share = (cpu_seconds(p) - b) / wall.elapsed().as_secs_f64() * 100.0;
+                format!("{name} {share:.2} %")
+            })
+            .collect();
+        let rss: f64 = pids.iter().map(|&p| rss_mib(p)).sum();
+        println!(
+                "{n} sleeping jobs, sampling every 2 s, popover {}: app + {} WebKit processes {percent:.2} % of one core over {seconds} s ({}), {rss:.0} MiB RSS together{}.\n",
+                if show { "open" } else { "closed" },
+                pids.len() - 1,
+                split.join(", "),
+                if show { "" } else { " (target < 1 %)" }
+            );
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = child.wait();
+    }
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
 }

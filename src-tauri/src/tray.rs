@@ -239,8 +239,9 @@ async fn follow<R: Runtime>(
         if !relevant {
             continue;
         }
-        // Let the rest of a burst arrive, then redraw once.
+        // Let the rest of a burst arrive, take all of it, then redraw once.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        while events.try_recv().is_some() {}
         let jobs = engine.list();
         let summary = summarize(&jobs);
         if summary != shown {

@@ -244,6 +244,24 @@ describe('popover', () => {
     expect(rowNames()).toContain('api');
   });
 
+  it('reloads the snapshot when it is shown again', async () => {
+    const { backend } = setup();
+    await screen.findAllByTestId('job-row');
+    const snapshots = () => backend.calls.filter((c) => c.cmd === 'snapshot').length;
+    expect(snapshots()).toBe(1);
+    const visibility = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState');
+    try {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      document.dispatchEvent(new Event('visibilitychange'));
+      await waitFor(() => expect(snapshots()).toBe(2));
+    } finally {
+      delete (document as { visibilityState?: unknown }).visibilityState;
+      if (visibility) Object.defineProperty(Document.prototype, 'visibilityState', visibility);
+    }
+  });
+
   it('renders only a window of 1,000 jobs and scrolls through them', async () => {
     const { backend } = setup({ snapshot: manyJobs(1000) });
     await screen.findAllByTestId('job-row');

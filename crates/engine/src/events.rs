@@ -74,6 +74,15 @@ impl EventSubscription {
             Err(broadcast::error::RecvError::Closed) => None,
         }
     }
+
+    /// The next event if one is waiting, without waiting.
+    pub fn try_recv(&mut self) -> Option<Received> {
+        match self.receiver.try_recv() {
+            Ok(envelope) => Some(Received::Event(envelope)),
+            Err(broadcast::error::TryRecvError::Lagged(missed)) => Some(Received::Missed(missed)),
+            Err(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]

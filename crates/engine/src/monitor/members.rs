@@ -64,7 +64,8 @@ impl UsageReader for ProcReader {
             let Some(fields) = stat.rfind(')').map(|end| &stat[end + 1..]) else {
                 continue;
             };
-            // After the command name: state ppid pgrp … utime(12th) stime(13th) … rss(22nd).
+            // After the command name: state ppid pgrp … utime(12th) stime(13th) … threads(18th)
+            // … rss(22nd).
             let fields: Vec<&str> = fields.split_whitespace().collect();
             let number = |i: usize| {
                 fields
@@ -92,7 +93,14 @@ impl UsageReader for ProcReader {
                     written,
                 });
             }
-            pending.extend(children(pid).into_iter().map(|child| (child, job)));
+            // Most processes have one thread: then its children file says it all, without
+            // listing the task directory.
+            let kids = if number(17) == 1 {
+                main_thread_children(pid)
+            } else {
+                children(pid)
+            };
+            pending.extend(kids.into_iter().map(|child| (child, job)));
         }
         found
     }
@@ -195,6 +203,18 @@ pub(crate) fn usage_reader() -> Option<Box<dyn UsageReader>> {
     }
 }
 
+#[cfg(target_os = "linux")]
+fn main_thread_children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The children of every thread of `pid`.
 #[cfg(target_os = "linux")]
 fn children(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
