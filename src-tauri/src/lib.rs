@@ -22,8 +22,41 @@ pub const POPOVER: &str = "popover";
 /// The control server, stopped on quit.
 struct Server(tokio::sync::Mutex<Option<ControlServer>>);
 
+/// `--launch-at-login on|off|status`: changes or shows the login item, then exits.
+fn launch_at_login_flag() -> Option<i32> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--launch-at-login")?;
+    let Some(home) = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()) else {
+        eprintln!("cannot find your home directory");
+        return Some(1);
+    };
+    let result = match args.get(at + 1).map(String::as_str) {
+        Some("on") => std::env::current_exe().and_then(|program| login::enable(&home, &program)),
+        Some("off") => login::disable(&home),
+        Some("status") => Ok(()),
+        _ => {
+            eprintln!("--launch-at-login takes on, off or status");
+            return Some(2);
+        }
+    };
+    if let Err(err) = result {
+        eprintln!("cannot change the login item: {err}");
+        return Some(1);
+    }
+    let path = login::item_path(&home);
+    if login::is_enabled(&home) {
+        println!("SentinelZero starts at login ({})", path.display());
+    } else {
+        println!("SentinelZero does not start at login");
+    }
+    Some(0)
+}
+
 /// Starts the app; returns when it quits.
 pub fn run() {
+    if let Some(code) = launch_at_login_flag() {
+        std::process::exit(code);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
         .unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()

@@ -67,6 +67,27 @@ fn millis(value: &Value) -> Option<Duration> {
     }
 }
 
+/// PM2's sizes: bytes, or a number with K, M or G (powers of 1024), as in "300M".
+fn pm2_size(value: &Value) -> Option<u64> {
+    if let Some(bytes) = value.as_u64() {
+        return Some(bytes);
+    }
+    let text = value.as_str()?.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim().to_ascii_uppercase().trim_end_matches('B') {
+        "" => 1,
+        "K" => 1024,
+        "M" => 1024 * 1024,
+        "G" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
 fn app_to_job(
     app: &Map<String, Value>,
     dir: &Path,
@@ -149,9 +170,12 @@ fn app_to_job(
                 Some(expr) => job.restart_schedule = Some(expr.to_string()),
                 None => notes.push(format!("{name}: cron_restart {value} is not an expression")),
             },
-            "max_memory_restart" => notes.push(format!(
-                "{name}: max_memory_restart {value} is not carried over: memory limits are not supported yet"
-            )),
+            "max_memory_restart" => match pm2_size(value) {
+                Some(bytes) => job.max_memory = Some(bytes),
+                None => notes.push(format!(
+                    "{name}: max_memory_restart {value} is not a size such as \"300M\"; not carried over"
+                )),
+            },
             key if HARMLESS.contains(&key) => {}
             other => notes.push(format!("{name}: {other} = {value} has no equivalent; not carried over")),
         }
@@ -165,6 +189,16 @@ fn app_to_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_sizes_read_like_pm2() {
+        assert_eq!(pm2_size(&Value::from("300M")), Some(300 << 20));
+        assert_eq!(pm2_size(&Value::from("1G")), Some(1 << 30));
+        assert_eq!(pm2_size(&Value::from("512K")), Some(512 << 10));
+        assert_eq!(pm2_size(&Value::from(1_000_000)), Some(1_000_000));
+        assert_eq!(pm2_size(&Value::from("lots")), None);
+        assert_eq!(pm2_size(&Value::from("3T")), None);
+    }
 
     #[test]
     fn maps_an_ecosystem_file() {
@@ -191,15 +225,18 @@ mod tests {
             (Duration::from_millis(100), 1.5)
         );
         assert_eq!(api.restart_schedule.as_deref(), Some("0 4 * * *"));
+        assert_eq!(api.max_memory, Some(300 * 1024 * 1024));
         let once = &migrated.jobs[1];
         assert_eq!(once.restart.mode, RestartMode::Never);
         assert_eq!(once.restart.delay, Duration::from_secs(3));
         assert_eq!(migrated.jobs.len(), 2);
-        assert_eq!(migrated.notes, vec![
-            "api: instances = 4 has no equivalent; not carried over",
-            "api: max_memory_restart \"300M\" is not carried over: memory limits are not supported yet",
-            "apps[2]: no \"script\"; skipped",
-        ]);
+        assert_eq!(
+            migrated.notes,
+            vec![
+                "api: instances = 4 has no equivalent; not carried over",
+                "apps[2]: no \"script\"; skipped",
+            ]
+        );
         for job in &migrated.jobs {
             job.validate().unwrap();
         }
