@@ -142,6 +142,15 @@ mod tests {
         job.stop_signal = crate::SignalName::parse("INT").unwrap();
         job.logs.max_files = 2;
         job.restart_schedule = Some("0 4 * * *".into());
+        let mut health = crate::monitor::HealthCheck::new(crate::monitor::Probe::Http {
+            url: "http://127.0.0.1:8080/health".into(),
+        });
+        health.start_period = Duration::from_secs(30);
+        health.restart = false;
+        job.health = Some(health);
+        job.max_memory = Some(512 * 1024 * 1024);
+        job.notify = false;
+        job.webhook = Some("https://hooks.example.com/api".into());
         job
     }
 
