@@ -4,10 +4,15 @@
 
 use std::path::Path;
 
-use sentinel_proto::api::{BulkResult, ErrorBody, Missed};
-use sentinel_proto::monitor::{HealthState, HistoryPoint, JobSample, ResourceSample};
+use sentinel_proto::api::{BulkResult, ErrorBody, JobDetail, Missed, SchedulePreview};
+use sentinel_proto::monitor::{
+    HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
+};
+use sentinel_proto::schedule::{MissedPolicy, Overlap, ScheduleSpec};
+use sentinel_proto::settings::{MetricsSettings, MonitorSettings, NotificationSettings, Settings};
 use sentinel_proto::{
-    EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobState, JobStatus, RunOutcome,
+    EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState, JobStatus,
+    LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord, SignalName,
     Trigger,
 };
 use ts_rs::{Config, TS};
@@ -75,6 +80,25 @@ fn generate() -> String {
         Page::decl(&cfg),
         StreamItem::decl(&cfg),
         Snapshot::decl(&cfg),
+        RestartMode::decl(&cfg),
+        RestartPolicy::decl(&cfg),
+        LogSettings::decl(&cfg),
+        SignalName::decl(&cfg),
+        Overlap::decl(&cfg),
+        MissedPolicy::decl(&cfg),
+        ScheduleSpec::decl(&cfg),
+        HealthCheck::decl(&cfg),
+        JobSpec::decl(&cfg),
+        JobDetail::decl(&cfg),
+        RunRecord::decl(&cfg),
+        LogStream::decl(&cfg),
+        LogLine::decl(&cfg),
+        SchedulePreview::decl(&cfg),
+        ResourceHistory::decl(&cfg),
+        MonitorSettings::decl(&cfg),
+        NotificationSettings::decl(&cfg),
+        MetricsSettings::decl(&cfg),
+        Settings::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

@@ -68,6 +68,7 @@ impl Missed {
 
 /// What a schedule means and when it fires next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SchedulePreview {
     pub description: String,
     pub next: Vec<chrono::DateTime<chrono::Utc>>,
@@ -84,6 +85,7 @@ pub struct Health {
 
 /// A job's definition and its current status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobDetail {
     pub spec: JobSpec,
     pub status: JobStatus,

@@ -112,6 +112,7 @@ pub struct EventEnvelope {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LogStream {
     Stdout,
     Stderr,
@@ -129,6 +130,7 @@ impl LogStream {
 /// One captured line. `partial` lines were cut (no newline yet, or longer than the line limit)
 /// and continue in the next line of the same stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LogLine {
     pub ts: DateTime<Utc>,
     pub stream: LogStream,

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 /// silently; every field but `name` and `command` has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobSpec {
     /// Unique, 1–64 of `A-Za-z0-9._-`; it names the log files.
     pub name: String,
@@ -45,6 +46,7 @@ pub struct JobSpec {
     /// Grace period after `stop_signal` before KILL goes to the group.
     #[serde(default = "default_stop_timeout", with = "crate::duration")]
     #[schema(value_type = String, example = "10s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub stop_timeout: Duration,
     #[serde(default)]
     pub logs: LogSettings,
@@ -64,6 +66,7 @@ pub struct JobSpec {
         with = "byte_size::option"
     )]
     #[schema(value_type = Option<String>, example = "512MB")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
     pub max_memory: Option<u64>,
     /// Desktop notifications (and the global webhook) for this job's failures.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
@@ -130,6 +133,7 @@ pub enum JobKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RestartMode {
     Always,
     #[default]
@@ -150,6 +154,7 @@ impl fmt::Display for RestartMode {
 /// When and how fast a job is restarted. Written either as a table or, when only the mode
 /// matters, as a string: `restart = "always"`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RestartPolicy {
     pub mode: RestartMode,
     /// Retries of a failing job before it is `failed`; 0 = never give up.
@@ -157,17 +162,20 @@ pub struct RestartPolicy {
     /// Delay before the first retry.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "1s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub delay: Duration,
     /// Each consecutive failure multiplies the delay by this (1.0 = constant).
     pub backoff: f64,
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "5m")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub max_delay: Duration,
     /// Exit codes that count as success.
     pub success_exit_codes: Vec<i32>,
     /// A run that lived this long resets the failure count.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "10s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub min_uptime: Duration,
 }
 
@@ -255,9 +263,11 @@ impl<'de> Deserialize<'de> for RestartPolicy {
 /// Log capture settings: one active file plus `max_files` rotated ones of `max_size` each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LogSettings {
     #[serde(default = "default_log_size", with = "byte_size")]
     #[schema(value_type = String, example = "10MiB")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub max_size: u64,
     #[serde(default = "default_log_files")]
     pub max_files: u32,
@@ -339,6 +349,8 @@ pub mod byte_size {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, example = "TERM")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct SignalName(String);
 
 /// Signals that make sense to ask a process to stop with.

@@ -45,6 +45,7 @@ pub struct HistoryPoint {
 
 /// A job's recent samples, oldest first, for sparklines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResourceHistory {
     pub job: String,
     /// Time between samples.
@@ -77,6 +78,7 @@ impl HealthState {
 /// A health check: exactly one of `exec`, `http` or `tcp`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HealthCheck {
     /// A command run like the job's own (same cwd and env); exit 0 is healthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,10 +91,12 @@ pub struct HealthCheck {
     pub tcp: Option<String>,
     #[serde(default = "default_interval", with = "crate::duration")]
     #[schema(value_type = String, example = "10s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub interval: Duration,
     /// A check that takes longer has failed.
     #[serde(default = "default_timeout", with = "crate::duration")]
     #[schema(value_type = String, example = "5s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub timeout: Duration,
     /// Failed checks in a row before the job is unhealthy.
     #[serde(default = "default_retries")]
@@ -100,6 +104,7 @@ pub struct HealthCheck {
     /// Failures in this time after a start do not count (a success ends it early).
     #[serde(default, with = "crate::duration")]
     #[schema(value_type = String, example = "30s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub start_period: Duration,
     /// Restart the job when it turns unhealthy.
     #[serde(default = "yes")]

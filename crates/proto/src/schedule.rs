@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 /// When a task runs: exactly one of `cron`, `every` or `at`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScheduleSpec {
     /// 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily`, `@weekly`,
     /// `@monthly`, `@yearly`; local time; day of week 0–7 with 0 and 7 for Sunday, or names.
@@ -24,6 +25,7 @@ pub struct ScheduleSpec {
         with = "crate::duration::option"
     )]
     #[schema(value_type = Option<String>, example = "15m")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
     pub every: Option<Duration>,
     /// Once: RFC 3339, or `YYYY-MM-DD HH:MM` in local time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +40,7 @@ pub struct ScheduleSpec {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Overlap {
     /// Let the running one finish; this occurrence does not run.
     #[default]
@@ -50,6 +53,7 @@ pub enum Overlap {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MissedPolicy {
     /// Forget fire times that passed.
     Skip,

@@ -10,6 +10,7 @@ use crate::validate::FieldError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     pub monitor: MonitorSettings,
     pub notifications: NotificationSettings,
@@ -18,14 +19,17 @@ pub struct Settings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MonitorSettings {
     /// How often CPU, memory and disk use of running jobs are sampled.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "2s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub sample_interval: Duration,
     /// How much sample history each job keeps for sparklines.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "30m")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub history: Duration,
 }
 
@@ -47,12 +51,14 @@ impl MonitorSettings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotificationSettings {
     /// Desktop notifications for failures (jobs can opt out with `notify = false`).
     pub enabled: bool,
     /// At most one notification per job in this time; the rest are summed up after it.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "5m")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub throttle: Duration,
     /// Also say when a job that failed works again.
     pub recovered: bool,
@@ -61,6 +67,7 @@ pub struct NotificationSettings {
     pub webhook: Option<String>,
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "5s")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub webhook_timeout: Duration,
 }
 
@@ -78,6 +85,7 @@ impl Default for NotificationSettings {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MetricsSettings {
     /// Serve Prometheus metrics on `127.0.0.1:PORT` (the socket always serves them). Off when
     /// absent. Scrapers authenticate with the bearer token in `metrics.token`.

@@ -213,6 +213,7 @@ impl RunOutcome {
 
 /// One run of a job, from the run history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunRecord {
     pub id: i64,
     pub job: String,

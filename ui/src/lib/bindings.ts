@@ -143,6 +143,222 @@ history: { [key in string]: Array<HistoryPoint> },
  */
 seq: number, };
 
+export type RestartMode = "always" | "on-failure" | "never";
+
+export type RestartPolicy = { mode: RestartMode, 
+/**
+ * Retries of a failing job before it is `failed`; 0 = never give up.
+ */
+max_retries: number, 
+/**
+ * Delay before the first retry.
+ */
+delay: string, 
+/**
+ * Each consecutive failure multiplies the delay by this (1.0 = constant).
+ */
+backoff: number, max_delay: string, 
+/**
+ * Exit codes that count as success.
+ */
+success_exit_codes: Array<number>, 
+/**
+ * A run that lived this long resets the failure count.
+ */
+min_uptime: string, };
+
+export type LogSettings = { max_size: string, max_files: number, };
+
+export type SignalName = string;
+
+export type Overlap = "skip" | "queue" | "replace";
+
+export type MissedPolicy = "skip" | "run-once";
+
+export type ScheduleSpec = { 
+/**
+ * 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily`, `@weekly`,
+ * `@monthly`, `@yearly`; local time; day of week 0–7 with 0 and 7 for Sunday, or names.
+ */
+cron?: string | null, 
+/**
+ * A fixed interval, measured from the previous scheduled time: "15m", "2h".
+ */
+every?: string | null, 
+/**
+ * Once: RFC 3339, or `YYYY-MM-DD HH:MM` in local time.
+ */
+at?: string | null, 
+/**
+ * What to do when the previous run is still going at the next fire time.
+ */
+overlap: Overlap, 
+/**
+ * What to do about fire times that passed while the machine slept or the engine was down.
+ */
+missed: MissedPolicy, };
+
+export type HealthCheck = { 
+/**
+ * A command run like the job's own (same cwd and env); exit 0 is healthy.
+ */
+exec?: string | null, 
+/**
+ * A URL fetched with GET; a 2xx or 3xx answer is healthy.
+ */
+http?: string | null, 
+/**
+ * `host:port` that must accept a TCP connection.
+ */
+tcp?: string | null, interval: string, 
+/**
+ * A check that takes longer has failed.
+ */
+timeout: string, 
+/**
+ * Failed checks in a row before the job is unhealthy.
+ */
+retries: number, 
+/**
+ * Failures in this time after a start do not count (a success ends it early).
+ */
+start_period: string, 
+/**
+ * Restart the job when it turns unhealthy.
+ */
+restart: boolean, };
+
+export type JobSpec = { 
+/**
+ * Unique, 1–64 of `A-Za-z0-9._-`; it names the log files.
+ */
+name: string, 
+/**
+ * Parsed with shell-like quoting into argv and executed directly, unless `shell`.
+ */
+command: string, 
+/**
+ * Run `command` through `/bin/sh -c` (pipes, globs, `&&`).
+ */
+shell: boolean, 
+/**
+ * Working directory; must exist when the job starts. Defaults to the engine's.
+ */
+cwd?: string | null, 
+/**
+ * Extra environment, on top of the engine's.
+ */
+env?: { [key in string]: string }, group?: string | null, 
+/**
+ * A disabled job is kept but never started.
+ */
+enabled: boolean, 
+/**
+ * Start when the engine starts (services only).
+ */
+autostart: boolean, kind: JobKind, restart: RestartPolicy, 
+/**
+ * Sent to the whole process group on stop.
+ */
+stop_signal: SignalName, 
+/**
+ * Grace period after `stop_signal` before KILL goes to the group.
+ */
+stop_timeout: string, logs: LogSettings, 
+/**
+ * When a task runs on its own.
+ */
+schedule?: ScheduleSpec | null, 
+/**
+ * A cron expression at which a running service is restarted (like PM2's cron_restart).
+ */
+restart_schedule?: string | null, 
+/**
+ * Checks that restart a service which is running but not working.
+ */
+health?: HealthCheck | null, 
+/**
+ * Restart the job when its process group's resident memory exceeds this ("512MB").
+ */
+max_memory?: string | null, 
+/**
+ * Desktop notifications (and the global webhook) for this job's failures.
+ */
+notify?: boolean, 
+/**
+ * A URL that receives a JSON POST for this job's failures, besides the global webhook.
+ */
+webhook?: string | null, };
+
+export type JobDetail = { spec: JobSpec, status: JobStatus, 
+/**
+ * The active log file; rotated ones sit next to it as `.1`, `.2`, …
+ */
+log_file: string, };
+
+export type RunRecord = { id: number, job: string, trigger: Trigger, 
+/**
+ * The fire time this run was for, when its schedule started it.
+ */
+scheduled_at?: string | null, started_at: string, ended_at?: string | null, pid?: number | null, 
+/**
+ * `None` while the run is in progress.
+ */
+outcome?: RunOutcome | null, exit_code?: number | null, signal?: number | null, 
+/**
+ * Why it ended the way it did, in words ("program not found: …", "stopped by user").
+ */
+reason?: string | null, };
+
+export type LogStream = "stdout" | "stderr";
+
+export type LogLine = { ts: string, stream: LogStream, text: string, partial?: boolean, };
+
+export type SchedulePreview = { description: string, next: Array<string>, };
+
+export type ResourceHistory = { job: string, 
+/**
+ * Time between samples.
+ */
+interval_ms: number, samples: Array<HistoryPoint>, };
+
+export type MonitorSettings = { 
+/**
+ * How often CPU, memory and disk use of running jobs are sampled.
+ */
+sample_interval: string, 
+/**
+ * How much sample history each job keeps for sparklines.
+ */
+history: string, };
+
+export type NotificationSettings = { 
+/**
+ * Desktop notifications for failures (jobs can opt out with `notify = false`).
+ */
+enabled: boolean, 
+/**
+ * At most one notification per job in this time; the rest are summed up after it.
+ */
+throttle: string, 
+/**
+ * Also say when a job that failed works again.
+ */
+recovered: boolean, 
+/**
+ * A URL that receives a JSON POST for every notification.
+ */
+webhook: string | null, webhook_timeout: string, };
+
+export type MetricsSettings = { 
+/**
+ * Serve Prometheus metrics on `127.0.0.1:PORT` (the socket always serves them). Off when
+ * absent. Scrapers authenticate with the bearer token in `metrics.token`.
+ */
+port: number | null, };
+
+export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, };
+
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
