@@ -9,6 +9,18 @@ fn main() {
             "subscribe",
             "open_settings",
             "hide_popover",
+            "get_job",
+            "validate_job",
+            "save_job",
+            "delete_job",
+            "job_runs",
+            "log_tail",
+            "follow_logs",
+            "schedule_preview",
+            "app_settings",
+            "save_settings",
+            "set_launch_at_login",
+            "regenerate_metrics_token",
         ]),
     ))
     .expect("tauri build script");

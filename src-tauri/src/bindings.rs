@@ -18,6 +18,7 @@ use sentinel_proto::{
 use ts_rs::{Config, TS};
 
 use crate::commands::{JobAction, Page, Snapshot, StreamItem};
+use crate::settings::{AppSettings, LogItem};
 
 /// A command as the UI calls it: wrapper name, command, (argument, TS type)s, result type.
 type CommandSignature = (
@@ -54,6 +55,72 @@ const COMMANDS: &[CommandSignature] = &[
         "void",
     ),
     ("hidePopover", "hide_popover", &[], "void"),
+    ("getJob", "get_job", &[("name", "string")], "JobDetail"),
+    (
+        "validateJob",
+        "validate_job",
+        &[("spec", "JobSpec"), ("original", "string | null")],
+        "FieldError[]",
+    ),
+    (
+        "saveJob",
+        "save_job",
+        &[("spec", "JobSpec"), ("original", "string | null")],
+        "JobStatus",
+    ),
+    ("deleteJob", "delete_job", &[("name", "string")], "void"),
+    (
+        "jobRuns",
+        "job_runs",
+        &[("name", "string"), ("limit", "number | null")],
+        "RunRecord[]",
+    ),
+    (
+        "logTail",
+        "log_tail",
+        &[("name", "string"), ("lines", "number | null")],
+        "LogLine[]",
+    ),
+    (
+        "followLogs",
+        "follow_logs",
+        &[
+            ("name", "string"),
+            ("lines", "number | null"),
+            ("onLine", "Channel<LogItem>"),
+        ],
+        "void",
+    ),
+    (
+        "schedulePreview",
+        "schedule_preview",
+        &[
+            ("cron", "string | null"),
+            ("every", "string | null"),
+            ("at", "string | null"),
+            ("n", "number | null"),
+        ],
+        "SchedulePreview",
+    ),
+    ("appSettings", "app_settings", &[], "AppSettings"),
+    (
+        "saveSettings",
+        "save_settings",
+        &[("settings", "Settings")],
+        "AppSettings",
+    ),
+    (
+        "setLaunchAtLogin",
+        "set_launch_at_login",
+        &[("enabled", "boolean")],
+        "AppSettings",
+    ),
+    (
+        "regenerateMetricsToken",
+        "regenerate_metrics_token",
+        &[],
+        "AppSettings",
+    ),
 ];
 
 fn generate() -> String {
@@ -99,6 +166,8 @@ fn generate() -> String {
         NotificationSettings::decl(&cfg),
         MetricsSettings::decl(&cfg),
         Settings::decl(&cfg),
+        AppSettings::decl(&cfg),
+        LogItem::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\
@@ -142,4 +211,56 @@ fn bindings_are_current() {
         "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings`",
         path.display()
     );
+}
+
+/// The popover may call only what it needs; the settings window gets the rest.
+#[test]
+fn each_window_gets_only_its_commands() {
+    let read = |name: &str| -> Vec<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("capabilities")
+            .join(name);
+        let capability: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|c| c.replace('-', "_"))
+            .collect()
+    };
+    let mut popover = read("popover.json");
+    popover.sort();
+    assert_eq!(
+        popover,
+        [
+            "group_action",
+            "hide_popover",
+            "job_action",
+            "open_settings",
+            "snapshot",
+            "subscribe"
+        ]
+    );
+    let settings = read("settings.json");
+    for (_, command, _, _) in COMMANDS {
+        let in_popover = popover.iter().any(|c| c == command);
+        let in_settings = settings.iter().any(|c| c == command);
+        assert!(
+            in_popover || in_settings,
+            "{command} is in no window's capability"
+        );
+        if !in_popover {
+            assert!(in_settings, "{command}");
+        }
+    }
+    for settings_only in [
+        "save_job",
+        "delete_job",
+        "save_settings",
+        "set_launch_at_login",
+    ] {
+        assert!(!popover.iter().any(|c| c == settings_only));
+    }
 }

@@ -49,6 +49,8 @@ pub enum Page {
     Logs,
     Editor,
     New,
+    Runs,
+    App,
 }
 
 /// One item of the event stream: an event, or how many the popover missed.
@@ -65,6 +67,9 @@ pub enum StreamItem {
 pub enum AppError {
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// What is wrong with a definition or settings, field by field.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<sentinel_proto::FieldError>),
     #[error("{0}")]
     Unavailable(String),
 }
@@ -72,11 +77,26 @@ pub enum AppError {
 impl Serialize for AppError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let body = match self {
+            AppError::Engine(EngineError::Invalid(errors)) => ErrorBody {
+                code: "invalid".into(),
+                message: format!("invalid job: {errors}"),
+                field: errors.first_field().map(str::to_string),
+                errors: errors.0.clone(),
+            },
             AppError::Engine(error) => ErrorBody {
                 code: error.code().into(),
                 message: error.to_string(),
                 field: None,
                 errors: Vec::new(),
+            },
+            AppError::Fields(errors) => ErrorBody {
+                code: "invalid".into(),
+                message: self.to_string(),
+                field: errors
+                    .first()
+                    .map(|e| e.field.clone())
+                    .filter(|f| !f.is_empty()),
+                errors: errors.clone(),
             },
             AppError::Unavailable(message) => ErrorBody {
                 code: "unavailable".into(),
@@ -192,22 +212,19 @@ pub fn subscribe<R: Runtime>(
     });
 }
 
-/// Opens a job's logs (the log file, in the system's viewer). The editor pages belong to the
-/// settings window.
+/// Opens the settings window at a job's page (or a page of its own).
 #[tauri::command]
 pub fn open_settings<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     job: Option<String>,
     page: Option<Page>,
 ) -> AppResult<()> {
-    match (page.unwrap_or(Page::Logs), job) {
-        (Page::Logs, Some(job)) => crate::open_logs(&app, &state.engine, &job),
-        (Page::Logs, None) => Err(AppError::Unavailable("say which job's logs to open".into())),
-        (Page::Editor | Page::New, _) => Err(AppError::Unavailable(
-            "the job editor lives in the settings window, which this build does not have yet; use `sentinel add` or `sentinel edit`".into(),
-        )),
-    }
+    let page = page.unwrap_or(if job.is_some() {
+        Page::Editor
+    } else {
+        Page::App
+    });
+    crate::settings::open_window(&app, job.as_deref(), page)
 }
 
 fn popover_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
@@ -223,73 +240,36 @@ pub fn hide_popover<R: Runtime>(app: AppHandle<R>) {
     }
 }
 
-/// Every command, for the invoke handler.
+/// Every command of both windows, for the invoke handler; each window's capability says which
+/// it may call.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    use crate::settings::*;
     tauri::generate_handler![
         snapshot,
         job_action,
         group_action,
         subscribe,
         open_settings,
-        hide_popover
+        hide_popover,
+        get_job,
+        validate_job,
+        save_job,
+        delete_job,
+        job_runs,
+        log_tail,
+        follow_logs,
+        schedule_preview,
+        app_settings,
+        save_settings,
+        set_launch_at_login,
+        regenerate_metrics_token
     ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use sentinel_engine::{EngineConfig, EnginePaths};
-    use serde_json::{json, Value};
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
-    use tauri::webview::InvokeRequest;
-
-    struct TestApp {
-        _app: tauri::App<MockRuntime>,
-        webview: tauri::WebviewWindow<MockRuntime>,
-        engine: EngineHandle,
-        _home: tempfile::TempDir,
-    }
-
-    /// The commands over mocked IPC, against a real engine in a temporary home.
-    fn app() -> TestApp {
-        let home = tempfile::tempdir().unwrap();
-        let mut config = EngineConfig::new(EnginePaths::under(home.path()));
-        config.notifiers = Some(Vec::new());
-        let engine = tauri::async_runtime::block_on(EngineHandle::open(config)).unwrap();
-        let app = mock_builder()
-            .manage(AppState {
-                engine: engine.clone(),
-            })
-            .invoke_handler(handler())
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, crate::POPOVER, Default::default())
-            .build()
-            .unwrap();
-        TestApp {
-            _app: app,
-            webview,
-            engine,
-            _home: home,
-        }
-    }
-
-    fn invoke(t: &TestApp, cmd: &str, body: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &t.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(body),
-                headers: Default::default(),
-                invoke_key: tauri::test::INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
+    use crate::testing::{app, invoke, TestApp};
+    use serde_json::json;
 
     fn add(t: &TestApp, name: &str, group: &str) {
         let mut spec = sentinel_proto::JobSpec::new(name, "sleep 1000");
@@ -369,9 +349,6 @@ mod tests {
             bad_action.as_str().unwrap_or("").contains("explode"),
             "{bad_action}"
         );
-        let editor =
-            invoke(&t, "open_settings", json!({"job": "x", "page": "editor"})).unwrap_err();
-        assert_eq!(editor["code"], "unavailable");
         tauri::async_runtime::block_on(t.engine.shutdown());
     }
 }

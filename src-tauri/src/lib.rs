@@ -5,16 +5,18 @@
 mod bindings;
 pub mod commands;
 pub mod login;
+pub mod settings;
+#[cfg(test)]
+mod testing;
 pub mod tray;
 
 use sentinel_engine::control::ControlServer;
 use sentinel_engine::proto::api::BulkRequest;
 use sentinel_engine::{BulkAction, EngineConfig, EngineHandle};
 use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
-use tauri_plugin_opener::OpenerExt;
 use tauri_plugin_positioner::{Position, WindowExt};
 
-use commands::{AppError, AppState};
+use commands::{AppState, Page};
 
 /// The popover window's label (tauri.conf.json).
 pub const POPOVER: &str = "popover";
@@ -189,29 +191,17 @@ pub fn toggle_popover<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Opens a job's active log file in the system's viewer.
-pub fn open_logs<R: Runtime>(
-    app: &AppHandle<R>,
-    engine: &EngineHandle,
-    job: &str,
-) -> Result<(), AppError> {
-    let path = engine.get(job)?.log_file;
-    if !std::path::Path::new(&path).exists() {
-        return Err(AppError::Unavailable(format!(
-            "{job} has not written any output yet"
-        )));
-    }
-    app.opener()
-        .open_path(&path, None::<&str>)
-        .map_err(|err| AppError::Unavailable(format!("cannot open {path}: {err}")))
-}
-
-/// The tray menu's items: `open`, `stop-all`, `quit`, and `ACTION:JOB`.
+/// The tray menu's items: `open`, `settings`, `stop-all`, `quit`, and `ACTION:JOB`.
 pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     let engine = app.state::<AppState>().engine.clone();
     let app = app.clone();
     match id {
         "open" => show_popover(&app),
+        "settings" => {
+            if let Err(err) = settings::open_window(&app, None, Page::App) {
+                tracing::warn!("{err}");
+            }
+        }
         "quit" => {
             tauri::async_runtime::spawn(quit(app));
         }
@@ -238,7 +228,7 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                     "stop" => engine.stop(&job).await.map(|_| ()),
                     "restart" => engine.restart(&job).await.map(|_| ()),
                     "logs" => {
-                        if let Err(err) = open_logs(&app, &engine, &job) {
+                        if let Err(err) = settings::open_window(&app, Some(&job), Page::Logs) {
                             tracing::warn!("{job}: {err}");
                         }
                         Ok(())

@@ -129,7 +129,7 @@ export type BulkResult = { name: string, status?: JobStatus | null, error?: Erro
 
 export type JobAction = "start" | "stop" | "restart";
 
-export type Page = "logs" | "editor" | "new";
+export type Page = "logs" | "editor" | "new" | "runs" | "app";
 
 export type StreamItem = EventEnvelope | Missed;
 
@@ -359,6 +359,18 @@ port: number | null, };
 
 export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, };
 
+export type AppSettings = { settings: Settings, launch_at_login: boolean, 
+/**
+ * The bearer token of the metrics endpoint, once there is one.
+ */
+metrics_token: string | null, settings_file: string, 
+/**
+ * The file differs from what the running engine uses: it applies at the next start.
+ */
+restart_needed: boolean, };
+
+export type LogItem = LogLine | Missed;
+
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
@@ -367,6 +379,18 @@ export const commands = {
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),
+  getJob: (name: string): Promise<JobDetail> => invoke<JobDetail>('get_job', { name }),
+  validateJob: (spec: JobSpec, original: string | null): Promise<FieldError[]> => invoke<FieldError[]>('validate_job', { spec, original }),
+  saveJob: (spec: JobSpec, original: string | null): Promise<JobStatus> => invoke<JobStatus>('save_job', { spec, original }),
+  deleteJob: (name: string): Promise<void> => invoke<void>('delete_job', { name }),
+  jobRuns: (name: string, limit: number | null): Promise<RunRecord[]> => invoke<RunRecord[]>('job_runs', { name, limit }),
+  logTail: (name: string, lines: number | null): Promise<LogLine[]> => invoke<LogLine[]>('log_tail', { name, lines }),
+  followLogs: (name: string, lines: number | null, onLine: Channel<LogItem>): Promise<void> => invoke<void>('follow_logs', { name, lines, onLine }),
+  schedulePreview: (cron: string | null, every: string | null, at: string | null, n: number | null): Promise<SchedulePreview> => invoke<SchedulePreview>('schedule_preview', { cron, every, at, n }),
+  appSettings: (): Promise<AppSettings> => invoke<AppSettings>('app_settings'),
+  saveSettings: (settings: Settings): Promise<AppSettings> => invoke<AppSettings>('save_settings', { settings }),
+  setLaunchAtLogin: (enabled: boolean): Promise<AppSettings> => invoke<AppSettings>('set_launch_at_login', { enabled }),
+  regenerateMetricsToken: (): Promise<AppSettings> => invoke<AppSettings>('regenerate_metrics_token'),
 };
 
 export { Channel };

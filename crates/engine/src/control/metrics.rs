@@ -59,7 +59,7 @@ pub(super) async fn serve_tcp(
     port: u16,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<MetricsEndpoint> {
-    let token = metrics_token(&engine.paths().metrics_token())?;
+    let token = ensure_metrics_token(&engine.paths().metrics_token())?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .map_err(|err| {
@@ -156,7 +156,7 @@ fn loopback_host(headers: &HeaderMap, port: u16) -> bool {
 }
 
 /// The token in `metrics.token`, made (random, 0600) on first use.
-fn metrics_token(path: &FsPath) -> Result<String> {
+pub fn ensure_metrics_token(path: &FsPath) -> Result<String> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let token = text.trim().to_string();
         if token.len() >= 16 {
@@ -219,10 +219,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.token");
-        let token = metrics_token(&path).unwrap();
+        let token = ensure_metrics_token(&path).unwrap();
         assert_eq!(token.len(), 64);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(metrics_token(&path).unwrap(), token);
+        assert_eq!(ensure_metrics_token(&path).unwrap(), token);
     }
 }

@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+pub use metrics::ensure_metrics_token;
 
 use crate::engine::{create_private_dir, EngineHandle};
 use crate::error::{EngineError, Result};

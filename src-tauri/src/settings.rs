@@ -1,0 +1,494 @@
+//! What the settings window may ask of the app: job definitions (with the engine's own
+//! validator, so the UI, the CLI and the API say the same thing about the same mistake), runs,
+//! logs, schedule previews and the app's settings. The popover's capability grants none of it.
+
+use chrono::{Local, Utc};
+use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
+use sentinel_proto::schedule::{self, ScheduleSpec};
+use sentinel_proto::settings::Settings;
+use sentinel_proto::{FieldError, JobSpec, JobStatus, LogLine, RunRecord, SpecError};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime, State, WebviewUrl, WebviewWindowBuilder};
+
+use crate::commands::{AppError, AppState, Page};
+
+/// The settings window's label (capabilities/settings.json).
+pub const SETTINGS: &str = "settings";
+
+/// The app-wide settings as the settings page shows them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AppSettings {
+    pub settings: Settings,
+    pub launch_at_login: bool,
+    /// The bearer token of the metrics endpoint, once there is one.
+    pub metrics_token: Option<String>,
+    pub settings_file: String,
+    /// The file differs from what the running engine uses: it applies at the next start.
+    pub restart_needed: bool,
+}
+
+/// One item of a log stream: a line, or how many lines the window missed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum LogItem {
+    Line(LogLine),
+    Missed(Missed),
+}
+
+/// A spec from the UI, read exactly as the API reads one: parse errors name their field.
+fn parse_spec(spec: &serde_json::Value) -> Result<JobSpec, Vec<FieldError>> {
+    JobSpec::from_json(&spec.to_string()).map_err(SpecError::into_field_errors)
+}
+
+/// A new job's name must be free; an edited job keeps its name.
+fn name_problem(
+    spec: &JobSpec,
+    original: Option<&str>,
+    engine: &sentinel_engine::EngineHandle,
+) -> Option<FieldError> {
+    let problem = |message: String| {
+        Some(FieldError {
+            field: "name".into(),
+            message,
+        })
+    };
+    match original {
+        Some(original) if original != spec.name => {
+            problem("a job's name cannot change (it names its logs and history); duplicate it under the new name instead".into())
+        }
+        None if engine.get(&spec.name).is_ok() => {
+            problem(format!("a job named {:?} already exists", spec.name))
+        }
+        _ => None,
+    }
+}
+
+/// Every problem with a definition the editor holds; empty when it can be saved.
+#[tauri::command]
+pub fn validate_job(
+    state: State<'_, AppState>,
+    spec: serde_json::Value,
+    original: Option<String>,
+) -> Vec<FieldError> {
+    match parse_spec(&spec) {
+        Ok(spec) => name_problem(&spec, original.as_deref(), &state.engine)
+            .into_iter()
+            .collect(),
+        Err(errors) => errors,
+    }
+}
+
+/// Creates the job (`original` absent) or replaces the definition of `original`.
+#[tauri::command]
+pub async fn save_job(
+    state: State<'_, AppState>,
+    spec: serde_json::Value,
+    original: Option<String>,
+) -> Result<JobStatus, AppError> {
+    let spec = parse_spec(&spec).map_err(AppError::Fields)?;
+    if let Some(problem) = name_problem(&spec, original.as_deref(), &state.engine) {
+        return Err(AppError::Fields(vec![problem]));
+    }
+    Ok(match original {
+        Some(_) => state.engine.update(spec).await?,
+        None => state.engine.add(spec).await?,
+    })
+}
+
+#[tauri::command]
+pub async fn delete_job(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
+    Ok(state.engine.remove(&name).await?)
+}
+
+#[tauri::command]
+pub fn get_job(state: State<'_, AppState>, name: String) -> Result<JobDetail, AppError> {
+    Ok(state.engine.get(&name)?)
+}
+
+#[tauri::command]
+pub async fn job_runs(
+    state: State<'_, AppState>,
+    name: String,
+    limit: Option<u32>,
+) -> Result<Vec<RunRecord>, AppError> {
+    Ok(state
+        .engine
+        .runs(&name, limit.unwrap_or(100).min(10_000))
+        .await?)
+}
+
+#[tauri::command]
+pub fn log_tail(
+    state: State<'_, AppState>,
+    name: String,
+    lines: Option<usize>,
+) -> Result<Vec<LogLine>, AppError> {
+    Ok(state.engine.log_tail(&name, lines.unwrap_or(1000))?)
+}
+
+/// The last `lines` lines, then every new one, until the window goes away. Answers once
+/// subscribed.
+#[tauri::command]
+pub fn follow_logs(
+    state: State<'_, AppState>,
+    name: String,
+    lines: Option<usize>,
+    on_line: Channel<LogItem>,
+) -> Result<(), AppError> {
+    let (tail, mut live) = state.engine.follow_logs(&name, lines.unwrap_or(1000))?;
+    tauri::async_runtime::spawn(async move {
+        for line in tail {
+            if on_line.send(LogItem::Line(line)).is_err() {
+                return;
+            }
+        }
+        loop {
+            let item = match live.recv().await {
+                Ok(line) => LogItem::Line(line),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(count)) => {
+                    LogItem::Missed(Missed::new(count))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if on_line.send(item).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// What a schedule means and when it fires next, before it is saved.
+#[tauri::command]
+pub fn schedule_preview(
+    cron: Option<String>,
+    every: Option<String>,
+    at: Option<String>,
+    n: Option<usize>,
+) -> Result<SchedulePreview, AppError> {
+    let field_error = |field: &str, message: String| {
+        AppError::Fields(vec![FieldError {
+            field: field.into(),
+            message,
+        }])
+    };
+    let every = every
+        .as_deref()
+        .map(sentinel_proto::duration::parse)
+        .transpose()
+        .map_err(|message| field_error("schedule.every", message))?;
+    let spec = ScheduleSpec {
+        cron,
+        every,
+        at,
+        ..ScheduleSpec::default()
+    };
+    let when = spec
+        .when()
+        .map_err(|(field, message)| field_error(field, message))?;
+    let now = Utc::now();
+    Ok(SchedulePreview {
+        description: schedule::describe(&when),
+        next: schedule::upcoming(&when, n.unwrap_or(5).clamp(1, 100), now, now, &Local),
+    })
+}
+
+fn home() -> Result<std::path::PathBuf, AppError> {
+    directories::BaseDirs::new()
+        .map(|dirs| dirs.home_dir().to_path_buf())
+        .ok_or_else(|| AppError::Unavailable("cannot find your home directory".into()))
+}
+
+fn read_app_settings(state: &AppState) -> Result<AppSettings, AppError> {
+    let paths = state.engine.paths();
+    let file = paths.settings_file();
+    let on_disk = match std::fs::read_to_string(&file) {
+        Ok(text) => Settings::from_toml(&text).map_err(AppError::Fields)?,
+        Err(_) => Settings::default(),
+    };
+    Ok(AppSettings {
+        restart_needed: on_disk != *state.engine.settings(),
+        settings: on_disk,
+        launch_at_login: crate::login::is_enabled(&home()?),
+        metrics_token: std::fs::read_to_string(paths.metrics_token())
+            .ok()
+            .map(|t| t.trim().to_string()),
+        settings_file: file.display().to_string(),
+    })
+}
+
+#[tauri::command]
+pub fn app_settings(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
+    read_app_settings(&state)
+}
+
+/// Checks and writes `settings.toml` (whole, or not at all); it applies at the next start.
+#[tauri::command]
+pub fn save_settings(
+    state: State<'_, AppState>,
+    settings: serde_json::Value,
+) -> Result<AppSettings, AppError> {
+    let text = settings.to_string();
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let settings: Settings = serde_path_to_error::deserialize(de).map_err(|err| {
+        AppError::Fields(vec![FieldError {
+            field: err.path().to_string(),
+            message: err.into_inner().to_string(),
+        }])
+    })?;
+    settings.validate().map_err(AppError::Fields)?;
+    let toml = toml::to_string(&settings)
+        .map_err(|err| AppError::Unavailable(format!("cannot write the settings: {err}")))?;
+    let file = state.engine.paths().settings_file();
+    // Written aside, then renamed over: the file is never half-written.
+    let partial = file.with_extension("toml.partial");
+    std::fs::write(&partial, toml)
+        .and_then(|()| std::fs::rename(&partial, &file))
+        .map_err(|err| AppError::Unavailable(format!("cannot write {}: {err}", file.display())))?;
+    read_app_settings(&state)
+}
+
+#[tauri::command]
+pub fn set_launch_at_login(
+    state: State<'_, AppState>,
+    enabled: bool,
+) -> Result<AppSettings, AppError> {
+    let home = home()?;
+    let result = if enabled {
+        std::env::current_exe().and_then(|program| crate::login::enable(&home, &program))
+    } else {
+        crate::login::disable(&home)
+    };
+    result.map_err(|err| AppError::Unavailable(format!("cannot change the login item: {err}")))?;
+    read_app_settings(&state)
+}
+
+/// A new metrics token; scrapers need the new one (the endpoint reads it at start).
+#[tauri::command]
+pub fn regenerate_metrics_token(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
+    let path = state.engine.paths().metrics_token();
+    match std::fs::remove_file(&path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            return Err(AppError::Unavailable(format!(
+                "cannot replace {}: {err}",
+                path.display()
+            )))
+        }
+        _ => {}
+    }
+    sentinel_engine::control::ensure_metrics_token(&path).map_err(AppError::Engine)?;
+    read_app_settings(&state)
+}
+
+/// Opens (or brings forward) the settings window at a page.
+pub fn open_window<R: Runtime>(
+    app: &AppHandle<R>,
+    job: Option<&str>,
+    page: Page,
+) -> Result<(), AppError> {
+    let page_name = match page {
+        Page::Logs => "logs",
+        Page::Editor => "editor",
+        Page::New => "new",
+        Page::Runs => "runs",
+        Page::App => "app",
+    };
+    let hash = match job {
+        Some(job) => format!("job={job}&page={page_name}"),
+        None => format!("page={page_name}"),
+    };
+    let url = format!("settings.html#{hash}");
+    let unavailable = |err: tauri::Error| {
+        AppError::Unavailable(format!("cannot open the settings window: {err}"))
+    };
+    if let Some(window) = app.get_webview_window(SETTINGS) {
+        let mut current = window.url().map_err(unavailable)?;
+        current.set_fragment(Some(&hash));
+        window.navigate(current).map_err(unavailable)?;
+        let _ = window.show();
+        let _ = window.set_focus();
+        return Ok(());
+    }
+    WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App(url.into()))
+        .title("SentinelZero")
+        .inner_size(900.0, 620.0)
+        .min_inner_size(640.0, 420.0)
+        .build()
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{app, invoke};
+    use serde_json::json;
+
+    fn spec(name: &str) -> serde_json::Value {
+        json!({"name": name, "command": "sleep 1000", "autostart": false})
+    }
+
+    #[test]
+    fn validation_speaks_like_the_api() {
+        let t = app();
+        let ok = invoke(
+            &t,
+            "validate_job",
+            json!({"spec": spec("api"), "original": null}),
+        )
+        .unwrap();
+        assert_eq!(ok, json!([]));
+        let mut bad = spec("api");
+        bad["restart"] = json!({"delay": "5 hours", "backoff": 1.5});
+        let errors = invoke(&t, "validate_job", json!({"spec": bad, "original": null})).unwrap();
+        assert_eq!(errors[0]["field"], "restart.delay");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("write each number and its unit together"),
+            "{errors}"
+        );
+        let mut several = spec("bad name!");
+        several["cwd"] = json!("relative/dir");
+        let errors = invoke(
+            &t,
+            "validate_job",
+            json!({"spec": several, "original": null}),
+        )
+        .unwrap();
+        let fields: Vec<&str> = errors
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["name", "cwd"]);
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+
+    #[test]
+    fn save_creates_updates_refuses_renames_and_delete_removes() {
+        let t = app();
+        let created = invoke(
+            &t,
+            "save_job",
+            json!({"spec": spec("api"), "original": null}),
+        )
+        .unwrap();
+        assert_eq!(created["state"], "stopped");
+        let taken = invoke(
+            &t,
+            "validate_job",
+            json!({"spec": spec("api"), "original": null}),
+        )
+        .unwrap();
+        assert!(taken[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"));
+
+        let mut changed = spec("api");
+        changed["restart"] = json!({"delay": "3s", "backoff": 2.0, "max_retries": 7});
+        invoke(&t, "save_job", json!({"spec": changed, "original": "api"})).unwrap();
+        let detail = invoke(&t, "get_job", json!({"name": "api"})).unwrap();
+        assert_eq!(detail["spec"]["restart"]["delay"], "3s");
+        assert_eq!(detail["spec"]["restart"]["max_retries"], 7);
+
+        let renamed = invoke(
+            &t,
+            "save_job",
+            json!({"spec": spec("api2"), "original": "api"}),
+        )
+        .unwrap_err();
+        assert_eq!(renamed["code"], "invalid");
+        assert_eq!(renamed["field"], "name");
+        let mut invalid = spec("api");
+        invalid["stop_timeout"] = json!("0s");
+        let refused =
+            invoke(&t, "save_job", json!({"spec": invalid, "original": "api"})).unwrap_err();
+        assert_eq!(refused["errors"][0]["field"], "stop_timeout");
+
+        invoke(&t, "delete_job", json!({"name": "api"})).unwrap();
+        let gone = invoke(&t, "get_job", json!({"name": "api"})).unwrap_err();
+        assert_eq!(gone["code"], "not_found");
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+
+    #[test]
+    fn runs_logs_and_schedule_previews() {
+        let t = app();
+        let mut echo = spec("hello");
+        echo["command"] = json!("sh -c 'echo hello from the job'");
+        echo["kind"] = json!("task");
+        invoke(&t, "save_job", json!({"spec": echo, "original": null})).unwrap();
+        invoke(
+            &t,
+            "job_action",
+            json!({"name": "hello", "action": "start"}),
+        )
+        .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let runs = loop {
+            let runs = invoke(&t, "job_runs", json!({"name": "hello", "limit": 10})).unwrap();
+            if runs[0]["outcome"] == "success" || std::time::Instant::now() > deadline {
+                break runs;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(runs[0]["outcome"], "success");
+        assert_eq!(runs[0]["trigger"], "manual");
+        let lines = invoke(&t, "log_tail", json!({"name": "hello", "lines": 10})).unwrap();
+        assert_eq!(lines[0]["text"], "hello from the job");
+        assert_eq!(lines[0]["stream"], "stdout");
+
+        let preview = invoke(
+            &t,
+            "schedule_preview",
+            json!({"cron": "0 9 * * 1-5", "n": 3}),
+        )
+        .unwrap();
+        assert_eq!(preview["next"].as_array().unwrap().len(), 3);
+        assert!(
+            preview["description"].as_str().unwrap().contains("Monday"),
+            "{preview}"
+        );
+        let wrong = invoke(&t, "schedule_preview", json!({"cron": "0 25 * * *"})).unwrap_err();
+        assert_eq!(wrong["field"], "schedule.cron");
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+
+    #[test]
+    fn settings_are_checked_written_whole_and_applied_at_the_next_start() {
+        let t = app();
+        let current = invoke(&t, "app_settings", json!({})).unwrap();
+        assert_eq!(current["restart_needed"], false);
+        assert_eq!(current["settings"]["monitor"]["sample_interval"], "2s");
+        let mut settings = current["settings"].clone();
+        settings["notifications"]["throttle"] = json!("1m");
+        settings["metrics"]["port"] = json!(9464);
+        let saved = invoke(&t, "save_settings", json!({"settings": settings})).unwrap();
+        assert_eq!(saved["restart_needed"], true);
+        let file = std::fs::read_to_string(t.home.path().join("settings.toml")).unwrap();
+        assert!(
+            file.contains("throttle = \"1m\"") && file.contains("port = 9464"),
+            "{file}"
+        );
+
+        let mut bad = saved["settings"].clone();
+        bad["monitor"]["sample_interval"] = json!("10ms");
+        let refused = invoke(&t, "save_settings", json!({"settings": bad})).unwrap_err();
+        assert_eq!(refused["field"], "monitor.sample_interval");
+        let unchanged = std::fs::read_to_string(t.home.path().join("settings.toml")).unwrap();
+        assert_eq!(unchanged, file, "a refused change writes nothing");
+
+        let token = invoke(&t, "regenerate_metrics_token", json!({})).unwrap();
+        let first = token["metrics_token"].as_str().unwrap().to_string();
+        assert_eq!(first.len(), 64);
+        let again = invoke(&t, "regenerate_metrics_token", json!({})).unwrap();
+        assert_ne!(again["metrics_token"].as_str().unwrap(), first);
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+}

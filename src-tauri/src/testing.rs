@@ -1,0 +1,56 @@
+//! The app's commands over mocked IPC (tauri::test), against a real engine in a temporary
+//! home.
+
+use sentinel_engine::{EngineConfig, EngineHandle, EnginePaths};
+use serde_json::Value;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+
+use crate::commands::{handler, AppState};
+
+pub struct TestApp {
+    _app: tauri::App<MockRuntime>,
+    pub webview: tauri::WebviewWindow<MockRuntime>,
+    pub engine: EngineHandle,
+    pub home: tempfile::TempDir,
+}
+
+pub fn app() -> TestApp {
+    let home = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(EnginePaths::under(home.path()));
+    config.notifiers = Some(Vec::new());
+    let engine = tauri::async_runtime::block_on(EngineHandle::open(config)).unwrap();
+    let app = mock_builder()
+        .manage(AppState {
+            engine: engine.clone(),
+        })
+        .invoke_handler(handler())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, crate::POPOVER, Default::default())
+        .build()
+        .unwrap();
+    TestApp {
+        _app: app,
+        webview,
+        engine,
+        home,
+    }
+}
+
+pub fn invoke(t: &TestApp, cmd: &str, body: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        &t.webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
