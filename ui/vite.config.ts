@@ -2,7 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
 
-// One HTML entry per Tauri window: popover.html now, settings.html next to it later.
+// One HTML entry per Tauri window: popover.html and settings.html.
 export default defineConfig(({ mode }) => ({
   plugins: [svelte(), svelteTesting()],
   // Relative asset URLs: the bundle works from Tauri's custom protocol and any static server.
@@ -14,7 +14,7 @@ export default defineConfig(({ mode }) => ({
     outDir: 'dist',
     emptyOutDir: true,
     rollupOptions: {
-      input: { popover: 'popover.html' },
+      input: { popover: 'popover.html', settings: 'settings.html' },
     },
   },
   // Svelte 5 components must resolve to their browser build under jsdom (vitest runs in 'test').

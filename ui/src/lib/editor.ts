@@ -1,0 +1,243 @@
+// The job editor's form: a flat, string-friendly mirror of JobSpec that inputs bind to, and the
+// conversions both ways. The engine validates (validate_job); this only catches what cannot be
+// expressed as a JobSpec at all (a non-numeric exit code, a duplicate env key).
+import type { FieldError, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode } from './types';
+
+export type ScheduleKind = 'none' | 'cron' | 'every' | 'at';
+export type HealthKind = 'none' | 'exec' | 'http' | 'tcp';
+
+export interface EnvRow {
+  /** Stable key for the list while names are being typed. */
+  id: number;
+  key: string;
+  value: string;
+  secret: boolean;
+}
+
+export interface JobForm {
+  name: string;
+  command: string;
+  shell: boolean;
+  cwd: string;
+  env: EnvRow[];
+  group: string;
+  kind: JobKind;
+  enabled: boolean;
+  autostart: boolean;
+  restart: {
+    mode: RestartMode;
+    max_retries: number;
+    delay: string;
+    backoff: number;
+    max_delay: string;
+    /** "0, 2" */
+    success_exit_codes: string;
+    min_uptime: string;
+  };
+  stop_signal: string;
+  stop_timeout: string;
+  logs: { max_size: string; max_files: number };
+  schedule: { kind: ScheduleKind; value: string; overlap: Overlap; missed: MissedPolicy };
+  restart_schedule: string;
+  health: {
+    kind: HealthKind;
+    target: string;
+    interval: string;
+    timeout: string;
+    retries: number;
+    start_period: string;
+    restart: boolean;
+  };
+  max_memory: string;
+  notify: boolean;
+  webhook: string;
+}
+
+let rowIds = 0;
+export function envRow(key = '', value = '', secret = false): EnvRow {
+  rowIds += 1;
+  return { id: rowIds, key, value, secret };
+}
+
+/** A new job with the engine's defaults (JobSpec::new in crates/proto). */
+export function defaultSpec(): JobSpec {
+  return {
+    name: '',
+    command: '',
+    shell: false,
+    cwd: null,
+    env: {},
+    group: null,
+    enabled: true,
+    autostart: true,
+    kind: 'service',
+    restart: {
+      mode: 'on-failure',
+      max_retries: 5,
+      delay: '1s',
+      backoff: 1.5,
+      max_delay: '5m',
+      success_exit_codes: [0],
+      min_uptime: '10s',
+    },
+    stop_signal: 'TERM',
+    stop_timeout: '10s',
+    logs: { max_size: '10MiB', max_files: 5 },
+    schedule: null,
+    restart_schedule: null,
+    health: null,
+    max_memory: null,
+    notify: true,
+    webhook: null,
+  };
+}
+
+const HEALTH_DEFAULTS = { interval: '10s', timeout: '5s', retries: 3, start_period: '0s', restart: true };
+
+export function formFromSpec(spec: JobSpec, isSecret: (key: string) => boolean = () => false): JobForm {
+  const schedule = spec.schedule;
+  const scheduleKind: ScheduleKind = schedule?.cron ? 'cron' : schedule?.every ? 'every' : schedule?.at ? 'at' : 'none';
+  const health = spec.health;
+  const healthKind: HealthKind = health?.exec ? 'exec' : health?.http ? 'http' : health?.tcp ? 'tcp' : 'none';
+  return {
+    name: spec.name,
+    command: spec.command,
+    shell: spec.shell,
+    cwd: spec.cwd ?? '',
+    env: Object.entries(spec.env ?? {}).map(([k, v]) => envRow(k, v, isSecret(k))),
+    group: spec.group ?? '',
+    kind: spec.kind,
+    enabled: spec.enabled,
+    autostart: spec.autostart,
+    restart: {
+      mode: spec.restart.mode,
+      max_retries: spec.restart.max_retries,
+      delay: spec.restart.delay,
+      backoff: spec.restart.backoff,
+      max_delay: spec.restart.max_delay,
+      success_exit_codes: spec.restart.success_exit_codes.join(', '),
+      min_uptime: spec.restart.min_uptime,
+    },
+    stop_signal: spec.stop_signal,
+    stop_timeout: spec.stop_timeout,
+    logs: { max_size: spec.logs.max_size, max_files: spec.logs.max_files },
+    schedule: {
+      kind: scheduleKind,
+      value: (scheduleKind === 'none' ? '' : schedule?.[scheduleKind]) ?? '',
+      overlap: schedule?.overlap ?? 'skip',
+      missed: schedule?.missed ?? 'run-once',
+    },
+    restart_schedule: spec.restart_schedule ?? '',
+    health: {
+      kind: healthKind,
+      target: (healthKind === 'none' ? '' : health?.[healthKind]) ?? '',
+      interval: health?.interval ?? HEALTH_DEFAULTS.interval,
+      timeout: health?.timeout ?? HEALTH_DEFAULTS.timeout,
+      retries: health?.retries ?? HEALTH_DEFAULTS.retries,
+      start_period: health?.start_period ?? HEALTH_DEFAULTS.start_period,
+      restart: health?.restart ?? HEALTH_DEFAULTS.restart,
+    },
+    max_memory: spec.max_memory ?? '',
+    notify: spec.notify ?? true,
+    webhook: spec.webhook ?? '',
+  };
+}
+
+const orNull = (s: string): string | null => (s.trim() === '' ? null : s.trim());
+
+export interface Converted {
+  spec: JobSpec;
+  /** Problems found before the engine could even be asked. */
+  errors: FieldError[];
+}
+
+/** The JobSpec the form describes. `base` keeps fields this form does not know about. */
+export function specFromForm(form: JobForm, base?: JobSpec): Converted {
+  const errors: FieldError[] = [];
+  const codes: number[] = [];
+  for (const part of form.restart.success_exit_codes.split(/[\s,]+/).filter(Boolean)) {
+    const n = Number(part);
+    if (!Number.isInteger(n) || n < 0 || n > 255) {
+      errors.push({ field: 'restart.success_exit_codes', message: `"${part}" is not an exit code (0–255)` });
+    } else codes.push(n);
+  }
+  const env: Record<string, string> = {};
+  for (const row of form.env) {
+    if (row.key === '' && row.value === '') continue;
+    if (Object.hasOwn(env, row.key)) {
+      errors.push({ field: `env.${row.key}`, message: `"${row.key}" is set twice` });
+      continue;
+    }
+    env[row.key] = row.value;
+  }
+  const s = form.schedule;
+  const h = form.health;
+  const spec: JobSpec = {
+    ...(base ?? {}),
+    name: form.name.trim(),
+    command: form.command,
+    shell: form.shell,
+    cwd: orNull(form.cwd),
+    env,
+    group: orNull(form.group),
+    enabled: form.enabled,
+    autostart: form.autostart,
+    kind: form.kind,
+    restart: {
+      mode: form.restart.mode,
+      max_retries: Number(form.restart.max_retries),
+      delay: form.restart.delay.trim(),
+      backoff: Number(form.restart.backoff),
+      max_delay: form.restart.max_delay.trim(),
+      success_exit_codes: codes,
+      min_uptime: form.restart.min_uptime.trim(),
+    },
+    stop_signal: form.stop_signal.trim(),
+    stop_timeout: form.stop_timeout.trim(),
+    logs: { max_size: form.logs.max_size.trim(), max_files: Number(form.logs.max_files) },
+    schedule:
+      s.kind === 'none'
+        ? null
+        : {
+            cron: s.kind === 'cron' ? s.value.trim() : null,
+            every: s.kind === 'every' ? s.value.trim() : null,
+            at: s.kind === 'at' ? s.value.trim() : null,
+            overlap: s.overlap,
+            missed: s.missed,
+          },
+    restart_schedule: orNull(form.restart_schedule),
+    health:
+      h.kind === 'none'
+        ? null
+        : {
+            exec: h.kind === 'exec' ? h.target : null,
+            http: h.kind === 'http' ? h.target.trim() : null,
+            tcp: h.kind === 'tcp' ? h.target.trim() : null,
+            interval: h.interval.trim(),
+            timeout: h.timeout.trim(),
+            retries: Number(h.retries),
+            start_period: h.start_period.trim(),
+            restart: h.restart,
+          },
+    max_memory: orNull(form.max_memory),
+    notify: form.notify,
+    webhook: orNull(form.webhook),
+  };
+  return { spec, errors };
+}
+
+/** The form for Duplicate: the same job under "NAME-copy". */
+export function duplicateSpec(spec: JobSpec): JobSpec {
+  return { ...structuredClone(spec), name: `${spec.name}-copy` };
+}
+
+/** Error messages for one field path ("restart.delay"); `prefix` also takes its children. */
+export function errorsFor(errors: readonly FieldError[], field: string, prefix = false): string[] {
+  return errors
+    .filter((e) => e.field === field || (prefix && e.field.startsWith(`${field}.`)))
+    .map((e) => e.message);
+}
+
+/** Where the schedule's errors are shown: the engine names the field of the kind in use. */
+export const SCHEDULE_FIELDS = ['schedule', 'schedule.cron', 'schedule.every', 'schedule.at'];
+export const HEALTH_TARGET_FIELDS = ['health', 'health.exec', 'health.http', 'health.tcp'];
