@@ -14,6 +14,8 @@ export interface MockOptions {
   /** Answers job_action; the default returns the job's current status unchanged. */
   jobAction?: (name: string, action: JobAction) => JobStatus | Promise<JobStatus>;
   groupAction?: (group: string, action: JobAction) => BulkResult[] | Promise<BulkResult[]>;
+  /** More commands (the settings window's), by name; consulted before the popover's. */
+  handlers?: Record<string, (args: Record<string, unknown>) => unknown>;
 }
 
 export interface MockBackend {
@@ -35,6 +37,8 @@ export function installMockBackend(options: MockOptions): MockBackend {
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args });
+    const extra = options.handlers?.[cmd];
+    if (extra) return extra(args);
     switch (cmd) {
       case 'snapshot':
         // A deep copy, as over the wire: the page must not share objects with the test.

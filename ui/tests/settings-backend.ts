@@ -1,0 +1,302 @@
+// The settings window's commands for the fake engine (mock-backend.ts): job definitions, a
+// toy validator, runs, logs with a live channel, schedule previews and app settings. Used by
+// the component tests and, bundled, by the browser checks.
+import type { Channel } from '@tauri-apps/api/core';
+import { defaultSpec } from '../src/lib/editor';
+import { parseDuration } from '../src/lib/duration';
+import type { AppSettings } from '../src/lib/settings-ipc';
+import type { FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
+
+const iso = (t: number) => new Date(t).toISOString();
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+
+export interface SettingsState {
+  specs: Map<string, JobSpec>;
+  runs: Map<string, RunRecord[]>;
+  logs: Map<string, LogLine[]>;
+  app: AppSettings;
+}
+
+const COMMANDS: Record<string, string> = {
+  api: 'node server.js --port 8080',
+  worker: 'python3 -m worker --queue "default jobs"',
+  'frontend-dev': 'npm run dev',
+  'db-tunnel': 'ssh -N -L 5432:localhost:5432 db.internal',
+  'nightly-backup': 'restic backup ~/Documents',
+  'sync-photos': 'rclone sync ~/Pictures remote:photos',
+  report: 'python3 report.py',
+  ollama: 'ollama serve',
+  'queue-consumer': 'consume.py',
+  redis: 'redis-server --port 6380',
+  'old-script': 'cleanup.sh',
+};
+
+/** A JobSpec per job in the snapshot, with a few fields filled in to show them off. */
+export function sampleSpecs(jobs: JobStatus[]): Map<string, JobSpec> {
+  const specs = new Map<string, JobSpec>();
+  for (const job of jobs) {
+    const spec: JobSpec = {
+      ...defaultSpec(),
+      name: job.name,
+      command: COMMANDS[job.name] ?? `${job.name} --run`,
+      group: job.group ?? null,
+      kind: job.kind,
+      enabled: job.enabled,
+      autostart: job.kind === 'service',
+    };
+    if (job.name === 'api') {
+      spec.cwd = '/Users/dev/src/api';
+      spec.env = { PORT: '8080', NODE_ENV: 'development', API_TOKEN: 's3cr3t-token' };
+      spec.health = { exec: null, http: 'http://127.0.0.1:8080/health', tcp: null, interval: '10s', timeout: '5s', retries: 3, start_period: '5s', restart: true };
+      spec.max_memory = '512MB';
+      spec.restart_schedule = '0 4 * * *';
+    }
+    if (job.name === 'nightly-backup') {
+      spec.schedule = { cron: '0 2 * * *', every: null, at: null, overlap: 'skip', missed: 'run-once' };
+      spec.restart = { ...spec.restart, mode: 'never' };
+    }
+    if (job.name === 'report') spec.schedule = { cron: null, every: '15m', at: null, overlap: 'queue', missed: 'skip' };
+    specs.set(job.name, spec);
+  }
+  return specs;
+}
+
+export function sampleRuns(name: string, now: number): RunRecord[] {
+  const runs: RunRecord[] = [];
+  const outcomes: [RunRecord['outcome'], number | null, number | null, string | null][] = [
+    ['failure', 1, null, 'exited with code 1'],
+    ['success', 0, null, null],
+    ['stopped', null, 15, 'stopped by user'],
+    ['spawn_failed', null, null, 'program not found: consume.py'],
+    ['failure', null, 9, 'killed by SIGKILL after the stop timeout'],
+  ];
+  for (let i = 0; i < 12; i++) {
+    const [outcome, code, signal, reason] = outcomes[i % outcomes.length];
+    const start = now - (i + 1) * 37 * M;
+    runs.push({
+      id: 500 - i,
+      job: name,
+      trigger: i % 3 === 0 ? 'retry' : i % 3 === 1 ? 'manual' : 'schedule',
+      scheduled_at: i % 3 === 2 ? iso(start) : null,
+      started_at: iso(start),
+      ended_at: iso(start + (i + 1) * 41 * S),
+      pid: 4000 + i,
+      outcome,
+      exit_code: code,
+      signal,
+      reason,
+    });
+  }
+  // The newest run is still going.
+  runs.unshift({ id: 501, job: name, trigger: 'restart', started_at: iso(now - 12 * M), pid: 4121, outcome: null });
+  return runs;
+}
+
+const WORDS = ['GET /api/jobs 200 3ms', 'POST /api/jobs/api/restart 200 41ms', 'cache miss key=user:42', 'connected to db', 'GET /health 200 1ms'];
+
+/** `count` log lines over the last `span` ms: some coloured, every seventh on stderr. */
+export function sampleLogs(count: number, now: number, span = 8 * H): LogLine[] {
+  const lines: LogLine[] = [];
+  for (let i = 0; i < count; i++) {
+    const ts = iso(now - span + Math.floor((span * i) / Math.max(1, count)));
+    if (i % 7 === 6) {
+      lines.push({ ts, stream: 'stderr', text: `\x1b[1;31merror\x1b[0m: request ${i} failed: connection reset by peer` });
+    } else if (i % 5 === 0) {
+      lines.push({ ts, stream: 'stdout', text: `\x1b[32mINFO\x1b[0m  [${String(i).padStart(6, '0')}] ${WORDS[i % WORDS.length]}` });
+    } else if (i % 11 === 3) {
+      lines.push({ ts, stream: 'stdout', text: `\x1b[33mWARN\x1b[0m  [${String(i).padStart(6, '0')}] slow query took \x1b[1m${120 + i % 400}ms\x1b[22m` });
+    } else {
+      lines.push({ ts, stream: 'stdout', text: `DEBUG [${String(i).padStart(6, '0')}] ${WORDS[i % WORDS.length]}` });
+    }
+  }
+  return lines;
+}
+
+export function sampleSettings(): Settings {
+  return {
+    monitor: { sample_interval: '5s', history: '10m' },
+    notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' },
+    metrics: { port: 9464 },
+  };
+}
+
+export function sampleAppSettings(): AppSettings {
+  return {
+    settings: sampleSettings(),
+    launch_at_login: true,
+    metrics_token: 'sz_4f1c2b9e7a6d4c3b8e1f0a9d',
+    settings_file: '/Users/dev/Library/Application Support/SentinelZero/settings.toml',
+    restart_needed: false,
+  };
+}
+
+/** A stand-in for the engine's validator, close enough for the UI: the same field paths. */
+export function toyValidate(spec: JobSpec, original: string | null, specs: Map<string, JobSpec>): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!spec.name) errors.push({ field: 'name', message: 'must not be empty' });
+  else if (!/^[A-Za-z0-9._-]{1,64}$/.test(spec.name)) errors.push({ field: 'name', message: `"${spec.name}" may only use A-Z a-z 0-9 . _ -` });
+  else if (original === null && specs.has(spec.name)) errors.push({ field: 'name', message: `a job named ${spec.name} already exists` });
+  else if (original !== null && original !== spec.name) errors.push({ field: 'name', message: 'jobs cannot be renamed' });
+  if (!spec.command.trim()) errors.push({ field: 'command', message: 'must not be empty' });
+  for (const field of ['delay', 'max_delay', 'min_uptime'] as const) {
+    if (parseDuration(spec.restart[field]) === null) {
+      errors.push({ field: `restart.${field}`, message: `"${spec.restart[field]}" is not a duration: write a number and a unit, like 30s, 5m or 1h 30m` });
+    }
+  }
+  for (const key of Object.keys(spec.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) errors.push({ field: `env.${key}`, message: `"${key}" is not a valid variable name` });
+  }
+  return errors;
+}
+
+/** A toy schedule preview: a few cron forms and intervals. */
+export function toyPreview(cron: string | null, every: string | null, at: string | null, n: number, now: number): SchedulePreview {
+  if (cron !== null) {
+    const fields = cron.trim().split(/\s+/);
+    if (fields.length < 5 || fields.length > 6) {
+      throw { code: 'invalid', field: 'schedule.cron', message: `"${cron}" is not a cron expression: it needs 5 fields (minute hour day month weekday), or 6 with seconds` };
+    }
+    const [min, hour] = fields;
+    const day = new Date(now);
+    const next: string[] = [];
+    for (let d = 0; next.length < n; d++) {
+      const t = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + d, Number(hour) || 0, Number(min) || 0);
+      if (t > now) next.push(iso(t));
+    }
+    return { description: `At ${String(Number(hour) || 0).padStart(2, '0')}:${String(Number(min) || 0).padStart(2, '0')} every day`, next };
+  }
+  if (every !== null) {
+    const ms = parseDuration(every);
+    if (ms === null || ms <= 0) throw { code: 'invalid', field: 'schedule.every', message: `"${every}" is not a duration` };
+    return { description: `Every ${every}`, next: Array.from({ length: n }, (_, i) => iso(now + (i + 1) * ms)) };
+  }
+  if (at !== null) return { description: `Once, at ${at}`, next: [iso(Date.parse(at))] };
+  throw { code: 'invalid', field: 'schedule', message: 'no schedule given' };
+}
+
+interface TauriInternals {
+  runCallback(id: number, data: unknown): void;
+}
+
+export interface SettingsBackend {
+  state: SettingsState;
+  handlers: Record<string, (args: Record<string, unknown>) => unknown>;
+  /** Sends log lines to every follower of `job`. */
+  emitLog(job: string, item: LogLine | Missed): void;
+  followers(job: string): number;
+}
+
+export interface SettingsOptions {
+  now: number;
+  jobs: JobStatus[];
+  /** Log lines per job (default 300). */
+  logLines?: number;
+  validate?: (spec: JobSpec, original: string | null) => FieldError[] | Promise<FieldError[]>;
+}
+
+export function settingsBackend(options: SettingsOptions): SettingsBackend {
+  const { now } = options;
+  const state: SettingsState = {
+    specs: sampleSpecs(options.jobs),
+    runs: new Map(),
+    logs: new Map(),
+    app: sampleAppSettings(),
+  };
+  const followers: { job: string; channel: Channel<LogLine | Missed>; next: number }[] = [];
+  const logsOf = (job: string): LogLine[] => {
+    let lines = state.logs.get(job);
+    if (!lines) state.logs.set(job, (lines = sampleLogs(options.logLines ?? 300, now)));
+    return lines;
+  };
+  const notFound = (name: string) => Promise.reject({ code: 'not_found', message: `no job named ${name}` });
+  const internals = () => (window as unknown as { __TAURI_INTERNALS__: TauriInternals }).__TAURI_INTERNALS__;
+  const send = (f: (typeof followers)[number], item: LogLine | Missed) => {
+    internals().runCallback(f.channel.id, { index: f.next, message: item });
+    f.next += 1;
+  };
+  const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+  const handlers: SettingsBackend['handlers'] = {
+    get_job(args) {
+      const name = args['name'] as string;
+      const spec = state.specs.get(name);
+      if (!spec) return notFound(name);
+      const status = options.jobs.find((j) => j.name === name);
+      return copy({ spec, status, log_file: `/Users/dev/Library/Logs/SentinelZero/${name}.log` });
+    },
+    validate_job(args) {
+      const spec = args['spec'] as JobSpec;
+      const original = args['original'] as string | null;
+      return options.validate ? options.validate(spec, original) : toyValidate(spec, original, state.specs);
+    },
+    save_job(args) {
+      const spec = args['spec'] as JobSpec;
+      const original = args['original'] as string | null;
+      const errors = toyValidate(spec, original, state.specs);
+      if (errors.length > 0) return Promise.reject({ code: 'invalid', message: errors[0].message, field: errors[0].field, errors });
+      state.specs.set(spec.name, copy(spec));
+      return { name: spec.name, kind: spec.kind, enabled: spec.enabled, restarts: 0, failures: 0, state: 'stopped' };
+    },
+    delete_job(args) {
+      const name = args['name'] as string;
+      if (!state.specs.delete(name)) return notFound(name);
+      return null;
+    },
+    job_runs(args) {
+      const name = args['name'] as string;
+      if (!state.specs.has(name)) return notFound(name);
+      let runs = state.runs.get(name);
+      if (!runs) state.runs.set(name, (runs = sampleRuns(name, now)));
+      return copy(runs.slice(0, args['limit'] as number));
+    },
+    follow_logs(args) {
+      const name = args['name'] as string;
+      if (!state.specs.has(name)) return notFound(name);
+      const f = { job: name, channel: args['onLine'] as Channel<LogLine | Missed>, next: 0 };
+      followers.push(f);
+      const lines = logsOf(name);
+      for (const line of lines.slice(-(args['lines'] as number))) send(f, line);
+      return null;
+    },
+    log_tail(args) {
+      const name = args['name'] as string;
+      return copy(logsOf(name).slice(-(args['lines'] as number)));
+    },
+    schedule_preview(args) {
+      try {
+        return toyPreview(args['cron'] as string | null, args['every'] as string | null, args['at'] as string | null, args['n'] as number, now);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    app_settings: () => copy(state.app),
+    save_settings(args) {
+      const settings = args['settings'] as Settings;
+      if (parseDuration(settings.notifications.throttle) === null) {
+        return Promise.reject({ code: 'invalid', field: 'notifications.throttle', message: `"${settings.notifications.throttle}" is not a duration` });
+      }
+      state.app = { ...state.app, settings: copy(settings), restart_needed: true };
+      return copy(state.app);
+    },
+    set_launch_at_login(args) {
+      state.app = { ...state.app, launch_at_login: args['enabled'] as boolean };
+      return copy(state.app);
+    },
+    regenerate_metrics_token() {
+      state.app = { ...state.app, metrics_token: `sz_${(state.app.metrics_token ?? '').length.toString(16)}new${Math.floor(now / 1000).toString(16)}` };
+      return copy(state.app);
+    },
+  };
+
+  return {
+    state,
+    handlers,
+    emitLog(job, item) {
+      if (!('type' in item)) logsOf(job).push(item);
+      for (const f of followers) if (f.job === job) send(f, item);
+    },
+    followers: (job) => followers.filter((f) => f.job === job).length,
+  };
+}

@@ -1,0 +1,271 @@
+// Unit tests of the settings window's pure modules.
+import { describe, expect, it } from 'vitest';
+import { highlight, parseAnsi, stripAnsi } from '../src/lib/ansi';
+import { commandArgv, splitCommand } from '../src/lib/argv';
+import { defaultSpec, duplicateSpec, errorsFor, formFromSpec, specFromForm } from '../src/lib/editor';
+import { delaySequence, formatDelay, parseDuration } from '../src/lib/duration';
+import { copyText, filterLines, indexAtTime, LogBuffer } from '../src/lib/logbuffer';
+import { formatRoute, parseRoute } from '../src/lib/route';
+import { runRow } from '../src/lib/runs';
+import { isSecret, saveSecrets, setSecret } from '../src/lib/secrets';
+import { sections, shortcutFor } from '../src/lib/sidebar';
+import { resolveTheme } from '../src/lib/theme';
+import type { JobSpec, JobStatus } from '../src/lib/types';
+
+describe('durations', () => {
+  it('parses the forms people write', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1h 30m')).toBe(5_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('2hours')).toBe(7_200_000);
+    // Like the engine: number and unit go together.
+    expect(parseDuration('5 hours')).toBeNull();
+    expect(parseDuration('')).toBeNull();
+    expect(parseDuration('5')).toBeNull();
+    expect(parseDuration('5 parsecs')).toBeNull();
+    expect(parseDuration('abc')).toBeNull();
+  });
+
+  it('formats delays briefly', () => {
+    expect(formatDelay(500)).toBe('500ms');
+    expect(formatDelay(1500)).toBe('1.5s');
+    expect(formatDelay(2250)).toBe('2.3s');
+    expect(formatDelay(5000)).toBe('5s');
+    expect(formatDelay(90_000)).toBe('1m 30s');
+    expect(formatDelay(300_000)).toBe('5m');
+    expect(formatDelay(3_900_000)).toBe('1h 5m');
+  });
+});
+
+describe('delay sequence preview', () => {
+  const policy = { mode: 'on-failure', max_retries: 5, delay: '1s', backoff: 1.5, max_delay: '5s' };
+
+  it('multiplies by the backoff and caps at max_delay', () => {
+    expect(delaySequence(policy)?.text).toBe('1s, 1.5s, 2.3s, 3.4s, 5s — gives up after 5 failures');
+    expect(delaySequence(policy)?.delays).toEqual([1000, 1500, 2250, 3375, 5000]);
+  });
+
+  it('is constant with backoff 1', () => {
+    expect(delaySequence({ ...policy, backoff: 1, delay: '30s', max_retries: 3, max_delay: '5m' })?.text).toBe('30s, 30s, 30s — gives up after 3 failures');
+  });
+
+  it('never gives up with max_retries 0, and says the cap once reached', () => {
+    expect(delaySequence({ ...policy, max_retries: 0, backoff: 2, delay: '500ms', max_delay: '10s' })?.text).toBe(
+      '500ms, 1s, 2s, 4s, 8s, 10s, 10s, 10s … then every 10s — never gives up',
+    );
+    expect(delaySequence({ ...policy, max_retries: 0, backoff: 1.1, delay: '1s', max_delay: '1h' })?.text).toMatch(/, … — never gives up$/);
+  });
+
+  it('summarises long lists, handles one retry and never', () => {
+    expect(delaySequence({ ...policy, max_retries: 20, backoff: 2, delay: '1s', max_delay: '1m' })?.text).toBe(
+      '1s, 2s, 4s, 8s, 16s, 32s, 1m, 1m … then every 1m — gives up after 20 failures',
+    );
+    expect(delaySequence({ ...policy, max_retries: 1 })?.text).toBe('1s — gives up after 1 failure');
+    expect(delaySequence({ ...policy, mode: 'never' })?.text).toBe('never restarts');
+  });
+
+  it('gives nothing for a delay that does not parse', () => {
+    expect(delaySequence({ ...policy, delay: '5 parsecs' })).toBeNull();
+    expect(delaySequence({ ...policy, backoff: Number.NaN })).toBeNull();
+  });
+});
+
+describe('command splitting', () => {
+  it('splits like a POSIX shell', () => {
+    expect(splitCommand('python3 -m http.server 8000')).toEqual(['python3', '-m', 'http.server', '8000']);
+    expect(splitCommand(`echo "a b" 'c d' e\\ f`)).toEqual(['echo', 'a b', 'c d', 'e f']);
+    expect(splitCommand(`say "it's \\"fine\\""`)).toEqual(['say', `it's "fine"`]);
+    expect(splitCommand(`a""b ''`)).toEqual(['ab', '']);
+    expect(splitCommand('run # comment')).toEqual(['run']);
+    expect(splitCommand('  ')).toEqual([]);
+    expect(splitCommand('echo "open')).toBeNull();
+    expect(splitCommand("echo 'open")).toBeNull();
+  });
+
+  it('shows /bin/sh -c with shell on', () => {
+    expect(commandArgv('ls | wc -l', true)).toEqual(['/bin/sh', '-c', 'ls | wc -l']);
+    expect(commandArgv('ls -l', false)).toEqual(['ls', '-l']);
+  });
+});
+
+describe('ANSI SGR parser', () => {
+  it('passes plain text through', () => {
+    expect(parseAnsi('hello')).toEqual([{ text: 'hello', fg: null, bg: null, bold: false }]);
+    expect(parseAnsi('')).toEqual([]);
+  });
+
+  it('reads foreground, background, bright, bold and resets', () => {
+    expect(parseAnsi('\x1b[31mred\x1b[0m plain')).toEqual([
+      { text: 'red', fg: 1, bg: null, bold: false },
+      { text: ' plain', fg: null, bg: null, bold: false },
+    ]);
+    expect(parseAnsi('\x1b[1;92;44mx\x1b[22my\x1b[39mz\x1b[49mw')).toEqual([
+      { text: 'x', fg: 10, bg: 4, bold: true },
+      { text: 'y', fg: 10, bg: 4, bold: false },
+      { text: 'z', fg: null, bg: 4, bold: false },
+      { text: 'w', fg: null, bg: null, bold: false },
+    ]);
+    expect(parseAnsi('\x1b[mreset')).toEqual([{ text: 'reset', fg: null, bg: null, bold: false }]);
+    expect(parseAnsi('\x1b[97;100mhi')[0]).toMatchObject({ fg: 15, bg: 8 });
+  });
+
+  it('skips 256-colour arguments and drops other escapes', () => {
+    expect(parseAnsi('\x1b[38;5;196mx\x1b[32my')).toEqual([
+      { text: 'x', fg: null, bg: null, bold: false },
+      { text: 'y', fg: 2, bg: null, bold: false },
+    ]);
+    expect(parseAnsi('\x1b[2K\x1b[1Gprogress\x1b]0;title\x07!')).toEqual([
+      { text: 'progress', fg: null, bg: null, bold: false },
+      { text: '!', fg: null, bg: null, bold: false },
+    ]);
+    expect(stripAnsi('\x1b[1;31merror\x1b[0m: x')).toBe('error: x');
+  });
+
+  it('marks search matches across segments, case-insensitively', () => {
+    const pieces = highlight(parseAnsi('\x1b[31mErr\x1b[0mor error'), 'error');
+    expect(pieces.map((p) => [p.text, p.mark, p.fg])).toEqual([
+      ['Err', true, 1],
+      ['or', true, null],
+      [' ', false, null],
+      ['error', true, null],
+    ]);
+    expect(highlight(parseAnsi('nothing'), 'zzz')).toEqual([{ text: 'nothing', fg: null, bg: null, bold: false, mark: false }]);
+  });
+});
+
+describe('log buffer and filters', () => {
+  const line = (i: number, stream: 'stdout' | 'stderr' = 'stdout') => ({ ts: new Date(1_000_000 + i * 1000).toISOString(), stream, text: `line ${i}` });
+
+  it('keeps at most its cap, dropping the oldest in chunks', () => {
+    const buffer = new LogBuffer(100);
+    for (let i = 0; i < 250; i++) buffer.push(line(i));
+    expect(buffer.lines.length).toBeLessThanOrEqual(100);
+    expect(buffer.lines[buffer.lines.length - 1].text).toBe('line 249');
+    expect(buffer.dropped + buffer.lines.length).toBe(250);
+    // Ids keep increasing across drops.
+    expect(buffer.lines[buffer.lines.length - 1].id).toBe(249);
+  });
+
+  it('filters by stream and query, and finds a time', () => {
+    const buffer = new LogBuffer();
+    for (let i = 0; i < 30; i++) buffer.push(line(i, i % 3 === 0 ? 'stderr' : 'stdout'));
+    buffer.push({ ts: new Date(2_000_000).toISOString(), stream: 'stdout', text: '\x1b[31mRED\x1b[0m alert' });
+    const all = buffer.lines;
+    expect(filterLines(all, { stream: 'all', query: 'line 1', onlyMatches: false })).toBe(all);
+    expect(filterLines(all, { stream: 'stderr', query: '', onlyMatches: false })).toHaveLength(10);
+    expect(filterLines(all, { stream: 'all', query: 'LINE 1', onlyMatches: true }).map((l) => l.text)).toEqual(
+      ['line 1', ...Array.from({ length: 10 }, (_, i) => `line ${10 + i}`)],
+    );
+    expect(filterLines(all, { stream: 'all', query: 'red alert', onlyMatches: true })).toHaveLength(1);
+    expect(indexAtTime(all, new Date(1_000_000 + 12_500).toISOString())).toBe(13);
+    expect(indexAtTime(all, new Date(9_000_000).toISOString())).toBe(-1);
+    expect(copyText(all.slice(0, 1))).toBe(`${new Date(1_000_000).toISOString()} ERR line 0`);
+  });
+});
+
+describe('routes', () => {
+  it('parses and formats every page', () => {
+    expect(parseRoute('#job=api&page=logs')).toEqual({ page: 'logs', job: 'api' });
+    expect(parseRoute('#job=api')).toEqual({ page: 'editor', job: 'api' });
+    expect(parseRoute('#job=a%20b&page=runs')).toEqual({ page: 'runs', job: 'a b' });
+    expect(parseRoute('#page=new')).toEqual({ page: 'new' });
+    expect(parseRoute('#page=new&from=api')).toEqual({ page: 'new', from: 'api' });
+    expect(parseRoute('#page=app')).toEqual({ page: 'app' });
+    expect(parseRoute('')).toEqual({ page: 'app' });
+    expect(parseRoute('#page=editor')).toEqual({ page: 'app' });
+    const at = '2025-06-02T09:00:00.000Z';
+    expect(parseRoute(formatRoute({ page: 'logs', job: 'x', at }))).toEqual({ page: 'logs', job: 'x', at });
+    expect(formatRoute({ page: 'editor', job: 'api' })).toBe('#job=api&page=editor');
+  });
+});
+
+describe('editor form', () => {
+  const spec: JobSpec = {
+    ...defaultSpec(),
+    name: 'api',
+    command: 'node server.js',
+    env: { A: '1', SECRET: 'x' },
+    schedule: { cron: '0 2 * * *', every: null, at: null, overlap: 'queue', missed: 'skip' },
+    health: { exec: null, http: 'http://x/health', tcp: null, interval: '5s', timeout: '1s', retries: 2, start_period: '0s', restart: false },
+  };
+
+  it('round-trips a spec', () => {
+    const form = formFromSpec(spec, (k) => k === 'SECRET');
+    expect(form.schedule).toEqual({ kind: 'cron', value: '0 2 * * *', overlap: 'queue', missed: 'skip' });
+    expect(form.health.kind).toBe('http');
+    expect(form.env.map((r) => [r.key, r.secret])).toEqual([['A', false], ['SECRET', true]]);
+    expect(specFromForm(form, spec)).toEqual({ spec, errors: [] });
+  });
+
+  it('turns empty text into null and reports what cannot be a spec', () => {
+    const form = formFromSpec(defaultSpec());
+    form.name = ' x ';
+    form.cwd = '  ';
+    form.restart.success_exit_codes = '0, 2 x';
+    form.env = [...form.env];
+    const { spec: out, errors } = specFromForm(form);
+    expect(out.name).toBe('x');
+    expect(out.cwd).toBeNull();
+    expect(out.restart.success_exit_codes).toEqual([0, 2]);
+    expect(errors).toEqual([{ field: 'restart.success_exit_codes', message: '"x" is not an exit code (0–255)' }]);
+  });
+
+  it('duplicates as NAME-copy and finds errors by field', () => {
+    expect(duplicateSpec(spec).name).toBe('api-copy');
+    expect(duplicateSpec(spec).env).not.toBe(spec.env);
+    const errors = [{ field: 'env.MY KEY', message: 'bad' }, { field: 'restart.delay', message: 'nope' }];
+    expect(errorsFor(errors, 'restart.delay')).toEqual(['nope']);
+    expect(errorsFor(errors, 'env', true)).toEqual(['bad']);
+    expect(errorsFor(errors, 'env')).toEqual([]);
+  });
+});
+
+describe('secrets, sidebar, shortcuts, runs, theme', () => {
+  it('stores secret markers per job and key', () => {
+    localStorage.clear();
+    setSecret('api', 'TOKEN', true);
+    expect(isSecret('api', 'TOKEN')).toBe(true);
+    expect(isSecret('other', 'TOKEN')).toBe(false);
+    saveSecrets('api', ['NEW']);
+    expect(isSecret('api', 'TOKEN')).toBe(false);
+    expect(isSecret('api', 'NEW')).toBe(true);
+  });
+
+  it('groups and searches jobs', () => {
+    const job = (name: string, group?: string) => ({ name, group, kind: 'service', enabled: true, restarts: 0, failures: 0, state: 'stopped' }) as JobStatus;
+    const jobs = [job('b', 'web'), job('a'), job('c', 'data'), job('a2', 'web')];
+    expect(sections(jobs, '').map((s) => [s.group, s.jobs.map((j) => j.name)])).toEqual([
+      ['data', ['c']],
+      ['web', ['a2', 'b']],
+      [null, ['a']],
+    ]);
+    expect(sections(jobs, 'A').map((s) => s.jobs.map((j) => j.name))).toEqual([['c'], ['a2'], ['a']]);
+    expect(sections(jobs, 'web').flatMap((s) => s.jobs.map((j) => j.name))).toEqual(['a2', 'b']);
+  });
+
+  it('maps Cmd/Ctrl shortcuts only', () => {
+    expect(shortcutFor({ key: 'w', metaKey: true })).toBe('close');
+    expect(shortcutFor({ key: ',', ctrlKey: true })).toBe('app');
+    expect(shortcutFor({ key: 'N', ctrlKey: true })).toBe('new');
+    expect(shortcutFor({ key: 'f', metaKey: true })).toBe('search');
+    expect(shortcutFor({ key: 'f' })).toBeNull();
+    expect(shortcutFor({ key: 'w', metaKey: true, shiftKey: true })).toBeNull();
+  });
+
+  it('describes runs', () => {
+    const now = Date.parse('2025-06-02T10:00:00Z');
+    const row = runRow({ id: 1, job: 'x', trigger: 'memory_limit', started_at: '2025-06-02T09:00:00Z', ended_at: '2025-06-02T09:02:30Z', outcome: 'failure', signal: 9, reason: 'over 512MB' }, now);
+    expect(row).toMatchObject({ duration: '2m 30s', trigger: 'memory limit', exit: 'SIGKILL', outcome: 'failure', reason: 'over 512MB' });
+    const running = runRow({ id: 2, job: 'x', trigger: 'manual', started_at: '2025-06-02T09:59:00Z' }, now);
+    expect(running).toMatchObject({ duration: '1m so far', outcome: 'running', exit: '' });
+    expect(runRow({ id: 3, job: 'x', trigger: 'retry', started_at: '2025-06-02T09:59:00Z', ended_at: '2025-06-02T09:59:01Z', outcome: 'spawn_failed' }, now).outcome).toBe('spawn failed');
+  });
+
+  it('resolves the theme', () => {
+    expect(resolveTheme('system', true)).toBe('dark');
+    expect(resolveTheme('system', false)).toBe('light');
+    expect(resolveTheme('light', true)).toBe('light');
+  });
+});
