@@ -29,12 +29,16 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# Python tools for the tests, in a private venv (pinned; only installed when missing).
+# Python tools for the tests, in a private venv (pinned; only installed when missing):
 tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
-if ! "$tools/venv/bin/python" -c 'import prometheus_client' >/dev/null 2>&1; then
-  echo "setup: installing the Prometheus parser into $tools/venv"
+# prometheus-client parses /metrics in a test; check-jsonschema (with its vendored GitHub
+# workflow schema) and zizmor lint the workflow files.
+if ! "$tools/venv/bin/python" -c 'import prometheus_client, check_jsonschema' >/dev/null 2>&1 \
+  || [ ! -x "$tools/venv/bin/zizmor" ]; then
+  echo "setup: installing Python test tools into $tools/venv"
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install -q --disable-pip-version-check prometheus-client==0.21.1
+  "$tools/venv/bin/pip" install -q --disable-pip-version-check \
+    prometheus-client==0.21.1 check-jsonschema==0.39.0 zizmor==1.32.0
 fi
 
 # The WebDriver proxy that drives the real app in its end-to-end test.

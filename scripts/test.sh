@@ -10,6 +10,10 @@ echo "== ui"
 ui_log=$(mktemp)
 ui_status=0
 ./scripts/ui.sh 2>&1 | tee "$ui_log" || ui_status=$?
+echo "== workflows"
+# The GitHub Actions workflows: valid against GitHub's schema, and nothing zizmor objects to.
+.tools/venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+.tools/venv/bin/zizmor --offline --config .github/zizmor.yml .github/workflows
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
