@@ -96,10 +96,13 @@ pub mod option {
         }
     }
 
+    /// `null` reads as absent, as JSON clients send it.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::parse(&text).map(Some).map_err(de::Error::custom)
+        match Option::<String>::deserialize(deserializer)? {
+            Some(text) => super::parse(&text).map(Some).map_err(de::Error::custom),
+            None => Ok(None),
+        }
     }
 }

@@ -330,7 +330,7 @@ pub mod byte_size {
 
     /// The same for optional sizes.
     pub mod option {
-        use serde::{Deserializer, Serializer};
+        use serde::{Deserialize, Deserializer, Serializer};
 
         pub fn serialize<S: Serializer>(bytes: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
             match bytes {
@@ -339,8 +339,11 @@ pub mod byte_size {
             }
         }
 
+        /// `null` reads as absent, as JSON clients send it.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-            super::deserialize(d).map(Some)
+            #[derive(serde::Deserialize)]
+            struct Size(#[serde(deserialize_with = "super::deserialize")] u64);
+            Ok(Option::<Size>::deserialize(d)?.map(|size| size.0))
         }
     }
 }
@@ -446,6 +449,24 @@ mod tests {
         assert_eq!(serde_json::from_str::<JobSpec>(&json).unwrap(), spec);
         let text = toml::to_string(&spec).unwrap();
         assert_eq!(toml::from_str::<JobSpec>(&text).unwrap(), spec);
+    }
+
+    #[test]
+    fn null_means_absent_for_optional_fields() {
+        let spec: JobSpec = serde_json::from_str(
+            r#"{"name":"a","command":"x","max_memory":null,"cwd":null,"group":null,
+                "schedule":null,"health":null,"webhook":null,"restart_schedule":null}"#,
+        )
+        .unwrap();
+        assert_eq!(spec, JobSpec::new("a", "x"));
+        let task: JobSpec = serde_json::from_str(
+            r#"{"name":"t","command":"x","kind":"task","schedule":{"cron":"@daily","every":null,"at":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(task.schedule.unwrap().every, None);
+        let sized: JobSpec =
+            serde_json::from_str(r#"{"name":"a","command":"x","max_memory":"300MiB"}"#).unwrap();
+        assert_eq!(sized.max_memory, Some(300 * 1024 * 1024));
     }
 
     #[test]
