@@ -4,11 +4,15 @@
 import type { JobAction, JobStatus, StreamItem } from '../../src/lib/types';
 import { manyJobs, sampleSnapshot } from '../fixtures';
 import { installMockBackend, type MockBackend } from '../mock-backend';
+import { settingsBackend, type SettingsBackend } from '../settings-backend';
+import { setSecret } from '../../src/lib/secrets';
 
 declare global {
   interface Window {
     __SZ_SCENARIO__?: 'sample' | 'many' | 'empty';
     __szMock?: MockBackend & { seq: number; push(event: Record<string, unknown>): void };
+    /** The settings window's commands (logs, runs, specs, app settings). */
+    __szSettings?: SettingsBackend;
   }
 }
 
@@ -26,8 +30,13 @@ function push(event: Record<string, unknown>): void {
   backend.emit({ seq, at: new Date().toISOString(), ...event } as StreamItem);
 }
 
+const settings = settingsBackend({ now, jobs: snapshot.jobs });
+// One env value marked secret, to show the masking.
+setSecret('api', 'API_TOKEN', true);
+
 const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
+  handlers: settings.handlers,
   jobAction(name: string, action: JobAction) {
     const job = statusOf(name);
     if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
@@ -53,3 +62,4 @@ const backend = installMockBackend({
 });
 
 window.__szMock = Object.assign(backend, { seq, push });
+window.__szSettings = settings;
