@@ -4,7 +4,7 @@
 import type { Channel } from '@tauri-apps/api/core';
 import { defaultSpec } from '../src/lib/editor';
 import { parseDuration } from '../src/lib/duration';
-import type { AppSettings } from '../src/lib/settings-ipc';
+import type { AppSettings } from '../src/lib/types';
 import type { FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
 
 const iso = (t: number) => new Date(t).toISOString();

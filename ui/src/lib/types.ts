@@ -3,6 +3,7 @@
 // Timestamps are RFC 3339 strings (chrono DateTime<Utc>).
 
 export type {
+  AppSettings,
   BulkResult,
   EngineEvent,
   ErrorBody,
@@ -19,6 +20,7 @@ export type {
   JobSample,
   JobState,
   JobStatus,
+  LogItem,
   LogLine,
   LogSettings,
   LogStream,
