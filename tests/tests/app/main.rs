@@ -167,10 +167,42 @@ fn alive(pid: u64) -> bool {
     })
 }
 
-#[test]
-fn the_app_runs_the_engine_and_its_popover_drives_it() {
-    let home = Home::new();
-    home.write_settings("[notifications]\nenabled = false\n");
+/// The app under Xvfb with a private D-Bus, driven by tauri-driver; everything it started
+/// goes away with it.
+struct RunningApp {
+    session: Session,
+    log_path: PathBuf,
+    display: u32,
+    bus: String,
+    _scratch: tempfile::TempDir,
+    _spawned: Spawned,
+}
+
+impl RunningApp {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The app's environment, for launching it again.
+    fn env(&self, home: &Home, command: &mut Command) {
+        app_env(command, self.display, &self.bus, home);
+    }
+}
+
+fn app_env(command: &mut Command, display: u32, bus: &str, home: &Home) {
+    command
+        .env("DISPLAY", format!(":{display}"))
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .env("SENTINEL_HOME", home.path())
+        // No window manager here: focus events would hide the popover at random.
+        .env("SENTINEL_POPOVER_STAYS", "1")
+        .env("NO_AT_BRIDGE", "1");
+}
+
+/// One app at a time: each picks a free X display and ports.
+static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn launch(home: &Home) -> RunningApp {
     let scratch = tempfile::tempdir().unwrap();
     let log_path = scratch.path().join("app.log");
     let mut spawned = Spawned(Vec::new());
@@ -212,15 +244,6 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
 
     let port = free_port();
     let log = std::fs::File::create(&log_path).unwrap();
-    let app_env = |command: &mut Command| {
-        command
-            .env("DISPLAY", format!(":{display}"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
-            .env("SENTINEL_HOME", home.path())
-            // No window manager here: focus events would hide the popover at random.
-            .env("SENTINEL_POPOVER_STAYS", "1")
-            .env("NO_AT_BRIDGE", "1");
-    };
     let mut driver = Command::new("tauri-driver");
     own_group(&mut driver)
         .args([
@@ -231,7 +254,7 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
         ])
         .stdout(log.try_clone().unwrap())
         .stderr(log);
-    app_env(&mut driver);
+    app_env(&mut driver, display, &bus, home);
     spawned.0.push(
         driver
             .spawn()
@@ -257,8 +280,23 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
             .to_string();
         !id.is_empty()
     });
-    let session = Session { port, id };
+    RunningApp {
+        session: Session { port, id },
+        log_path,
+        display,
+        bus,
+        _scratch: scratch,
+        _spawned: spawned,
+    }
+}
 
+#[test]
+fn the_app_runs_the_engine_and_its_popover_drives_it() {
+    let _one = ONE_APP.lock().unwrap_or_else(|p| p.into_inner());
+    let home = Home::new();
+    home.write_settings("[notifications]\nenabled = false\n");
+    let app = launch(&home);
+    let session = &app.session;
     // The CLI talks to the engine inside the app.
     wait_until("the app's engine to answer", || {
         request(&home.socket(), "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
@@ -299,17 +337,17 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
     ]);
     session.wait_for("[data-testid=job-row][data-job=crashy][data-state=failed]");
     wait_until("the tray to turn to failing", || {
-        std::fs::read_to_string(&log_path)
+        std::fs::read_to_string(&app.log_path)
             .is_ok_and(|l| l.contains("tray: SentinelZero: crashy failing"))
     });
     let shot = session.call("GET", "/screenshot", None);
     if let Some(png) = shot["value"].as_str() {
-        let _ = std::fs::write(scratch.path().join("popover.b64"), png);
+        let _ = std::fs::write(app.log_path.with_file_name("popover.b64"), png);
     }
 
     // A second launch hands over to the first and exits.
     let mut again = Command::new(app_bin());
-    app_env(&mut again);
+    app.env(&home, &mut again);
     let status = again
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -317,7 +355,7 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
         .unwrap();
     assert!(status.success(), "the second instance exits cleanly");
     wait_until("the first instance to hear of the second", || {
-        std::fs::read_to_string(&log_path).is_ok_and(|l| l.contains("launched again"))
+        std::fs::read_to_string(&app.log_path).is_ok_and(|l| l.contains("launched again"))
     });
 
     // Quit: every job stopped, then the app exits.
@@ -333,8 +371,149 @@ fn the_app_runs_the_engine_and_its_popover_drives_it() {
     .unwrap();
     wait_until("the app to exit", || !alive(app_pid as u64));
     assert!(!alive(second), "no job outlives the app");
-    assert!(std::fs::read_to_string(&log_path)
+    assert!(std::fs::read_to_string(&app.log_path)
         .unwrap()
         .contains("every job stopped; quitting"));
     // The app is gone; the session ends with tauri-driver.
+}
+
+impl Session {
+    /// Makes the window whose URL contains `part` the current one.
+    fn switch_to(&self, part: &str) {
+        wait_until(&format!("a window at {part}"), || {
+            let handles = self.call("GET", "/window/handles", None);
+            handles["value"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .any(|handle| {
+                    self.call("POST", "/window", Some(json!({ "handle": handle })));
+                    self.call("GET", "/url", None)["value"]
+                        .as_str()
+                        .is_some_and(|url| url.contains(part))
+                })
+        });
+    }
+
+    fn click_css(&self, css: &str) {
+        let element = self.wait_for(css);
+        let answer = self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
+        assert!(answer["value"].is_null(), "click {css}: {answer}");
+    }
+
+    /// Replaces what an input holds.
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.wait_for(css);
+        self.call(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        );
+        let answer = self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+        assert!(answer["value"].is_null(), "type into {css}: {answer}");
+    }
+
+    /// The text content of every element matching `css` (WebKitWebDriver's element text
+    /// skips text next to Svelte's comment anchors).
+    fn texts(&self, css: &str) -> Vec<String> {
+        let answer = self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "return Array.from(document.querySelectorAll(arguments[0])).map((e) => e.textContent);",
+                "args": [css],
+            })),
+        );
+        answer["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect()
+    }
+}
+
+fn spec_of(home: &Home, job: &str) -> Option<Value> {
+    let response = request(&home.socket(), "GET", &format!("/api/jobs/{job}"), None).ok()?;
+    (response.status == 200).then(|| response.json()["spec"].clone())
+}
+
+#[test]
+fn a_job_is_created_run_read_changed_and_deleted_in_the_settings_window() {
+    let _one = ONE_APP.lock().unwrap_or_else(|p| p.into_inner());
+    let home = Home::new();
+    home.write_settings("[notifications]\nenabled = false\n");
+    let app = launch(&home);
+    let session = &app.session;
+    wait_until("the app's engine to answer", || {
+        request(&home.socket(), "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+    });
+
+    // The popover's empty state leads to a new job in the settings window.
+    session.wait_for("[data-testid=empty]");
+    let opened = session.call(
+        "POST",
+        "/execute/async",
+        Some(json!({
+            "script": "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('open_settings', {job: null, page: 'new'}).then(() => done('ok'), (e) => done(JSON.stringify(e)));",
+            "args": [],
+        })),
+    );
+    assert_eq!(opened["value"], "ok", "{opened}");
+    session.switch_to("settings.html");
+
+    // Create it in the editor: it starts (a service with autostart) and prints.
+    session.type_into("#f-name", "greeter");
+    session.type_into("#f-command", "sh -c 'echo hello from greeter; sleep 1000'");
+    session.click_css("[data-testid=save]");
+    wait_until("greeter to run", || pid_of(&home, "greeter").is_some());
+
+    // Its logs, in the Logs tab.
+    session.switch_to("settings.html");
+    session.click_css("[data-testid=tab-logs]");
+    wait_until("the job's output in the logs viewer", || {
+        session
+            .texts("[data-testid=log-line]")
+            .iter()
+            .any(|line| line.contains("hello from greeter"))
+    });
+
+    // Change its delay in the editor.
+    session.click_css("[data-testid=tab-editor]");
+    session.type_into("#f-delay", "7s");
+    session.click_css("[data-testid=save]");
+    wait_until("the new delay to be saved", || {
+        spec_of(&home, "greeter").is_some_and(|spec| spec["restart"]["delay"] == "7s")
+    });
+
+    // Make it fail: the failing run shows in the history.
+    session.type_into("#f-command", "sh -c 'echo bye; exit 4'");
+    session.click_css("[data-testid=save]");
+    wait_until("a failed run", || {
+        request(&home.socket(), "GET", "/api/jobs/greeter/runs", None)
+            .is_ok_and(|r| r.body.contains("\"outcome\":\"failure\""))
+    });
+    session.click_css("[data-testid=tab-runs]");
+    wait_until("the failed run in the history", || {
+        session
+            .texts("[data-testid=run-row]")
+            .iter()
+            .any(|row| row.contains("exit 4") || row.contains("exit code 4"))
+    });
+
+    // Delete it, after the confirmation.
+    session.click_css("[data-testid=tab-editor]");
+    session.click_css("button.destructive-text");
+    session.click_css("button.primary.destructive");
+    wait_until("greeter to be gone", || spec_of(&home, "greeter").is_none());
+    assert!(!app.log().contains("panicked"), "{}", app.log());
 }
