@@ -293,6 +293,12 @@ async function checkSettingsInteractions(page) {
   await page.waitForSelector('[data-testid="log-line"]:has-text("line 99699")');
   const rendered = await page.$$eval('[data-testid="log-line"]', (els) => els.length);
   check(rendered < 100, `logs: ${rendered} of 100,000 lines rendered`);
+  // At the end the log follows again; scrolling up stops following.
+  await page.waitForSelector('[data-testid="log-follow"][aria-pressed="true"]');
+  await page.$eval('[role="list"]', (el) => {
+    el.scrollTop = 0;
+  });
+  await page.waitForSelector('[data-testid="log-follow"][aria-pressed="false"]');
   // Search with the filter on.
   await page.fill('[data-testid="log-search"]', 'line 9969');
   await page.click('[data-testid="log-only-matches"]');

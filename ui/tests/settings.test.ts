@@ -139,6 +139,14 @@ describe('job editor', () => {
     await waitFor(() => expect(field('health')?.textContent).toBe('only http:// URLs'));
   });
 
+  it('keeps Save possible when the validator itself fails, and says so', async () => {
+    const { user } = setup('#job=api&page=editor', { validate: () => Promise.reject({ code: 'internal', message: 'engine busy' }) });
+    await screen.findByTestId('editor');
+    await typeInto(user, input('Delay'), '2s');
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not check the job: engine busy');
+    expect((screen.getByTestId('save') as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it('shows the argv and the delay sequence as the policy changes', async () => {
     const { user } = setup('#job=worker&page=editor');
     await screen.findByTestId('editor');
