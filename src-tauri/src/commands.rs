@@ -116,6 +116,9 @@ pub struct AppState {
     pub engine: EngineHandle,
 }
 
+/// Samples per job in a snapshot: what the popover's sparklines draw.
+const SPARKLINE_POINTS: usize = 60;
+
 #[tauri::command]
 pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     let engine = &state.engine;
@@ -126,7 +129,9 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     let history = jobs
         .iter()
         .filter_map(|job| {
-            let points = engine.resource_history(&job.name).ok()?.samples;
+            let mut points = engine.resource_history(&job.name).ok()?.samples;
+            // A sparkline's worth: the whole history of 500 jobs would be megabytes.
+            points.drain(..points.len().saturating_sub(SPARKLINE_POINTS));
             (!points.is_empty()).then(|| (job.name.clone(), points))
         })
         .collect();
