@@ -336,6 +336,12 @@ describe('run history', () => {
     await waitFor(() => expect(location.hash).toBe(`#job=api&page=logs&at=${encodeURIComponent(start)}`));
     await waitFor(() => expect(document.querySelector('[data-testid="log-line"].target')).not.toBeNull());
     expect(screen.getByTestId('log-follow').getAttribute('aria-pressed')).toBe('false');
+    const first = document.querySelector<HTMLElement>('[data-testid="log-line"].target')!.textContent;
+
+    // Another run of the same job: the same Logs page scrolls to it.
+    const later = new Date(NOW - 2 * 37 * 60_000).toISOString();
+    go(`#job=api&page=logs&at=${encodeURIComponent(later)}`);
+    await waitFor(() => expect(document.querySelector<HTMLElement>('[data-testid="log-line"].target')?.textContent).not.toBe(first));
   });
 });
 
