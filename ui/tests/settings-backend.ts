@@ -219,6 +219,10 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
   const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
   const handlers: SettingsBackend['handlers'] = {
+    // The native folder picker (tauri-plugin-dialog), answering as if a folder was chosen.
+    'plugin:dialog|open'() {
+      return Promise.resolve('/Users/dev/src/picked');
+    },
     get_job(args) {
       const name = args['name'] as string;
       const spec = state.specs.get(name);

@@ -184,6 +184,15 @@ describe('job editor', () => {
     expect(screen.getAllByTestId('schedule-next')).toHaveLength(5);
   });
 
+  it('fills the working directory from the folder picker', async () => {
+    const { user, calls } = setup('#job=api&page=editor');
+    const cwd = (await screen.findByLabelText('Working directory')) as HTMLInputElement;
+    await user.click(screen.getByTestId('choose-cwd'));
+    await waitFor(() => expect(cwd.value).toBe('/Users/dev/src/picked'));
+    const asked = calls('plugin:dialog|open')[0]?.args as { options?: { directory?: boolean } };
+    expect(asked.options?.directory).toBe(true);
+  });
+
   it('masks secret env values, with a reveal toggle, and remembers the marker', async () => {
     setSecret('api', 'API_TOKEN', true);
     const { user } = setup('#job=api&page=editor');
