@@ -710,25 +710,8 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
         return;
     }
     println!("## The app (release build, under Xvfb)\n");
-    let display = (400..600)
-        .find(|d| !Path::new(&format!("/tmp/.X11-unix/X{d}")).exists())
-        .unwrap();
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            &format!(":{display}"),
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("Xvfb", || {
-        Path::new(&format!("/tmp/.X11-unix/X{display}")).exists()
-    });
+    let xvfb = sentinel_tests::Xvfb::start();
+    let display = xvfb.display;
     let start = |home: &Home, show: bool| {
         let began = Instant::now();
         let mut child = Command::new(&app)
@@ -836,6 +819,5 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
         );
         let _ = child.wait();
     }
-    let _ = xvfb.kill();
-    let _ = xvfb.wait();
+    drop(xvfb);
 }

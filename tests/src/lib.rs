@@ -371,3 +371,60 @@ pub fn fifo_writer(path: &Path) -> std::fs::File {
     });
     opened.unwrap()
 }
+
+/// A private X server for tests that need a display. Xvfb picks a free display number itself
+/// (`-displayfd`), so stale sockets of earlier servers never collide; it is stopped with TERM
+/// (which removes its socket and lock) when dropped.
+pub struct Xvfb {
+    child: Child,
+    pub display: u32,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/setup.sh installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb did not say its display: {line:?}"));
+        Xvfb { child, display }
+    }
+
+    /// The value for `DISPLAY`.
+    pub fn name(&self) -> String {
+        format!(":{}", self.display)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -176,6 +176,7 @@ struct RunningApp {
     bus: String,
     _scratch: tempfile::TempDir,
     _spawned: Spawned,
+    _xvfb: Xvfb,
 }
 
 impl RunningApp {
@@ -220,27 +221,8 @@ fn launch(home: &Home) -> RunningApp {
             .spawn()
             .expect("dbus-daemon (scripts/setup.sh installs it)"),
     );
-    let display = (100..300)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-        .unwrap();
-    spawned.0.push(
-        own_group(&mut Command::new("Xvfb"))
-            .args([
-                &format!(":{display}"),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (scripts/setup.sh installs it)"),
-    );
-    wait_until("Xvfb", || {
-        Path::new(&format!("/tmp/.X11-unix/X{display}")).exists()
-    });
+    let xvfb = Xvfb::start();
+    let display = xvfb.display;
 
     let port = free_port();
     let log = std::fs::File::create(&log_path).unwrap();
@@ -287,6 +269,7 @@ fn launch(home: &Home) -> RunningApp {
         bus,
         _scratch: scratch,
         _spawned: spawned,
+        _xvfb: xvfb,
     }
 }
 

@@ -362,31 +362,11 @@ fn a_failure_reaches_a_real_notification_daemon() {
             .spawn()
             .expect("dbus-daemon (scripts/setup.sh installs it)"),
     );
-    // A display of our own for dunst: the first number with no X socket yet.
-    let display = (90..200)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-        .unwrap();
-    spawned.0.push(
-        Command::new("Xvfb")
-            .args([
-                &format!(":{display}"),
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (scripts/setup.sh installs it)"),
-    );
-    wait_until("Xvfb to listen", || {
-        Path::new(&format!("/tmp/.X11-unix/X{display}")).exists()
-    });
+    // A display of our own for dunst.
+    let xvfb = Xvfb::start();
     spawned.0.push(
         Command::new("dunst")
-            .env("DISPLAY", format!(":{display}"))
+            .env("DISPLAY", xvfb.name())
             .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
