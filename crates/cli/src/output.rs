@@ -38,7 +38,10 @@ impl Style {
     fn state(&self, state: &JobState, padded: &str) -> String {
         let code = match state {
             JobState::Running { .. } => "32",
-            JobState::Starting | JobState::Stopping { .. } | JobState::Backoff { .. } => "33",
+            JobState::Starting
+            | JobState::Stopping { .. }
+            | JobState::Backoff { .. }
+            | JobState::Waiting { .. } => "33",
             JobState::Failed { .. } => "31;1",
             JobState::Stopped | JobState::Exited { .. } => "2",
         };
@@ -286,7 +289,7 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
             ),
         ));
     }
-    if let JobState::Failed { reason, .. } = &status.state {
+    if let JobState::Failed { reason, .. } | JobState::Waiting { reason, .. } = &status.state {
         rows.push(("reason", reason.clone()));
     }
     if let Some(check) = &spec.health {
@@ -477,6 +480,7 @@ pub fn event_line(envelope: &EventEnvelope) -> Option<String> {
                 short_duration((*next_try_at - envelope.at).to_std().unwrap_or_default())
             ),
             JobState::Failed { reason, .. } => format!("failed: {reason}"),
+            JobState::Waiting { reason, .. } => reason.clone(),
             other => other.name().to_string(),
         },
         EngineEvent::RunStarted {

@@ -41,8 +41,8 @@ struct VersionLabel {
     version: String,
 }
 
-const STATES: [&str; 7] = [
-    "stopped", "starting", "running", "stopping", "backoff", "failed", "exited",
+const STATES: [&str; 8] = [
+    "stopped", "starting", "running", "stopping", "backoff", "failed", "exited", "waiting",
 ];
 const HEALTH: [HealthState; 3] = [
     HealthState::Unknown,

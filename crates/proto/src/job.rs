@@ -74,6 +74,26 @@ pub struct JobSpec {
     /// A URL that receives a JSON POST for this job's failures, besides the global webhook.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
+    /// Jobs that must be running, healthy or completed before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<crate::stack::Dependency>,
+    /// Restart the service when files under these paths change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<crate::stack::WatchSpec>,
+    /// `KEY=value` files read at every start (relative to `cwd`); later files and `env` win.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub env_files: Vec<PathBuf>,
+    /// TCP ports the service listens on; checked before each start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
+    /// Scheduling priority, -20 (first) to 19 (last); below 0 needs root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "number | null", optional))]
+    pub nice: Option<i32>,
+    #[serde(default, skip_serializing_if = "crate::stack::Rlimits::is_empty")]
+    pub rlimits: crate::stack::Rlimits,
 }
 
 fn is_true(value: &bool) -> bool {
@@ -111,6 +131,12 @@ impl JobSpec {
             max_memory: None,
             notify: true,
             webhook: None,
+            depends_on: Vec::new(),
+            watch: None,
+            env_files: Vec::new(),
+            ports: Vec::new(),
+            nice: None,
+            rlimits: crate::stack::Rlimits::default(),
         }
     }
 

@@ -10,11 +10,13 @@ pub mod job;
 pub mod monitor;
 pub mod schedule;
 pub mod settings;
+pub mod stack;
 pub mod status;
 pub mod validate;
 
 pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
 pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
+pub use stack::{Condition, Dependency, Rlimits, WatchSpec};
 pub use status::{ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger};
 pub use validate::{FieldError, SpecError, ValidationErrors};

@@ -15,6 +15,22 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     pub notifications: NotificationSettings,
     pub metrics: MetricsSettings,
+    pub logs: LogRetention,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LogRetention {
+    /// Rotated log files older than this are deleted, and so are the logs of removed jobs.
+    /// Absent: kept until each job's `logs.max_files` pushes them out.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "crate::duration::option"
+    )]
+    #[schema(value_type = Option<String>, example = "14d")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
+    pub max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -151,6 +167,16 @@ impl Settings {
                 "must be longer than 0s".into(),
             );
         }
+        if self
+            .logs
+            .max_age
+            .is_some_and(|age| age < Duration::from_secs(60))
+        {
+            problem(
+                "logs.max_age",
+                "is too short; keep rotated logs for at least 1m".into(),
+            );
+        }
         if self.metrics.port == Some(0) {
             problem(
                 "metrics.port",
@@ -180,11 +206,12 @@ mod tests {
 
     #[test]
     fn values_read_and_round_trip() {
-        let text = "[monitor]\nsample_interval = \"5s\"\n[notifications]\nthrottle = \"1m\"\nrecovered = true\nwebhook = \"https://hooks.example.com/x\"\n[metrics]\nport = 9464\n";
+        let text = "[monitor]\nsample_interval = \"5s\"\n[notifications]\nthrottle = \"1m\"\nrecovered = true\nwebhook = \"https://hooks.example.com/x\"\n[metrics]\nport = 9464\n[logs]\nmax_age = \"14days\"\n";
         let settings = Settings::from_toml(text).unwrap();
         assert_eq!(settings.monitor.sample_interval, Duration::from_secs(5));
         assert_eq!(settings.notifications.throttle, Duration::from_secs(60));
         assert_eq!(settings.metrics.port, Some(9464));
+        assert_eq!(settings.logs.max_age, Some(Duration::from_secs(14 * 86400)));
         let again = Settings::from_toml(&toml::to_string(&settings).unwrap()).unwrap();
         assert_eq!(again, settings);
     }

@@ -38,6 +38,12 @@ pub enum JobState {
     Exited {
         since: DateTime<Utc>,
     },
+    /// Asked to start, but held back: a dependency is not ready or a declared port is taken.
+    /// Starts by itself once `reason` no longer holds.
+    Waiting {
+        reason: String,
+        since: DateTime<Utc>,
+    },
 }
 
 impl JobState {
@@ -50,6 +56,7 @@ impl JobState {
             JobState::Backoff { .. } => "backoff",
             JobState::Failed { .. } => "failed",
             JobState::Exited { .. } => "exited",
+            JobState::Waiting { .. } => "waiting",
         }
     }
 
@@ -136,6 +143,8 @@ pub enum Trigger {
     MemoryLimit,
     /// Restarted because its health check failed.
     HealthCheck,
+    /// Restarted because watched files changed.
+    FileChange,
 }
 
 impl Trigger {
@@ -150,6 +159,7 @@ impl Trigger {
             Trigger::CatchUp => "catch_up",
             Trigger::MemoryLimit => "memory_limit",
             Trigger::HealthCheck => "health_check",
+            Trigger::FileChange => "file_change",
         }
     }
 
@@ -164,6 +174,7 @@ impl Trigger {
             Trigger::CatchUp,
             Trigger::MemoryLimit,
             Trigger::HealthCheck,
+            Trigger::FileChange,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)

@@ -224,6 +224,56 @@ impl JobSpec {
                 problem("webhook", message);
             }
         }
+        for (i, dependency) in self.depends_on.iter().enumerate() {
+            let field = format!("depends_on[{i}].job");
+            if let Err(message) = validate_name(&dependency.job) {
+                problem(&field, message);
+            } else if dependency.job == self.name {
+                problem(&field, format!("{} cannot wait for itself", self.name));
+            } else if self.depends_on[..i].iter().any(|d| d.job == dependency.job) {
+                problem(&field, format!("{} is listed twice", dependency.job));
+            }
+        }
+        if let Some(watch) = &self.watch {
+            if self.kind == JobKind::Task {
+                problem(
+                    "watch",
+                    "is for services; a task runs again on its schedule".into(),
+                );
+            }
+            for (field, message) in watch.problems() {
+                problem(&field, message);
+            }
+        }
+        for (i, file) in self.env_files.iter().enumerate() {
+            if file.as_os_str().is_empty() {
+                problem(&format!("env_files[{i}]"), "is empty".into());
+            }
+        }
+        for (i, port) in self.ports.iter().enumerate() {
+            if *port == 0 {
+                problem(
+                    &format!("ports[{i}]"),
+                    "0 is not a port; use 1-65535".into(),
+                );
+            } else if self.ports[..i].contains(port) {
+                problem(&format!("ports[{i}]"), format!("{port} is listed twice"));
+            }
+        }
+        if let Some(nice) = self.nice {
+            if !(-20..=19).contains(&nice) {
+                problem(
+                    "nice",
+                    format!("{nice} is out of range; use -20 (first) to 19 (last)"),
+                );
+            }
+        }
+        if self.rlimits.nofile.is_some_and(|n| n < 3) {
+            problem(
+                "rlimits.nofile",
+                "is too low for any process (stdin, stdout and stderr are open files); use at least 3".into(),
+            );
+        }
         if self.logs.max_files > 1000 {
             problem(
                 "logs.max_files",
@@ -398,6 +448,63 @@ mod tests {
                 "logs.max_files",
             ]
         );
+    }
+
+    #[test]
+    fn dev_stack_fields_are_checked() {
+        let spec = JobSpec::from_toml(
+            "name = 'api'\ncommand = 'x'\ndepends_on = ['db', { job = 'cache', condition = 'healthy' }]\nenv_files = ['.env', '.env.local']\nports = [8080, 9090]\nnice = 5\nrlimits = { nofile = 4096, core = '0' }\n[watch]\npaths = ['src']\nignore = ['*.log']\ndebounce = '200ms'\n",
+        )
+        .unwrap();
+        assert_eq!(spec.depends_on[1].condition, crate::Condition::Healthy);
+        assert_eq!(
+            spec.watch.as_ref().unwrap().debounce,
+            Duration::from_millis(200)
+        );
+        assert_eq!(spec.rlimits.core, Some(0));
+        let again = JobSpec::from_json(&serde_json::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(again, spec);
+
+        let mut bad = JobSpec::new("api", "x");
+        bad.depends_on = vec![
+            crate::Dependency {
+                job: "api".into(),
+                condition: crate::Condition::Started,
+            },
+            crate::Dependency {
+                job: "db".into(),
+                condition: crate::Condition::Started,
+            },
+            crate::Dependency {
+                job: "db".into(),
+                condition: crate::Condition::Healthy,
+            },
+            crate::Dependency {
+                job: "a b".into(),
+                condition: crate::Condition::Started,
+            },
+        ];
+        bad.ports = vec![80, 0, 80];
+        bad.nice = Some(40);
+        bad.rlimits.nofile = Some(1);
+        bad.env_files = vec!["".into()];
+        assert_eq!(
+            fields(&bad),
+            vec![
+                "depends_on[0].job",
+                "depends_on[2].job",
+                "depends_on[3].job",
+                "env_files[0]",
+                "ports[1]",
+                "ports[2]",
+                "nice",
+                "rlimits.nofile",
+            ]
+        );
+        let mut task = JobSpec::new("t", "x");
+        task.kind = JobKind::Task;
+        task.watch = Some(crate::WatchSpec::default());
+        assert_eq!(fields(&task), vec!["watch"]);
     }
 
     #[test]
