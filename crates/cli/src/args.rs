@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sentinel_proto::config::ConfigFormat;
 use sentinel_proto::schedule::{MissedPolicy, Overlap};
-use sentinel_proto::{JobKind, RestartMode, SignalName};
+use sentinel_proto::{Condition, Dependency, JobKind, RestartMode, SignalName};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -207,6 +207,25 @@ pub enum Command {
         #[arg(long, value_enum)]
         from: Option<crate::migrate::Source>,
     },
+    /// Show who listens on jobs' declared ports; --free stops a job's own leftovers
+    #[command(
+        after_help = "Examples:\n  sentinel ports\n  sentinel ports api\n  sentinel ports api --free"
+    )]
+    Ports {
+        /// One job (default: every job that declares ports)
+        name: Option<String>,
+        /// Stop the processes left over from earlier runs of the job that hold its ports
+        #[arg(long, requires = "name")]
+        free: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the environment a job's next run gets from its env files and env, with sources
+    Env {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
     Completions { shell: clap_complete::Shell },
 }
@@ -278,6 +297,25 @@ fn duration(text: &str) -> Result<Duration, String> {
 
 fn size(text: &str) -> Result<u64, String> {
     sentinel_proto::job::byte_size::parse(text)
+}
+
+/// `db`, `db:healthy`, `migrate:completed`.
+fn dependency(text: &str) -> Result<Dependency, String> {
+    let (job, condition) = match text.split_once(':') {
+        None => (text, Condition::Started),
+        Some((job, "started")) => (job, Condition::Started),
+        Some((job, "healthy")) => (job, Condition::Healthy),
+        Some((job, "completed")) => (job, Condition::Completed),
+        Some((_, other)) => {
+            return Err(format!(
+                "{other:?} is not a condition; use started, healthy or completed"
+            ))
+        }
+    };
+    Ok(Dependency {
+        job: job.to_string(),
+        condition,
+    })
 }
 
 fn signal(text: &str) -> Result<SignalName, String> {
@@ -367,6 +405,33 @@ pub struct JobArgs {
     /// Do not start it with the engine
     #[arg(long)]
     pub no_autostart: bool,
+    /// Wait for another job first: JOB, JOB:healthy or JOB:completed; repeatable
+    #[arg(long = "depends-on", value_name = "JOB[:CONDITION]", value_parser = dependency)]
+    pub depends_on: Vec<Dependency>,
+    /// Restart the service when files under this path change (relative to --cwd); repeatable
+    #[arg(long = "watch", value_name = "PATH")]
+    pub watch: Vec<PathBuf>,
+    /// Changes under the watched paths that do not count, as a glob; repeatable
+    #[arg(long = "watch-ignore", value_name = "GLOB")]
+    pub watch_ignore: Vec<String>,
+    /// Changes closer together than this are one restart (default 500ms)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub watch_debounce: Option<Duration>,
+    /// A KEY=value file read at every start (relative to --cwd); repeatable, later files win
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// A TCP port the service listens on, checked before it starts; repeatable
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// Scheduling priority, -20 (first) to 19 (last)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub nice: Option<i32>,
+    /// Most open files (RLIMIT_NOFILE)
+    #[arg(long, value_name = "N")]
+    pub max_open_files: Option<u64>,
+    /// Largest core dump, e.g. 0 (none) or 1GiB (RLIMIT_CORE)
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub max_core_size: Option<u64>,
 }
 
 /// Flags that turn a setting back on, or remove one, when editing.
@@ -394,6 +459,18 @@ pub struct EditToggles {
     /// Remove the restart schedule
     #[arg(long, conflicts_with = "restart_schedule")]
     pub no_restart_schedule: bool,
+    /// Remove every dependency
+    #[arg(long, conflicts_with = "depends_on")]
+    pub no_depends_on: bool,
+    /// Stop watching files
+    #[arg(long, conflicts_with_all = ["watch", "watch_ignore", "watch_debounce"])]
+    pub no_watch: bool,
+    /// Remove every env file
+    #[arg(long, conflicts_with = "env_files")]
+    pub no_env_files: bool,
+    /// Remove every declared port
+    #[arg(long, conflicts_with = "ports")]
+    pub no_ports: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
+use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 use sentinel_proto::{EventEnvelope, JobStatus, LogLine, RunRecord};
 
 use crate::args::{Cli, Command, Selection};
@@ -302,6 +303,45 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                         .collect();
                     let _ = std::io::stdout().write_all(text.as_bytes());
                 }
+            }
+        }
+        Command::Ports { name, free, json } => match (name, free) {
+            (Some(name), true) => {
+                let freed: FreedPorts = client
+                    .post(&format!("/api/jobs/{}/ports/free", segment(&name)), &())
+                    .await?;
+                if json {
+                    print_json(&freed);
+                } else {
+                    print!("{}", output::freed_ports(&freed));
+                }
+            }
+            (name, _) => {
+                let jobs: Vec<JobPorts> = match name {
+                    Some(name) => vec![
+                        client
+                            .get(&format!("/api/jobs/{}/ports", segment(&name)))
+                            .await?,
+                    ],
+                    None => client.get("/api/ports").await?,
+                };
+                if json {
+                    print_json(&jobs);
+                } else if jobs.is_empty() {
+                    println!("No job declares ports (`ports = [8080]`, or `sentinel edit NAME --port 8080`).");
+                } else {
+                    print!("{}", output::ports_table(&jobs));
+                }
+            }
+        },
+        Command::Env { name, json } => {
+            let vars: Vec<EnvVar> = client
+                .get(&format!("/api/jobs/{}/env", segment(&name)))
+                .await?;
+            if json {
+                print_json(&vars);
+            } else {
+                print!("{}", output::env_listing(&vars));
             }
         }
         Command::Runs { name, limit, json } => {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Local, Utc};
 use sentinel_engine::job::policy::delay_sequence;
 use sentinel_proto::api::JobDetail;
+use sentinel_proto::stack::{EnvSource, EnvVar, FreedPorts, JobPorts};
 use sentinel_proto::{
     EngineEvent, EventEnvelope, ExitInfo, JobState, JobStatus, LogLine, LogStream, RunRecord,
 };
@@ -204,6 +205,14 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         rows.push(("env", env.join(" ")));
     }
+    if !spec.env_files.is_empty() {
+        let files: Vec<String> = spec
+            .env_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        rows.push(("env files", files.join(", ")));
+    }
     rows.push(("group", spec.group.clone().unwrap_or_else(|| "-".into())));
     rows.push(("kind", format!("{:?}", spec.kind).to_lowercase()));
     let flags = match (spec.enabled, spec.autostart) {
@@ -321,6 +330,46 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
                 sentinel_proto::job::byte_size::format(limit)
             ),
         ));
+    }
+    if !spec.depends_on.is_empty() {
+        let deps: Vec<String> = spec
+            .depends_on
+            .iter()
+            .map(|d| format!("{} ({})", d.job, d.condition.describe()))
+            .collect();
+        rows.push(("needs", deps.join(", ")));
+    }
+    if let Some(watch) = &spec.watch {
+        let paths: Vec<String> = watch.paths.iter().map(|p| p.display().to_string()).collect();
+        let mut text = format!(
+            "{} (debounce {})",
+            paths.join(", "),
+            sentinel_proto::duration::format(watch.debounce)
+        );
+        if !watch.ignore.is_empty() {
+            text.push_str(&format!(", ignoring {}", watch.ignore.join(", ")));
+        }
+        rows.push(("watches", text));
+    }
+    if !spec.ports.is_empty() {
+        let ports: Vec<String> = spec.ports.iter().map(u16::to_string).collect();
+        rows.push(("ports", ports.join(", ")));
+    }
+    let mut limits = Vec::new();
+    if let Some(nice) = spec.nice {
+        limits.push(format!("nice {nice}"));
+    }
+    if let Some(files) = spec.rlimits.nofile {
+        limits.push(format!("{files} open files"));
+    }
+    if let Some(bytes) = spec.rlimits.core {
+        limits.push(format!(
+            "core dumps up to {}",
+            sentinel_proto::job::byte_size::format(bytes)
+        ));
+    }
+    if !limits.is_empty() {
+        rows.push(("limits", limits.join(", ")));
     }
     rows.push(("logs", detail.log_file.clone()));
     let mut out = headline;
@@ -454,6 +503,89 @@ pub fn runs_table(runs: &[RunRecord]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// One line per declared port: who holds it, and whether the engine may stop that.
+pub fn ports_table(jobs: &[JobPorts]) -> String {
+    let mut out = format!("{:<20}  {:<5}  {:<8}  {}\n", "JOB", "PORT", "PID", "HELD BY");
+    for job in jobs {
+        for port in &job.ports {
+            let mut rows: Vec<(String, String)> = Vec::new();
+            if port.own {
+                rows.push(("-".into(), "this job (running)".into()));
+            }
+            for holder in &port.holders {
+                let whose = match (&holder.job, holder.orphan) {
+                    (_, true) => " [orphan of an earlier run; --free stops it]".to_string(),
+                    (Some(other), false) => format!(" [job {other}]"),
+                    (None, false) => String::new(),
+                };
+                rows.push((holder.pid.to_string(), format!("{}{whose}", holder.command)));
+            }
+            if rows.is_empty() {
+                rows.push((
+                    "-".into(),
+                    if port.in_use {
+                        "a process this user cannot see".into()
+                    } else {
+                        "free".into()
+                    },
+                ));
+            }
+            for (pid, what) in rows {
+                out.push_str(&format!(
+                    "{:<20}  {:<5}  {pid:<8}  {what}\n",
+                    job.job, port.port
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What freeing ports did, in words.
+pub fn freed_ports(freed: &FreedPorts) -> String {
+    let mut out = String::new();
+    for holder in &freed.stopped {
+        out.push_str(&format!(
+            "stopped pid {} ({}), left over from an earlier run of {}\n",
+            holder.pid, holder.command, freed.job
+        ));
+    }
+    for holder in &freed.kept {
+        out.push_str(&format!(
+            "left pid {} ({}) alone: it is not {}'s own\n",
+            holder.pid, holder.command, freed.job
+        ));
+    }
+    if out.is_empty() {
+        out = format!("{}: no leftover process holds its ports\n", freed.job);
+    }
+    out
+}
+
+/// `KEY=value   # from .env (overrides …)`, one variable per line.
+pub fn env_listing(vars: &[EnvVar]) -> String {
+    let source = |source: &EnvSource| match source {
+        EnvSource::Spec => "env".to_string(),
+        EnvSource::File(path) => path.display().to_string(),
+    };
+    let lines: Vec<(String, String)> = vars
+        .iter()
+        .map(|var| {
+            let mut from = format!("from {}", source(&var.source));
+            if !var.overrides.is_empty() {
+                let earlier: Vec<String> = var.overrides.iter().map(source).collect();
+                from.push_str(&format!(", overrides {}", earlier.join(", ")));
+            }
+            (format!("{}={}", var.key, var.value), from)
+        })
+        .collect();
+    let width = lines.iter().map(|(kv, _)| kv.chars().count()).max().unwrap_or(0);
+    lines
+        .into_iter()
+        .map(|(kv, from)| format!("{kv:<width$}  # {from}\n"))
+        .collect()
 }
 
 /// One event in words; `None` for resource samples, which would drown the rest.

@@ -1,7 +1,7 @@
 //! Turning flags into a job definition.
 
 use sentinel_proto::schedule::ScheduleSpec;
-use sentinel_proto::{JobKind, JobSpec};
+use sentinel_proto::{JobKind, JobSpec, WatchSpec};
 
 use crate::args::{EditToggles, JobArgs};
 use crate::error::CliError;
@@ -121,6 +121,37 @@ pub fn apply(spec: &mut JobSpec, job: &JobArgs, argv: &[String]) -> Result<(), C
     if job.no_autostart {
         spec.autostart = false;
     }
+    for dependency in &job.depends_on {
+        spec.depends_on.retain(|d| d.job != dependency.job);
+        spec.depends_on.push(dependency.clone());
+    }
+    if !job.watch.is_empty() || !job.watch_ignore.is_empty() || job.watch_debounce.is_some() {
+        let watch = spec.watch.get_or_insert_with(WatchSpec::default);
+        if !job.watch.is_empty() {
+            watch.paths = job.watch.clone();
+        }
+        if !job.watch_ignore.is_empty() {
+            watch.ignore = job.watch_ignore.clone();
+        }
+        if let Some(debounce) = job.watch_debounce {
+            watch.debounce = debounce;
+        }
+    }
+    if !job.env_files.is_empty() {
+        spec.env_files = job.env_files.clone();
+    }
+    if !job.ports.is_empty() {
+        spec.ports = job.ports.clone();
+    }
+    if let Some(nice) = job.nice {
+        spec.nice = Some(nice);
+    }
+    if let Some(files) = job.max_open_files {
+        spec.rlimits.nofile = Some(files);
+    }
+    if let Some(bytes) = job.max_core_size {
+        spec.rlimits.core = Some(bytes);
+    }
     Ok(())
 }
 
@@ -148,5 +179,17 @@ pub fn apply_toggles(spec: &mut JobSpec, toggles: &EditToggles) {
     }
     if toggles.no_restart_schedule {
         spec.restart_schedule = None;
+    }
+    if toggles.no_depends_on {
+        spec.depends_on.clear();
+    }
+    if toggles.no_watch {
+        spec.watch = None;
+    }
+    if toggles.no_env_files {
+        spec.env_files.clear();
+    }
+    if toggles.no_ports {
+        spec.ports.clear();
     }
 }

@@ -1,10 +1,13 @@
 //! What every job actor shares: the store, the event bus, run ids, the search PATH.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::RwLock;
 
 use sentinel_proto::settings::Settings;
-use sentinel_proto::EngineEvent;
+use sentinel_proto::{EngineEvent, JobStatus};
+use tokio::sync::watch;
 
 use crate::events::EventBus;
 use crate::metrics::Metrics;
@@ -23,6 +26,8 @@ pub(crate) struct Context {
     pub resources: ResourceBook,
     pub metrics: Metrics,
     pub alerts: Alerts,
+    /// Every job's live status, for jobs that wait on others.
+    directory: RwLock<HashMap<String, watch::Receiver<JobStatus>>>,
     next_run_id: AtomicI64,
 }
 
@@ -47,8 +52,35 @@ impl Context {
             metrics: Metrics::new(),
             alerts,
             settings,
+            directory: RwLock::default(),
             next_run_id: AtomicI64::new(first_run_id),
         }
+    }
+
+    pub fn list_job(&self, name: &str, status: watch::Receiver<JobStatus>) {
+        self.directory
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), status);
+    }
+
+    pub fn unlist_job(&self, name: &str) {
+        self.directory
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+    }
+
+    /// A receiver of the job's status, marked as seen.
+    pub fn job_status(&self, name: &str) -> Option<watch::Receiver<JobStatus>> {
+        let mut status = self
+            .directory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)?
+            .clone();
+        status.mark_unchanged();
+        Some(status)
     }
 
     pub fn next_run_id(&self) -> i64 {

@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::events::{EventBus, EventSubscription};
-use crate::job::{spawn_job, JobHandle};
+use crate::job::{graph, spawn_job, JobHandle};
 use crate::monitor::{spawn_sampler, SampleTarget};
 use crate::notify::{default_notifiers, Alerts, Notifier};
 use crate::paths::EnginePaths;
@@ -35,6 +35,7 @@ use crate::schedule::Scheduler;
 use crate::store::Store;
 use sentinel_proto::monitor::ResourceHistory;
 use sentinel_proto::settings::Settings;
+use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 
 /// How long orphans of a crashed engine get to exit on TERM before KILL.
 const RECOVERY_GRACE: Duration = Duration::from_secs(1);
@@ -171,6 +172,9 @@ impl EngineHandle {
                 scheduler,
             }),
         };
+        if let Some(max_age) = engine.inner.context.settings.logs.max_age {
+            spawn_log_retention(Arc::downgrade(&engine.inner), max_age);
+        }
         let weak = Arc::downgrade(&engine.inner);
         spawn_sampler(Arc::downgrade(&engine.inner.context), move || {
             weak.upgrade()
@@ -238,6 +242,7 @@ impl EngineHandle {
         if self.read_jobs().contains_key(&spec.name) {
             return Err(EngineError::AlreadyExists(spec.name));
         }
+        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
         self.inner.context.store.insert_job(&spec).await?;
         self.install(spec).await
     }
@@ -271,6 +276,7 @@ impl EngineHandle {
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
         self.handle(&spec.name)?;
+        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
         self.inner.context.store.update_job(&spec).await?;
         self.reinstall(spec).await
     }
@@ -304,6 +310,8 @@ impl EngineHandle {
         let Ok(handle) = self.handle(name) else {
             return;
         };
+        // First, so that nobody waits on a status that is about to close.
+        self.inner.context.unlist_job(name);
         self.inner.scheduler.forget(name);
         handle.shutdown().await;
         self.write_jobs().remove(name);
@@ -369,6 +377,11 @@ impl EngineHandle {
                     .collect();
             }
         }
+        if let Err(EngineError::Invalid(errors)) =
+            self.check_dependencies(&file.jobs, &plan.remove, true)
+        {
+            problems.extend(errors.0);
+        }
         if !problems.is_empty() {
             return Err(EngineError::Invalid(ValidationErrors(problems)));
         }
@@ -400,6 +413,48 @@ impl EngineHandle {
         }
         plan.applied = true;
         Ok(plan)
+    }
+
+    /// Refuses definitions whose dependencies do not hold together once `incoming` are in
+    /// and `removed` are gone: unknown jobs, cycles, waiting for health nobody checks. With
+    /// `by_job`, fields carry the job's name (`api.depends_on`), as in an import.
+    fn check_dependencies(
+        &self,
+        incoming: &[JobSpec],
+        removed: &[String],
+        by_job: bool,
+    ) -> Result<()> {
+        // Only a definition with dependencies can add a cycle or name a missing job; most have
+        // none, and adding thousands of jobs should not copy the registry each time.
+        if incoming.iter().all(|spec| spec.depends_on.is_empty()) {
+            return Ok(());
+        }
+        let mut world: BTreeMap<String, JobSpec> = self
+            .read_jobs()
+            .iter()
+            .filter(|(name, _)| !removed.contains(name))
+            .map(|(name, job)| (name.clone(), job.spec.clone()))
+            .collect();
+        for spec in incoming {
+            world.insert(spec.name.clone(), spec.clone());
+        }
+        let checked: BTreeSet<&str> = incoming.iter().map(|spec| spec.name.as_str()).collect();
+        let problems: Vec<FieldError> = graph::problems(&world, |name| checked.contains(name))
+            .into_iter()
+            .map(|(job, error)| FieldError {
+                field: if by_job {
+                    format!("{job}.{}", error.field)
+                } else {
+                    error.field
+                },
+                message: error.message,
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Invalid(ValidationErrors(problems)))
+        }
     }
 
     /// Starts a job; returns once it runs (or could not be started, which the status says).
@@ -442,24 +497,72 @@ impl EngineHandle {
         selection: &BulkRequest,
     ) -> Result<Vec<(String, Result<JobStatus>)>> {
         let names = self.select(selection)?;
+        let layers = graph::layers(&self.specs(), &names);
+        let mut results: BTreeMap<String, Result<JobStatus>> = BTreeMap::new();
+        // Dependencies start first and stop last; the jobs of one layer go together. A
+        // restart stops the whole selection before starting it again, in order.
+        if matches!(action, BulkAction::Stop | BulkAction::Restart) {
+            for layer in layers.iter().rev() {
+                results.extend(self.each(layer, BulkAction::Stop).await);
+            }
+        }
+        if matches!(action, BulkAction::Start | BulkAction::Restart) {
+            for layer in &layers {
+                let starts = match action {
+                    BulkAction::Restart => layer
+                        .iter()
+                        .filter(|name| results.get(*name).is_some_and(Result::is_ok))
+                        .cloned()
+                        .collect(),
+                    _ => layer.clone(),
+                };
+                results.extend(self.each(&starts, action).await);
+            }
+        }
+        Ok(names
+            .into_iter()
+            .map(|name| {
+                let result = results
+                    .remove(&name)
+                    .unwrap_or_else(|| Err(EngineError::NotFound(name.clone())));
+                (name, result)
+            })
+            .collect())
+    }
+
+    /// One action on several jobs at once.
+    async fn each(
+        &self,
+        names: &[String],
+        action: BulkAction,
+    ) -> Vec<(String, Result<JobStatus>)> {
         let mut actions = JoinSet::new();
-        for (index, name) in names.into_iter().enumerate() {
+        for name in names.iter().cloned() {
             let engine = self.clone();
             actions.spawn(async move {
                 let result = match action {
                     BulkAction::Start => engine.start(&name).await,
                     BulkAction::Stop => engine.stop(&name).await,
-                    BulkAction::Restart => engine.restart(&name).await,
+                    BulkAction::Restart => match engine
+                        .refuse_if_shutting_down()
+                        .and_then(|()| engine.handle(&name))
+                    {
+                        Ok(handle) => handle.start(Trigger::Restart).await,
+                        Err(err) => Err(err),
+                    },
                 };
-                (index, name, result)
+                (name, result)
             });
         }
-        let mut results = actions.join_all().await;
-        results.sort_by_key(|(index, _, _)| *index);
-        Ok(results
-            .into_iter()
-            .map(|(_, name, result)| (name, result))
-            .collect())
+        actions.join_all().await
+    }
+
+    fn specs(&self) -> BTreeMap<String, JobSpec> {
+        self.read_jobs()
+            .iter()
+            .filter(|(_, job)| !job.spec.depends_on.is_empty())
+            .map(|(name, job)| (name.clone(), job.spec.clone()))
+            .collect()
     }
 
     /// The jobs a bulk request names: exactly one of a list of names, a group, or all.
@@ -538,6 +641,70 @@ impl EngineHandle {
             .ok_or_else(|| EngineError::NotFound(name.to_string()))
     }
 
+    /// A job's declared ports and who listens on them.
+    pub fn ports(&self, name: &str) -> Result<JobPorts> {
+        let (spec, status) = self.spec_and_status(name)?;
+        Ok(JobPorts {
+            ports: crate::ports::inspect(name, &spec.ports, running_pid(&status)),
+            job: spec.name,
+        })
+    }
+
+    /// The declared ports of every job that has some.
+    pub fn all_ports(&self) -> Vec<JobPorts> {
+        let names: Vec<String> = self
+            .read_jobs()
+            .values()
+            .filter(|job| !job.spec.ports.is_empty())
+            .map(|job| job.spec.name.clone())
+            .collect();
+        names
+            .iter()
+            .filter_map(|name| self.ports(name).ok())
+            .collect()
+    }
+
+    /// Stops the processes left over from earlier runs of the job that hold its ports; other
+    /// holders are reported and left alone. A start waiting for the ports goes ahead.
+    pub async fn free_ports(&self, name: &str) -> Result<FreedPorts> {
+        let (spec, status) = self.spec_and_status(name)?;
+        let freed = crate::ports::free(
+            name,
+            &spec.ports,
+            running_pid(&status),
+            spec.stop_timeout,
+        )
+        .await;
+        self.handle(name)?.recheck();
+        Ok(freed)
+    }
+
+    /// The variables the job's next run gets from its env files and `env`, with their
+    /// sources.
+    pub fn job_env(&self, name: &str) -> Result<Vec<EnvVar>> {
+        let (spec, _) = self.spec_and_status(name)?;
+        let cwd = match &spec.cwd {
+            Some(cwd) => cwd.clone(),
+            None => std::env::current_dir().map_err(|source| EngineError::Io {
+                context: "cannot read the engine's directory".into(),
+                source,
+            })?,
+        };
+        crate::process::env::resolve(&spec, &cwd).map_err(|message| {
+            EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "env_files".into(),
+                message,
+            }]))
+        })
+    }
+
+    fn spec_and_status(&self, name: &str) -> Result<(JobSpec, JobStatus)> {
+        self.read_jobs()
+            .get(name)
+            .map(|job| (job.spec.clone(), job.handle.status()))
+            .ok_or_else(|| EngineError::NotFound(name.to_string()))
+    }
+
     /// The newest runs of a job first.
     pub async fn runs(&self, name: &str, limit: u32) -> Result<Vec<RunRecord>> {
         self.handle(name)?;
@@ -585,16 +752,22 @@ impl EngineHandle {
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::Release);
         let _edit = self.inner.edits.lock().await;
-        let handles: Vec<JobHandle> = self
-            .read_jobs()
-            .values()
-            .map(|job| job.handle.clone())
-            .collect();
-        let mut stops = JoinSet::new();
-        for handle in handles {
-            stops.spawn(async move { handle.shutdown().await });
+        let names: Vec<String> = self.read_jobs().keys().cloned().collect();
+        // Dependants stop before what they depend on.
+        for layer in graph::layers(&self.specs(), &names).iter().rev() {
+            let handles: Vec<JobHandle> = {
+                let jobs = self.read_jobs();
+                layer
+                    .iter()
+                    .filter_map(|name| jobs.get(name).map(|job| job.handle.clone()))
+                    .collect()
+            };
+            let mut stops = JoinSet::new();
+            for handle in handles {
+                stops.spawn(async move { handle.shutdown().await });
+            }
+            stops.join_all().await;
         }
-        stops.join_all().await;
         self.inner.context.store.close().await;
         // Another engine may use this home from now on.
         self.inner
@@ -602,6 +775,41 @@ impl EngineHandle {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+    }
+}
+
+/// Sweeps the log directory now and every hour while the engine lives.
+fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(crate::logs::retention::SWEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            let Some(engine) = inner.upgrade() else { return };
+            let dir = engine.context.paths.log_dir.clone();
+            let existing: BTreeSet<String> = engine
+                .jobs
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .keys()
+                .cloned()
+                .collect();
+            drop(engine);
+            let deleted = tokio::task::spawn_blocking(move || {
+                crate::logs::retention::sweep(&dir, max_age, &existing, std::time::SystemTime::now())
+            })
+            .await
+            .unwrap_or_default();
+            if !deleted.is_empty() {
+                tracing::info!("log retention deleted {} old log files", deleted.len());
+            }
+        }
+    });
+}
+
+fn running_pid(status: &JobStatus) -> Option<u32> {
+    match status.state {
+        sentinel_proto::JobState::Running { pid, .. } => Some(pid),
+        _ => None,
     }
 }
 

@@ -12,6 +12,7 @@ mod metrics;
 mod monitor;
 pub mod notify;
 mod paths;
+mod ports;
 pub mod process;
 mod schedule;
 mod store;

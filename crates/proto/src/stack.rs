@@ -74,9 +74,9 @@ impl<'de> Deserialize<'de> for Dependency {
     }
 }
 
-/// Paths that are never watched, whatever `ignore` says: version control, dependencies and
-/// build output change in bursts that are not edits.
-pub const ALWAYS_IGNORED: &[&str] = &["**/.git/**", "**/node_modules/**", "**/target/**"];
+/// Directories never watched, wherever they are under a watched path: version control,
+/// dependencies and build output change in bursts that are not edits.
+pub const ALWAYS_IGNORED: &[&str] = &[".git", "node_modules", "target"];
 
 /// `watch = { paths = ["src"], ignore = ["*.log"], debounce = "500ms" }`: restart the service
 /// when files under `paths` change.
@@ -221,6 +221,8 @@ pub struct PortHolder {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PortStatus {
     pub port: u16,
+    /// Something listens on it (even if the engine cannot see which process).
+    pub in_use: bool,
     /// Who listens on it: nobody (free), the job's current run, or other processes.
     pub holders: Vec<PortHolder>,
     /// The job's own current run listens on it.

@@ -6,6 +6,7 @@ mod error;
 mod jobs;
 mod metrics;
 mod schedule;
+mod stack;
 mod streams;
 
 use std::path::{Path, PathBuf};
@@ -90,6 +91,10 @@ fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(streams::events))
         .routes(routes!(metrics::resources))
         .routes(routes!(metrics::prometheus))
+        .routes(routes!(stack::all_ports))
+        .routes(routes!(stack::job_ports))
+        .routes(routes!(stack::free_ports))
+        .routes(routes!(stack::job_env))
         .routes(routes!(live))
         .routes(routes!(ready))
 }

@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use sentinel_proto::schedule::Overlap;
 use sentinel_proto::{
-    EngineEvent, ExitInfo, HealthState, JobKind, JobSpec, JobState, JobStatus, LogStream,
-    RestartMode, RunOutcome, Trigger,
+    Condition, Dependency, EngineEvent, ExitInfo, HealthState, JobKind, JobSpec, JobState,
+    JobStatus, LogStream, RestartMode, RunOutcome, Trigger,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::policy::{self, Next, RunResult};
+use super::watch::{describe_changes, spawn_watch, WatchTask};
 use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::logs::{self, JobLogs};
@@ -31,6 +32,10 @@ const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 
 /// Log lines a failure notification quotes.
 const ALERT_LOG_LINES: usize = 5;
+
+/// How often a held-back start looks again at what no event announces: a port being freed,
+/// a missing dependency being added.
+const RECHECK: Duration = Duration::from_secs(1);
 
 enum Control {
     Start {
@@ -64,6 +69,10 @@ enum Control {
         reason: String,
     },
     Health(HealthReport),
+    /// Watched files changed (one debounced burst).
+    FilesChanged(Vec<std::path::PathBuf>),
+    /// Something a held-back start waits for may have changed; look now.
+    Recheck,
 }
 
 /// A cheap handle to a job's actor.
@@ -133,6 +142,11 @@ impl JobHandle {
         });
     }
 
+    /// A held-back start looks at its dependencies and ports again now.
+    pub fn recheck(&self) {
+        let _ = self.controls.send(Control::Recheck);
+    }
+
     /// Stops the job and ends its actor.
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Control::Shutdown { reply }).await;
@@ -149,7 +163,11 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
     );
     let (controls, inbox) = mpsc::unbounded_channel();
     let health = spec.health.as_ref().map(|_| HealthState::Unknown);
-    let actor = JobActor {
+    let mut actor = JobActor {
+        held: None,
+        dependency_watch: Vec::new(),
+        recheck_at: None,
+        watcher: None,
         own_controls: controls.downgrade(),
         health,
         alerted: false,
@@ -181,6 +199,8 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         spec,
     };
     let status = actor.status.subscribe();
+    actor.context.list_job(&actor.spec.name, status.clone());
+    actor.watcher = actor.start_watch();
     tokio::spawn(actor.run(inbox));
     JobHandle {
         controls,
@@ -201,7 +221,7 @@ struct ActiveRun {
 }
 
 /// Why the engine stopped a run, as the run history says it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum StopReason {
     User,
     Restart,
@@ -210,11 +230,13 @@ enum StopReason {
     Shutdown,
     Replaced,
     ScheduledRestart,
+    /// Watched files changed: which.
+    FilesChanged(String),
 }
 
 impl StopReason {
-    fn describe(self) -> &'static str {
-        match self {
+    fn describe(self) -> String {
+        let text = match self {
             StopReason::User => "stopped by request",
             StopReason::Restart => "stopped to restart",
             StopReason::DefinitionChanged => "stopped to apply a changed definition",
@@ -222,7 +244,11 @@ impl StopReason {
             StopReason::Shutdown => "stopped because the engine shut down",
             StopReason::Replaced => "stopped for the next scheduled run (overlap = replace)",
             StopReason::ScheduledRestart => "stopped for its scheduled restart",
-        }
+            StopReason::FilesChanged(what) => {
+                return format!("stopped to restart because watched files changed: {what}")
+            }
+        };
+        text.to_string()
     }
 }
 
@@ -233,6 +259,8 @@ enum Wake {
     RetryDue,
     /// A service that was reported has now run long enough to count as recovered.
     Stable,
+    /// A held-back start should look again.
+    Recheck,
 }
 
 struct JobActor {
@@ -258,6 +286,54 @@ struct JobActor {
     /// A notification went out and no recovery since.
     alerted: bool,
     stable_at: Option<Instant>,
+    /// A start held back by a dependency or a taken port: its trigger and occurrence.
+    held: Option<(Trigger, Option<DateTime<Utc>>)>,
+    /// While held: the dependencies' statuses, which wake the actor when they change.
+    dependency_watch: Vec<watch::Receiver<JobStatus>>,
+    recheck_at: Option<Instant>,
+    /// Watches files while the job is enabled and has `watch`; dropped to stop.
+    watcher: Option<WatchTask>,
+}
+
+/// Resolves when one of the statuses changes (or its job goes away); never when there are
+/// none.
+async fn any_changed(statuses: &mut [watch::Receiver<JobStatus>]) {
+    if statuses.is_empty() {
+        return pending().await;
+    }
+    let changes = statuses.iter_mut().map(|status| Box::pin(status.changed()));
+    let _ = futures_util::future::select_all(changes).await;
+}
+
+/// Why a dependency does not meet its condition yet, or None when it does.
+fn unmet(dependency: &Dependency, status: &JobStatus) -> Option<String> {
+    let running = matches!(status.state, JobState::Running { .. });
+    let met = match dependency.condition {
+        Condition::Started => running,
+        Condition::Healthy => running && status.health == Some(HealthState::Healthy),
+        Condition::Completed => matches!(status.state, JobState::Exited { .. }),
+    };
+    if met {
+        return None;
+    }
+    let job = &dependency.job;
+    let now = match &status.state {
+        JobState::Running { .. } if dependency.condition == Condition::Healthy => {
+            match status.health {
+                None => format!("{job} has no health check"),
+                Some(health) => format!("{job} is running, health {}", health.as_str()),
+            }
+        }
+        JobState::Failed { reason, .. } => format!("{job} failed: {reason}"),
+        JobState::Backoff { .. } => format!("{job} is restarting after a failure"),
+        JobState::Waiting { .. } => format!("{job} is waiting too"),
+        JobState::Exited { .. } => format!("{job} has exited"),
+        other => format!("{job} is {}", other.name()),
+    };
+    Some(format!(
+        "waiting for {job} to be {} ({now})",
+        dependency.condition.describe()
+    ))
 }
 
 async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
@@ -283,6 +359,8 @@ impl JobActor {
                 exit = child_exit(&mut self.run) => Wake::Exited(exit),
                 () = due(self.retry_at) => Wake::RetryDue,
                 () = due(self.stable_at) => Wake::Stable,
+                () = due(self.recheck_at) => Wake::Recheck,
+                () = any_changed(&mut self.dependency_watch) => Wake::Recheck,
             };
             match wake {
                 Wake::Control(Control::Shutdown { reply }) => {
@@ -307,6 +385,7 @@ impl JobActor {
                         self.raise(AlertKind::Recovered, "running again".into(), String::new());
                     }
                 }
+                Wake::Recheck => self.recheck(),
             }
         }
     }
@@ -355,6 +434,8 @@ impl JobActor {
                 }
             }
             Control::Health(report) => self.on_health(report).await,
+            Control::FilesChanged(paths) => self.on_files_changed(paths).await,
+            Control::Recheck => self.recheck(),
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
         }
     }
@@ -420,7 +501,67 @@ impl JobActor {
         self.launch(trigger, scheduled_at);
     }
 
+    /// Tries a held-back start again.
+    fn recheck(&mut self) {
+        self.recheck_at = None;
+        if let Some((trigger, scheduled_at)) = self.held.take() {
+            self.launch(trigger, scheduled_at);
+        }
+    }
+
+    /// Why the job cannot start right now: a dependency that does not meet its condition, or
+    /// a declared port someone else holds. Watches what it waits for.
+    fn held_back(&mut self) -> Option<String> {
+        let mut reason = None;
+        let mut statuses = Vec::new();
+        let mut look_again = false;
+        for dependency in &self.spec.depends_on {
+            match self.context.job_status(&dependency.job) {
+                Some(status) => {
+                    if reason.is_none() {
+                        reason = unmet(dependency, &status.borrow());
+                    }
+                    statuses.push(status);
+                }
+                None => {
+                    look_again = true;
+                    reason.get_or_insert_with(|| {
+                        format!(
+                            "waiting for {0} to be {1} (there is no job named {0})",
+                            dependency.job,
+                            dependency.condition.describe()
+                        )
+                    });
+                }
+            }
+        }
+        self.dependency_watch = statuses;
+        if reason.is_none() && !self.spec.ports.is_empty() {
+            reason = crate::ports::conflict(&self.spec.name, &self.spec.ports);
+            look_again |= reason.is_some();
+        }
+        self.recheck_at = look_again.then(|| Instant::now() + RECHECK);
+        reason
+    }
+
+    /// Keeps a start for later and says why the job waits.
+    fn hold(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>, reason: String) {
+        self.held = Some((trigger, scheduled_at));
+        let since = match &self.state {
+            JobState::Waiting { reason: now, .. } if *now == reason => return,
+            JobState::Waiting { since, .. } => *since,
+            _ => Utc::now(),
+        };
+        tracing::info!(job = %self.spec.name, "{reason}");
+        self.set_state(JobState::Waiting { reason, since });
+    }
+
     fn launch(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
+        if let Some(reason) = self.held_back() {
+            self.hold(trigger, scheduled_at, reason);
+            return;
+        }
+        self.dependency_watch.clear();
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
         if self.state != JobState::Starting {
@@ -535,6 +676,52 @@ impl JobActor {
         };
         self.finish_run(run.id, &info, outcome, reason.clone());
         self.after_run(result, uptime, reason.unwrap_or_default());
+    }
+
+    /// Watches the job's files while it is enabled and has `watch`.
+    fn start_watch(&self) -> Option<WatchTask> {
+        let watch = self.spec.watch.as_ref().filter(|_| self.spec.enabled)?;
+        let cwd = self
+            .spec
+            .cwd
+            .clone()
+            .or_else(|| std::env::current_dir().ok())?;
+        let controls = self.own_controls.clone();
+        let engine_dirs = vec![
+            self.context.paths.data_dir.clone(),
+            self.context.paths.log_dir.clone(),
+        ];
+        let changed = move |paths| {
+            if let Some(controls) = controls.upgrade() {
+                let _ = controls.send(Control::FilesChanged(paths));
+            }
+        };
+        match spawn_watch(watch, &cwd, engine_dirs, changed) {
+            Ok(task) => Some(task),
+            Err(err) => {
+                tracing::warn!(job = %self.spec.name, "file watch is off: {err}");
+                None
+            }
+        }
+    }
+
+    /// A burst of changes restarts a running service, and gives a crashed or exited one
+    /// another go (the fix may be in); a job stopped by hand stays stopped.
+    async fn on_files_changed(&mut self, paths: Vec<std::path::PathBuf>) {
+        let cwd = self.spec.cwd.clone().unwrap_or_default();
+        let what = describe_changes(&paths, &cwd);
+        match self.state {
+            JobState::Running { .. } | JobState::Starting => {
+                tracing::info!(job = %self.spec.name, "watched files changed ({what}); restarting");
+                self.stop(StopReason::FilesChanged(what)).await;
+                self.fresh_start(Trigger::FileChange, None);
+            }
+            JobState::Backoff { .. } | JobState::Failed { .. } | JobState::Exited { .. } => {
+                tracing::info!(job = %self.spec.name, "watched files changed ({what}); starting again");
+                self.fresh_start(Trigger::FileChange, None);
+            }
+            JobState::Stopped | JobState::Stopping { .. } | JobState::Waiting { .. } => {}
+        }
     }
 
     fn start_health_check(&self, pid: u32) -> Option<crate::monitor::HealthTask> {
@@ -788,18 +975,19 @@ impl JobActor {
     async fn stop(&mut self, why: StopReason) {
         self.retry_at = None;
         self.stable_at = None;
+        self.held = None;
+        self.dependency_watch.clear();
+        self.recheck_at = None;
         let Some((id, info)) = self.end_run().await else {
-            if matches!(self.state, JobState::Backoff { .. } | JobState::Starting) {
+            if matches!(
+                self.state,
+                JobState::Backoff { .. } | JobState::Starting | JobState::Waiting { .. }
+            ) {
                 self.set_state(JobState::Stopped);
             }
             return;
         };
-        self.finish_run(
-            id,
-            &info,
-            RunOutcome::Stopped,
-            Some(why.describe().to_string()),
-        );
+        self.finish_run(id, &info, RunOutcome::Stopped, Some(why.describe()));
         self.failures = 0;
         self.set_state(JobState::Stopped);
     }
@@ -833,11 +1021,21 @@ impl JobActor {
             || spec.shell != self.spec.shell
             || spec.cwd != self.spec.cwd
             || spec.env != self.spec.env
+            || spec.env_files != self.spec.env_files
+            || spec.nice != self.spec.nice
+            || spec.rlimits != self.spec.rlimits
             || spec.kind != self.spec.kind;
         let active = self.run.is_some();
         let health_changed = spec.health != self.spec.health;
+        let watch_changed = spec.watch != self.spec.watch
+            || spec.cwd != self.spec.cwd
+            || spec.enabled != self.spec.enabled;
         self.logs.set_settings(spec.logs.clone());
         self.spec = spec;
+        if watch_changed {
+            self.watcher = None;
+            self.watcher = self.start_watch();
+        }
         if health_changed {
             self.health = self.spec.health.as_ref().map(|_| HealthState::Unknown);
             if let Some(pid) = self.run.as_ref().map(|run| run.pid) {
@@ -856,6 +1054,10 @@ impl JobActor {
             self.stop(StopReason::DefinitionChanged).await;
             self.fresh_start(Trigger::Restart, None);
             return true;
+        }
+        // What a held-back start waits for may have changed with the definition.
+        if self.held.is_some() {
+            self.recheck();
         }
         self.publish();
         false

@@ -2,6 +2,8 @@
 //! cheap `JobHandle` and sends it controls, each of which answers when it is done.
 
 mod actor;
+pub(crate) mod graph;
 pub mod policy;
+mod watch;
 
 pub(crate) use actor::{spawn_job, JobHandle};

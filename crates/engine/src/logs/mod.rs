@@ -3,6 +3,7 @@
 //! and live followers. Rotation happens between records, so no byte is ever lost or written twice.
 
 pub mod format;
+pub(crate) mod retention;
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};

@@ -1,6 +1,7 @@
 //! Starting a job's process as the leader of its own process group, and making sure the whole
 //! group is gone when it stops.
 
+pub(crate) mod env;
 mod path;
 pub mod recover;
 
@@ -50,10 +51,11 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         None => std::env::current_dir()
             .map_err(|err| format!("cannot read the engine's directory: {err}"))?,
     };
-    let job_path = spec
-        .env
-        .get("PATH")
-        .map(OsString::from)
+    let vars = env::resolve(spec, &cwd)?;
+    let job_path = vars
+        .iter()
+        .find(|var| var.key == "PATH")
+        .map(|var| OsString::from(&var.value))
         .unwrap_or_else(|| search_path.clone());
     let program = resolve_program(&argv[0], &job_path, &cwd)?;
 
@@ -68,7 +70,8 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         .args(&argv[1..])
         .current_dir(&cwd)
         .env("PATH", &job_path)
-        .envs(&spec.env)
+        .env(crate::ports::JOB_ENV, &spec.name)
+        .envs(vars.iter().map(|var| (&var.key, &var.value)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(stdout_writer))
         .stderr(Stdio::from(stderr_writer))
@@ -77,9 +80,24 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         // pre_exec setsid) keeps the fast posix_spawn path: no copy of the engine's page
         // tables per start.
         .process_group(0);
-    let child = command
-        .spawn()
-        .map_err(|err| format!("cannot execute {}: {err}", program.display()))?;
+    if spec.nice.is_some() || !spec.rlimits.is_empty() {
+        let (nice, rlimits) = (spec.nice, spec.rlimits.clone());
+        // SAFETY: between fork and exec only async-signal-safe calls (setpriority, setrlimit)
+        // and no allocation.
+        unsafe {
+            command.pre_exec(move || limit_self(nice, &rlimits));
+        }
+    }
+    let child = command.spawn().map_err(|err| {
+        if spec.nice.is_some() || !spec.rlimits.is_empty() {
+            format!(
+                "cannot execute {} with nice/rlimits applied: {err} (a negative nice or raising a hard limit needs root)",
+                program.display()
+            )
+        } else {
+            format!("cannot execute {}: {err}", program.display())
+        }
+    })?;
     // The command holds the write ends; drop it so the pipes close when the child exits.
     drop(command);
     let pid = child
@@ -91,6 +109,28 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         stdout: receiver(stdout_reader)?,
         stderr: receiver(stderr_reader)?,
     })
+}
+
+/// Applies priority and limits to the process about to exec (after fork). Errors are raw OS
+/// errors: nothing may allocate here, another thread of the engine may hold the allocator.
+fn limit_self(nice: Option<i32>, rlimits: &sentinel_proto::Rlimits) -> io::Result<()> {
+    use nix::sys::resource::{setrlimit, Resource};
+    if let Some(nice) = nice {
+        // SAFETY: setpriority only reads its arguments. The type of `which` differs between
+        // libc targets, hence the inferred cast.
+        if unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS as _, 0, nice) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    if let Some(files) = rlimits.nofile {
+        setrlimit(Resource::RLIMIT_NOFILE, files, files)
+            .map_err(|errno| io::Error::from_raw_os_error(errno as i32))?;
+    }
+    if let Some(bytes) = rlimits.core {
+        setrlimit(Resource::RLIMIT_CORE, bytes, bytes)
+            .map_err(|errno| io::Error::from_raw_os_error(errno as i32))?;
+    }
+    Ok(())
 }
 
 fn receiver(reader: io::PipeReader) -> Result<pipe::Receiver, String> {
