@@ -270,10 +270,20 @@ async function checkSettingsInteractions(page) {
   check(await page.isDisabled('[data-testid="save"]'), 'editor: save is enabled with an invalid delay');
   await page.fill('#f-delay', '2s');
   await page.waitForSelector('[data-field="restart.delay"]', { state: 'detached' });
+  // Unsaved edits: leaving asks; Keep editing stays and puts back the address the link changed.
+  await page.click('[data-testid="tab-runs"]');
+  await page.waitForSelector('[role="alertdialog"]:has-text("Discard unsaved changes to api?")');
+  await page.click('[role="alertdialog"] button:has-text("Keep editing")');
+  await page.waitForSelector('[role="alertdialog"]', { state: 'detached' });
+  check(page.url().endsWith('#job=api&page=editor'), `guard: Keep editing left the url at ${page.url()}`);
+  check((await page.inputValue('#f-delay')) === '2s', 'guard: Keep editing lost the edit');
   await page.click('[data-testid="save"]');
   await page.waitForSelector('[data-testid="toast"]:has-text("Saved")');
-  // A run opens the logs at its start.
+  // Saved: leaving no longer asks.
   await page.click('[data-testid="tab-runs"]');
+  await page.waitForSelector('[data-testid="run-row"]');
+  check((await page.$('[role="alertdialog"]')) === null, 'guard: a saved editor asks before leaving');
+  // A run opens the logs at its start.
   await page.click('[data-testid="run-row"]:nth-child(4)');
   await page.waitForSelector('[data-testid="log-line"].target');
   check(page.url().includes('page=logs') && page.url().includes('at='), `runs: url ${page.url()}`);

@@ -1,6 +1,8 @@
 // A fake engine behind Tauri's IPC (mockIPC), for component tests and the browser
 // screenshots: answers the popover's commands and pushes events through the real Channel.
-import { mockIPC } from '@tauri-apps/api/mocks';
+// Also the little of Tauri's window the settings window uses: listening for close requests,
+// show and close.
+import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
 import type { BulkResult, JobAction, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
 
@@ -16,6 +18,8 @@ export interface MockOptions {
   groupAction?: (group: string, action: JobAction) => BulkResult[] | Promise<BulkResult[]>;
   /** More commands (the settings window's), by name; consulted before the popover's. */
   handlers?: Record<string, (args: Record<string, unknown>) => unknown>;
+  /** The current window's label (getCurrentWindow()); default "popover". */
+  window?: string;
 }
 
 export interface MockBackend {
@@ -23,16 +27,29 @@ export interface MockBackend {
   /** Sends one item down every subscribed channel, in order. */
   emit(item: StreamItem): void;
   subscribers(): number;
+  /**
+   * What the app does when the window's close button is clicked: sends tauri://close-requested
+   * to the page's listeners. Resolves once they have all finished.
+   */
+  requestClose(): Promise<void>;
 }
 
 interface TauriInternals {
   runCallback(id: number, data: unknown): void;
+  /** mockIPC's registered callbacks; unlike runCallback, calling one returns its result. */
+  callbacks: Map<number, (data: unknown) => unknown>;
 }
+
+const CLOSE_REQUESTED = 'tauri://close-requested';
 
 export function installMockBackend(options: MockOptions): MockBackend {
   const calls: Call[] = [];
   const channels: { channel: Channel<StreamItem>; next: number }[] = [];
   const snapshot = () => (typeof options.snapshot === 'function' ? options.snapshot() : options.snapshot);
+  /** Event name -> callback ids of the page's listeners (plugin:event|listen). */
+  const listeners = new Map<string, number[]>();
+
+  mockWindows(options.window ?? 'popover');
 
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -60,6 +77,20 @@ export function installMockBackend(options: MockOptions): MockBackend {
       case 'open_settings':
       case 'hide_popover':
         return null;
+      case 'plugin:event|listen': {
+        const event = args['event'] as string;
+        listeners.set(event, [...(listeners.get(event) ?? []), args['handler'] as number]);
+        return args['handler'];
+      }
+      case 'plugin:event|unlisten': {
+        const event = args['event'] as string;
+        listeners.set(event, (listeners.get(event) ?? []).filter((id) => id !== args['eventId']));
+        return null;
+      }
+      // The app's side of these (hiding on close) is Rust's; nothing to fake.
+      case 'plugin:window|show':
+      case 'plugin:window|close':
+        return null;
       default:
         return Promise.reject({ code: 'unknown_command', message: `unknown command ${cmd}` });
     }
@@ -76,5 +107,9 @@ export function installMockBackend(options: MockOptions): MockBackend {
       }
     },
     subscribers: () => channels.length,
+    async requestClose() {
+      const ids = listeners.get(CLOSE_REQUESTED) ?? [];
+      await Promise.all(ids.map((id) => internals.callbacks.get(id)?.({ event: CLOSE_REQUESTED, id, payload: null })));
+    },
   };
 }

@@ -1,8 +1,9 @@
 import { Channel } from '@tauri-apps/api/core';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tauriSettingsIpc } from '../src/lib/settings-ipc';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closeWindow, tauriSettingsIpc } from '../src/lib/settings-ipc';
 import { defaultSpec } from '../src/lib/editor';
+import { installMockBackend } from './mock-backend';
 
 afterEach(() => clearMocks());
 
@@ -45,5 +46,28 @@ describe('tauriSettingsIpc', () => {
     expect(args['name']).toBe('x');
     expect(args['lines']).toBe(1000);
     expect(args['onLine']).toBeInstanceOf(Channel);
+  });
+
+  it('answers close requests itself (the app hides the window) and closes by a close request', async () => {
+    const backend = installMockBackend({ snapshot: { jobs: [], history: {}, seq: 0 }, window: 'settings' });
+    const cmds = () => backend.calls.map((c) => c.cmd);
+    let keep = false;
+    const stop = await tauriSettingsIpc.onCloseRequested(() => keep);
+    expect(backend.calls.find((c) => c.cmd === 'plugin:event|listen')?.args['event']).toBe('tauri://close-requested');
+
+    // Going: never Tauri's default destroy, which would end the window the app only hides.
+    await backend.requestClose();
+    expect(cmds()).not.toContain('plugin:window|destroy');
+    expect(cmds()).not.toContain('plugin:window|show');
+    // Asking: the window, hidden by the app already, comes back.
+    keep = true;
+    await backend.requestClose();
+    expect(cmds()).not.toContain('plugin:window|destroy');
+    expect(backend.calls.filter((c) => c.cmd === 'plugin:window|show')).toEqual([{ cmd: 'plugin:window|show', args: { label: 'settings' } }]);
+
+    stop();
+    await vi.waitFor(() => expect(cmds()).toContain('plugin:event|unlisten'));
+    closeWindow();
+    await vi.waitFor(() => expect(backend.calls.find((c) => c.cmd === 'plugin:window|close')?.args).toEqual({ label: 'settings' }));
   });
 });

@@ -241,3 +241,15 @@ export function errorsFor(errors: readonly FieldError[], field: string, prefix =
 /** Where the schedule's errors are shown: the engine names the field of the kind in use. */
 export const SCHEDULE_FIELDS = ['schedule', 'schedule.cron', 'schedule.every', 'schedule.at'];
 export const HEALTH_TARGET_FIELDS = ['health', 'health.exec', 'health.http', 'health.tcp'];
+
+/**
+ * The draft as Save would store it (the spec and the env keys marked secret), for telling
+ * whether it differs from what was loaded or last saved. A form that cannot be converted at
+ * all (an unparsable exit code, a key set twice) never comes from a saved spec, so its errors
+ * are part of the key.
+ */
+export function draftKey(form: JobForm, base?: JobSpec): string {
+  const { spec, errors } = specFromForm(form, base);
+  const secrets = form.env.filter((r) => r.secret && r.key).map((r) => r.key);
+  return JSON.stringify({ spec, secrets, errors });
+}

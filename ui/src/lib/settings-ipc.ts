@@ -1,6 +1,8 @@
 // Every command the settings window uses, behind one interface so tests can swap the
 // transport. The popover's commands (snapshot, subscribe, job_action, …) come from ipc.ts; the
-// settings commands are the generated wrappers in bindings.ts.
+// settings commands are the generated wrappers in bindings.ts; closing goes through Tauri's
+// window API.
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import { Channel, commands } from './bindings';
 import { tauriIpc, type Ipc, type Unsubscribe } from './ipc';
 import type {
@@ -39,6 +41,11 @@ export interface SettingsIpc extends Ipc {
   saveSettings(settings: Settings): Promise<AppSettings>;
   setLaunchAtLogin(enabled: boolean): Promise<AppSettings>;
   regenerateMetricsToken(): Promise<AppSettings>;
+  /**
+   * Calls `ask` whenever the window is about to close (its close button, closeWindow); `ask`
+   * returns true to keep the window open, e.g. to ask about unsaved edits first.
+   */
+  onCloseRequested(ask: () => boolean): Promise<Unsubscribe>;
 }
 
 export const tauriSettingsIpc: SettingsIpc = {
@@ -62,9 +69,30 @@ export const tauriSettingsIpc: SettingsIpc = {
   saveSettings: (settings) => commands.saveSettings(settings),
   setLaunchAtLogin: (enabled) => commands.setLaunchAtLogin(enabled),
   regenerateMetricsToken: () => commands.regenerateMetricsToken(),
+  async onCloseRequested(ask) {
+    const win = getCurrentWindow();
+    const unlisten = await win.onCloseRequested(async (event) => {
+      // The app hides this window on a close request and never destroys it (src-tauri lib.rs),
+      // so Tauri's default here (destroy, not even permitted) never runs. The window is
+      // already hidden by now: to ask, show it again.
+      event.preventDefault();
+      if (ask()) await win.show().catch(() => {});
+    });
+    return () => {
+      // Unlistening once the IPC is gone (the window closing, mocks cleared) changes nothing.
+      Promise.resolve().then(unlisten).catch(() => {});
+    };
+  },
 };
 
-/** Closes the window (Cmd/Ctrl+W). A Tauri webview window honours window.close(). */
+/**
+ * Closes the window (Cmd/Ctrl+W) as its close button does: a close request, which the app
+ * turns into hiding it and the page may answer (onCloseRequested). Not window.close(): on
+ * Linux wry destroys the webview for it (no hiding, no asking); on macOS it does nothing.
+ */
 export function closeWindow(): void {
-  window.close();
+  // A refused close leaves the window open: nothing to undo.
+  getCurrentWindow()
+    .close()
+    .catch(() => {});
 }

@@ -37,6 +37,7 @@ setSecret('api', 'API_TOKEN', true);
 const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
   handlers: settings.handlers,
+  window: location.pathname.endsWith('settings.html') ? 'settings' : 'popover',
   jobAction(name: string, action: JobAction) {
     const job = statusOf(name);
     if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
