@@ -9,7 +9,13 @@ use sentinel_proto::monitor::{
     HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
 };
 use sentinel_proto::schedule::{MissedPolicy, Overlap, ScheduleSpec};
-use sentinel_proto::settings::{MetricsSettings, MonitorSettings, NotificationSettings, Settings};
+use sentinel_proto::settings::{
+    LogRetention, MetricsSettings, MonitorSettings, NotificationSettings, Settings,
+};
+use sentinel_proto::stack::{
+    Condition, Dependency, EnvSource, EnvVar, FreedPorts, JobPorts, PortHolder, PortStatus,
+    Rlimits, WatchSpec,
+};
 use sentinel_proto::{
     EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState, JobStatus,
     LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord, SignalName,
@@ -55,6 +61,9 @@ const COMMANDS: &[CommandSignature] = &[
         "void",
     ),
     ("hidePopover", "hide_popover", &[], "void"),
+    ("jobPorts", "job_ports", &[("name", "string")], "JobPorts"),
+    ("freePorts", "free_ports", &[("name", "string")], "FreedPorts"),
+    ("jobEnv", "job_env", &[("name", "string")], "EnvVar[]"),
     ("getJob", "get_job", &[("name", "string")], "JobDetail"),
     (
         "validateJob",
@@ -155,6 +164,16 @@ fn generate() -> String {
         MissedPolicy::decl(&cfg),
         ScheduleSpec::decl(&cfg),
         HealthCheck::decl(&cfg),
+        Condition::decl(&cfg),
+        Dependency::decl(&cfg),
+        WatchSpec::decl(&cfg),
+        Rlimits::decl(&cfg),
+        EnvSource::decl(&cfg),
+        EnvVar::decl(&cfg),
+        PortHolder::decl(&cfg),
+        PortStatus::decl(&cfg),
+        JobPorts::decl(&cfg),
+        FreedPorts::decl(&cfg),
         JobSpec::decl(&cfg),
         JobDetail::decl(&cfg),
         RunRecord::decl(&cfg),
@@ -165,6 +184,7 @@ fn generate() -> String {
         MonitorSettings::decl(&cfg),
         NotificationSettings::decl(&cfg),
         MetricsSettings::decl(&cfg),
+        LogRetention::decl(&cfg),
         Settings::decl(&cfg),
         AppSettings::decl(&cfg),
         LogItem::decl(&cfg),
@@ -235,9 +255,11 @@ fn each_window_gets_only_its_commands() {
     assert_eq!(
         popover,
         [
+            "free_ports",
             "group_action",
             "hide_popover",
             "job_action",
+            "job_ports",
             "open_settings",
             "snapshot",
             "subscribe"

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use sentinel_engine::{BulkAction, EngineError, EngineHandle, Received};
 use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody};
 use sentinel_proto::monitor::HistoryPoint;
+use sentinel_proto::stack::{FreedPorts, JobPorts};
 use sentinel_proto::{EngineEvent, EventEnvelope, JobStatus};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -238,6 +239,24 @@ fn popover_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
         .unwrap_or(true)
 }
 
+/// A job's declared ports and who holds them (the popover shows a conflict's process).
+#[tauri::command]
+pub async fn job_ports(state: State<'_, AppState>, name: String) -> Result<JobPorts, AppError> {
+    let engine = state.engine.clone();
+    // Finding a port's process reads /proc (lsof on macOS): off the async workers.
+    tauri::async_runtime::spawn_blocking(move || engine.ports(&name))
+        .await
+        .map_err(|_| EngineError::ShuttingDown)?
+        .map_err(AppError::from)
+}
+
+/// Stops the leftovers of the job's earlier runs that hold its ports; a waiting start then
+/// goes ahead.
+#[tauri::command]
+pub async fn free_ports(state: State<'_, AppState>, name: String) -> Result<FreedPorts, AppError> {
+    Ok(state.engine.free_ports(&name).await?)
+}
+
 #[tauri::command]
 pub fn hide_popover<R: Runtime>(app: AppHandle<R>) {
     if let Some(window) = app.get_webview_window(crate::POPOVER) {
@@ -256,6 +275,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         subscribe,
         open_settings,
         hide_popover,
+        job_ports,
+        free_ports,
+        job_env,
         get_job,
         validate_job,
         save_job,

@@ -6,6 +6,7 @@ use chrono::{Local, Utc};
 use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
 use sentinel_proto::schedule::{self, ScheduleSpec};
 use sentinel_proto::settings::Settings;
+use sentinel_proto::stack::EnvVar;
 use sentinel_proto::{FieldError, JobSpec, JobStatus, LogLine, RunRecord, SpecError};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -106,6 +107,12 @@ pub async fn delete_job(state: State<'_, AppState>, name: String) -> Result<(), 
 #[tauri::command]
 pub fn get_job(state: State<'_, AppState>, name: String) -> Result<JobDetail, AppError> {
     Ok(state.engine.get(&name)?)
+}
+
+/// The variables the job's next run gets from its env files and `env`, with their sources.
+#[tauri::command]
+pub fn job_env(state: State<'_, AppState>, name: String) -> Result<Vec<EnvVar>, AppError> {
+    Ok(state.engine.job_env(&name)?)
 }
 
 #[tauri::command]

@@ -5,7 +5,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 
 export type JobKind = "service" | "task";
 
-export type JobState = { "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, };
+export type JobState = { "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, };
 
 export type ExitInfo = { code?: number | null, signal?: number | null, at: string, duration_ms: number, };
 
@@ -77,9 +77,9 @@ health?: HealthState | null,
 /**
  * The newest resource sample, while the job runs.
  */
-resources?: ResourceSample | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, });
+resources?: ResourceSample | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, });
 
-export type Trigger = "manual" | "autostart" | "retry" | "restart" | "recovery" | "schedule" | "catch_up" | "memory_limit" | "health_check";
+export type Trigger = "manual" | "autostart" | "retry" | "restart" | "recovery" | "schedule" | "catch_up" | "memory_limit" | "health_check" | "file_change";
 
 export type RunOutcome = "success" | "failure" | "stopped" | "spawn_failed" | "interrupted";
 
@@ -228,6 +228,79 @@ start_period: string,
  */
 restart: boolean, };
 
+export type Condition = "started" | "healthy" | "completed";
+
+export type Dependency = { job: string, condition: Condition, };
+
+export type WatchSpec = { 
+/**
+ * Files or directories, relative to the job's cwd unless absolute; default the cwd.
+ */
+paths: Array<string>, 
+/**
+ * Globs matched against paths relative to the watched directory (`*.log`, `tmp/**`).
+ */
+ignore?: Array<string>, 
+/**
+ * Changes closer together than this are one change.
+ */
+debounce: string, };
+
+export type Rlimits = { 
+/**
+ * Open files (RLIMIT_NOFILE).
+ */
+nofile?: number | null, 
+/**
+ * Largest core dump ("0" turns them off; RLIMIT_CORE).
+ */
+core?: string | null, };
+
+export type EnvSource = { "kind": "spec" } | { "kind": "file", "path": string };
+
+export type EnvVar = { key: string, value: string, source: EnvSource, 
+/**
+ * Env files and `env` set this key earlier too, and lost.
+ */
+overrides?: Array<EnvSource>, };
+
+export type PortHolder = { pid: number, command: string, 
+/**
+ * The job whose run started it, when the engine can tell (its `SENTINEL_JOB`).
+ */
+job?: string | null, 
+/**
+ * Left over from an earlier run of the job that declared the port: nothing supervises it,
+ * and the engine may stop it.
+ */
+orphan: boolean, };
+
+export type PortStatus = { port: number, 
+/**
+ * Something listens on it (even if the engine cannot see which process).
+ */
+in_use: boolean, 
+/**
+ * Who listens on it: nobody (free), the job's current run, or other processes.
+ */
+holders: Array<PortHolder>, 
+/**
+ * The job's own current run listens on it.
+ */
+own: boolean, };
+
+export type JobPorts = { job: string, ports: Array<PortStatus>, };
+
+export type FreedPorts = { job: string, 
+/**
+ * Orphans stopped (their whole process groups).
+ */
+stopped: Array<PortHolder>, 
+/**
+ * Holders left alone because they are not this job's orphans.
+ */
+kept: Array<PortHolder>, };
+
 export type JobSpec = { 
 /**
  * Unique, 1–64 of `A-Za-z0-9._-`; it names the log files.
@@ -288,7 +361,27 @@ notify?: boolean,
 /**
  * A URL that receives a JSON POST for this job's failures, besides the global webhook.
  */
-webhook?: string | null, };
+webhook?: string | null, 
+/**
+ * Jobs that must be running, healthy or completed before this one starts.
+ */
+depends_on?: Array<Dependency>, 
+/**
+ * Restart the service when files under these paths change.
+ */
+watch?: WatchSpec | null, 
+/**
+ * `KEY=value` files read at every start (relative to `cwd`); later files and `env` win.
+ */
+env_files?: Array<string>, 
+/**
+ * TCP ports the service listens on; checked before each start.
+ */
+ports?: Array<number>, 
+/**
+ * Scheduling priority, -20 (first) to 19 (last); below 0 needs root.
+ */
+nice?: number | null, rlimits?: Rlimits, };
 
 export type JobDetail = { spec: JobSpec, status: JobStatus, 
 /**
@@ -357,7 +450,14 @@ export type MetricsSettings = {
  */
 port: number | null, };
 
-export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, };
+export type LogRetention = { 
+/**
+ * Rotated log files older than this are deleted, and so are the logs of removed jobs.
+ * Absent: kept until each job's `logs.max_files` pushes them out.
+ */
+max_age?: string | null, };
+
+export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, logs: LogRetention, };
 
 export type AppSettings = { settings: Settings, launch_at_login: boolean, 
 /**
@@ -379,6 +479,9 @@ export const commands = {
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),
+  jobPorts: (name: string): Promise<JobPorts> => invoke<JobPorts>('job_ports', { name }),
+  freePorts: (name: string): Promise<FreedPorts> => invoke<FreedPorts>('free_ports', { name }),
+  jobEnv: (name: string): Promise<EnvVar[]> => invoke<EnvVar[]>('job_env', { name }),
   getJob: (name: string): Promise<JobDetail> => invoke<JobDetail>('get_job', { name }),
   validateJob: (spec: JobSpec, original: string | null): Promise<FieldError[]> => invoke<FieldError[]>('validate_job', { spec, original }),
   saveJob: (spec: JobSpec, original: string | null): Promise<JobStatus> => invoke<JobStatus>('save_job', { spec, original }),
