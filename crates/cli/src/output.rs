@@ -340,7 +340,11 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
         rows.push(("needs", deps.join(", ")));
     }
     if let Some(watch) = &spec.watch {
-        let paths: Vec<String> = watch.paths.iter().map(|p| p.display().to_string()).collect();
+        let paths: Vec<String> = watch
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         let mut text = format!(
             "{} (debounce {})",
             paths.join(", "),
@@ -507,7 +511,10 @@ pub fn runs_table(runs: &[RunRecord]) -> String {
 
 /// One line per declared port: who holds it, and whether the engine may stop that.
 pub fn ports_table(jobs: &[JobPorts]) -> String {
-    let mut out = format!("{:<20}  {:<5}  {:<8}  {}\n", "JOB", "PORT", "PID", "HELD BY");
+    let mut out = format!(
+        "{:<20}  {:<5}  {:<8}  {}\n",
+        "JOB", "PORT", "PID", "HELD BY"
+    );
     for job in jobs {
         for port in &job.ports {
             let mut rows: Vec<(String, String)> = Vec::new();
@@ -581,7 +588,11 @@ pub fn env_listing(vars: &[EnvVar]) -> String {
             (format!("{}={}", var.key, var.value), from)
         })
         .collect();
-    let width = lines.iter().map(|(kv, _)| kv.chars().count()).max().unwrap_or(0);
+    let width = lines
+        .iter()
+        .map(|(kv, _)| kv.chars().count())
+        .max()
+        .unwrap_or(0);
     lines
         .into_iter()
         .map(|(kv, from)| format!("{kv:<width$}  # {from}\n"))

@@ -531,11 +531,7 @@ impl EngineHandle {
     }
 
     /// One action on several jobs at once.
-    async fn each(
-        &self,
-        names: &[String],
-        action: BulkAction,
-    ) -> Vec<(String, Result<JobStatus>)> {
+    async fn each(&self, names: &[String], action: BulkAction) -> Vec<(String, Result<JobStatus>)> {
         let mut actions = JoinSet::new();
         for name in names.iter().cloned() {
             let engine = self.clone();
@@ -668,13 +664,8 @@ impl EngineHandle {
     /// holders are reported and left alone. A start waiting for the ports goes ahead.
     pub async fn free_ports(&self, name: &str) -> Result<FreedPorts> {
         let (spec, status) = self.spec_and_status(name)?;
-        let freed = crate::ports::free(
-            name,
-            &spec.ports,
-            running_pid(&status),
-            spec.stop_timeout,
-        )
-        .await;
+        let freed =
+            crate::ports::free(name, &spec.ports, running_pid(&status), spec.stop_timeout).await;
         self.handle(name)?.recheck();
         Ok(freed)
     }
@@ -784,7 +775,9 @@ fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
         let mut ticks = tokio::time::interval(crate::logs::retention::SWEEP_EVERY);
         loop {
             ticks.tick().await;
-            let Some(engine) = inner.upgrade() else { return };
+            let Some(engine) = inner.upgrade() else {
+                return;
+            };
             let dir = engine.context.paths.log_dir.clone();
             let existing: BTreeSet<String> = engine
                 .jobs
@@ -795,7 +788,12 @@ fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
                 .collect();
             drop(engine);
             let deleted = tokio::task::spawn_blocking(move || {
-                crate::logs::retention::sweep(&dir, max_age, &existing, std::time::SystemTime::now())
+                crate::logs::retention::sweep(
+                    &dir,
+                    max_age,
+                    &existing,
+                    std::time::SystemTime::now(),
+                )
             })
             .await
             .unwrap_or_default();

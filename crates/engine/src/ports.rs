@@ -75,7 +75,12 @@ pub(crate) fn conflict(job: &str, ports: &[u16]) -> Option<String> {
 
 /// Stops the processes that hold `job`'s ports and are its own orphans (their whole process
 /// groups: TERM, KILL after `grace`); other holders are left alone.
-pub(crate) async fn free(job: &str, ports: &[u16], own_group: Option<u32>, grace: Duration) -> FreedPorts {
+pub(crate) async fn free(
+    job: &str,
+    ports: &[u16],
+    own_group: Option<u32>,
+    grace: Duration,
+) -> FreedPorts {
     let mut stopped = Vec::new();
     let mut kept = Vec::new();
     let mut groups = BTreeSet::new();
@@ -211,7 +216,11 @@ fn listeners(port: u16) -> PortUse {
         .collect();
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::policy::{self, Next, RunResult};
-use super::watch::{describe_changes, spawn_watch, WatchTask};
+use super::watch::{describe_changes, spawn_watch, EngineFiles, WatchTask};
 use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::logs::{self, JobLogs};
@@ -687,16 +687,16 @@ impl JobActor {
             .clone()
             .or_else(|| std::env::current_dir().ok())?;
         let controls = self.own_controls.clone();
-        let engine_dirs = vec![
-            self.context.paths.data_dir.clone(),
-            self.context.paths.log_dir.clone(),
-        ];
+        let engine = EngineFiles {
+            log_dir: self.context.paths.log_dir.clone(),
+            data_dir: self.context.paths.data_dir.clone(),
+        };
         let changed = move |paths| {
             if let Some(controls) = controls.upgrade() {
                 let _ = controls.send(Control::FilesChanged(paths));
             }
         };
-        match spawn_watch(watch, &cwd, engine_dirs, changed) {
+        match spawn_watch(watch, &cwd, engine, changed) {
             Ok(task) => Some(task),
             Err(err) => {
                 tracing::warn!(job = %self.spec.name, "file watch is off: {err}");

@@ -16,9 +16,8 @@ pub(crate) fn problems(
     let mut problems = Vec::new();
     for spec in specs.values().filter(|spec| checked(&spec.name)) {
         for (i, dependency) in spec.depends_on.iter().enumerate() {
-            let problem = |field: String, message: String| {
-                (spec.name.clone(), FieldError { field, message })
-            };
+            let problem =
+                |field: String, message: String| (spec.name.clone(), FieldError { field, message });
             match specs.get(&dependency.job) {
                 None => problems.push(problem(
                     format!("depends_on[{i}].job"),

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use ::notify::{EventKind, RecursiveMode, Watcher};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use sentinel_proto::stack::{WatchSpec, ALWAYS_IGNORED};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -25,14 +25,35 @@ impl Drop for WatchTask {
 struct Filter {
     roots: Vec<PathBuf>,
     ignore: GlobSet,
-    /// The engine's own files (logs, database) when they lie under a watched path: writing a
-    /// job's log must not restart it.
-    engine_dirs: Vec<PathBuf>,
+    /// The engine's own files when they lie under a watched path (writing a job's log must
+    /// not restart it): everything under the log directory, and the files directly in the
+    /// data directory (database, settings), whose subdirectories may well be projects.
+    engine: EngineFiles,
+}
+
+/// Where the engine writes.
+#[derive(Clone)]
+pub(crate) struct EngineFiles {
+    pub log_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl EngineFiles {
+    fn canonical(self) -> EngineFiles {
+        EngineFiles {
+            log_dir: self.log_dir.canonicalize().unwrap_or(self.log_dir),
+            data_dir: self.data_dir.canonicalize().unwrap_or(self.data_dir),
+        }
+    }
+
+    fn owns(&self, path: &Path) -> bool {
+        path.starts_with(&self.log_dir) || path.parent() == Some(self.data_dir.as_path())
+    }
 }
 
 impl Filter {
     fn counts(&self, path: &Path) -> bool {
-        if self.engine_dirs.iter().any(|dir| path.starts_with(dir)) {
+        if self.engine.owns(path) {
             return false;
         }
         let relative = self
@@ -61,7 +82,7 @@ impl Filter {
 pub(crate) fn spawn_watch(
     spec: &WatchSpec,
     cwd: &Path,
-    engine_dirs: Vec<PathBuf>,
+    engine: EngineFiles,
     changed: impl Fn(Vec<PathBuf>) + Send + 'static,
 ) -> Result<WatchTask, String> {
     let mut ignore = GlobSetBuilder::new();
@@ -80,29 +101,26 @@ pub(crate) fn spawn_watch(
             path.canonicalize().unwrap_or(path)
         })
         .collect();
-    let engine_dirs = engine_dirs
-        .into_iter()
-        .map(|dir| dir.canonicalize().unwrap_or(dir))
-        .collect();
     let filter = Filter {
         roots: roots.clone(),
         ignore,
-        engine_dirs,
+        engine: engine.canonical(),
     };
 
     let (sender, mut events) = mpsc::unbounded_channel::<Vec<PathBuf>>();
-    let mut watcher = ::notify::recommended_watcher(move |event: ::notify::Result<::notify::Event>| {
-        let Ok(event) = event else { return };
-        // Reads (open, close after reading) are not changes; a job reading its own sources
-        // must not restart itself.
-        if matches!(
-            event.kind,
-            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-        ) {
-            let _ = sender.send(event.paths);
-        }
-    })
-    .map_err(|err| format!("cannot watch files: {err}"))?;
+    let mut watcher =
+        ::notify::recommended_watcher(move |event: ::notify::Result<::notify::Event>| {
+            let Ok(event) = event else { return };
+            // Reads (open, close after reading) are not changes; a job reading its own sources
+            // must not restart itself.
+            if matches!(
+                event.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+            ) {
+                let _ = sender.send(event.paths);
+            }
+        })
+        .map_err(|err| format!("cannot watch files: {err}"))?;
     for root in &roots {
         let mode = if root.is_dir() {
             RecursiveMode::Recursive
@@ -167,8 +185,42 @@ mod tests {
         Filter {
             roots: vec![PathBuf::from("/p")],
             ignore: set.build().unwrap(),
-            engine_dirs: vec![PathBuf::from("/p/.sentinel")],
+            engine: EngineFiles {
+                log_dir: PathBuf::from("/p/.sentinel/logs"),
+                data_dir: PathBuf::from("/p/.sentinel"),
+            },
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_writes_is_reported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        let (sender, mut reports) = tokio::sync::mpsc::unbounded_channel();
+        let spec = WatchSpec {
+            debounce: std::time::Duration::from_millis(200),
+            ..WatchSpec::default()
+        };
+        let engine = EngineFiles {
+            log_dir: dir.path().join("logs"),
+            data_dir: dir.path().to_path_buf(),
+        };
+        let _task = spawn_watch(&spec, dir.path(), engine, move |paths| {
+            let _ = sender.send(paths);
+        })
+        .unwrap();
+        std::fs::write(dir.path().join("engine.db"), "not a change of the project").unwrap();
+        for i in 0..10 {
+            std::fs::write(dir.path().join("src/a.txt"), format!("{i}")).unwrap();
+        }
+        let paths = tokio::time::timeout(std::time::Duration::from_secs(10), reports.recv())
+            .await
+            .expect("a report")
+            .unwrap();
+        assert_eq!(
+            paths,
+            vec![dir.path().canonicalize().unwrap().join("src/a.txt")]
+        );
     }
 
     #[test]
@@ -176,6 +228,7 @@ mod tests {
         let f = filter(&["*.log", "tmp"]);
         assert!(f.counts(Path::new("/p/src/main.rs")));
         assert!(f.counts(Path::new("/p/README")));
+        assert!(f.counts(Path::new("/p/.sentinel/project/app.js")));
         for ignored in [
             "/p/.git/index",
             "/p/web/node_modules/x/index.js",
@@ -185,6 +238,7 @@ mod tests {
             "/p/tmp/cache/x",
             "/p/tmp",
             "/p/.sentinel/logs/api.log",
+            "/p/.sentinel/engine.db-wal",
         ] {
             assert!(!f.counts(Path::new(ignored)), "{ignored} should be ignored");
         }

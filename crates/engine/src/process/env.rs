@@ -11,24 +11,22 @@ use sentinel_proto::JobSpec;
 /// wins over all; a missing or unreadable file is an error naming it.
 pub(crate) fn resolve(spec: &JobSpec, cwd: &Path) -> Result<Vec<EnvVar>, String> {
     let mut vars: BTreeMap<String, EnvVar> = BTreeMap::new();
-    let mut set = |key: String, value: String, source: EnvSource| {
-        match vars.get_mut(&key) {
-            Some(var) => {
-                let earlier = std::mem::replace(&mut var.source, source);
-                var.overrides.push(earlier);
-                var.value = value;
-            }
-            None => {
-                vars.insert(
-                    key.clone(),
-                    EnvVar {
-                        key,
-                        value,
-                        source,
-                        overrides: Vec::new(),
-                    },
-                );
-            }
+    let mut set = |key: String, value: String, source: EnvSource| match vars.get_mut(&key) {
+        Some(var) => {
+            let earlier = std::mem::replace(&mut var.source, source);
+            var.overrides.push(earlier);
+            var.value = value;
+        }
+        None => {
+            vars.insert(
+                key.clone(),
+                EnvVar {
+                    key,
+                    value,
+                    source,
+                    overrides: Vec::new(),
+                },
+            );
         }
     };
     for file in &spec.env_files {
@@ -36,8 +34,8 @@ pub(crate) fn resolve(spec: &JobSpec, cwd: &Path) -> Result<Vec<EnvVar>, String>
         let entries = dotenvy::from_path_iter(&path)
             .map_err(|err| format!("env file {}: {}", path.display(), describe(&err)))?;
         for entry in entries {
-            let (key, value) = entry
-                .map_err(|err| format!("env file {}: {}", path.display(), describe(&err)))?;
+            let (key, value) =
+                entry.map_err(|err| format!("env file {}: {}", path.display(), describe(&err)))?;
             set(key, value, EnvSource::File(path.clone()));
         }
     }
@@ -49,9 +47,7 @@ pub(crate) fn resolve(spec: &JobSpec, cwd: &Path) -> Result<Vec<EnvVar>, String>
 
 fn describe(err: &dotenvy::Error) -> String {
     match err {
-        dotenvy::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-            "not found".into()
-        }
+        dotenvy::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "not found".into(),
         dotenvy::Error::Io(io) => io.to_string(),
         dotenvy::Error::LineParse(line, at) => {
             format!("cannot read line {line:?} (at character {at})")
@@ -67,8 +63,16 @@ mod tests {
     #[test]
     fn later_files_and_env_win_and_sources_are_kept() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(".env"), "A=from-env\nB=from-env\nC=from-env\n").unwrap();
-        std::fs::write(dir.path().join(".env.local"), "# local\nB=from-local\nC=\"quoted value\"\n").unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "A=from-env\nB=from-env\nC=from-env\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(".env.local"),
+            "# local\nB=from-local\nC=\"quoted value\"\n",
+        )
+        .unwrap();
         let mut spec = JobSpec::new("api", "true");
         spec.env_files = vec![".env".into(), ".env.local".into()];
         spec.env.insert("C".into(), "from-spec".into());
@@ -77,7 +81,10 @@ mod tests {
         assert_eq!(get("A").value, "from-env");
         assert_eq!(get("A").source, EnvSource::File(dir.path().join(".env")));
         assert_eq!(get("B").value, "from-local");
-        assert_eq!(get("B").overrides, vec![EnvSource::File(dir.path().join(".env"))]);
+        assert_eq!(
+            get("B").overrides,
+            vec![EnvSource::File(dir.path().join(".env"))]
+        );
         assert_eq!(get("C").value, "from-spec");
         assert_eq!(get("C").source, EnvSource::Spec);
         assert_eq!(get("C").overrides.len(), 2);
@@ -91,7 +98,10 @@ mod tests {
         let err = resolve(&spec, dir.path()).unwrap_err();
         assert_eq!(
             err,
-            format!("env file {}: not found", dir.path().join("nope.env").display())
+            format!(
+                "env file {}: not found",
+                dir.path().join("nope.env").display()
+            )
         );
     }
 }

@@ -6,5 +6,6 @@ mod lifecycle;
 mod logs;
 mod restart;
 mod schedule;
+mod stack;
 mod stop;
 mod store;
