@@ -62,7 +62,12 @@ const COMMANDS: &[CommandSignature] = &[
     ),
     ("hidePopover", "hide_popover", &[], "void"),
     ("jobPorts", "job_ports", &[("name", "string")], "JobPorts"),
-    ("freePorts", "free_ports", &[("name", "string")], "FreedPorts"),
+    (
+        "freePorts",
+        "free_ports",
+        &[("name", "string")],
+        "FreedPorts",
+    ),
     ("jobEnv", "job_env", &[("name", "string")], "EnvVar[]"),
     ("getJob", "get_job", &[("name", "string")], "JobDetail"),
     (

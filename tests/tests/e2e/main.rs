@@ -4,3 +4,4 @@ mod api;
 mod cli;
 mod monitoring;
 mod recovery;
+mod stack;
