@@ -425,6 +425,34 @@ mod tests {
     }
 
     #[test]
+    fn ports_and_environment_of_a_job() {
+        let t = app();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "FROM_FILE=1\n").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut web = spec("web");
+        web["cwd"] = json!(dir.path());
+        web["env_files"] = json!([".env"]);
+        web["ports"] = json!([port]);
+        invoke(&t, "save_job", json!({"spec": web, "original": null})).unwrap();
+
+        let env = invoke(&t, "job_env", json!({"name": "web"})).unwrap();
+        assert_eq!(env[0]["key"], "FROM_FILE");
+        assert_eq!(env[0]["source"]["kind"], "file");
+        let ports = invoke(&t, "job_ports", json!({"name": "web"})).unwrap();
+        assert_eq!(ports["ports"][0]["port"], port);
+        assert_eq!(ports["ports"][0]["in_use"], true);
+        // This test process holds it: not the job's leftover, so nothing is stopped.
+        assert_eq!(ports["ports"][0]["holders"][0]["pid"], std::process::id());
+        let freed = invoke(&t, "free_ports", json!({"name": "web"})).unwrap();
+        assert_eq!(freed["stopped"], json!([]));
+        assert_eq!(freed["kept"][0]["pid"], std::process::id());
+        drop(listener);
+        tauri::async_runtime::block_on(t.engine.shutdown());
+    }
+
+    #[test]
     fn runs_logs_and_schedule_previews() {
         let t = app();
         let mut echo = spec("hello");

@@ -33,7 +33,10 @@ fn is_failing(job: &JobStatus) -> bool {
 }
 
 fn is_busy(job: &JobStatus) -> bool {
-    matches!(job.state, JobState::Starting | JobState::Backoff { .. })
+    matches!(
+        job.state,
+        JobState::Starting | JobState::Backoff { .. } | JobState::Waiting { .. }
+    )
 }
 
 pub fn summarize(jobs: &[JobStatus]) -> Summary {
@@ -61,7 +64,7 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
     } else if busy > 0 {
         (
             Glance::Busy,
-            format!("SentinelZero: {busy} starting or retrying, {running} running"),
+            format!("SentinelZero: {busy} starting, waiting or retrying, {running} running"),
         )
     } else if jobs.is_empty() {
         (Glance::Fine, "SentinelZero: no jobs yet".to_string())
@@ -77,7 +80,7 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
     Summary { glance, tooltip }
 }
 
-/// Jobs in menu order: failing, then starting or retrying, then the rest by name.
+/// Jobs in menu order: failing, then starting, waiting or retrying, then the rest by name.
 pub fn menu_order(jobs: &[JobStatus]) -> Vec<&JobStatus> {
     let mut ordered: Vec<&JobStatus> = jobs.iter().collect();
     ordered.sort_by_key(|job| {
@@ -321,6 +324,20 @@ mod tests {
         assert_eq!(fine.tooltip, "SentinelZero: all fine, 1 of 2 running");
         let busy = summarize(&[running("a"), job("b", JobState::Starting)]);
         assert_eq!(busy.glance, Glance::Busy);
+        let waiting = summarize(&[
+            running("a"),
+            job(
+                "b",
+                JobState::Waiting {
+                    reason: "waiting for a to be healthy".into(),
+                    since: chrono::Utc::now(),
+                },
+            ),
+        ]);
+        assert_eq!(
+            waiting.tooltip,
+            "SentinelZero: 1 starting, waiting or retrying, 1 running"
+        );
         let mut sick = running("c");
         sick.health = Some(HealthState::Unhealthy);
         let failing = summarize(&[
