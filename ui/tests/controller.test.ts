@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createController } from '../src/lib/controller';
 import type { Ipc } from '../src/lib/ipc';
 import type { JobItem } from '../src/lib/jobs';
-import type { BulkResult, EventEnvelope, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
+import type { BulkResult, EventEnvelope, FreedPorts, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
 import { NOW, sampleSnapshot } from './fixtures';
 
 const at = new Date(NOW).toISOString();
@@ -32,6 +32,7 @@ function fakeIpc(overrides: Partial<Ipc> = {}) {
     }),
     openSettings: vi.fn(async () => {}),
     hidePopover: vi.fn(async () => {}),
+    freePorts: vi.fn(async (name: string) => ({ job: name, stopped: [], kept: [] })),
     ...overrides,
   };
   return { ipc, emit: (item: StreamItem) => listener?.(item) };
@@ -114,8 +115,31 @@ describe('controller', () => {
     await ctrl.start();
     await ctrl.jobAction('report', 'start');
     await vi.waitFor(() => expect(ctrl.current().errors.get('report')).toBe('program not found: foo'));
-    ctrl.dismissError('report');
+    ctrl.dismiss('report');
     await vi.waitFor(() => expect(ctrl.current().errors.has('report')).toBe(false));
+  });
+
+  it('frees ports with the row pending, then says what it stopped until dismissed', async () => {
+    const reply = deferred<FreedPorts>();
+    const { ipc } = fakeIpc({ freePorts: vi.fn(() => reply.promise) });
+    const ctrl = createController(ipc);
+    await ctrl.start();
+    const done = ctrl.freePorts('api');
+    await vi.waitFor(() => expect(ctrl.current().pending.get('api')).toBe('free_ports'));
+    // One thing at a time per row.
+    await ctrl.jobAction('api', 'stop');
+    expect(ipc.jobAction).not.toHaveBeenCalled();
+    reply.resolve({ job: 'api', stopped: [{ pid: 123, command: 'python3 -m http.server 8080', job: 'api', orphan: true }], kept: [] });
+    await done;
+    await vi.waitFor(() => expect(ctrl.current().notices.get('api')).toBe('stopped pid 123 (python3 -m http.server 8080)'));
+    expect(ctrl.current().pending.size).toBe(0);
+    ctrl.dismiss('api');
+    await vi.waitFor(() => expect(ctrl.current().notices.has('api')).toBe(false));
+
+    (ipc.freePorts as ReturnType<typeof vi.fn>).mockRejectedValueOnce({ code: 'not_found', message: 'no job named api' });
+    await ctrl.freePorts('api');
+    await vi.waitFor(() => expect(ctrl.current().errors.get('api')).toBe('no job named api'));
+    expect(ctrl.current().notices.has('api')).toBe(false);
   });
 
   it('runs a group action with every member pending and reports per-job errors', async () => {

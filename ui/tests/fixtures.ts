@@ -1,5 +1,9 @@
 // Sample data for tests and screenshots: one job in every state, with health checks,
 // resource history, schedules and groups. Times are relative to `now` so text is stable.
+
+/** Why `docs` waits: its port is held by what its earlier run left behind (ports.rs words). */
+export const DOCS_CONFLICT =
+  'port 8000 is in use by pid 3121 (python3 -m mkdocs serve -a 127.0.0.1:8000), left over from an earlier run of docs; `sentinel ports docs --free` stops it';
 import type { JobStatus, ResourceSample, Snapshot } from '../src/lib/types';
 
 export const NOW = Date.parse('2025-06-02T10:00:00Z');
@@ -78,6 +82,11 @@ export function sampleJobs(now: number = NOW): JobStatus[] {
       name: 'queue-consumer', kind: 'service', enabled: true,
       state: 'failed', reason: 'gave up after 5 failed starts', since: iso(now - 6 * m),
       restarts: 5, failures: 5, last_exit: exit(undefined, 6 * m, 9),
+    },
+    {
+      name: 'docs', kind: 'service', enabled: true,
+      state: 'waiting', reason: DOCS_CONFLICT, since: iso(now - 2 * m),
+      restarts: 0, failures: 0, last_exit: exit(undefined, 3 * h, 9),
     },
     {
       name: 'redis', kind: 'service', enabled: true,

@@ -12,6 +12,7 @@ describe('tauriIpc', () => {
       calls.push([cmd, args]);
       return cmd === 'snapshot' ? { jobs: [], history: {}, seq: 0 } : cmd === 'group_action' ? [] : null;
     });
+    await tauriIpc.freePorts('docs');
     await tauriIpc.snapshot();
     await tauriIpc.jobAction('api', 'restart');
     await tauriIpc.groupAction('web', 'stop');
@@ -19,7 +20,8 @@ describe('tauriIpc', () => {
     await tauriIpc.openSettings();
     await tauriIpc.hidePopover();
     await tauriIpc.subscribe(() => {});
-    expect(calls.slice(0, 6)).toEqual([
+    expect(calls.slice(0, 7)).toEqual([
+      ['free_ports', { name: 'docs' }],
       ['snapshot', {}],
       ['job_action', { name: 'api', action: 'restart' }],
       ['group_action', { group: 'web', action: 'stop' }],
@@ -27,7 +29,7 @@ describe('tauriIpc', () => {
       ['open_settings', { job: null, page: null }],
       ['hide_popover', {}],
     ]);
-    const [cmd, args] = calls[6];
+    const [cmd, args] = calls[7];
     expect(cmd).toBe('subscribe');
     expect((args as { onEvent: unknown }).onEvent).toBeInstanceOf(Channel);
   });

@@ -4,14 +4,17 @@ import {
   applyItem,
   buildView,
   canStop,
+  describeFreed,
   describeJob,
   fromSnapshot,
   moveSelection,
+  portConflict,
+  stateTitle,
   type JobItem,
   type ListItem,
 } from '../src/lib/jobs';
 import type { EventEnvelope, JobSample, JobStatus } from '../src/lib/types';
-import { NOW, sampleSnapshot } from './fixtures';
+import { DOCS_CONFLICT, NOW, sampleSnapshot } from './fixtures';
 
 const at = new Date(NOW).toISOString();
 const env = (seq: number, event: Record<string, unknown>) => ({ seq, at, ...event }) as EventEnvelope;
@@ -104,11 +107,12 @@ describe('buildView', () => {
   it('puts failing jobs first, in sections ordered by their worst job', () => {
     const view = buildView(fromSnapshot(sampleSnapshot()));
     expect(names(view.items)).toEqual([
-      '[-]', 'queue-consumer', 'old-script', 'ollama', 'redis',
+      '[-]', 'queue-consumer', 'docs', 'old-script', 'ollama', 'redis',
       '[data]', 'sync-photos', 'db-tunnel', 'nightly-backup', 'report',
       '[web]', 'worker', 'api', 'frontend-dev',
     ]);
-    expect(view.totals).toEqual({ total: 11, running: 4, failing: 3, overall: 'failing' });
+    // Waiting is neither running nor failing.
+    expect(view.totals).toEqual({ total: 12, running: 4, failing: 3, overall: 'failing' });
     const data = view.items.find((i) => i.kind === 'group' && i.group === 'data');
     expect(data).toMatchObject({ total: 4, running: 1, failing: 1 });
   });
@@ -120,6 +124,8 @@ describe('buildView', () => {
       seq: 0,
     });
     expect(names(buildView(model).items)).toEqual(['c', 'a', 'b']);
+    model.jobs.set('d', job('d', { state: 'waiting', reason: 'waiting for c to be running (c failed: x)', since: at } as Partial<JobStatus>));
+    expect(names(buildView(model).items)).toEqual(['c', 'a', 'd', 'b']);
   });
 
   it('reports an empty model and an all-good one', () => {
@@ -162,10 +168,34 @@ describe('describeJob', () => {
     expect(text('nightly-backup')).toBe('done 8h ago · next in 16h · last exit 0 8h ago');
     expect(text('report')).toBe('stopped · next in 14m · last exit 0 45m ago');
     expect(text('old-script')).toBe('disabled');
+    expect(text('docs')).toBe(`${DOCS_CONFLICT} · last SIGKILL 3h ago`);
+    const waiting = job('web', { state: 'waiting', reason: 'waiting for api to be healthy (api is starting)', since: at } as Partial<JobStatus>);
+    expect(describeJob(waiting, NOW)).toEqual(['waiting for api to be healthy (api is starting)']);
+    expect(stateTitle(waiting)).toBe('waiting: waiting for api to be healthy (api is starting)');
+    expect(stateTitle(byName.get('api')!)).toBe('running');
   });
 
-  it('offers stop while a process may be alive or a retry is pending', () => {
+  it('finds port conflicts and whether the holder is a leftover', () => {
+    expect(portConflict(byName.get('docs')!)).toEqual({ reason: DOCS_CONFLICT, leftover: true });
+    const other = job('api', { state: 'waiting', reason: 'port 8080 is in use by pid 9 (nginx) of job proxy', since: at } as Partial<JobStatus>);
+    expect(portConflict(other)).toEqual({ reason: 'port 8080 is in use by pid 9 (nginx) of job proxy', leftover: false });
+    expect(portConflict(job('api', { state: 'waiting', reason: 'waiting for db to be running (db is stopped)', since: at } as Partial<JobStatus>))).toBeNull();
+    expect(portConflict(byName.get('queue-consumer')!)).toBeNull();
+  });
+
+  it('says what freeing ports did', () => {
+    const leftover = { pid: 3121, command: 'python3 -m mkdocs serve', job: 'docs', orphan: true };
+    const stranger = { pid: 77, command: 'nginx', orphan: false };
+    expect(describeFreed({ job: 'docs', stopped: [leftover], kept: [] })).toBe('stopped pid 3121 (python3 -m mkdocs serve)');
+    expect(describeFreed({ job: 'docs', stopped: [leftover], kept: [stranger] })).toBe(
+      'stopped pid 3121 (python3 -m mkdocs serve); left pid 77 (nginx) running (not a leftover of docs)',
+    );
+    expect(describeFreed({ job: 'docs', stopped: [], kept: [] })).toBe('no leftover holds its ports now');
+  });
+
+  it('offers stop while a process may be alive, a retry is pending or a start waits', () => {
     expect(canStop(byName.get('api')!)).toBe(true);
+    expect(canStop(byName.get('docs')!)).toBe(true);
     expect(canStop(byName.get('sync-photos')!)).toBe(true);
     expect(canStop(byName.get('queue-consumer')!)).toBe(false);
     expect(canStop(byName.get('report')!)).toBe(false);

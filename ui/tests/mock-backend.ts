@@ -4,7 +4,7 @@
 // show and close.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
-import type { BulkResult, JobAction, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
+import type { BulkResult, FreedPorts, JobAction, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
 
 export interface Call {
   cmd: string;
@@ -16,6 +16,8 @@ export interface MockOptions {
   /** Answers job_action; the default returns the job's current status unchanged. */
   jobAction?: (name: string, action: JobAction) => JobStatus | Promise<JobStatus>;
   groupAction?: (group: string, action: JobAction) => BulkResult[] | Promise<BulkResult[]>;
+  /** Answers free_ports; the default stops nothing. */
+  freePorts?: (name: string) => FreedPorts | Promise<FreedPorts>;
   /** More commands (the settings window's), by name; consulted before the popover's. */
   handlers?: Record<string, (args: Record<string, unknown>) => unknown>;
   /** The current window's label (getCurrentWindow()); default "popover". */
@@ -74,6 +76,12 @@ export function installMockBackend(options: MockOptions): MockBackend {
       case 'group_action':
         if (options.groupAction) return options.groupAction(args['group'] as string, args['action'] as JobAction);
         return [];
+      case 'free_ports': {
+        const name = args['name'] as string;
+        if (options.freePorts) return options.freePorts(name);
+        if (!snapshot().jobs.some((j) => j.name === name)) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
+        return { job: name, stopped: [], kept: [] };
+      }
       case 'open_settings':
       case 'hide_popover':
         return null;

@@ -7,8 +7,8 @@ import { readable } from 'svelte/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import Popover from '../src/components/Popover.svelte';
 import { tauriIpc } from '../src/lib/ipc';
-import type { BulkResult, JobStatus, Snapshot } from '../src/lib/types';
-import { manyJobs, NOW, sampleSnapshot } from './fixtures';
+import type { BulkResult, FreedPorts, JobStatus, Snapshot } from '../src/lib/types';
+import { DOCS_CONFLICT, manyJobs, NOW, sampleSnapshot } from './fixtures';
 import { installMockBackend, type MockOptions } from './mock-backend';
 
 const at = new Date(NOW).toISOString();
@@ -45,7 +45,7 @@ describe('popover', () => {
   it('renders a row per job with its state, timing, health and resources', async () => {
     setup();
     await screen.findAllByTestId('job-row');
-    expect(rows()).toHaveLength(11);
+    expect(rows()).toHaveLength(12);
     for (const job of sampleSnapshot().jobs) expect(rowOf(job.name).dataset['state']).toBe(job.state);
 
     const api = within(rowOf('api'));
@@ -69,7 +69,7 @@ describe('popover', () => {
     expect(screen.getByTestId('overall').textContent).toBe('Needs attention');
     expect(screen.getByTestId('total-running').textContent).toBe('4');
     expect(screen.getByTestId('total-failing').textContent).toBe('3');
-    expect(screen.getByTestId('total-jobs').textContent).toBe('11');
+    expect(screen.getByTestId('total-jobs').textContent).toBe('12');
   });
 
   it('sorts failing jobs first and groups the rest under headers with bulk actions', async () => {
@@ -138,6 +138,59 @@ describe('popover', () => {
     await waitFor(() => expect(rowOf('worker').dataset['state']).toBe('stopped'));
   });
 
+  it('shows a waiting job with its reason, and stops the leftover that holds its port', async () => {
+    const reply = deferred<FreedPorts>();
+    const { backend } = setup({ freePorts: () => reply.promise });
+    await screen.findAllByTestId('job-row');
+    const docs = () => within(rowOf('docs'));
+    expect(rowOf('docs').dataset['state']).toBe('waiting');
+    const dot = docs().getByTestId('state-dot');
+    expect(dot.classList.contains('waiting')).toBe(true);
+    expect(dot.title).toBe(`waiting: ${DOCS_CONFLICT}`);
+    expect(docs().getByTestId('detail').textContent).toBe(`${DOCS_CONFLICT} · last SIGKILL 3h ago`);
+    // Blocked, not failing: after the failed job, before the rest of its section.
+    expect(rowNames().slice(0, 3)).toEqual(['queue-consumer', 'docs', 'old-script']);
+    expect(screen.getByTestId('total-failing').textContent).toBe('3');
+    // Stopping a waiting job cancels the wait.
+    expect(docs().getByRole('button', { name: 'Stop docs' })).toBeTruthy();
+
+    await userEvent.click(docs().getByRole('button', { name: 'Stop leftover' }));
+    await waitFor(() => expect(rowOf('docs').getAttribute('aria-busy')).toBe('true'));
+    expect(docs().getByRole('button', { name: 'Stopping…' }).hasAttribute('disabled')).toBe(true);
+    expect(docs().getByRole('button', { name: 'Stop docs' }).hasAttribute('disabled')).toBe(true);
+    expect(backend.calls.filter((c) => c.cmd === 'free_ports').map((c) => c.args)).toEqual([{ name: 'docs' }]);
+
+    reply.resolve({ job: 'docs', stopped: [{ pid: 3121, command: 'python3 -m mkdocs serve -a 127.0.0.1:8000', job: 'docs', orphan: true }], kept: [] });
+    const notice = await docs().findByTestId('notice');
+    expect(notice.textContent?.trim()).toBe('stopped pid 3121 (python3 -m mkdocs serve -a 127.0.0.1:8000)');
+    expect(rowOf('docs').getAttribute('aria-busy')).toBeNull();
+
+    // The engine rechecks the port and starts the job.
+    backend.emit({
+      seq: 101, at, type: 'state_changed',
+      status: { name: 'docs', kind: 'service', enabled: true, state: 'running', pid: 3200, since: at, restarts: 0, failures: 0 },
+    });
+    await waitFor(() => expect(rowOf('docs').dataset['state']).toBe('running'));
+    expect(docs().queryByRole('button', { name: 'Stop leftover' })).toBeNull();
+    await userEvent.click(docs().getByRole('button', { name: 'Dismiss' }));
+    await waitFor(() => expect(docs().queryByTestId('notice')).toBeNull());
+    expect(docs().getByTestId('detail').textContent).toBe('up 0s');
+  });
+
+  it('says why stopping the leftover failed, and offers it only for a leftover', async () => {
+    const snapshot = sampleSnapshot();
+    const proxy = 'port 8080 is in use by pid 9 (nginx) of job proxy';
+    snapshot.jobs.push({ name: 'web', kind: 'service', enabled: true, state: 'waiting', reason: proxy, since: at, restarts: 0, failures: 0 });
+    setup({ snapshot, freePorts: () => Promise.reject({ code: 'not_found', message: 'no job named docs' }) });
+    await screen.findAllByTestId('job-row');
+    expect(within(rowOf('web')).getByTestId('detail').textContent).toBe(proxy);
+    expect(within(rowOf('web')).queryByRole('button', { name: 'Stop leftover' })).toBeNull();
+
+    await userEvent.click(within(rowOf('docs')).getByRole('button', { name: 'Stop leftover' }));
+    expect((await within(rowOf('docs')).findByRole('alert')).textContent).toContain('no job named docs');
+    expect(within(rowOf('docs')).getByRole('button', { name: 'Stop leftover' }).hasAttribute('disabled')).toBe(false);
+  });
+
   it('leads from the empty state to adding a job', async () => {
     const { backend } = setup({ snapshot: { jobs: [], history: {}, seq: 0 } });
     expect(await screen.findByText('No jobs yet')).toBeTruthy();
@@ -158,7 +211,7 @@ describe('popover', () => {
     expect(screen.getByText('engine is starting')).toBeTruthy();
     fail = false;
     await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
-    await waitFor(() => expect(rows()).toHaveLength(11));
+    await waitFor(() => expect(rows()).toHaveLength(12));
   });
 
   it('is driven from the keyboard', async () => {

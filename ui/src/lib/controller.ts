@@ -3,10 +3,13 @@
 // immutable view as a Svelte store. Components only read the store and call these methods.
 import { writable, type Readable } from 'svelte/store';
 import { toApiError, type Ipc, type Unsubscribe } from './ipc';
-import { applyItem, buildView, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
+import { applyItem, buildView, describeFreed, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
 import type { BulkResult, JobAction, JobStatus, StreamItem } from './types';
 
 export type Phase = 'loading' | 'ready' | 'error';
+
+/** What a row can have in flight: a job action, or stopping the leftovers that hold its ports. */
+export type RowAction = JobAction | 'free_ports';
 
 export interface PopoverState {
   phase: Phase;
@@ -15,9 +18,11 @@ export interface PopoverState {
   items: ListItem[];
   totals: Totals;
   /** Job name -> the action in flight. */
-  pending: ReadonlyMap<string, JobAction>;
+  pending: ReadonlyMap<string, RowAction>;
   /** Job name -> the last action's error, shown inline until dismissed or retried. */
   errors: ReadonlyMap<string, string>;
+  /** Job name -> what the last action did, when it says more than the new state (free_ports). */
+  notices: ReadonlyMap<string, string>;
   groupPending: ReadonlyMap<string, JobAction>;
   groupErrors: ReadonlyMap<string, string>;
 }
@@ -29,7 +34,9 @@ export interface Controller extends Readable<PopoverState> {
   reload(): Promise<void>;
   jobAction(name: string, action: JobAction): Promise<void>;
   groupAction(group: string, action: JobAction): Promise<void>;
-  dismissError(name: string): void;
+  freePorts(name: string): Promise<void>;
+  /** Hides the row's inline error or notice. */
+  dismiss(name: string): void;
   current(): PopoverState;
 }
 
@@ -46,8 +53,9 @@ export function createController(ipc: Ipc): Controller {
   let buffer: StreamItem[] = [];
   let unsubscribe: Unsubscribe | null = null;
   let stopped = false;
-  const pending = new Map<string, JobAction>();
+  const pending = new Map<string, RowAction>();
   const errors = new Map<string, string>();
+  const notices = new Map<string, string>();
   const groupPending = new Map<string, JobAction>();
   const groupErrors = new Map<string, string>();
 
@@ -64,6 +72,7 @@ export function createController(ipc: Ipc): Controller {
       totals: view.totals,
       pending: new Map(pending),
       errors: new Map(errors),
+      notices: new Map(notices),
       groupPending: new Map(groupPending),
       groupErrors: new Map(groupErrors),
     };
@@ -159,11 +168,18 @@ export function createController(ipc: Ipc): Controller {
     putStatus(model, status);
   }
 
-  async function jobAction(name: string, action: JobAction): Promise<void> {
-    if (pending.has(name)) return;
+  /** Marks the row busy with `action`; false when it already is. */
+  function begin(name: string, action: RowAction): boolean {
+    if (pending.has(name)) return false;
     pending.set(name, action);
     errors.delete(name);
+    notices.delete(name);
     notify();
+    return true;
+  }
+
+  async function jobAction(name: string, action: JobAction): Promise<void> {
+    if (!begin(name, action)) return;
     const before = model?.jobs.get(name);
     try {
       applyReply(name, before, await ipc.jobAction(name, action));
@@ -184,6 +200,7 @@ export function createController(ipc: Ipc): Controller {
     for (const job of members) {
       pending.set(job.name, action);
       errors.delete(job.name);
+      notices.delete(job.name);
     }
     notify();
     try {
@@ -207,8 +224,22 @@ export function createController(ipc: Ipc): Controller {
     }
   }
 
-  function dismissError(name: string): void {
-    if (errors.delete(name)) notify();
+  // The engine rechecks the ports itself: the job's new state arrives as an event.
+  async function freePorts(name: string): Promise<void> {
+    if (!begin(name, 'free_ports')) return;
+    try {
+      notices.set(name, describeFreed(await ipc.freePorts(name)));
+    } catch (err) {
+      errors.set(name, toApiError(err).message);
+    } finally {
+      pending.delete(name);
+      notify();
+    }
+  }
+
+  function dismiss(name: string): void {
+    const had = errors.delete(name);
+    if (notices.delete(name) || had) notify();
   }
 
   return {
@@ -218,7 +249,8 @@ export function createController(ipc: Ipc): Controller {
     reload,
     jobAction,
     groupAction,
-    dismissError,
+    freePorts,
+    dismiss,
     current: () => state,
   };
 }

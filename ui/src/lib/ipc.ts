@@ -4,6 +4,7 @@ import { Channel, commands } from './bindings';
 import type {
   ApiError,
   BulkResult,
+  FreedPorts,
   JobAction,
   JobStatus,
   SettingsPage,
@@ -19,6 +20,8 @@ export interface Ipc {
   subscribe(onEvent: (item: StreamItem) => void): Promise<Unsubscribe>;
   openSettings(target?: { job?: string; page?: SettingsPage }): Promise<void>;
   hidePopover(): Promise<void>;
+  /** Stops what is left over from the job's earlier runs and holds its ports. */
+  freePorts(name: string): Promise<FreedPorts>;
 }
 
 export type Unsubscribe = () => void;
@@ -38,6 +41,7 @@ export const tauriIpc: Ipc = {
   },
   openSettings: (target = {}) => commands.openSettings(target.job ?? null, target.page ?? null),
   hidePopover: () => commands.hidePopover(),
+  freePorts: (name) => commands.freePorts(name),
 };
 
 /** Commands reject with an ErrorBody; anything else (a string, an Error) is wrapped. */

@@ -2,7 +2,9 @@
 // applying events, plus the derived, sorted list the UI renders. No DOM, no IPC.
 import { describeExit, formatAgo, formatIn, formatSince } from './format';
 import type {
+  FreedPorts,
   HistoryPoint,
+  PortHolder,
   JobStatus,
   Snapshot,
   StateName,
@@ -122,12 +124,16 @@ export function isFailing(job: JobStatus): boolean {
   return job.state === 'failed' || job.state === 'backoff' || job.health === 'unhealthy';
 }
 
-/** Sort rank: failed first, then backoff, then unhealthy, then everything else. */
+/**
+ * Sort rank: failed first, then backoff, then unhealthy, then waiting (blocked on a dependency
+ * or a port, not failing yet), then everything else.
+ */
 export function rank(job: JobStatus): number {
   if (job.state === 'failed') return 0;
   if (job.state === 'backoff') return 1;
   if (job.health === 'unhealthy') return 2;
-  return 3;
+  if (job.state === 'waiting') return 3;
+  return 4;
 }
 
 export function compareJobs(a: JobStatus, b: JobStatus): number {
@@ -237,9 +243,40 @@ export function moveSelection(items: ListItem[], current: string | null, delta: 
   return names[next];
 }
 
-/** Whether the one-click toggle should stop (a process may be alive or is about to retry). */
+/**
+ * Whether the one-click toggle should stop: a process may be alive, a retry is due, or a start
+ * is waiting (stopping cancels the wait).
+ */
 export function canStop(job: JobStatus): boolean {
-  return isActive(job.state) || job.state === 'backoff';
+  return isActive(job.state) || job.state === 'backoff' || job.state === 'waiting';
+}
+
+/** The state dot's tooltip: a waiting job says what it waits for. */
+export function stateTitle(job: JobStatus): string {
+  return job.state === 'waiting' ? `waiting: ${job.reason}` : job.state;
+}
+
+export interface PortConflict {
+  /** The engine's words: "port 8080 is in use by pid 123 (…)…". */
+  reason: string;
+  /** The holder is left over from an earlier run of the job: free_ports may stop it. */
+  leftover: boolean;
+}
+
+/** Why a waiting job cannot start, when it is one of its ports (ports.rs `conflict`). */
+export function portConflict(job: JobStatus): PortConflict | null {
+  if (job.state !== 'waiting' || !job.reason.startsWith('port ')) return null;
+  return { reason: job.reason, leftover: job.reason.includes('left over from an earlier run') };
+}
+
+const holder = (h: PortHolder): string => `pid ${h.pid} (${h.command})`;
+
+/** What free_ports did, in a line: "stopped pid 123 (python3 -m http.server 8080)". */
+export function describeFreed(freed: FreedPorts): string {
+  const parts: string[] = [];
+  if (freed.stopped.length > 0) parts.push(`stopped ${freed.stopped.map(holder).join(', ')}`);
+  if (freed.kept.length > 0) parts.push(`left ${freed.kept.map(holder).join(', ')} running (not a leftover of ${freed.job})`);
+  return parts.length > 0 ? parts.join('; ') : 'no leftover holds its ports now';
 }
 
 /** Words for the row's second line, most important first. */
@@ -261,6 +298,10 @@ export function describeJob(job: JobStatus, now: number): string[] {
     case 'failed':
       // The red dot and text already say failed; the reason is what matters.
       parts.push(job.reason || 'failed');
+      break;
+    case 'waiting':
+      // "waiting for db to be healthy (db is starting)", "port 8080 is in use by …".
+      parts.push(job.reason || 'waiting');
       break;
     case 'exited':
       parts.push(`done ${formatAgo(job.since, now)}`);
