@@ -12,6 +12,7 @@ const TRIGGERS: Record<Trigger, string> = {
   catch_up: 'catch-up',
   memory_limit: 'memory limit',
   health_check: 'health check',
+  file_change: 'file change',
 };
 
 export interface RunRow {
