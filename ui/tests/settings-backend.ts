@@ -5,7 +5,7 @@ import type { Channel } from '@tauri-apps/api/core';
 import { defaultSpec } from '../src/lib/editor';
 import { parseDuration } from '../src/lib/duration';
 import type { AppSettings } from '../src/lib/types';
-import type { FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
+import type { EnvSource, EnvVar, FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
 
 const iso = (t: number) => new Date(t).toISOString();
 const S = 1000;
@@ -14,6 +14,8 @@ const H = 60 * M;
 
 export interface SettingsState {
   specs: Map<string, JobSpec>;
+  /** The env files on the fake disk, by absolute path. */
+  files: Map<string, Record<string, string>>;
   runs: Map<string, RunRecord[]>;
   logs: Map<string, LogLine[]>;
   app: AppSettings;
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, string> = {
   'nightly-backup': 'restic backup ~/Documents',
   'sync-photos': 'rclone sync ~/Pictures remote:photos',
   report: 'python3 report.py',
+  docs: 'python3 -m mkdocs serve -a 127.0.0.1:8000',
   ollama: 'ollama serve',
   'queue-consumer': 'consume.py',
   redis: 'redis-server --port 6380',
@@ -52,6 +55,20 @@ export function sampleSpecs(jobs: JobStatus[]): Map<string, JobSpec> {
       spec.health = { exec: null, http: 'http://127.0.0.1:8080/health', tcp: null, interval: '10s', timeout: '5s', retries: 3, start_period: '5s', restart: true };
       spec.max_memory = '512MB';
       spec.restart_schedule = '0 4 * * *';
+    }
+    if (job.name === 'api') {
+      // The dev-stack fields, to show them off in the editor.
+      spec.depends_on = [{ job: 'db-tunnel', condition: 'started' }, { job: 'redis', condition: 'healthy' }];
+      spec.env_files = ['.env', '.env.local'];
+      spec.ports = [8080];
+      spec.watch = { paths: ['src', 'package.json'], ignore: ['*.log', 'tmp/**'], debounce: '500ms' };
+      spec.nice = 5;
+      spec.rlimits = { nofile: 4096, core: '0' };
+    }
+    if (job.name === 'docs') {
+      spec.cwd = '/Users/dev/src/handbook';
+      spec.ports = [8000];
+      spec.depends_on = [{ job: 'api', condition: 'healthy' }];
     }
     if (job.name === 'nightly-backup') {
       spec.schedule = { cron: '0 2 * * *', every: null, at: null, overlap: 'skip', missed: 'run-once' };
@@ -119,7 +136,38 @@ export function sampleSettings(): Settings {
     monitor: { sample_interval: '5s', history: '10m' },
     notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' },
     metrics: { port: 9464 },
+    // As the engine writes it when unset: no max_age at all.
+    logs: {},
   };
+}
+
+/** The env files on the fake disk: api's .env.local overrides two keys of its .env. */
+export function sampleFiles(): Map<string, Record<string, string>> {
+  return new Map<string, Record<string, string>>([
+    ['/Users/dev/src/api/.env', { DATABASE_URL: 'postgres://localhost:5432/api', PORT: '3000', LOG_LEVEL: 'info' }],
+    ['/Users/dev/src/api/.env.local', { LOG_LEVEL: 'debug', API_TOKEN: 'from-env-local' }],
+  ]);
+}
+
+/** Like the engine's job_env: env files in order, then `env`; each key says who set it last. */
+export function resolveEnv(spec: JobSpec, files: Map<string, Record<string, string>>): EnvVar[] {
+  const cwd = spec.cwd ?? '/Users/dev';
+  const vars = new Map<string, EnvVar>();
+  const set = (key: string, value: string, source: EnvSource) => {
+    const before = vars.get(key);
+    vars.set(key, { key, value, source, overrides: before ? [...(before.overrides ?? []), before.source] : [] });
+  };
+  for (const file of spec.env_files ?? []) {
+    const path = file.startsWith('/') ? file : `${cwd}/${file}`;
+    const contents = files.get(path);
+    if (!contents) {
+      const message = `env file ${path}: not found`;
+      throw { code: 'invalid', message: `invalid job: env_files: ${message}`, field: 'env_files', errors: [{ field: 'env_files', message }] };
+    }
+    for (const [key, value] of Object.entries(contents)) set(key, value, { kind: 'file', path });
+  }
+  for (const [key, value] of Object.entries(spec.env ?? {})) set(key, value, { kind: 'spec' });
+  return [...vars.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
 export function sampleAppSettings(): AppSettings {
@@ -147,6 +195,28 @@ export function toyValidate(spec: JobSpec, original: string | null, specs: Map<s
   }
   for (const key of Object.keys(spec.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) errors.push({ field: `env.${key}`, message: `"${key}" is not a valid variable name` });
+  }
+  (spec.depends_on ?? []).forEach((d, i) => {
+    if (d.job === spec.name) errors.push({ field: `depends_on[${i}].job`, message: `${spec.name} cannot wait for itself` });
+    else if (spec.depends_on!.slice(0, i).some((e) => e.job === d.job)) errors.push({ field: `depends_on[${i}].job`, message: `${d.job} is listed twice` });
+  });
+  if (spec.watch) {
+    if (spec.kind === 'task') errors.push({ field: 'watch', message: 'is for services; a task runs again on its schedule' });
+    if (spec.watch.paths.length === 0) errors.push({ field: 'watch.paths', message: 'is empty; name at least one file or directory ("." is the cwd)' });
+    (spec.watch.ignore ?? []).forEach((glob, i) => {
+      if (/\[[^\]]*$/.test(glob)) errors.push({ field: `watch.ignore[${i}]`, message: `"${glob}" is not a glob: unclosed character class` });
+    });
+    const ms = parseDuration(spec.watch.debounce);
+    if (ms === null) errors.push({ field: 'watch.debounce', message: `"${spec.watch.debounce}" is not a duration` });
+    else if (ms < 10 || ms > 600_000) errors.push({ field: 'watch.debounce', message: `${spec.watch.debounce} is out of range; use 10ms to 10m` });
+  }
+  (spec.ports ?? []).forEach((port, i) => {
+    if (port === 0) errors.push({ field: `ports[${i}]`, message: '0 is not a port; use 1-65535' });
+    else if (spec.ports!.slice(0, i).includes(port)) errors.push({ field: `ports[${i}]`, message: `${port} is listed twice` });
+  });
+  if (spec.nice != null && (spec.nice < -20 || spec.nice > 19)) errors.push({ field: 'nice', message: `${spec.nice} is out of range; use -20 (first) to 19 (last)` });
+  if (spec.rlimits?.nofile != null && spec.rlimits.nofile < 3) {
+    errors.push({ field: 'rlimits.nofile', message: 'is too low for any process (stdin, stdout and stderr are open files); use at least 3' });
   }
   return errors;
 }
@@ -200,6 +270,7 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
   const { now } = options;
   const state: SettingsState = {
     specs: sampleSpecs(options.jobs),
+    files: sampleFiles(),
     runs: new Map(),
     logs: new Map(),
     app: sampleAppSettings(),
@@ -243,6 +314,16 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       state.specs.set(spec.name, copy(spec));
       return { name: spec.name, kind: spec.kind, enabled: spec.enabled, restarts: 0, failures: 0, state: 'stopped' };
     },
+    job_env(args) {
+      const name = args['name'] as string;
+      const spec = state.specs.get(name);
+      if (!spec) return notFound(name);
+      try {
+        return resolveEnv(spec, state.files);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
     delete_job(args) {
       const name = args['name'] as string;
       if (!state.specs.delete(name)) return notFound(name);
@@ -280,6 +361,12 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       const settings = args['settings'] as Settings;
       if (parseDuration(settings.notifications.throttle) === null) {
         return Promise.reject({ code: 'invalid', field: 'notifications.throttle', message: `"${settings.notifications.throttle}" is not a duration` });
+      }
+      const age = settings.logs.max_age;
+      if (age != null) {
+        const ms = parseDuration(age);
+        if (ms === null) return Promise.reject({ code: 'invalid', field: 'logs.max_age', message: `"${age}" is not a duration` });
+        if (ms < 60_000) return Promise.reject({ code: 'invalid', field: 'logs.max_age', message: 'is too short; keep rotated logs for at least 1m' });
       }
       state.app = { ...state.app, settings: copy(settings), restart_needed: true };
       return copy(state.app);

@@ -12,10 +12,10 @@ describe('tauriSettingsIpc', () => {
     const calls: [string, Record<string, unknown>][] = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, (args ?? {}) as Record<string, unknown>]);
-      return cmd === 'validate_job' || cmd === 'job_runs' || cmd === 'log_tail' ? [] : null;
+      return cmd === 'validate_job' || cmd === 'job_runs' || cmd === 'log_tail' || cmd === 'job_env' ? [] : null;
     });
     const spec = { ...defaultSpec(), name: 'x', command: 'true' };
-    const settings = { monitor: { sample_interval: '5s', history: '10m' }, notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' }, metrics: { port: null } };
+    const settings = { monitor: { sample_interval: '5s', history: '10m' }, notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' }, metrics: { port: null }, logs: { max_age: '14d' } };
     await tauriSettingsIpc.getJob('api');
     await tauriSettingsIpc.validateJob(spec, null);
     await tauriSettingsIpc.saveJob(spec, 'x');
@@ -27,8 +27,9 @@ describe('tauriSettingsIpc', () => {
     await tauriSettingsIpc.saveSettings(settings);
     await tauriSettingsIpc.setLaunchAtLogin(true);
     await tauriSettingsIpc.regenerateMetricsToken();
+    await tauriSettingsIpc.jobEnv('x');
     await tauriSettingsIpc.followLogs('x', 1000, () => {});
-    expect(calls.slice(0, 11)).toEqual([
+    expect(calls.slice(0, 12)).toEqual([
       ['get_job', { name: 'api' }],
       ['validate_job', { spec, original: null }],
       ['save_job', { spec, original: 'x' }],
@@ -40,8 +41,9 @@ describe('tauriSettingsIpc', () => {
       ['save_settings', { settings }],
       ['set_launch_at_login', { enabled: true }],
       ['regenerate_metrics_token', {}],
+      ['job_env', { name: 'x' }],
     ]);
-    const [cmd, args] = calls[11];
+    const [cmd, args] = calls[12];
     expect(cmd).toBe('follow_logs');
     expect(args['name']).toBe('x');
     expect(args['lines']).toBe(1000);

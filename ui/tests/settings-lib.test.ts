@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { highlight, parseAnsi, stripAnsi } from '../src/lib/ansi';
 import { commandArgv, splitCommand } from '../src/lib/argv';
-import { defaultSpec, duplicateSpec, errorsFor, formFromSpec, specFromForm } from '../src/lib/editor';
+import { defaultSpec, dependencyRow, draftKey, duplicateSpec, errorsFor, formFromSpec, listRow, SHOWN_FIELDS, specFromForm, specIndexes } from '../src/lib/editor';
 import { delaySequence, formatDelay, parseDuration } from '../src/lib/duration';
 import { copyText, filterLines, indexAtTime, LogBuffer } from '../src/lib/logbuffer';
 import { formatRoute, parseRoute } from '../src/lib/route';
@@ -212,6 +212,91 @@ describe('editor form', () => {
     expect(errors).toEqual([{ field: 'restart.success_exit_codes', message: '"x" is not an exit code (0–255)' }]);
   });
 
+  it('round-trips dependencies, file watch, env files, ports, nice and rlimits', () => {
+    const stack: JobSpec = {
+      ...spec,
+      schedule: null,
+      depends_on: [{ job: 'db', condition: 'healthy' }, { job: 'migrate', condition: 'completed' }],
+      watch: { paths: ['src', 'package.json'], ignore: ['*.log'], debounce: '250ms' },
+      env_files: ['.env', '.env.local'],
+      ports: [8080, 8443],
+      nice: -5,
+      rlimits: { nofile: 4096, core: '0' },
+    };
+    const form = formFromSpec(stack);
+    expect(form.depends_on.map((d) => [d.job, d.condition])).toEqual([['db', 'healthy'], ['migrate', 'completed']]);
+    expect(form.watch.enabled).toBe(true);
+    expect(form.watch.paths.map((r) => r.value)).toEqual(['src', 'package.json']);
+    expect(form.env_files.map((r) => r.value)).toEqual(['.env', '.env.local']);
+    expect(form.ports).toBe('8080, 8443');
+    expect(form.nice).toBe(-5);
+    expect(form.rlimits).toEqual({ nofile: 4096, core: '0' });
+    expect(specFromForm(form, stack)).toEqual({ spec: stack, errors: [] });
+
+    // The engine leaves empty fields out of what it sends: the form fills in the defaults.
+    const bare = formFromSpec({ name: 'x', command: 'y', shell: false, enabled: true, autostart: true, kind: 'service', restart: spec.restart, stop_signal: 'TERM', stop_timeout: '10s', logs: spec.logs });
+    expect(bare.watch).toMatchObject({ enabled: false, debounce: '500ms' });
+    expect(bare.watch.paths.map((r) => r.value)).toEqual(['.']);
+    const out = specFromForm(bare).spec;
+    expect(out).toMatchObject({ depends_on: [], watch: null, env_files: [], ports: [], nice: null, rlimits: { nofile: null, core: null } });
+  });
+
+  it('leaves blank rows out and names rows by their index in the spec', () => {
+    const form = formFromSpec(defaultSpec());
+    form.env_files = [listRow('.env'), listRow('  '), listRow('.env.local')];
+    form.depends_on = [dependencyRow(''), dependencyRow('db', 'healthy')];
+    form.watch = { enabled: true, paths: [listRow(''), listRow('src')], ignore: [listRow('*.log ')], debounce: ' 1s ' };
+    const { spec: out } = specFromForm(form);
+    expect(out.env_files).toEqual(['.env', '.env.local']);
+    expect(out.depends_on).toEqual([{ job: 'db', condition: 'healthy' }]);
+    expect(out.watch).toEqual({ paths: ['src'], ignore: ['*.log'], debounce: '1s' });
+    expect(specIndexes(form.env_files.map((r) => r.value))).toEqual([0, null, 1]);
+    expect(specIndexes(form.depends_on.map((r) => r.job))).toEqual([null, 0]);
+    // A blank row is not an edit.
+    const before = draftKey(formFromSpec(defaultSpec()));
+    const blank = formFromSpec(defaultSpec());
+    blank.env_files = [listRow()];
+    expect(draftKey(blank)).toBe(before);
+    blank.nice = 3;
+    expect(draftKey(blank)).not.toBe(before);
+  });
+
+  it('sends a watch only for services, and reports ports and numbers that cannot be a spec', () => {
+    const form = formFromSpec({ ...defaultSpec(), watch: { paths: ['.'], ignore: [], debounce: '500ms' } });
+    form.kind = 'task';
+    expect(specFromForm(form).spec.watch).toBeNull();
+    // Kept in the form: a service again watches as before.
+    form.kind = 'service';
+    expect(specFromForm(form).spec.watch).toEqual({ paths: ['.'], ignore: [], debounce: '500ms' });
+
+    form.ports = '8080,  x 70000 0';
+    form.nice = 1.5;
+    form.rlimits.nofile = -1;
+    form.rlimits.core = ' 1GiB ';
+    const { spec: out, errors } = specFromForm(form);
+    // 0 is the engine's to refuse (ports[i]); a non-number or a number beyond 65535 cannot be sent.
+    expect(out.ports).toEqual([8080, 0]);
+    expect(out.nice).toBeNull();
+    expect(out.rlimits).toEqual({ nofile: null, core: '1GiB' });
+    expect(errors).toEqual([
+      { field: 'ports', message: '"x" is not a port (1–65535)' },
+      { field: 'ports', message: '"70000" is not a port (1–65535)' },
+      { field: 'nice', message: '1.5 is not a whole number' },
+      { field: 'rlimits.nofile', message: '-1 is not a number of files' },
+    ]);
+    form.nice = undefined;
+    form.rlimits.nofile = undefined;
+    expect(specFromForm(form).spec).toMatchObject({ nice: null, rlimits: { nofile: null } });
+  });
+
+  it('knows which engine fields have a place in the form', () => {
+    const shown = ['depends_on[0].job', 'depends_on[3]', 'watch', 'watch.paths', 'watch.paths[1]', 'watch.ignore[0]', 'watch.debounce', 'env_files[2]', 'ports[1]', 'ports', 'nice', 'rlimits.nofile', 'rlimits.core'];
+    for (const field of shown) expect(SHOWN_FIELDS.test(field), field).toBe(true);
+    for (const field of ['depends_on.x', 'watch.nope', 'rlimits', 'ports[x]', 'logs.max_age_x[1]']) expect(SHOWN_FIELDS.test(field), field).toBe(false);
+    const errors = [{ field: 'ports[1]', message: '8080 is listed twice' }, { field: 'ports', message: 'bad' }, { field: 'portsx', message: 'no' }];
+    expect(errorsFor(errors, 'ports', true)).toEqual(['8080 is listed twice', 'bad']);
+  });
+
   it('duplicates as NAME-copy and finds errors by field', () => {
     expect(duplicateSpec(spec).name).toBe('api-copy');
     expect(duplicateSpec(spec).env).not.toBe(spec.env);
@@ -260,6 +345,7 @@ describe('secrets, sidebar, shortcuts, runs, theme', () => {
     expect(row).toMatchObject({ duration: '2m 30s', trigger: 'memory limit', exit: 'SIGKILL', outcome: 'failure', reason: 'over 512MB' });
     const running = runRow({ id: 2, job: 'x', trigger: 'manual', started_at: '2025-06-02T09:59:00Z' }, now);
     expect(running).toMatchObject({ duration: '1m so far', outcome: 'running', exit: '' });
+    expect(runRow({ id: 4, job: 'x', trigger: 'file_change', started_at: '2025-06-02T09:59:00Z' }, now).trigger).toBe('file change');
     expect(runRow({ id: 3, job: 'x', trigger: 'retry', started_at: '2025-06-02T09:59:00Z', ended_at: '2025-06-02T09:59:01Z', outcome: 'spawn_failed' }, now).outcome).toBe('spawn failed');
   });
 

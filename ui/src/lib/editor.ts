@@ -1,7 +1,7 @@
 // The job editor's form: a flat, string-friendly mirror of JobSpec that inputs bind to, and the
 // conversions both ways. The engine validates (validate_job); this only catches what cannot be
 // expressed as a JobSpec at all (a non-numeric exit code, a duplicate env key).
-import type { FieldError, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode } from './types';
+import type { Condition, Dependency, FieldError, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode, WatchSpec } from './types';
 
 export type ScheduleKind = 'none' | 'cron' | 'every' | 'at';
 export type HealthKind = 'none' | 'exec' | 'http' | 'tcp';
@@ -12,6 +12,19 @@ export interface EnvRow {
   key: string;
   value: string;
   secret: boolean;
+}
+
+/** One row of a list of strings (paths, globs, env files). */
+export interface ListRow {
+  id: number;
+  value: string;
+}
+
+export interface DependencyRow {
+  id: number;
+  /** '' until a job is chosen. */
+  job: string;
+  condition: Condition;
 }
 
 export interface JobForm {
@@ -51,6 +64,15 @@ export interface JobForm {
   max_memory: string;
   notify: boolean;
   webhook: string;
+  depends_on: DependencyRow[];
+  /** Kept while the kind is task (so switching back restores it), but only a service sends it. */
+  watch: { enabled: boolean; paths: ListRow[]; ignore: ListRow[]; debounce: string };
+  env_files: ListRow[];
+  /** "8080, 8443" */
+  ports: string;
+  /** Empty (null; a number input may also leave undefined): the engine's own priority. */
+  nice: number | null | undefined;
+  rlimits: { nofile: number | null | undefined; core: string };
 }
 
 let rowIds = 0;
@@ -58,6 +80,19 @@ export function envRow(key = '', value = '', secret = false): EnvRow {
   rowIds += 1;
   return { id: rowIds, key, value, secret };
 }
+
+export function listRow(value = ''): ListRow {
+  rowIds += 1;
+  return { id: rowIds, value };
+}
+
+export function dependencyRow(job = '', condition: Condition = 'started'): DependencyRow {
+  rowIds += 1;
+  return { id: rowIds, job, condition };
+}
+
+/** WatchSpec's defaults (stack.rs): the cwd, nothing extra ignored, 500ms. */
+const WATCH_DEFAULTS: WatchSpec = { paths: ['.'], ignore: [], debounce: '500ms' };
 
 /** A new job with the engine's defaults (JobSpec::new in crates/proto). */
 export function defaultSpec(): JobSpec {
@@ -89,6 +124,12 @@ export function defaultSpec(): JobSpec {
     max_memory: null,
     notify: true,
     webhook: null,
+    depends_on: [],
+    watch: null,
+    env_files: [],
+    ports: [],
+    nice: null,
+    rlimits: { nofile: null, core: null },
   };
 }
 
@@ -140,10 +181,35 @@ export function formFromSpec(spec: JobSpec, isSecret: (key: string) => boolean =
     max_memory: spec.max_memory ?? '',
     notify: spec.notify ?? true,
     webhook: spec.webhook ?? '',
+    depends_on: (spec.depends_on ?? []).map((d) => dependencyRow(d.job, d.condition)),
+    watch: {
+      enabled: !!spec.watch,
+      paths: (spec.watch?.paths ?? WATCH_DEFAULTS.paths).map((p) => listRow(p)),
+      ignore: (spec.watch?.ignore ?? WATCH_DEFAULTS.ignore ?? []).map((g) => listRow(g)),
+      debounce: spec.watch?.debounce ?? WATCH_DEFAULTS.debounce,
+    },
+    env_files: (spec.env_files ?? []).map((f) => listRow(f)),
+    ports: (spec.ports ?? []).join(', '),
+    nice: spec.nice ?? null,
+    rlimits: { nofile: spec.rlimits?.nofile ?? null, core: spec.rlimits?.core ?? '' },
   };
 }
 
 const orNull = (s: string): string | null => (s.trim() === '' ? null : s.trim());
+
+/** A number input's value: null when empty (or left undefined by the input). */
+const numberOrNull = (n: number | null | undefined): number | null => (n === null || n === undefined || Number.isNaN(n) ? null : n);
+
+/**
+ * Each row's index in the spec's list, null for a blank row: blank rows are left out (like
+ * blank env rows), so the engine's `env_files[1]` names the second row that is not blank.
+ */
+export function specIndexes(values: readonly string[]): (number | null)[] {
+  let next = 0;
+  return values.map((v) => (v.trim() === '' ? null : next++));
+}
+
+const kept = (rows: readonly ListRow[]): string[] => rows.map((r) => r.value.trim()).filter((v) => v !== '');
 
 export interface Converted {
   spec: JobSpec;
@@ -170,6 +236,24 @@ export function specFromForm(form: JobForm, base?: JobSpec): Converted {
     }
     env[row.key] = row.value;
   }
+  const ports: number[] = [];
+  for (const part of form.ports.split(/[\s,]+/).filter(Boolean)) {
+    const n = Number(part);
+    // 0 and duplicates are the engine's to report (ports[i]); this only keeps what fits a u16.
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      errors.push({ field: 'ports', message: `"${part}" is not a port (1–65535)` });
+    } else ports.push(n);
+  }
+  const nice = numberOrNull(form.nice);
+  if (nice !== null && !Number.isInteger(nice)) errors.push({ field: 'nice', message: `${nice} is not a whole number` });
+  const nofile = numberOrNull(form.rlimits.nofile);
+  if (nofile !== null && (!Number.isInteger(nofile) || nofile < 0)) {
+    errors.push({ field: 'rlimits.nofile', message: `${nofile} is not a number of files` });
+  }
+  const w = form.watch;
+  const watch: WatchSpec | null =
+    w.enabled && form.kind === 'service' ? { paths: kept(w.paths), ignore: kept(w.ignore), debounce: w.debounce.trim() } : null;
+  const depends_on: Dependency[] = form.depends_on.filter((d) => d.job !== '').map((d) => ({ job: d.job, condition: d.condition }));
   const s = form.schedule;
   const h = form.health;
   const spec: JobSpec = {
@@ -222,6 +306,15 @@ export function specFromForm(form: JobForm, base?: JobSpec): Converted {
     max_memory: orNull(form.max_memory),
     notify: form.notify,
     webhook: orNull(form.webhook),
+    depends_on,
+    watch,
+    env_files: kept(form.env_files),
+    ports,
+    nice: nice !== null && Number.isInteger(nice) ? nice : null,
+    rlimits: {
+      nofile: nofile !== null && Number.isInteger(nofile) && nofile >= 0 ? nofile : null,
+      core: orNull(form.rlimits.core),
+    },
   };
   return { spec, errors };
 }
@@ -231,16 +324,26 @@ export function duplicateSpec(spec: JobSpec): JobSpec {
   return { ...structuredClone(spec), name: `${spec.name}-copy` };
 }
 
-/** Error messages for one field path ("restart.delay"); `prefix` also takes its children. */
+/**
+ * Error messages for one field path ("restart.delay"); `prefix` also takes its children
+ * ("env.KEY", "ports[1]", "depends_on[0].job").
+ */
 export function errorsFor(errors: readonly FieldError[], field: string, prefix = false): string[] {
   return errors
-    .filter((e) => e.field === field || (prefix && e.field.startsWith(`${field}.`)))
+    .filter((e) => e.field === field || (prefix && (e.field.startsWith(`${field}.`) || e.field.startsWith(`${field}[`))))
     .map((e) => e.message);
 }
 
 /** Where the schedule's errors are shown: the engine names the field of the kind in use. */
 export const SCHEDULE_FIELDS = ['schedule', 'schedule.cron', 'schedule.every', 'schedule.at'];
 export const HEALTH_TARGET_FIELDS = ['health', 'health.exec', 'health.http', 'health.tcp'];
+
+/**
+ * Field paths the form shows under an input; anything else goes to the banner. Lists are named
+ * by index (`ports[1]`, `depends_on[0].job`, `watch.ignore[2]`).
+ */
+export const SHOWN_FIELDS =
+  /^(name|command|shell|cwd|env\..*|group|kind|enabled|autostart|restart\.[a-z_]+|restart|stop_signal|stop_timeout|logs\.[a-z_]+|schedule(\.[a-z]+)?|restart_schedule|health(\.[a-z_]+)?|max_memory|notify|webhook|depends_on(\[\d+\](\.[a-z]+)?)?|watch(\.(paths|ignore)(\[\d+\])?|\.debounce)?|env_files(\[\d+\])?|ports(\[\d+\])?|nice|rlimits\.(nofile|core))$/;
 
 /**
  * The draft as Save would store it (the spec and the env keys marked secret), for telling

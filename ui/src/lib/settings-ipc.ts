@@ -1,12 +1,13 @@
 // Every command the settings window uses, behind one interface so tests can swap the
-// transport. The popover's commands (snapshot, subscribe, job_action, …) come from ipc.ts; the
-// settings commands are the generated wrappers in bindings.ts; closing goes through Tauri's
-// window API.
+// transport. The popover's commands (snapshot, subscribe, job_action, free_ports, …) come from
+// ipc.ts; the settings commands are the generated wrappers in bindings.ts; closing goes through
+// Tauri's window API.
 import { getCurrentWindow } from '@tauri-apps/api/window';
 import { Channel, commands } from './bindings';
 import { tauriIpc, type Ipc, type Unsubscribe } from './ipc';
 import type {
   AppSettings,
+  EnvVar,
   FieldError,
   JobDetail,
   JobSpec,
@@ -32,6 +33,8 @@ export interface SettingsIpc extends Ipc {
   validateJob(spec: JobSpec, original: string | null): Promise<FieldError[]>;
   saveJob(spec: JobSpec, original: string | null): Promise<JobStatus>;
   deleteJob(name: string): Promise<void>;
+  /** The variables the saved job's next run gets from its env files and `env`, with sources. */
+  jobEnv(name: string): Promise<EnvVar[]>;
   jobRuns(name: string, limit: number): Promise<RunRecord[]>;
   /** Sends the last `lines` lines, then every new one; resolves once following. */
   followLogs(name: string, lines: number, onLine: (item: LogItem) => void): Promise<Unsubscribe>;
@@ -54,6 +57,7 @@ export const tauriSettingsIpc: SettingsIpc = {
   validateJob: (spec, original) => commands.validateJob(spec, original),
   saveJob: (spec, original) => commands.saveJob(spec, original),
   deleteJob: (name) => commands.deleteJob(name),
+  jobEnv: (name) => commands.jobEnv(name),
   jobRuns: (name, limit) => commands.jobRuns(name, limit),
   async followLogs(name, lines, onLine) {
     const channel = new Channel<LogItem>(onLine);
