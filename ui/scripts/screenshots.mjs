@@ -1,7 +1,8 @@
 // Real-browser check of the built popover (ui/dist) with a mocked engine behind Tauri IPC:
 // serves dist with a strict CSP, drives Debian's Chromium through playwright-core, asserts the
 // pages work, and writes docs/screenshots/popover-{light,dark}.png and
-// settings-{editor,logs,runs,app}-{light,dark}.png. Exits non-zero on failure.
+// settings-{editor,editor-env,editor-deps,editor-watch,logs,runs,app}-{light,dark}.png. Exits
+// non-zero on failure.
 import { createServer } from 'node:http';
 import { readFile, mkdir, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
@@ -121,10 +122,10 @@ const rowsOf = (page) =>
 async function checkSample(page, scheme) {
   await page.waitForSelector('[data-testid="job-row"]');
   const rows = await rowsOf(page);
-  check(rows.length === 11, `expected 11 rows, got ${rows.length}`);
+  check(rows.length === 12, `expected 12 rows, got ${rows.length}`);
   check(rows[0].name === 'queue-consumer' && rows[0].state === 'failed', `a failed job must come first, got ${JSON.stringify(rows[0])}`);
   const states = new Set(rows.map((r) => r.state));
-  for (const s of ['stopped', 'starting', 'running', 'stopping', 'backoff', 'failed', 'exited']) {
+  for (const s of ['stopped', 'starting', 'running', 'stopping', 'backoff', 'failed', 'exited', 'waiting']) {
     check(states.has(s), `no row in state ${s}`);
   }
   const overall = await page.textContent('[data-testid="overall"]');
@@ -132,7 +133,15 @@ async function checkSample(page, scheme) {
   const failing = await page.textContent('[data-testid="total-failing"]');
   check(failing === '3', `failing total says ${failing}`);
   const total = await page.textContent('[data-testid="total-jobs"]');
-  check(total === '11', `total says ${total}`);
+  check(total === '12', `total says ${total}`);
+  // The waiting job: a hollow dot, its port conflict, and the button that frees the port.
+  const docs = '[data-job="docs"]';
+  check(rows[1].name === 'docs' && rows[1].state === 'waiting', `the waiting job must come second, got ${JSON.stringify(rows[1])}`);
+  const detail = await page.textContent(`${docs} [data-testid="detail"]`);
+  check(detail.startsWith('port 8000 is in use by pid 3121'), `waiting detail says ${detail}`);
+  const ring = await page.$eval(`${docs} [data-testid="state-dot"]`, (el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).boxShadow]);
+  check(ring[0] === 'rgba(0, 0, 0, 0)' && ring[1].includes('inset'), `waiting dot is ${ring.join(' / ')}`);
+  check(await page.isVisible(`${docs} button:has-text("Stop leftover")`), 'no Stop leftover button on the waiting job');
   const sparks = await page.$$eval('svg.spark polyline', (els) => els.length);
   check(sparks >= 8, `expected sparklines, got ${sparks}`);
   const badges = await page.$$eval('[data-testid="health"]', (els) => els.map((e) => e.textContent));
@@ -157,6 +166,12 @@ async function checkInteractions(page) {
   // Mouse: start a stopped job; the reply and the event turn it running.
   await page.click('[data-job="report"] button[aria-label="Start report"]');
   await page.waitForSelector('[data-job="report"][data-state="running"]');
+  // Stop leftover: pending, then what it stopped; the job starts once its port is free.
+  await page.click('[data-job="docs"] button:has-text("Stop leftover")');
+  await page.waitForSelector('[data-job="docs"] button:has-text("Stopping…")');
+  await page.waitForSelector('[data-job="docs"] [data-testid="notice"]:has-text("stopped pid 3121")');
+  await page.waitForSelector('[data-job="docs"][data-state="running"]');
+  check((await calls()).some((c) => c.cmd === 'free_ports' && c.args.name === 'docs'), 'free_ports was not asked for docs');
   // Lost events: the page reloads the snapshot.
   const before = (await calls()).filter((c) => c.cmd === 'snapshot').length;
   await page.evaluate(() => window.__szMock.emit({ type: 'missed', count: 3 }));
@@ -206,6 +221,10 @@ async function checkMany(page) {
 const SETTINGS_VIEWPORT = { width: 900, height: 620 };
 const SETTINGS_PAGES = {
   editor: '#job=api&page=editor',
+  // Scrolled to the environment (with the resolved one open), the dependencies, the file watch.
+  'editor-env': '#job=api&page=editor',
+  'editor-deps': '#job=api&page=editor',
+  'editor-watch': '#job=api&page=editor',
   logs: '#job=api&page=logs',
   runs: '#job=api&page=runs',
   app: '#page=app',
@@ -214,7 +233,9 @@ const SETTINGS_PAGES = {
 async function checkSettingsPage(page, name, scheme) {
   await page.waitForSelector('[data-testid="sidebar-job"]');
   const jobs = await page.$$eval('[data-testid="sidebar-job"]', (els) => els.length);
-  check(jobs === 11, `${name}: sidebar lists ${jobs} jobs`);
+  check(jobs === 12, `${name}: sidebar lists ${jobs} jobs`);
+  const waiting = await page.$eval('[data-testid="sidebar-job"][data-job="docs"] [data-testid="state-dot"]', (el) => el.title);
+  check(waiting.startsWith('waiting: port 8000'), `${name}: the waiting job's dot says ${waiting}`);
   const theme = await page.evaluate(() => document.documentElement.dataset.theme);
   check(theme === scheme, `${name}: data-theme is ${theme} in the ${scheme} scheme`);
   const font = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
@@ -233,6 +254,36 @@ async function checkSettingsPage(page, name, scheme) {
       check(next === 5, `editor: ${next} next fire times`);
       const masked = await page.getAttribute('[aria-label="Value of API_TOKEN"]', 'type');
       check(masked === 'password', `editor: secret value input is ${masked}`);
+      break;
+    }
+    case 'editor-env': {
+      await page.waitForSelector('[data-testid="editor"]');
+      await page.click('[data-testid="resolved-env"] summary');
+      await page.waitForSelector('[data-testid="resolved-var"][data-key="LOG_LEVEL"]');
+      const cells = (key) => page.$$eval(`[data-testid="resolved-var"][data-key="${key}"] td`, (els) => els.map((e) => e.textContent));
+      const level = await cells('LOG_LEVEL');
+      check(level[1] === 'debug' && level[2] === '.env.local' && level[3] === '.env', `editor: LOG_LEVEL resolves to ${JSON.stringify(level)}`);
+      const token = await cells('API_TOKEN');
+      check(token[1] === '••••••••' && token[2] === 'env', `editor: API_TOKEN resolves to ${JSON.stringify(token)}`);
+      await page.$eval('[data-testid="env-table"]', (el) => el.scrollIntoView({ block: 'start' }));
+      break;
+    }
+    case 'editor-deps': {
+      await page.waitForSelector('[data-testid="section-dependencies"]');
+      const deps = await page.$$eval('[data-testid="dependency-row"] select', (els) => els.map((e) => e.value));
+      check(JSON.stringify(deps) === JSON.stringify(['db-tunnel', 'started', 'redis', 'healthy']), `editor: dependencies ${JSON.stringify(deps)}`);
+      check((await page.inputValue('#f-ports')) === '8080', 'editor: ports');
+      await page.$eval('[data-testid="section-dependencies"]', (el) => el.scrollIntoView({ block: 'start' }));
+      break;
+    }
+    case 'editor-watch': {
+      await page.waitForSelector('[data-testid="section-watch"]');
+      check(await page.isChecked('[data-testid="watch-enabled"]'), 'editor: the watch is off');
+      check((await page.inputValue('[aria-label="Watched path 1"]')) === 'src', 'editor: watched path');
+      check((await page.inputValue('#f-debounce')) === '500ms', 'editor: debounce');
+      check((await page.inputValue('#f-nice')) === '5', 'editor: nice');
+      check((await page.inputValue('#f-nofile')) === '4096', 'editor: open files');
+      await page.$eval('[data-testid="section-watch"]', (el) => el.scrollIntoView({ block: 'start' }));
       break;
     }
     case 'logs': {
@@ -258,6 +309,8 @@ async function checkSettingsPage(page, name, scheme) {
       check(await page.isChecked('[data-testid="launch-at-login"]'), 'app: launch at login is not checked');
       const token = await page.textContent('[data-testid="metrics-token"]');
       check(token === '••••••••', `app: token shows ${token}`);
+      // Unset in the sample settings: kept by count only.
+      check((await page.inputValue('#s-maxage')) === '', 'app: log retention is set');
       break;
     }
   }

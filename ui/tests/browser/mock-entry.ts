@@ -1,7 +1,7 @@
 // Injected into the page by scripts/screenshots.mjs (as an init script, before the app runs):
 // a fake engine behind mockIPC. The production bundle never contains this; without it the
 // page talks to real Tauri IPC.
-import type { JobAction, JobStatus, StreamItem } from '../../src/lib/types';
+import type { FreedPorts, JobAction, JobStatus, StreamItem } from '../../src/lib/types';
 import { manyJobs, sampleSnapshot } from '../fixtures';
 import { installMockBackend, type MockBackend } from '../mock-backend';
 import { settingsBackend, type SettingsBackend } from '../settings-backend';
@@ -23,6 +23,12 @@ let seq = snapshot.seq;
 
 function statusOf(name: string): JobStatus | undefined {
   return snapshot.jobs.find((j) => j.name === name);
+}
+
+/** Puts `next` in the snapshot and tells the page, as the engine would. */
+function change(next: JobStatus): void {
+  snapshot = { ...snapshot, jobs: snapshot.jobs.map((j) => (j.name === next.name ? next : j)) };
+  push({ type: 'state_changed', status: next });
 }
 
 function push(event: Record<string, unknown>): void {
@@ -54,9 +60,22 @@ const backend = installMockBackend({
     const next = (action === 'stop' ? { ...base, state: 'stopped' } : { ...base, state: 'running', pid: 4242, since }) as JobStatus;
     return new Promise((resolve) =>
       setTimeout(() => {
-        snapshot = { ...snapshot, jobs: snapshot.jobs.map((j) => (j.name === name ? next : j)) };
-        push({ type: 'state_changed', status: next });
+        change(next);
         resolve(next);
+      }, 150),
+    );
+  },
+  // docs waits for a port its earlier run still holds: stopping that lets it start.
+  freePorts(name: string) {
+    const job = statusOf(name);
+    if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
+    if (job.state !== 'waiting' || !job.reason.includes('left over')) return { job: name, stopped: [], kept: [] };
+    const freed: FreedPorts = { job: name, stopped: [{ pid: 3121, command: 'python3 -m mkdocs serve -a 127.0.0.1:8000', job: name, orphan: true }], kept: [] };
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        resolve(freed);
+        const { reason: _r, ...rest } = job;
+        change({ ...rest, state: 'running', pid: 4243, since: new Date().toISOString() } as JobStatus);
       }, 150),
     );
   },
