@@ -26,9 +26,16 @@ log=$(mktemp)
 trap 'rm -f "$log" "$ui_log"' EXIT
 status=0
 cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log" || status=$?
+echo "== bench --quick"
+# Every benchmark scenario against every peer on tiny inputs, so the harness never rots (the
+# figures mean nothing here; the full run is documented in bench/RESULTS.md).
+bench_status=0
+./bench/setup-peers.sh && ./target/debug/bench --quick >/dev/null || bench_status=$?
+[ "$bench_status" -eq 0 ] && echo "bench --quick: every scenario ran" || echo "bench --quick failed ($bench_status)"
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { passed += $4; failed += $6 }
      /^ui: [0-9]+ passed, [0-9]+ failed/ { passed += $2; failed += $4 }
      END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log" "$ui_log"
 [ "$ui_status" -eq 0 ] || exit "$ui_status"
+[ "$bench_status" -eq 0 ] || exit "$bench_status"
 exit "$status"

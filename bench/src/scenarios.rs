@@ -8,20 +8,26 @@ use sentinel_proto::LogStream;
 use sentinel_tests::{group_alive, request, wait_until, Home};
 use serde_json::{json, Value};
 
+use crate::chart;
 use crate::peers::{self, Program};
 use crate::procs;
-use crate::stats::{cpu_seconds, rss_mib, summarize};
+use crate::stats::{cpu_seconds, ratio, rss_mib, summarize};
 
-const ALL: &[&str] = &[
-    "restart", "idle", "tree", "logs", "cli", "api", "schedule", "monitor", "app",
+pub const ALL: &[&str] = &[
+    "restart", "crash", "idle", "tree", "logs", "cli", "api", "schedule", "monitor", "app",
 ];
 
 pub fn run(args: &[String]) {
     let quick = args.iter().any(|a| a == "--quick");
+    QUICK.store(quick, std::sync::atomic::Ordering::Relaxed);
+    let chart_file = args
+        .iter()
+        .position(|a| a == "--chart")
+        .and_then(|i| args.get(i + 1));
     let chosen: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| !a.starts_with("--"))
+        .filter(|a| !a.starts_with("--") && Some(*a) != chart_file.map(String::as_str))
         .collect();
     let chosen = if chosen.is_empty() {
         ALL.to_vec()
@@ -33,30 +39,130 @@ pub fn run(args: &[String]) {
         if quick { " (quick)" } else { "" }
     );
     println!(
-        "Machine: {} cores; `sentinel`: {}\n",
+        "{}; {} cores; {}; SentinelZero {}; `sentinel`: {}\n",
+        chrono::Local::now().format("%Y-%m-%d"),
         cores(),
+        peers::versions(),
+        env!("CARGO_PKG_VERSION"),
         sentinel_tests::sentinel_bin().display()
     );
     for scenario in chosen {
+        let began = Instant::now();
         match scenario {
-            "restart" => restart_latency(if quick { 10 } else { 25 }),
+            // Quick: every scenario and every peer driver runs, on tiny inputs, so that the
+            // harness cannot rot; the figures mean nothing.
+            "restart" => restart_latency(if quick { 1 } else { 25 }),
+            "crash" => crash_loop(if quick { 1 } else { 20 }),
             "idle" => idle_footprint(
-                if quick { &[50, 500] } else { &[50, 500, 2000] },
-                if quick { 5 } else { 20 },
+                if quick { &[20] } else { &[50, 500, 2000] },
+                if quick { 1 } else { 20 },
             ),
-            "tree" => tree_stop(if quick { 5 } else { 10 }),
-            "logs" => log_throughput(if quick { 50 } else { 200 }),
-            "cli" => cli_latency(if quick { 10 } else { 30 }),
-            "api" => api_round_trip(if quick { 50 } else { 200 }),
-            "schedule" => schedule_lateness(if quick { 5 } else { 15 }, if quick { 5 } else { 20 }),
+            "tree" => tree_stop(if quick { 1 } else { 10 }),
+            "logs" => log_throughput(if quick { 10 } else { 200 }),
+            "cli" => cli_latency(
+                if quick { &[20] } else { &[50, 500] },
+                if quick { 3 } else { 30 },
+            ),
+            "api" => api_round_trip(if quick { 10 } else { 200 }),
+            "schedule" => schedule_lateness(if quick { 1 } else { 15 }, if quick { 1 } else { 20 }),
             "monitor" => monitoring_cost(
-                500,
-                if quick { 6 } else { 20 },
-                if quick { 50 } else { 200 },
+                if quick { 20 } else { 500 },
+                if quick { 1 } else { 20 },
+                if quick { 10 } else { 200 },
             ),
-            "app" => app_footprint(500, if quick { 6 } else { 20 }, if quick { 3 } else { 10 }),
+            "app" => app_footprint(
+                if quick { 20 } else { 500 },
+                if quick { 1 } else { 20 },
+                if quick { 1 } else { 10 },
+            ),
             other => eprintln!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
         }
+        eprintln!("{scenario}: {:.1} s", began.elapsed().as_secs_f64());
+    }
+    if let Some(file) = chart_file {
+        let title = format!(
+            "SentinelZero against its peers, {} ({} cores)",
+            chrono::Local::now().format("%Y-%m-%d"),
+            cores()
+        );
+        if let Some(svg) = chart::render(&title) {
+            std::fs::write(file, svg).expect("the chart is written");
+            eprintln!("chart written to {file}");
+        }
+    }
+}
+
+/// A program that exits 1 at once, with each supervisor's default restart policy, watched for
+/// `seconds`: how often it is started again, how far apart, and whether the supervisor gives up.
+fn crash_loop(seconds: u64) {
+    println!(
+        "## Crash loop (a program that exits 1 at once, default restart policies, {seconds} s)\n"
+    );
+    println!("| | starts | median gap | min–max gap | in the end |\n|---|---|---|---|---|");
+    let window = Duration::from_secs(seconds);
+    let home = Home::new();
+    let daemon = home.daemon();
+    let file = home.dir.path().join("starts");
+    add(
+        &home,
+        json!({"name": "crasher", "command": format!("{} child-fail {}", self_exe(), file.display()), "autostart": false}),
+    );
+    api(&home, "POST", "/api/jobs/crasher/start", None);
+    std::thread::sleep(window);
+    let detail = api(&home, "GET", "/api/jobs/crasher", None);
+    let end = match detail["status"]["state"].as_str() {
+        Some("failed") => "gave up (failed)".to_string(),
+        Some("backoff") => "still retrying (backoff)".to_string(),
+        other => other.unwrap_or("?").to_string(),
+    };
+    crash_row("SentinelZero", &stamps(&file), &end);
+    drop(daemon);
+    for peer in peers::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("starts");
+        let running = (peer.start)(&[Program {
+            defaults: true,
+            ..Program::service(
+                "crasher",
+                format!("{} child-fail {}", self_exe(), file.display()),
+            )
+        }]);
+        std::thread::sleep(window);
+        let state = running.state_of("crasher");
+        crash_row(peer.name, &stamps(&file), &state);
+    }
+    println!(
+        "\nDefaults: SentinelZero on-failure, 5 retries, 1 s growing ×1.5; supervisord autorestart=unexpected, \
+         startsecs=1, startretries=3; PM2 autorestart, min_uptime 1 s, max_restarts 16; horust restart = never.\n"
+    );
+}
+
+fn crash_row(name: &str, starts: &[u128], end: &str) {
+    let gaps: Vec<Duration> = starts
+        .windows(2)
+        .map(|w| Duration::from_nanos(w[1].saturating_sub(w[0]) as u64))
+        .collect();
+    let (median, range) = if gaps.is_empty() {
+        ("-".to_string(), "-".to_string())
+    } else {
+        let s = summarize(&gaps);
+        (
+            format!("{:.0} ms", s.median),
+            format!("{:.0}–{:.0} ms", s.min, s.max),
+        )
+    };
+    println!("| {name} | {} | {median} | {range} | {end} |", starts.len());
+}
+
+static QUICK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets a start-up settle before a steady state is measured; barely at all in quick mode,
+/// whose figures mean nothing anyway.
+fn settle(normally: Duration) {
+    if QUICK.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+    } else {
+        std::thread::sleep(normally);
     }
 }
 
@@ -135,27 +241,29 @@ fn restart_latency(trials: usize) {
     });
     drop(daemon);
     let mut rows = vec![("SentinelZero", summarize(&ours))];
-    for (name, start) in peers::all() {
+    for peer in peers::all() {
         let dir = tempfile::tempdir().unwrap();
         let stamps_file = file(dir.path());
-        let peer = start(&[Program {
-            name: "victim".into(),
-            command: format!("{} child-stamp {}", self_exe(), stamps_file.display()),
-            restart: true,
-        }]);
-        let samples = measure_restarts(trials, &stamps_file, || peer.pid_of("victim"));
-        rows.push((name, summarize(&samples)));
+        let running = (peer.start)(&[Program::service(
+            "victim",
+            format!("{} child-stamp {}", self_exe(), stamps_file.display()),
+        )]);
+        let samples = measure_restarts(trials, &stamps_file, || running.pid_of("victim"));
+        rows.push((peer.name, summarize(&samples)));
     }
     println!("## Restart latency (SIGKILL → replacement's first instruction, delay 0, {trials} trials)\n");
-    println!("| | median | p90 | × SentinelZero |\n|---|---|---|---|");
+    println!("| | median | min–max | p90 | × SentinelZero |\n|---|---|---|---|---|");
     let base = rows[0].1.median;
     for (name, s) in &rows {
         println!(
-            "| {name} | {:.2} ms | {:.2} ms | {:.0}× |",
+            "| {name} | {:.2} ms | {:.2}–{:.2} ms | {:.2} ms | {} |",
             s.median,
+            s.min,
+            s.max,
             s.p90,
-            s.median / base
+            ratio(s.median, base)
         );
+        chart::record("Restart latency, median", name, s.median, "ms");
     }
     println!("\nTarget: ≤ 5 ms median.\n");
 }
@@ -220,13 +328,13 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
             procs::children_named(daemon.pid(), "sleep") == n
         });
         let row = steady_state(daemon.pid(), began.elapsed(), seconds);
-        println!("| {n} | SentinelZero | {row}");
+        row.print(n, "SentinelZero");
         drop(daemon);
-        for (name, start) in peers::all() {
+        for peer in peers::all() {
             let began = Instant::now();
-            let peer = start_sleepers(start, n);
-            let row = steady_state(peer.daemon_pid(), began.elapsed(), seconds);
-            println!("| {n} | {name} | {row}");
+            let running = start_sleepers(peer.start, n);
+            let row = steady_state(running.daemon_pid(), began.elapsed(), seconds);
+            row.print(n, peer.name);
         }
     }
     println!("\nTargets: 500 jobs started in ≤ 500 ms, under 20 MB RSS and 0.15 % of one core.\n");
@@ -235,11 +343,7 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
 /// A peer supervising `n` sleeping services, once all of them run.
 fn start_sleepers(start: peers::Start, n: usize) -> Box<dyn peers::Peer> {
     let programs: Vec<Program> = (0..n)
-        .map(|i| Program {
-            name: format!("sleeper{i}"),
-            command: "sleep 100000".into(),
-            restart: true,
-        })
+        .map(|i| Program::service(&format!("sleeper{i}"), "sleep 100000"))
         .collect();
     let peer = start(&programs);
     wait_until("every child", || {
@@ -248,19 +352,47 @@ fn start_sleepers(start: peers::Start, n: usize) -> Box<dyn peers::Peer> {
     peer
 }
 
+/// A supervisor at rest: how long it took to start everything, its memory and CPU.
+struct SteadyState {
+    started_all: Duration,
+    rss_mib: f64,
+    cpu_percent: f64,
+}
+
+impl SteadyState {
+    fn print(&self, n: usize, name: &str) {
+        println!(
+            "| {n} | {name} | {:.0} ms | {:.1} MiB | {:.3} % |",
+            self.started_all.as_secs_f64() * 1000.0,
+            self.rss_mib,
+            self.cpu_percent
+        );
+        if n == 500 {
+            chart::record(
+                "All 500 children started",
+                name,
+                self.started_all.as_secs_f64() * 1000.0,
+                "ms",
+            );
+            chart::record("Idle RSS, 500 jobs", name, self.rss_mib, "MiB");
+        }
+    }
+}
+
 /// Time to all children, then the supervisor's RSS and CPU while nothing happens.
-fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> String {
+fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> SteadyState {
     // Let the start-up settle before measuring the steady state.
-    std::thread::sleep(Duration::from_secs(1));
-    let rss = rss_mib(pid);
+    settle(Duration::from_secs(1));
+    let rss_mib = rss_mib(pid);
     let cpu_before = cpu_seconds(pid);
     let wall = Instant::now();
     std::thread::sleep(Duration::from_secs(seconds));
-    let cpu = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
-    format!(
-        "{:.0} ms | {rss:.1} MiB | {cpu:.3} % |",
-        started_all.as_secs_f64() * 1000.0
-    )
+    let cpu_percent = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
+    SteadyState {
+        started_all,
+        rss_mib,
+        cpu_percent,
+    }
 }
 
 /// Stop of a shell with two background children: time, and whether anything is left.
@@ -285,11 +417,11 @@ fn tree_stop(trials: usize) {
         }
     }
     let mut rows = vec![("SentinelZero", summarize(&samples), leftovers)];
-    for (name, start) in peers::all() {
-        let peer = start(&[Program {
-            name: "tree".into(),
-            command: "sh -c 'sleep 1000 & sleep 1000 & wait'".into(),
+    for kind in peers::with_controls() {
+        let name = kind.name;
+        let peer = (kind.start)(&[Program {
             restart: false,
+            ..Program::service("tree", "sh -c 'sleep 1000 & sleep 1000 & wait'")
         }]);
         let mut samples = Vec::new();
         let mut leftovers = 0;
@@ -326,14 +458,15 @@ fn tree_stop(trials: usize) {
     println!(
         "## Stop of a process tree (sh + 2 background sleeps, {trials} trials, default settings)\n"
     );
-    println!("| | median stop | p90 | runs with leftovers |\n|---|---|---|---|");
+    println!("| | median stop | min–max | p90 | runs with leftovers |\n|---|---|---|---|---|");
     for (name, s, leftovers) in rows {
         println!(
-            "| {name} | {:.2} ms | {:.2} ms | {leftovers} |",
-            s.median, s.p90
+            "| {name} | {:.2} ms | {:.2}–{:.2} ms | {:.2} ms | {leftovers} |",
+            s.median, s.min, s.max, s.p90
         );
+        chart::record("Stop of a process tree, median", name, s.median, "ms");
     }
-    println!();
+    println!("\nhorust 0.1 has no command to stop one service, so it is not in this table.\n");
 }
 
 /// A child writing `mib` MiB of 100-byte lines as fast as it can.
@@ -396,18 +529,65 @@ fn log_throughput(mib: u64) {
         rate(alone)
     );
     println!(
-        "| SentinelZero (to its rotated log files) | {:.0} ms | {:.0} | {} |\n",
+        "| SentinelZero (to its rotated log files) | {:.0} ms | {:.0} | {} |",
         captured.as_secs_f64() * 1000.0,
         rate(captured),
         total as i64 - bytes as i64
     );
+    chart::record(
+        "Log throughput, time",
+        "SentinelZero",
+        captured.as_secs_f64() * 1000.0,
+        "ms",
+    );
+    for peer in peers::all()
+        .into_iter()
+        .filter(|p| p.controls && p.captures_output)
+    {
+        let running = (peer.start)(&[Program {
+            autostart: false,
+            restart: false,
+            ..Program::service("writer", format!("{} child-write {total}", self_exe()))
+        }]);
+        let began = Instant::now();
+        running.start("writer");
+        // Done when the log holds every byte, or when it has stopped growing for 5 s.
+        let mut last = (0, Instant::now());
+        let took = loop {
+            let bytes = running.stdout_bytes("writer");
+            if bytes >= total {
+                break began.elapsed();
+            }
+            if bytes != last.0 {
+                last = (bytes, Instant::now());
+            } else if last.1.elapsed() > Duration::from_secs(5) {
+                break last.1 - began;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let bytes = running.stdout_bytes("writer");
+        println!(
+            "| {} (to its log files) | {:.0} ms | {:.0} | {} |",
+            peer.name,
+            took.as_secs_f64() * 1000.0,
+            rate(took),
+            total as i64 - bytes as i64
+        );
+        chart::record(
+            "Log throughput, time",
+            peer.name,
+            took.as_secs_f64() * 1000.0,
+            "ms",
+        );
+    }
+    println!("\nPeers' times are from their start command to the last byte in the file (polled every 5 ms); horust has the child write its file directly, so there is nothing to compare.\n");
 }
 
 /// `sentinel ls`, the whole process, with 50 and 500 jobs.
-fn cli_latency(runs: usize) {
+fn cli_latency(sizes: &[usize], runs: usize) {
     println!("## CLI latency (`sentinel ls`, whole process, {runs} runs)\n");
-    println!("| jobs | command | median | p90 |\n|---|---|---|---|");
-    for n in [50, 500] {
+    println!("| jobs | command | median | min–max | p90 |\n|---|---|---|---|---|");
+    for &n in sizes {
         let home = Home::new();
         let _daemon = home.daemon();
         for i in 0..n {
@@ -432,11 +612,15 @@ fn cli_latency(runs: usize) {
             .collect();
         let s = summarize(&samples);
         println!(
-            "| {n} | SentinelZero `sentinel ls` | {:.1} ms | {:.1} ms |",
-            s.median, s.p90
+            "| {n} | SentinelZero `sentinel ls` | {:.1} ms | {:.1}–{:.1} ms | {:.1} ms |",
+            s.median, s.min, s.max, s.p90
         );
-        for (name, start) in peers::all() {
-            let peer = start_sleepers(start, n);
+        if n == 500 {
+            chart::record("CLI list, 500 jobs, median", "SentinelZero", s.median, "ms");
+        }
+        for kind in peers::with_controls() {
+            let name = kind.name;
+            let peer = start_sleepers(kind.start, n);
             let samples: Vec<Duration> = (0..runs)
                 .map(|_| {
                     let began = Instant::now();
@@ -446,11 +630,16 @@ fn cli_latency(runs: usize) {
                 .collect();
             let s = summarize(&samples);
             println!(
-                "| {n} | {name} `{}` | {:.1} ms | {:.1} ms |",
+                "| {n} | {name} `{}` | {:.1} ms | {:.1}–{:.1} ms | {:.1} ms |",
                 peer.list_name(),
                 s.median,
+                s.min,
+                s.max,
                 s.p90
             );
+            if n == 500 {
+                chart::record("CLI list, 500 jobs, median", name, s.median, "ms");
+            }
         }
     }
     println!("\nTarget: ≤ 10 ms median with 500 jobs.\n");
@@ -608,7 +797,7 @@ fn schedule_lateness(seconds: u64, idle_seconds: u64) {
             json!({"name": format!("yearly{i}"), "command": "true", "kind": "task", "schedule": {"cron": "0 0 1 1 *"}}),
         );
     }
-    std::thread::sleep(Duration::from_secs(1));
+    settle(Duration::from_secs(1));
     let pid = daemon.pid();
     let cpu_before = cpu_seconds(pid);
     let wall = Instant::now();
@@ -656,7 +845,7 @@ fn monitoring_cost(n: usize, seconds: u64, renders: usize) {
         wait_until("every child", || {
             procs::children_named(daemon.pid(), "sleep") == n
         });
-        std::thread::sleep(Duration::from_secs(3));
+        settle(Duration::from_secs(3));
         let before = cpu_seconds(daemon.pid());
         let wall = Instant::now();
         std::thread::sleep(Duration::from_secs(seconds));
@@ -778,7 +967,7 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
         wait_until("every child", || {
             procs::children_named(child.id(), "sleep") == n
         });
-        std::thread::sleep(Duration::from_secs(3));
+        settle(Duration::from_secs(3));
         // The app and the WebKit processes it started (the popover's web content).
         let family = |root: u32| -> Vec<u32> {
             let mut pids = vec![root];

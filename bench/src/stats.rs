@@ -1,8 +1,10 @@
 use std::time::Duration;
 
-/// Median and 90th/99th percentiles of a sample, in milliseconds.
+/// Median, extremes and 90th/99th percentiles of a sample, in milliseconds.
 pub struct Summary {
     pub median: f64,
+    pub min: f64,
+    pub max: f64,
     pub p90: f64,
     pub p99: f64,
     pub n: usize,
@@ -14,6 +16,8 @@ pub fn summarize(samples: &[Duration]) -> Summary {
     let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
     Summary {
         median: at(0.5),
+        min: ms[0],
+        max: ms[ms.len() - 1],
         p90: at(0.9),
         p99: at(0.99),
         n: ms.len(),
@@ -38,4 +42,17 @@ pub fn cpu_seconds(pid: u32) -> f64 {
             .ok()
             .flatten()
             .unwrap_or(100) as f64
+}
+
+/// "12×" (peer ÷ SentinelZero), or "-" when either is zero.
+pub fn ratio(value: f64, ours: f64) -> String {
+    if ours <= 0.0 || value <= 0.0 {
+        return "-".into();
+    }
+    let r = value / ours;
+    if r >= 10.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.1}×")
+    }
 }

@@ -20,19 +20,38 @@ fn dependencies_env_files_and_ports_from_the_cli() {
     std::fs::write(project.join(".env"), "GREETING=hello\nNAME=file\n").unwrap();
     let cwd = project.display().to_string();
 
-    home.ok(&["add", "db", "--group", "stack", "--no-autostart", "--", "sleep", "1000"]);
+    home.ok(&[
+        "add",
+        "db",
+        "--group",
+        "stack",
+        "--no-autostart",
+        "--",
+        "sleep",
+        "1000",
+    ]);
     let refused = home.run(&[
-        "add", "api", "--depends-on", "ghost:healthy", "--", "sleep", "1000",
+        "add",
+        "api",
+        "--depends-on",
+        "ghost:healthy",
+        "--",
+        "sleep",
+        "1000",
     ]);
     assert_ne!(refused.code, 0);
     assert!(
-        refused.stderr.contains("depends_on[0].job: no job named \"ghost\""),
+        refused
+            .stderr
+            .contains("depends_on[0].job: no job named \"ghost\""),
         "{}",
         refused.stderr
     );
     let bad_condition = home.run(&["add", "api", "--depends-on", "db:ready", "--", "true"]);
     assert!(
-        bad_condition.stderr.contains("\"ready\" is not a condition"),
+        bad_condition
+            .stderr
+            .contains("\"ready\" is not a condition"),
         "{}",
         bad_condition.stderr
     );
