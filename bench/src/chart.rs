@@ -42,7 +42,8 @@ pub fn render(title: &str) -> Option<String> {
     if scenarios.is_empty() {
         return None;
     }
-    let (left, row, bar, width) = (250.0, 22.0 * COLOURS.len() as f64 + 18.0, 18.0, 900.0);
+    // Each scenario: its title on a line of its own, then a bar per supervisor.
+    let (left, row, bar, width) = (250.0, 20.0 * COLOURS.len() as f64 + 36.0, 18.0, 900.0);
     let plot = width - left - 170.0;
     // Ratios from 1/10 to 1000 on a log scale; SentinelZero is at 1.
     let scale = |ratio: f64| ((ratio.max(0.1).log10() + 1.0) / 4.0).clamp(0.0, 1.0) * plot;
@@ -84,7 +85,7 @@ pub fn render(title: &str) -> Option<String> {
             else {
                 continue;
             };
-            let y = top + 20.0 + j as f64 * (bar + 2.0) - 16.0;
+            let y = top + 22.0 + j as f64 * (bar + 2.0);
             let ratio = if ours > 0.0 { figure.value / ours } else { 1.0 };
             let w = scale(ratio).max(1.0);
             let _ = writeln!(
