@@ -7,6 +7,8 @@ mod error;
 mod handoff;
 mod migrate;
 mod output;
+#[cfg(test)]
+mod reference;
 mod spec;
 
 use std::io::{IsTerminal, Write};

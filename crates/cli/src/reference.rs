@@ -1,0 +1,269 @@
+//! `docs/cli.md`, generated from the clap definitions so the reference cannot drift from the
+//! program; and a check that every example in the docs is something the CLI and the engine
+//! accept.
+
+use clap::{Arg, Command};
+
+/// The whole CLI reference as Markdown.
+pub fn markdown(cli: &Command) -> String {
+    let mut out = String::from(
+        "# `sentinel` command reference\n\n\
+         Generated from the program by `UPDATE_DOCS=1 cargo test -p sentinel-cli reference`; \
+         `sentinel help COMMAND` prints the same.\n\n",
+    );
+    if let Some(about) = cli.get_about() {
+        out.push_str(&format!("{about}\n\n"));
+    }
+    out.push_str("Global options:\n\n");
+    out.push_str(&options_table(
+        cli.get_arguments().filter(|arg| arg.is_global_set()),
+    ));
+    out.push_str("\nCommands:\n\n");
+    for sub in visible_subcommands(cli) {
+        out.push_str(&format!(
+            "- [`{}`](#sentinel-{}): {}\n",
+            sub.get_name(),
+            sub.get_name(),
+            sub.get_about().map(|a| a.to_string()).unwrap_or_default()
+        ));
+    }
+    for sub in visible_subcommands(cli) {
+        out.push('\n');
+        out.push_str(&command_section(sub));
+    }
+    out
+}
+
+fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
+    cmd.get_subcommands()
+        .filter(|sub| !sub.is_hide_set() && sub.get_name() != "help")
+}
+
+fn command_section(cmd: &Command) -> String {
+    let name = cmd.get_name();
+    let mut out = format!("## sentinel {name}\n\n");
+    if let Some(about) = cmd.get_long_about().or(cmd.get_about()) {
+        out.push_str(&format!("{about}\n\n"));
+    }
+    let mut usage = cmd.clone().bin_name(format!("sentinel {name}"));
+    out.push_str(&format!(
+        "```text\n{}\n```\n\n",
+        usage.render_usage().to_string().trim_start_matches("Usage: ")
+    ));
+    let positionals: Vec<&Arg> = cmd
+        .get_arguments()
+        .filter(|arg| arg.is_positional() && !arg.is_hide_set())
+        .collect();
+    if !positionals.is_empty() {
+        out.push_str("| argument | meaning |\n|---|---|\n");
+        for arg in positionals {
+            let names = arg
+                .get_value_names()
+                .map(|names| names.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "))
+                .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+            out.push_str(&format!("| `{names}` | {} |\n", help_of(arg)));
+        }
+        out.push('\n');
+    }
+    let options: Vec<&Arg> = cmd
+        .get_arguments()
+        .filter(|arg| !arg.is_positional() && !arg.is_hide_set() && !arg.is_global_set())
+        .collect();
+    if !options.is_empty() {
+        out.push_str(&options_table(options.into_iter()));
+        out.push('\n');
+    }
+    if let Some(after) = cmd.get_after_help() {
+        out.push_str(&format!("```text\n{}\n```\n", after.to_string().trim()));
+    }
+    out
+}
+
+fn options_table<'a>(args: impl Iterator<Item = &'a Arg>) -> String {
+    let mut out = String::from("| option | meaning |\n|---|---|\n");
+    for arg in args {
+        let id = arg.get_id().as_str();
+        if id == "help" || id == "version" {
+            continue;
+        }
+        let mut flag = match (arg.get_short(), arg.get_long()) {
+            (Some(short), Some(long)) => format!("-{short}, --{long}"),
+            (None, Some(long)) => format!("--{long}"),
+            (Some(short), None) => format!("-{short}"),
+            (None, None) => id.to_string(),
+        };
+        if arg.get_action().takes_values() {
+            if let Some(names) = arg.get_value_names() {
+                flag.push_str(&format!(" <{}>", names.join(" ")));
+            } else {
+                flag.push_str(&format!(" <{}>", id.to_uppercase()));
+            }
+        }
+        out.push_str(&format!("| `{flag}` | {} |\n", help_of(arg)));
+    }
+    out
+}
+
+fn help_of(arg: &Arg) -> String {
+    let mut help = arg
+        .get_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+        .replace('|', "\\|");
+    let values: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| format!("`{}`", v.get_name()))
+        .collect();
+    if !values.is_empty() && arg.get_action().takes_values() {
+        help.push_str(&format!(" (one of {})", values.join(", ")));
+    }
+    let defaults: Vec<String> = arg
+        .get_default_values()
+        .iter()
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    if !defaults.is_empty() {
+        help.push_str(&format!(" [default: {}]", defaults.join(", ")));
+    }
+    if let Some(env) = arg.get_env() {
+        help.push_str(&format!(" [env: {}]", env.to_string_lossy()));
+    }
+    help
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use clap::{CommandFactory, Parser};
+    use sentinel_proto::config::{ConfigFile, ConfigFormat};
+    use sentinel_proto::settings::Settings;
+    use sentinel_proto::JobSpec;
+
+    use crate::args::Cli;
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    /// The checked-in reference is the generated one; `UPDATE_DOCS=1` rewrites it.
+    #[test]
+    fn the_cli_reference_is_current() {
+        let generated = super::markdown(&Cli::command());
+        let path = repo().join("docs/cli.md");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "docs/cli.md is out of date: run `UPDATE_DOCS=1 cargo test -p sentinel-cli reference`"
+        );
+        for command in ["add", "edit", "ports", "env", "import", "export", "top", "daemon"] {
+            assert!(
+                generated.contains(&format!("## sentinel {command}\n")),
+                "{command}"
+            );
+        }
+    }
+
+    /// Fenced blocks of a Markdown file: (language, text, line of the fence).
+    fn blocks(text: &str) -> Vec<(String, String, usize)> {
+        let mut found = Vec::new();
+        let mut open: Option<(String, String, usize)> = None;
+        for (i, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if let Some(fence) = trimmed.strip_prefix("```") {
+                match open.take() {
+                    Some(block) => found.push(block),
+                    None => open = Some((fence.trim().to_string(), String::new(), i + 1)),
+                }
+            } else if let Some((_, body, _)) = open.as_mut() {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+        found
+    }
+
+    /// A TOML example is a job, a job file or a settings file, and valid as one.
+    fn check_toml(body: &str) -> Result<(), String> {
+        let value: toml::Table = toml::from_str(body).map_err(|e| e.to_string())?;
+        if value.contains_key("jobs") || value.contains_key("version") {
+            ConfigFile::parse(body, ConfigFormat::Toml)
+                .map(|_| ())
+                .map_err(|errors| format!("job file: {errors:?}"))
+        } else if value.contains_key("name") || value.contains_key("command") {
+            JobSpec::from_toml(body)
+                .map(|_| ())
+                .map_err(|e| format!("job: {e}"))
+        } else {
+            Settings::from_toml(body)
+                .map(|_| ())
+                .map_err(|errors| format!("settings: {errors:?}"))
+        }
+    }
+
+    /// A command line of an example, up to where the shell takes over.
+    fn sentinel_words(line: &str) -> Option<Vec<String>> {
+        let line = line.trim();
+        if !line.starts_with("sentinel ") {
+            return None;
+        }
+        let cut = line
+            .find(['|', '>', '#'])
+            .into_iter()
+            .chain(line.find("&&"))
+            .min()
+            .unwrap_or(line.len());
+        shlex::split(line[..cut].trim())
+    }
+
+    /// Every example in the README and docs/ is accepted by what it is an example of.
+    #[test]
+    fn every_example_in_the_docs_is_valid() {
+        let mut files = vec![repo().join("README.md")];
+        if let Ok(entries) = std::fs::read_dir(repo().join("docs")) {
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "md")),
+            );
+        }
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            for (lang, body, line) in blocks(&text) {
+                let result = match lang.as_str() {
+                    "toml" => check_toml(&body),
+                    "json" => serde_json::from_str::<serde_json::Value>(&body)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    "sh" | "bash" | "shell" => {
+                        let mut result = Ok(());
+                        for words in body.lines().filter_map(sentinel_words) {
+                            if let Err(err) = Cli::try_parse_from(&words) {
+                                result = Err(format!("{words:?}: {}", err.kind()));
+                                break;
+                            }
+                            checked += 1;
+                        }
+                        result
+                    }
+                    _ => continue,
+                };
+                checked += 1;
+                if let Err(err) = result {
+                    problems.push(format!("{name}:{line} ({lang}): {err}"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "examples that do not work:\n{}", problems.join("\n"));
+        assert!(checked > 10, "only {checked} examples found");
+    }
+}
