@@ -28,6 +28,10 @@ pub async fn run(socket: Option<PathBuf>) -> Result<(), CliError> {
         signal(SignalKind::interrupt()).map_err(|err| CliError::Other(err.to_string()))?;
     let mut terminate =
         signal(SignalKind::terminate()).map_err(|err| CliError::Other(err.to_string()))?;
+    // A closed terminal (or `systemctl kill -s HUP`) stops the jobs too, instead of killing the
+    // daemon under them.
+    let mut hangup =
+        signal(SignalKind::hangup()).map_err(|err| CliError::Other(err.to_string()))?;
 
     let engine = EngineHandle::open(config)
         .await
@@ -50,6 +54,7 @@ pub async fn run(socket: Option<PathBuf>) -> Result<(), CliError> {
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("interrupted; stopping every job"),
         _ = terminate.recv() => tracing::info!("terminated; stopping every job"),
+        _ = hangup.recv() => tracing::info!("hung up; stopping every job"),
     }
     server.stop().await;
     engine.shutdown().await;

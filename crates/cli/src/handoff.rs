@@ -17,10 +17,40 @@ pub fn render(system: System, spec: &JobSpec) -> Result<(String, Vec<String>), C
     let argv = spec
         .argv()
         .map_err(|m| CliError::Other(format!("command: {m}")))?;
-    match system {
-        System::Launchd => launchd(spec, &argv),
-        System::Systemd => Ok(systemd(spec, &argv)),
+    let (text, mut notes) = match system {
+        System::Launchd => launchd(spec, &argv)?,
+        System::Systemd => systemd(spec, &argv),
+    };
+    notes.extend(left_behind(system, spec));
+    Ok((text, notes))
+}
+
+/// What the OS's own supervisor has no word for, so the exported job runs without it.
+fn left_behind(system: System, spec: &JobSpec) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !spec.depends_on.is_empty() {
+        let jobs: Vec<&str> = spec.depends_on.iter().map(|d| d.job.as_str()).collect();
+        notes.push(format!(
+            "depends_on ({}) is not carried over: order the units yourself",
+            jobs.join(", ")
+        ));
     }
+    if spec.watch.is_some() {
+        notes.push("watch (restart on file changes) has no equivalent; not carried over".into());
+    }
+    if !spec.ports.is_empty() {
+        notes.push("ports are not checked before a start; not carried over".into());
+    }
+    if spec.health.is_some() {
+        notes.push("the health check has no equivalent; not carried over".into());
+    }
+    if spec.max_memory.is_some() {
+        notes.push("max_memory (restart above a memory limit) is not carried over".into());
+    }
+    if system == System::Launchd && !spec.env_files.is_empty() {
+        notes.push("launchd has no env files: put the variables in EnvironmentVariables".into());
+    }
+    notes
 }
 
 /// The five crontab fields when each is `*` or one number (what launchd and OnCalendar take).
@@ -121,6 +151,23 @@ fn launchd(spec: &JobSpec, argv: &[String]) -> Result<(String, Vec<String>), Cli
         "ExitTimeOut".into(),
         Value::Integer(spec.stop_timeout.as_secs().max(1).into()),
     );
+    if let Some(nice) = spec.nice {
+        dict.insert("Nice".into(), Value::Integer(i64::from(nice).into()));
+    }
+    if !spec.rlimits.is_empty() {
+        let mut limits = Dictionary::new();
+        if let Some(files) = spec.rlimits.nofile {
+            limits.insert("NumberOfFiles".into(), Value::Integer(files.into()));
+        }
+        if let Some(bytes) = spec.rlimits.core {
+            limits.insert("Core".into(), Value::Integer(bytes.into()));
+        }
+        dict.insert(
+            "SoftResourceLimits".into(),
+            Value::Dictionary(limits.clone()),
+        );
+        dict.insert("HardResourceLimits".into(), Value::Dictionary(limits));
+    }
     let logs = format!("~/Library/Logs/SentinelZero/{}.log", spec.name);
     notes.push(format!(
         "launchd does not expand ~: set StandardOutPath yourself if you want logs (e.g. {logs})"
@@ -173,11 +220,28 @@ fn systemd(spec: &JobSpec, argv: &[String]) -> (String, Vec<String>) {
     if let Some(cwd) = &spec.cwd {
         unit.push_str(&format!("WorkingDirectory={}\n", cwd.display()));
     }
+    // Env files first: systemd, like SentinelZero, lets Environment= win over them.
+    for file in &spec.env_files {
+        let path = match &spec.cwd {
+            Some(cwd) => cwd.join(file),
+            None => file.clone(),
+        };
+        unit.push_str(&format!("EnvironmentFile={}\n", path.display()));
+    }
     for (key, value) in &spec.env {
         unit.push_str(&format!(
             "Environment={}\n",
             systemd_quote(&format!("{key}={value}"))
         ));
+    }
+    if let Some(nice) = spec.nice {
+        unit.push_str(&format!("Nice={nice}\n"));
+    }
+    if let Some(files) = spec.rlimits.nofile {
+        unit.push_str(&format!("LimitNOFILE={files}\n"));
+    }
+    if let Some(bytes) = spec.rlimits.core {
+        unit.push_str(&format!("LimitCORE={bytes}\n"));
     }
     if spec.kind == JobKind::Service {
         let restart = match spec.restart.mode {
@@ -351,5 +415,42 @@ mod tests {
         );
         assert!(unit.ends_with("[Install]\nWantedBy=default.target\n"));
         assert!(notes.iter().any(|n| n.contains("backoff")));
+    }
+
+    #[test]
+    fn dev_stack_settings_map_where_the_os_can_and_are_named_where_it_cannot() {
+        let mut spec = service();
+        spec.cwd = Some("/srv/api".into());
+        spec.env_files = vec![".env".into()];
+        spec.nice = Some(5);
+        spec.rlimits.nofile = Some(4096);
+        spec.rlimits.core = Some(0);
+        spec.ports = vec![8080];
+        spec.depends_on = vec![sentinel_proto::Dependency {
+            job: "db".into(),
+            condition: sentinel_proto::Condition::Started,
+        }];
+        spec.watch = Some(sentinel_proto::WatchSpec::default());
+        let (unit, notes) = render(System::Systemd, &spec).unwrap();
+        for line in [
+            "EnvironmentFile=/srv/api/.env",
+            "Nice=5",
+            "LimitNOFILE=4096",
+            "LimitCORE=0",
+        ] {
+            assert!(unit.contains(line), "{line} missing from\n{unit}");
+        }
+        for word in ["depends_on (db)", "watch", "ports"] {
+            assert!(notes.iter().any(|n| n.contains(word)), "{word}: {notes:?}");
+        }
+        let (plist, notes) = render(System::Launchd, &spec).unwrap();
+        let dict = plist::Value::from_reader_xml(plist.as_bytes())
+            .unwrap()
+            .into_dictionary()
+            .unwrap();
+        assert_eq!(dict["Nice"].as_signed_integer(), Some(5));
+        let limits = dict["HardResourceLimits"].as_dictionary().unwrap();
+        assert_eq!(limits["NumberOfFiles"].as_unsigned_integer(), Some(4096));
+        assert!(notes.iter().any(|n| n.contains("env files")), "{notes:?}");
     }
 }

@@ -48,7 +48,10 @@ fn command_section(cmd: &Command) -> String {
     let mut usage = cmd.clone().bin_name(format!("sentinel {name}"));
     out.push_str(&format!(
         "```text\n{}\n```\n\n",
-        usage.render_usage().to_string().trim_start_matches("Usage: ")
+        usage
+            .render_usage()
+            .to_string()
+            .trim_start_matches("Usage: ")
     ));
     let positionals: Vec<&Arg> = cmd
         .get_arguments()
@@ -59,7 +62,13 @@ fn command_section(cmd: &Command) -> String {
         for arg in positionals {
             let names = arg
                 .get_value_names()
-                .map(|names| names.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "))
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
             out.push_str(&format!("| `{names}` | {} |\n", help_of(arg)));
         }
@@ -161,7 +170,9 @@ mod tests {
             checked_in == generated,
             "docs/cli.md is out of date: run `UPDATE_DOCS=1 cargo test -p sentinel-cli reference`"
         );
-        for command in ["add", "edit", "ports", "env", "import", "export", "top", "daemon"] {
+        for command in [
+            "add", "edit", "ports", "env", "import", "export", "top", "daemon",
+        ] {
             assert!(
                 generated.contains(&format!("## sentinel {command}\n")),
                 "{command}"
@@ -263,7 +274,11 @@ mod tests {
                 }
             }
         }
-        assert!(problems.is_empty(), "examples that do not work:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "examples that do not work:\n{}",
+            problems.join("\n")
+        );
         assert!(checked > 10, "only {checked} examples found");
     }
 }

@@ -329,7 +329,15 @@ pub mod byte_size {
             })
     }
 
+    /// For people: "60MiB", "67.3MiB" (rounded).
     pub fn format(bytes: u64) -> String {
+        let binary = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        // In the largest unit it reaches: whole when exact ("60MiB"), rounded otherwise.
+        if let Some((unit, name)) = binary.iter().find(|(unit, _)| bytes >= *unit) {
+            if bytes.is_multiple_of(*unit) {
+                return format!("{}{name}", bytes / unit);
+            }
+        }
         bytesize::ByteSize::b(bytes)
             .display()
             .iec()
@@ -337,8 +345,37 @@ pub mod byte_size {
             .replace(' ', "")
     }
 
+    /// For files and the API: the same number of bytes when read back ("512MB" stays
+    /// 512,000,000 bytes; an odd size is written as its number of bytes).
+    pub fn exact(bytes: u64) -> String {
+        whole_units(bytes).unwrap_or_else(|| bytes.to_string())
+    }
+
+    /// The size as a whole number of the unit that gives the shortest number (binary units
+    /// win ties).
+    fn whole_units(bytes: u64) -> Option<String> {
+        const UNITS: [(u64, &str); 8] = [
+            (1 << 40, "TiB"),
+            (1 << 30, "GiB"),
+            (1 << 20, "MiB"),
+            (1 << 10, "KiB"),
+            (1_000_000_000_000, "TB"),
+            (1_000_000_000, "GB"),
+            (1_000_000, "MB"),
+            (1_000, "KB"),
+        ];
+        if bytes == 0 {
+            return Some("0B".into());
+        }
+        UNITS
+            .iter()
+            .filter(|(unit, _)| bytes.is_multiple_of(*unit))
+            .min_by_key(|(unit, _)| bytes / unit)
+            .map(|(unit, name)| format!("{}{name}", bytes / unit))
+    }
+
     pub fn serialize<S: Serializer>(bytes: &u64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(*bytes))
+        s.serialize_str(&exact(*bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -427,6 +464,26 @@ impl<'de> Deserialize<'de> for SignalName {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_back_to_the_same_bytes() {
+        for text in [
+            "512MB", "1500MiB", "10MiB", "1GB", "300M", "4096", "0", "1234567",
+        ] {
+            let bytes = byte_size::parse(text).unwrap();
+            let written = byte_size::exact(bytes);
+            assert_eq!(
+                byte_size::parse(&written).unwrap(),
+                bytes,
+                "{text} → {written}"
+            );
+        }
+        assert_eq!(byte_size::exact(512_000_000), "512MB");
+        assert_eq!(byte_size::exact(1500 * 1024 * 1024), "1500MiB");
+        assert_eq!(byte_size::exact(1_234_567), "1234567");
+        assert_eq!(byte_size::format(60 * 1024 * 1024), "60MiB");
+        assert_eq!(byte_size::format(70_570_000), "67.3MiB");
+        assert_eq!(byte_size::format(512_000_000), "488.3MiB");
+    }
     use super::*;
 
     #[test]

@@ -102,6 +102,12 @@ impl JobSpec {
 
         if let Err(message) = validate_name(&self.name) {
             problem("name", message);
+        } else if self.name == "bulk" {
+            // /api/jobs/bulk/start and friends would shadow the job's own routes.
+            problem(
+                "name",
+                "\"bulk\" is reserved for the API's bulk actions; choose another name".into(),
+            );
         }
         if let Err(message) = command_argv(&self.command, self.shell) {
             problem("command", message);

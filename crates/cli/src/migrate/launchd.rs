@@ -12,7 +12,7 @@ use super::{job_name, join, Migrated};
 use crate::error::CliError;
 
 /// Keys that only concern launchd's own bookkeeping.
-const NOT_NEEDED: &[&str] = &["ProcessType", "LimitLoadToSessionType", "Disabled"];
+const NOT_NEEDED: &[&str] = &["ProcessType", "LimitLoadToSessionType"];
 
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Migrated, CliError> {
     let value = Value::from_reader(std::io::Cursor::new(bytes)).map_err(|err| {
@@ -115,6 +115,15 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Migrated, CliError> {
                     job.restart.max_delay = job.restart.max_delay.max(job.restart.delay);
                 }
                 None => note("is not a number; not carried over".into()),
+            },
+            "Nice" => match value.as_signed_integer() {
+                Some(nice) if (-20..=19).contains(&nice) => job.nice = Some(nice as i32),
+                _ => note("is not a number from -20 to 19; not carried over".into()),
+            },
+            // A disabled agent stays disabled: kept, never started.
+            "Disabled" => match value.as_boolean() {
+                Some(disabled) => job.enabled = !disabled,
+                None => note("is not a boolean; not carried over".into()),
             },
             "ExitTimeOut" => match value.as_unsigned_integer() {
                 Some(secs) if secs > 0 => job.stop_timeout = Duration::from_secs(secs),
@@ -224,6 +233,7 @@ mod tests {
     <key>Program</key><string>/usr/local/bin/ollama</string>
     <key>RunAtLoad</key><true/>
     <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>
+    <key>Disabled</key><true/>
 </dict></plist>"#;
 
     #[test]
@@ -248,8 +258,9 @@ mod tests {
         assert_eq!(job.env["RCLONE_CONFIG"], "/Users/me/.rclone.conf");
         assert_eq!(migrated.notes, vec![
             "com.example.sync: StandardOutPath = /tmp/sync.log is not used: SentinelZero keeps the job's output in its own rotated log",
-            "com.example.sync: Nice has no equivalent; not carried over",
         ]);
+        assert_eq!(job.nice, Some(10));
+        assert!(job.enabled);
         job.validate().unwrap();
     }
 
@@ -258,6 +269,7 @@ mod tests {
         let migrated = parse(SERVICE.as_bytes(), Path::new("ollama.plist")).unwrap();
         let job = &migrated.jobs[0];
         assert_eq!(job.command, "/usr/local/bin/ollama");
+        assert!(!job.enabled, "Disabled = true is kept");
         assert_eq!(job.kind, JobKind::Service);
         assert_eq!(job.restart.mode, RestartMode::OnFailure);
         assert!(job.autostart);

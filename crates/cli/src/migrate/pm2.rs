@@ -3,20 +3,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sentinel_proto::{JobSpec, RestartMode};
+use sentinel_proto::{JobSpec, RestartMode, WatchSpec};
 use serde_json::{Map, Value};
 
 use super::{job_name, join, Migrated};
 use crate::error::CliError;
 
 /// Fields that mean nothing here, so a note about them would be noise.
-const HARMLESS: &[&str] = &[
-    "watch",
-    "ignore_watch",
-    "merge_logs",
-    "time",
-    "log_date_format",
-];
+const HARMLESS: &[&str] = &["merge_logs", "time", "log_date_format"];
 
 pub fn parse(text: &str, dir: &Path) -> Result<Migrated, CliError> {
     let value: Value = serde_json::from_str(text)
@@ -176,9 +170,38 @@ fn app_to_job(
                     "{name}: max_memory_restart {value} is not a size such as \"300M\"; not carried over"
                 )),
             },
+            // PM2 watches the app's directory (`true`) or the paths given.
+            "watch" => match value {
+                Value::Bool(false) => {}
+                Value::Bool(true) => {
+                    job.watch.get_or_insert_with(WatchSpec::default);
+                }
+                Value::String(path) => job.watch.get_or_insert_with(WatchSpec::default).paths = vec![path.into()],
+                Value::Array(paths) if paths.iter().all(Value::is_string) => {
+                    job.watch.get_or_insert_with(WatchSpec::default).paths =
+                        paths.iter().filter_map(Value::as_str).map(Into::into).collect();
+                }
+                _ => notes.push(format!("{name}: watch {value} is not true or a list of paths; not carried over")),
+            },
+            "ignore_watch" => match value {
+                Value::String(glob) => job.watch.get_or_insert_with(WatchSpec::default).ignore = vec![glob.clone()],
+                Value::Array(globs) if globs.iter().all(Value::is_string) => {
+                    job.watch.get_or_insert_with(WatchSpec::default).ignore =
+                        globs.iter().filter_map(Value::as_str).map(str::to_string).collect();
+                }
+                _ => notes.push(format!("{name}: ignore_watch {value} is not a list of patterns; not carried over")),
+            },
+            "watch_delay" => match millis(value) {
+                Some(d) => job.watch.get_or_insert_with(WatchSpec::default).debounce = d,
+                None => notes.push(format!("{name}: watch_delay {value} is not a duration")),
+            },
             key if HARMLESS.contains(&key) => {}
             other => notes.push(format!("{name}: {other} = {value} has no equivalent; not carried over")),
         }
+    }
+    // ignore_watch and watch_delay mean nothing unless PM2 watches.
+    if matches!(app.get("watch"), None | Some(Value::Bool(false))) {
+        job.watch = None;
     }
     if job.restart.delay > job.restart.max_delay {
         job.restart.max_delay = job.restart.delay;
@@ -198,6 +221,29 @@ mod tests {
         assert_eq!(pm2_size(&Value::from(1_000_000)), Some(1_000_000));
         assert_eq!(pm2_size(&Value::from("lots")), None);
         assert_eq!(pm2_size(&Value::from("3T")), None);
+    }
+
+    #[test]
+    fn watch_settings_become_a_file_watch() {
+        let text = r#"[
+            {"name": "web", "script": "app.js", "watch": ["src", "views"], "ignore_watch": ["*.log"], "watch_delay": 800},
+            {"name": "all", "script": "app.js", "watch": true},
+            {"name": "off", "script": "app.js", "watch": false, "ignore_watch": ["tmp"]}
+        ]"#;
+        let migrated = parse(text, Path::new("/p")).unwrap();
+        let web = migrated.jobs[0].watch.as_ref().unwrap();
+        assert_eq!(
+            web.paths,
+            vec![std::path::PathBuf::from("src"), "views".into()]
+        );
+        assert_eq!(web.ignore, vec!["*.log"]);
+        assert_eq!(web.debounce, Duration::from_millis(800));
+        assert_eq!(migrated.jobs[1].watch, Some(WatchSpec::default()));
+        assert_eq!(migrated.jobs[2].watch, None);
+        assert!(migrated.notes.is_empty(), "{:?}", migrated.notes);
+        for job in &migrated.jobs {
+            job.validate().unwrap();
+        }
     }
 
     #[test]

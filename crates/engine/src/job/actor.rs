@@ -678,6 +678,21 @@ impl JobActor {
         self.after_run(result, uptime, reason.unwrap_or_default());
     }
 
+    /// What an `exec` health check runs with: the job's own variables, env files included
+    /// (as read now; the run itself started with them a moment ago).
+    fn probe_env(&self) -> std::collections::BTreeMap<String, String> {
+        let cwd = self
+            .spec
+            .cwd
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        match process::env::resolve(&self.spec, &cwd) {
+            Ok(vars) => vars.into_iter().map(|var| (var.key, var.value)).collect(),
+            Err(_) => self.spec.env.clone(),
+        }
+    }
+
     /// Watches the job's files while it is enabled and has `watch`.
     fn start_watch(&self) -> Option<WatchTask> {
         let watch = self.spec.watch.as_ref().filter(|_| self.spec.enabled)?;
@@ -731,7 +746,7 @@ impl JobActor {
             check,
             crate::monitor::ProbeEnv {
                 cwd: self.spec.cwd.clone(),
-                env: self.spec.env.clone(),
+                env: self.probe_env(),
                 search_path: self.context.search_path.clone(),
             },
             pid,

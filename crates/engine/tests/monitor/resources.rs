@@ -110,7 +110,7 @@ async fn the_memory_limit_restarts_a_growing_child() {
     let ended = runs.iter().find(|r| r.id == run_id).unwrap();
     let reason = ended.reason.clone().unwrap_or_default();
     assert!(
-        reason.starts_with("memory limit exceeded") && reason.contains("max_memory = 60.0MiB"),
+        reason.starts_with("memory limit exceeded") && reason.contains("max_memory = 60MiB"),
         "{reason}"
     );
     let status = engine.get("leaky").unwrap().status;
