@@ -23,5 +23,14 @@ export default defineConfig(({ mode }) => ({
     environment: 'jsdom',
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // `npm run coverage`: line coverage of src/ by the component tests, written to ui/coverage/.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.{ts,svelte}'],
+      // Generated IPC bindings, type declarations, and the window entries (which only mount).
+      exclude: ['src/lib/bindings.ts', 'src/**/*.d.ts', 'src/popover.ts', 'src/settings.ts'],
+      reporter: ['text-summary', 'json-summary', 'html'],
+      reportsDirectory: 'coverage',
+    },
   },
 }));
