@@ -232,6 +232,52 @@ mod tests {
         shlex::split(line[..cut].trim())
     }
 
+    /// A systemd unit: INI that systemd's sections and a `sentinel daemon` ExecStart.
+    fn check_unit(body: &str) -> Result<(), String> {
+        let unit = ini::Ini::load_from_str(body).map_err(|e| e.to_string())?;
+        for section in unit.sections().flatten() {
+            if !["Unit", "Service", "Install", "Timer"].contains(&section) {
+                return Err(format!("[{section}] is not a systemd section"));
+            }
+        }
+        let service = unit.section(Some("Service")).ok_or("no [Service]")?;
+        match service.get("ExecStart") {
+            Some(exec) if exec.ends_with("sentinel daemon") => Ok(()),
+            other => Err(format!(
+                "ExecStart {other:?} does not run `sentinel daemon`"
+            )),
+        }
+    }
+
+    /// YAML (Prometheus configuration) parsed by ruamel.yaml in the tools venv that
+    /// scripts/setup.sh makes.
+    fn check_yaml(body: &str) -> Result<(), String> {
+        use std::io::Write;
+        let python = repo().join(".tools/venv/bin/python");
+        let mut child = std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import sys; from ruamel.yaml import YAML; d = YAML(typ='safe').load(sys.stdin); \
+                 assert d['scrape_configs'][0]['static_configs'][0]['targets']",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{}: {e} (run scripts/setup.sh)", python.display()))?;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
     /// Every example in the README and docs/ is accepted by what it is an example of.
     #[test]
     fn every_example_in_the_docs_is_valid() {
@@ -255,9 +301,19 @@ mod tests {
                     "json" => serde_json::from_str::<serde_json::Value>(&body)
                         .map(|_| ())
                         .map_err(|e| e.to_string()),
-                    "sh" | "bash" | "shell" => {
+                    "ini" => check_unit(&body),
+                    "yaml" => check_yaml(&body),
+                    "sh" | "bash" | "shell" | "console" => {
                         let mut result = Ok(());
-                        for words in body.lines().filter_map(sentinel_words) {
+                        // A console transcript: only the `$ ` lines are commands.
+                        let commands = body.lines().filter_map(|l| {
+                            if lang == "console" {
+                                l.strip_prefix("$ ")
+                            } else {
+                                Some(l)
+                            }
+                        });
+                        for words in commands.filter_map(sentinel_words) {
                             if let Err(err) = Cli::try_parse_from(&words) {
                                 result = Err(format!("{words:?}: {}", err.kind()));
                                 break;
