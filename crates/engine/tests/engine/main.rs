@@ -1,5 +1,6 @@
 //! Engine tests with real processes and a real SQLite file in a temporary home.
 
+mod api;
 mod common;
 mod config;
 mod lifecycle;

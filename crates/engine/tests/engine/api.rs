@@ -1,0 +1,432 @@
+//! The control API served on a real Unix socket by the engine in this process: every route
+//! answers as documented, and every mistake is a 4xx with a JSON body naming the problem.
+
+use std::path::{Path, PathBuf};
+
+use sentinel_engine::control::ControlServer;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+use crate::common::*;
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.body))
+    }
+}
+
+async fn call(socket: &Path, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let mut stream = UnixStream::connect(socket).await.unwrap();
+    let body = body.unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_end(&mut raw))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    parse(&String::from_utf8_lossy(&raw))
+}
+
+fn parse(raw: &str) -> Reply {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Reply {
+        status,
+        head: head.to_string(),
+        body,
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Opens a streaming response; returns once its head has arrived, which the server sends
+/// after it has subscribed, so nothing that happens from then on is missed.
+async fn open_stream(socket: &Path, path: &str) -> (UnixStream, Vec<u8>) {
+    let mut stream = UnixStream::connect(socket).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 8192];
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buffer))
+            .await
+            .expect("the response head")
+            .unwrap();
+        assert!(n > 0, "no response head");
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    assert!(
+        seen.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+    (stream, seen)
+}
+
+/// Reads an open stream until `needle` has arrived, then hangs up.
+async fn read_until((mut stream, mut seen): (UnixStream, Vec<u8>), needle: &str) -> String {
+    let mut buffer = [0u8; 8192];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buffer))
+            .await
+            .expect("more of the stream")
+            .unwrap();
+        assert!(
+            n > 0,
+            "the stream ended early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+async fn serve(t: &TestEngine) -> (ControlServer, PathBuf) {
+    let socket = t.path().join("api.sock");
+    let server = ControlServer::bind(t.engine.clone(), &socket)
+        .await
+        .unwrap();
+    (server, socket)
+}
+
+fn spec(name: &str, command: &str) -> String {
+    json!({"name": name, "command": command, "autostart": false, "group": "web",
+           "restart": {"delay": "0s"}, "stop_timeout": "5s"})
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_route_answers_and_explains_its_errors() {
+    let t = TestEngine::new().await;
+    let (server, socket) = serve(&t).await;
+    let s = socket.as_path();
+
+    let live = call(s, "GET", "/api/health/live", None).await;
+    assert_eq!(
+        (live.status, live.json()["status"].clone()),
+        (200, json!("ok"))
+    );
+    assert_eq!(call(s, "GET", "/api/health/ready", None).await.status, 200);
+
+    // Create, refuse duplicates, bad JSON and invalid specs, each with a JSON error.
+    let created = call(s, "POST", "/api/jobs", Some(&spec("api", "sleep 300"))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let duplicate = call(s, "POST", "/api/jobs", Some(&spec("api", "sleep 300"))).await;
+    assert_eq!(duplicate.status, 409);
+    assert_eq!(duplicate.json()["code"], "already_exists");
+    let bad_json = call(s, "POST", "/api/jobs", Some("{\"name\": ")).await;
+    assert_eq!(bad_json.status, 400);
+    assert!(bad_json.json()["message"].is_string());
+    let invalid = call(
+        s,
+        "POST",
+        "/api/jobs",
+        Some(&json!({"name": "bad name", "command": "x", "nice": 99}).to_string()),
+    )
+    .await;
+    assert_eq!(invalid.status, 422, "{}", invalid.body);
+    let fields: Vec<Value> = invalid.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].clone())
+        .collect();
+    assert_eq!(fields, [json!("name"), json!("nice")]);
+    let missing = call(s, "GET", "/api/jobs/ghost", None).await;
+    assert_eq!(
+        (missing.status, missing.json()["code"].clone()),
+        (404, json!("not_found"))
+    );
+
+    // Read, change, act.
+    call(s, "POST", "/api/jobs", Some(&spec("worker", "sleep 300"))).await;
+    let list = call(s, "GET", "/api/jobs", None).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let detail = call(s, "GET", "/api/jobs/api", None).await.json();
+    assert_eq!(detail["spec"]["group"], "web");
+    let mut changed: Value = serde_json::from_str(&spec("api", "sleep 301")).unwrap();
+    changed["group"] = json!("backend");
+    let updated = call(s, "PUT", "/api/jobs/api", Some(&changed.to_string())).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    let renamed = call(s, "PUT", "/api/jobs/api", Some(&spec("other", "true"))).await;
+    assert!(
+        renamed.status >= 400 && renamed.status < 500,
+        "{}",
+        renamed.body
+    );
+
+    for (action, state) in [
+        ("start", "running"),
+        ("restart", "running"),
+        ("stop", "stopped"),
+        ("run", "running"),
+    ] {
+        let reply = call(s, "POST", &format!("/api/jobs/api/{action}"), None).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        assert_eq!(reply.json()["state"], state, "{action}");
+    }
+    let disabled = call(s, "POST", "/api/jobs/api/disable", None).await;
+    assert_eq!(disabled.json()["enabled"], false);
+    let refused = call(s, "POST", "/api/jobs/api/start", None).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("disabled"));
+    call(s, "POST", "/api/jobs/api/enable", None).await;
+
+    // Bulk by group and by names; a selection that is not exactly one kind is refused.
+    let bulk = call(
+        s,
+        "POST",
+        "/api/jobs/bulk/start",
+        Some(r#"{"group": "web"}"#),
+    )
+    .await;
+    assert_eq!(bulk.status, 200, "{}", bulk.body);
+    assert_eq!(bulk.json()[0]["name"], "worker");
+    let restarted = call(
+        s,
+        "POST",
+        "/api/jobs/bulk/restart",
+        Some(r#"{"names": ["api", "worker", "ghost"]}"#),
+    )
+    .await
+    .json();
+    assert_eq!(restarted[2]["error"]["code"], "not_found");
+    let stopped = call(s, "POST", "/api/jobs/bulk/stop", Some(r#"{"all": true}"#)).await;
+    assert!(stopped
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"]["state"] == "stopped"));
+    let neither = call(
+        s,
+        "POST",
+        "/api/jobs/bulk/stop",
+        Some(r#"{"all": true, "group": "web"}"#),
+    )
+    .await;
+    assert_eq!(neither.status, 422, "{}", neither.body);
+    let empty = call(
+        s,
+        "POST",
+        "/api/jobs/bulk/stop",
+        Some(r#"{"group": "nobody"}"#),
+    )
+    .await;
+    assert_eq!(empty.status, 404, "{}", empty.body);
+
+    // History, logs, events, resources.
+    let runs = call(s, "GET", "/api/jobs/api/runs?limit=2", None)
+        .await
+        .json();
+    assert_eq!(runs.as_array().unwrap().len(), 2);
+    assert!(runs[0]["trigger"].is_string());
+    let logs = call(s, "GET", "/api/jobs/api/logs?tail=5", None).await;
+    assert_eq!(logs.status, 200, "{}", logs.body);
+    let events = call(s, "GET", "/api/events?limit=5", None).await.json();
+    assert_eq!(events.as_array().unwrap().len(), 5);
+    let resources = call(s, "GET", "/api/jobs/api/resources", None).await.json();
+    assert_eq!(resources["job"], "api");
+
+    // Delete, and a second delete finds nothing.
+    assert_eq!(
+        call(s, "DELETE", "/api/jobs/worker", None).await.status,
+        204
+    );
+    assert_eq!(
+        call(s, "DELETE", "/api/jobs/worker", None).await.status,
+        404
+    );
+    server.stop().await;
+    t.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_config_schedules_metrics_ports_and_env() {
+    let t = TestEngine::new().await;
+    let (server, socket) = serve(&t).await;
+    let s = socket.as_path();
+    let dir = t.path().join("app");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), "FROM_FILE=1\n").unwrap();
+    let mut talker = json!({"name": "talker", "command": "sh -c 'echo one; echo two >&2; sleep 300'",
+                            "autostart": false, "cwd": dir, "env_files": [".env"], "ports": [1]});
+    call(s, "POST", "/api/jobs", Some(&talker.to_string())).await;
+
+    // Follow the events and the logs while the job starts and prints.
+    let events = open_stream(s, "/api/events?follow=true").await;
+    let logs = open_stream(s, "/api/jobs/talker/logs?follow=true").await;
+    assert_eq!(
+        call(s, "POST", "/api/jobs/talker/start", None).await.status,
+        200
+    );
+    let events = read_until(events, "\"run_started\"").await;
+    assert!(events.contains("\"job\":\"talker\""), "{events}");
+    let logs = read_until(logs, "two").await;
+    assert!(logs.contains("one") && logs.contains("two"), "{logs}");
+    let stderr_only = call(s, "GET", "/api/jobs/talker/logs?stream=stderr", None)
+        .await
+        .json();
+    assert!(stderr_only
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|line| line["stream"] == "stderr"));
+
+    // Env with its sources; ports; freeing finds nothing of ours.
+    let env = call(s, "GET", "/api/jobs/talker/env", None).await.json();
+    assert_eq!(env[0]["key"], "FROM_FILE");
+    assert_eq!(env[0]["source"]["kind"], "file");
+    let ports = call(s, "GET", "/api/ports", None).await.json();
+    assert_eq!(ports[0]["job"], "talker");
+    assert_eq!(
+        call(s, "GET", "/api/jobs/talker/ports", None).await.json()["ports"][0]["port"],
+        1
+    );
+    let freed = call(s, "POST", "/api/jobs/talker/ports/free", None)
+        .await
+        .json();
+    assert_eq!(freed["stopped"], json!([]));
+    std::fs::remove_file(dir.join(".env")).unwrap();
+    let missing = call(s, "GET", "/api/jobs/talker/env", None).await;
+    assert_eq!(missing.status, 422);
+    assert_eq!(missing.json()["field"], "env_files");
+
+    // Export and import, TOML and JSON, dry run and real, all or nothing.
+    let toml = call(s, "GET", "/api/config/export", None).await;
+    assert_eq!(toml.status, 200);
+    assert!(toml.body.contains("name = \"talker\""), "{}", toml.body);
+    let json_file = call(
+        s,
+        "GET",
+        "/api/config/export?format=json&names=talker",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(json_file["jobs"][0]["name"], "talker");
+    assert_eq!(
+        call(s, "GET", "/api/config/export?names=ghost", None)
+            .await
+            .status,
+        404
+    );
+    let file = "version = 1\n[[jobs]]\nname = \"nightly\"\ncommand = \"true\"\nkind = \"task\"\n[jobs.schedule]\ncron = \"0 2 * * *\"\n";
+    let plan = call(s, "POST", "/api/config/import?dry_run=true", Some(file))
+        .await
+        .json();
+    assert_eq!(
+        (plan["add"].clone(), plan["applied"].clone()),
+        (json!(["nightly"]), json!(false))
+    );
+    let applied = call(s, "POST", "/api/config/import", Some(file))
+        .await
+        .json();
+    assert_eq!(applied["applied"], true);
+    let broken = call(
+        s,
+        "POST",
+        "/api/config/import",
+        Some("version = 1\n[[jobs]]\nname = \"x\"\n"),
+    )
+    .await;
+    assert_eq!(broken.status, 422, "{}", broken.body);
+    talker["name"] = json!("talker2");
+    let as_json = json!({"version": 1, "jobs": [talker]}).to_string();
+    let imported = call(s, "POST", "/api/config/import?format=json", Some(&as_json))
+        .await
+        .json();
+    assert_eq!(imported["add"], json!(["talker2"]));
+
+    // Schedule previews.
+    let preview = call(
+        s,
+        "GET",
+        "/api/schedule/preview?cron=0%209%20*%20*%201-5&n=3",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(preview["next"].as_array().unwrap().len(), 3);
+    assert!(preview["description"]
+        .as_str()
+        .unwrap()
+        .contains("Monday to Friday"));
+    let every = call(s, "GET", "/api/schedule/preview?every=15m", None).await;
+    assert_eq!(every.status, 200, "{}", every.body);
+    let bad = call(
+        s,
+        "GET",
+        "/api/schedule/preview?cron=61%20*%20*%20*%20*",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.json()["field"].clone()),
+        (422, json!("schedule.cron"))
+    );
+
+    // Metrics, in both places, and the OpenAPI document.
+    let metrics = call(s, "GET", "/metrics", None).await;
+    assert!(
+        metrics.head.to_ascii_lowercase().contains("openmetrics"),
+        "{}",
+        metrics.head
+    );
+    assert!(
+        metrics.body.contains("sentinel_job_up{job=\"talker\"} 1"),
+        "{}",
+        metrics.body
+    );
+    let same = call(s, "GET", "/api/metrics/prometheus", None).await;
+    assert!(same.body.contains("sentinel_jobs "), "{}", same.body);
+    let openapi = call(s, "GET", "/api/openapi.json", None).await.json();
+    assert!(openapi["paths"]["/api/jobs/{name}/ports/free"].is_object());
+
+    // Not a route, not a method.
+    assert_eq!(call(s, "GET", "/api/nothing", None).await.status, 404);
+    assert_eq!(call(s, "DELETE", "/api/jobs", None).await.status, 405);
+
+    server.stop().await;
+    t.engine.shutdown().await;
+}
