@@ -10,7 +10,7 @@ use sentinel_proto::monitor::{
 };
 use sentinel_proto::schedule::{MissedPolicy, Overlap, ScheduleSpec};
 use sentinel_proto::settings::{
-    LogRetention, MetricsSettings, MonitorSettings, NotificationSettings, Settings,
+    Limits, LogRetention, MetricsSettings, MonitorSettings, NotificationSettings, Settings,
 };
 use sentinel_proto::stack::{
     Condition, Dependency, EnvSource, EnvVar, FreedPorts, JobPorts, PortHolder, PortStatus,
@@ -190,6 +190,7 @@ fn generate() -> String {
         NotificationSettings::decl(&cfg),
         MetricsSettings::decl(&cfg),
         LogRetention::decl(&cfg),
+        Limits::decl(&cfg),
         Settings::decl(&cfg),
         AppSettings::decl(&cfg),
         LogItem::decl(&cfg),

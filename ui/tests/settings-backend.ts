@@ -138,6 +138,7 @@ export function sampleSettings(): Settings {
     metrics: { port: 9464 },
     // As the engine writes it when unset: no max_age at all.
     logs: {},
+    limits: { max_running: 4096 },
   };
 }
 

@@ -26,6 +26,7 @@ pub(crate) struct Context {
     pub resources: ResourceBook,
     pub metrics: Metrics,
     pub alerts: Alerts,
+    pub slots: std::sync::Arc<crate::job::slots::Slots>,
     /// Every job's live status, for jobs that wait on others.
     directory: RwLock<HashMap<String, watch::Receiver<JobStatus>>>,
     next_run_id: AtomicI64,
@@ -49,6 +50,7 @@ impl Context {
             search_path: crate::process::default_search_path(),
             log_memory,
             resources: ResourceBook::new(settings.monitor.clone()),
+            slots: crate::job::slots::Slots::new(settings.limits.max_running as usize),
             metrics: Metrics::new(),
             alerts,
             settings,

@@ -37,6 +37,12 @@ pub enum EngineError {
     Store(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database migration failed: {source}; the database is as it was before (restored from {})", backup.display())]
+    MigrationRolledBack {
+        #[source]
+        source: sqlx::migrate::MigrateError,
+        backup: std::path::PathBuf,
+    },
 }
 
 impl EngineError {
@@ -51,7 +57,9 @@ impl EngineError {
             EngineError::ShuttingDown => "shutting_down",
             EngineError::NoHome => "no_home",
             EngineError::Io { .. } => "io",
-            EngineError::Store(_) | EngineError::Migrate(_) => "store",
+            EngineError::Store(_)
+            | EngineError::Migrate(_)
+            | EngineError::MigrationRolledBack { .. } => "store",
         }
     }
 

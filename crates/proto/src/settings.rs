@@ -16,6 +16,21 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub metrics: MetricsSettings,
     pub logs: LogRetention,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Limits {
+    /// Jobs running at once, at most; the rest wait in line (state `waiting`) for a slot.
+    pub max_running: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_running: 4096 }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -175,6 +190,12 @@ impl Settings {
             problem(
                 "logs.max_age",
                 "is too short; keep rotated logs for at least 1m".into(),
+            );
+        }
+        if self.limits.max_running == 0 {
+            problem(
+                "limits.max_running",
+                "0 would never run anything; use at least 1".into(),
             );
         }
         if self.metrics.port == Some(0) {

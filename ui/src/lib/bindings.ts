@@ -457,7 +457,13 @@ export type LogRetention = {
  */
 max_age?: string | null, };
 
-export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, logs: LogRetention, };
+export type Limits = { 
+/**
+ * Jobs running at once, at most; the rest wait in line (state `waiting`) for a slot.
+ */
+max_running: number, };
+
+export type Settings = { monitor: MonitorSettings, notifications: NotificationSettings, metrics: MetricsSettings, logs: LogRetention, limits: Limits, };
 
 export type AppSettings = { settings: Settings, launch_at_login: boolean, 
 /**

@@ -47,7 +47,8 @@ pub fn status_of(error: &EngineError) -> StatusCode {
         EngineError::NoHome
         | EngineError::Io { .. }
         | EngineError::Store(_)
-        | EngineError::Migrate(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        | EngineError::Migrate(_)
+        | EngineError::MigrationRolledBack { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::policy::{self, Next, RunResult};
+use super::slots::Slot;
 use super::watch::{describe_changes, spawn_watch, EngineFiles, WatchTask};
 use crate::context::Context;
 use crate::error::{EngineError, Result};
@@ -167,6 +168,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         held: None,
         dependency_watch: Vec::new(),
         recheck_at: None,
+        slot_watch: None,
         watcher: None,
         own_controls: controls.downgrade(),
         health,
@@ -218,6 +220,8 @@ struct ActiveRun {
     output: [JoinHandle<()>; 2],
     /// Dropped with the run, which ends the checks.
     health_check: Option<crate::monitor::HealthTask>,
+    /// One of the `max_running` slots, given back when the run is dropped.
+    _slot: Slot,
 }
 
 /// Why the engine stopped a run, as the run history says it.
@@ -291,6 +295,8 @@ struct JobActor {
     /// While held: the dependencies' statuses, which wake the actor when they change.
     dependency_watch: Vec<watch::Receiver<JobStatus>>,
     recheck_at: Option<Instant>,
+    /// While waiting for a `max_running` slot: wakes when one frees up.
+    slot_watch: Option<watch::Receiver<u64>>,
     /// Watches files while the job is enabled and has `watch`; dropped to stop.
     watcher: Option<WatchTask>,
 }
@@ -336,6 +342,15 @@ fn unmet(dependency: &Dependency, status: &JobStatus) -> Option<String> {
     ))
 }
 
+async fn slot_freed(slots: &mut Option<watch::Receiver<u64>>) {
+    match slots {
+        Some(slots) => {
+            let _ = slots.changed().await;
+        }
+        None => pending().await,
+    }
+}
+
 async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
     match run {
         Some(run) => run.child.wait().await,
@@ -361,6 +376,7 @@ impl JobActor {
                 () = due(self.stable_at) => Wake::Stable,
                 () = due(self.recheck_at) => Wake::Recheck,
                 () = any_changed(&mut self.dependency_watch) => Wake::Recheck,
+                () = slot_freed(&mut self.slot_watch) => Wake::Recheck,
             };
             match wake {
                 Wake::Control(Control::Shutdown { reply }) => {
@@ -562,6 +578,21 @@ impl JobActor {
             return;
         }
         self.dependency_watch.clear();
+        let slot = match self.context.slots.take(&self.spec.name) {
+            Ok(slot) => {
+                self.slot_watch = None;
+                slot
+            }
+            Err(full) => {
+                self.slot_watch = Some(self.context.slots.watch());
+                let reason = format!(
+                    "waiting for a free slot: {} jobs are running (max_running = {}); number {} in line",
+                    full.running, full.max, full.position
+                );
+                self.hold(trigger, scheduled_at, reason);
+                return;
+            }
+        };
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
         if self.state != JobState::Starting {
@@ -601,6 +632,7 @@ impl JobActor {
                     started_at,
                     output,
                     health_check,
+                    _slot: slot,
                 });
                 if self.alerted && self.spec.kind == JobKind::Service {
                     let settle = self.spec.restart.min_uptime.max(Duration::from_secs(1));
@@ -993,6 +1025,9 @@ impl JobActor {
         self.held = None;
         self.dependency_watch.clear();
         self.recheck_at = None;
+        if self.slot_watch.take().is_some() {
+            self.context.slots.leave(&self.spec.name);
+        }
         let Some((id, info)) = self.end_run().await else {
             if matches!(
                 self.state,

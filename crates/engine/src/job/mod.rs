@@ -4,6 +4,7 @@
 mod actor;
 pub(crate) mod graph;
 pub mod policy;
+pub(crate) mod slots;
 mod watch;
 
 pub(crate) use actor::{spawn_job, JobHandle};

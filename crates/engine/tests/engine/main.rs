@@ -7,6 +7,7 @@ mod lifecycle;
 mod logs;
 mod restart;
 mod schedule;
+mod security;
 mod stack;
 mod stop;
 mod store;
