@@ -71,9 +71,11 @@ impl ConfigFile {
                 })?
             }
             ConfigFormat::Toml => toml::from_str(text).map_err(|err| {
-                let line = err
-                    .span()
-                    .map(|span| text[..span.start].matches('\n').count() + 1);
+                // Counted in bytes: toml's span may start inside a multi-byte character.
+                let line = err.span().map(|span| {
+                    let before = &text.as_bytes()[..span.start.min(text.len())];
+                    before.iter().filter(|&&b| b == b'\n').count() + 1
+                });
                 vec![FieldError {
                     field: line.map(|l| format!("line {l}")).unwrap_or_default(),
                     message: err.message().to_string(),

@@ -131,6 +131,15 @@ impl JobSpec {
             }
             if value.contains('\0') {
                 problem(&format!("env.{key}"), "value contains a NUL byte".into());
+            } else if key.len() + 1 + value.len() >= MAX_ENV_ENTRY {
+                problem(
+                    &format!("env.{key}"),
+                    format!(
+                        "value is {} bytes; a variable can hold less than {} KiB (the OS refuses to start a program with a longer one)",
+                        value.len(),
+                        MAX_ENV_ENTRY / 1024
+                    ),
+                );
             }
         }
         if let Some(group) = &self.group {
@@ -294,6 +303,10 @@ impl JobSpec {
         }
     }
 }
+
+/// Longest `KEY=value` the kernel passes to a program (Linux's MAX_ARG_STRLEN); longer and
+/// every start would fail with "argument list too long".
+pub const MAX_ENV_ENTRY: usize = 128 * 1024;
 
 /// A webhook receives POSTs over HTTP or HTTPS.
 pub fn validate_webhook_url(url: &str) -> Result<(), String> {

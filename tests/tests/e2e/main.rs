@@ -4,4 +4,5 @@ mod api;
 mod cli;
 mod monitoring;
 mod recovery;
+mod robustness;
 mod stack;

@@ -88,3 +88,33 @@ pub fn join(argv: &[String]) -> Result<String, CliError> {
     shlex::try_join(argv.iter().map(String::as_str))
         .map_err(|err| CliError::Other(format!("cannot quote {argv:?}: {err}")))
 }
+
+#[cfg(test)]
+mod fuzz {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    /// Text shaped like each format often enough to reach past its first check.
+    fn near_miss() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "\\[program:[a-z]{1,8}\\]\n([a-z_]{1,12}=[ -~]{0,30}\n){0,6}",
+            "([a-z]{1,8}: [ -~]{0,40}\n){0,5}",
+            "\\{\"apps\": \\[\\{(\"[a-z_]{1,14}\": (\"[ -~]{0,12}\"|[0-9]{1,6}|true|null|\\[\\]), ){0,5}\"name\": \"x\"\\}\\]\\}",
+            "<\\?xml version=\"1.0\"\\?><plist version=\"1.0\"><dict>(<key>[A-Za-z]{1,20}</key><(string>[ -;=-~]{0,20}</string|integer>[0-9]{1,5}</integer|true/)>){0,6}</dict></plist>",
+        ]
+    }
+
+    proptest! {
+        /// Every importer answers any input with jobs, notes or an error; it never panics.
+        #[test]
+        fn importers_never_panic(text in near_miss()) {
+            let dir = Path::new("/tmp");
+            let _ = super::supervisord::parse(&text);
+            let _ = super::pm2::parse(&text, dir);
+            let _ = super::procfile::parse(&text, dir);
+            let _ = super::launchd::parse(text.as_bytes(), Path::new("x.plist"));
+        }
+    }
+}
