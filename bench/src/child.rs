@@ -3,9 +3,8 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Appends the wall-clock time (ns) at which this process began running Rust code, then
-/// sleeps until killed: the replacement's "first instruction" in the restart benchmark.
-pub fn stamp(file: &str) -> ! {
+/// Appends the wall-clock time (ns) at which this process began running Rust code to `file`.
+fn record_start(file: &str) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -16,24 +15,20 @@ pub fn stamp(file: &str) -> ! {
         .open(file)
         .unwrap();
     writeln!(out, "{now}").unwrap();
-    drop(out);
+}
+
+/// Records its start, then sleeps until killed: the replacement's "first instruction" in the
+/// restart benchmark.
+pub fn stamp(file: &str) -> ! {
+    record_start(file);
     loop {
         std::thread::park();
     }
 }
 
-/// Appends the time it started, like `stamp`, then exits 1 at once: a program in a crash loop.
+/// Records its start, then exits 1 at once: a program in a crash loop.
 pub fn fail(file: &str) -> ! {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let mut out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file)
-        .unwrap();
-    writeln!(out, "{now}").unwrap();
+    record_start(file);
     std::process::exit(1)
 }
 

@@ -283,7 +283,8 @@ pub fn raw_request(socket: &Path, raw: &[u8]) -> std::io::Result<Response> {
     Ok(Response { status, body })
 }
 
-fn dechunk(mut body: &str) -> String {
+/// The body of a chunked HTTP/1.1 response.
+pub fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
         let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
@@ -345,6 +346,15 @@ impl Lines {
 
 /// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be
 /// re-parented to an init that never reaps them: a zombie is dead all the same.
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn group_alive(pgid: u32) -> bool {
     sentinel_engine::process::group_exists(pgid)
 }

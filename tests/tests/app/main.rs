@@ -41,14 +41,6 @@ fn app_bin() -> PathBuf {
     bin
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One W3C WebDriver call. tauri-driver sometimes drops a connection without an answer when
 /// its link to WebKitWebDriver hiccups: such a call is made again (every call this test makes
 /// may be repeated safely).
@@ -86,21 +78,6 @@ fn webdriver_once(port: u16, method: &str, path: &str, body: Option<Value>) -> O
         rest.to_string()
     };
     serde_json::from_str(&rest).ok()
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 struct Session {

@@ -3,14 +3,6 @@
 
 use sentinel_tests::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn dependencies_env_files_and_ports_from_the_cli() {
     let home = Home::new();
