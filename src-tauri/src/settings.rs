@@ -5,6 +5,7 @@
 use chrono::{Local, Utc};
 use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
 use sentinel_proto::schedule::{self, ScheduleSpec};
+use sentinel_proto::secret::Secrets;
 use sentinel_proto::settings::Settings;
 use sentinel_proto::stack::EnvVar;
 use sentinel_proto::{FieldError, JobSpec, JobStatus, LogLine, RunRecord, SpecError};
@@ -104,15 +105,28 @@ pub async fn delete_job(state: State<'_, AppState>, name: String) -> Result<(), 
     Ok(state.engine.remove(&name).await?)
 }
 
+/// A job's definition and status; secret values are masked unless `show_secrets` (the
+/// editor sends a masked value back unchanged, and the engine keeps the real one).
 #[tauri::command]
-pub fn get_job(state: State<'_, AppState>, name: String) -> Result<JobDetail, AppError> {
-    Ok(state.engine.get(&name)?)
+pub fn get_job(
+    state: State<'_, AppState>,
+    name: String,
+    show_secrets: Option<bool>,
+) -> Result<JobDetail, AppError> {
+    let secrets = Secrets::shown(show_secrets.unwrap_or(false));
+    Ok(state.engine.get(&name)?.with_secrets(secrets))
 }
 
-/// The variables the job's next run gets from its env files and `env`, with their sources.
+/// The variables the job's next run gets from its env files and `env`, with their sources;
+/// secret values masked unless `show_secrets`.
 #[tauri::command]
-pub fn job_env(state: State<'_, AppState>, name: String) -> Result<Vec<EnvVar>, AppError> {
-    Ok(state.engine.job_env(&name)?)
+pub fn job_env(
+    state: State<'_, AppState>,
+    name: String,
+    show_secrets: Option<bool>,
+) -> Result<Vec<EnvVar>, AppError> {
+    let secrets = Secrets::shown(show_secrets.unwrap_or(false));
+    Ok(state.engine.job_env(&name, secrets)?)
 }
 
 #[tauri::command]

@@ -93,6 +93,9 @@ pub enum Command {
         name: String,
         #[arg(long)]
         json: bool,
+        /// Show the values of secret variables
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Start jobs
     Start {
@@ -190,6 +193,10 @@ pub enum Command {
         /// Hand one job to the OS: a LaunchAgent plist or a systemd user unit
         #[arg(long = "as", value_enum, value_name = "SYSTEM")]
         handoff: Option<crate::handoff::System>,
+        /// Write the values of secret variables (masked otherwise; an import of a masked
+        /// value keeps the value the job already has)
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Read jobs from a file: ours (TOML/JSON), or another tool's with --from
     #[command(
@@ -225,6 +232,9 @@ pub enum Command {
         name: String,
         #[arg(long)]
         json: bool,
+        /// Show the values of secret variables
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
     Completions { shell: clap_complete::Shell },
@@ -344,6 +354,10 @@ pub struct JobArgs {
     /// Environment variable, repeatable
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_pair)]
     pub env: Vec<(String, String)>,
+    /// Keep this variable's value (from --env or an env file) out of output, logs and
+    /// exports; repeatable
+    #[arg(long = "secret", value_name = "KEY")]
+    pub secrets: Vec<String>,
     #[arg(long)]
     pub group: Option<String>,
     #[arg(long, value_enum)]
@@ -447,6 +461,9 @@ pub struct EditToggles {
     /// Remove an environment variable, repeatable
     #[arg(long, value_name = "KEY")]
     pub unset_env: Vec<String>,
+    /// Show a variable's value again (it was marked --secret), repeatable
+    #[arg(long, value_name = "KEY")]
+    pub not_secret: Vec<String>,
     /// Remove the job from its group
     #[arg(long, conflicts_with = "group")]
     pub no_group: bool,

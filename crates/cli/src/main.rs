@@ -136,8 +136,17 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
             }
         }
         Command::Top { group, sort, once } => top(&client, group, sort, once, &style).await?,
-        Command::Status { name, json } => {
-            let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(&name))).await?;
+        Command::Status {
+            name,
+            json,
+            show_secrets,
+        } => {
+            let detail: JobDetail = client
+                .get(&format!(
+                    "/api/jobs/{}?show_secrets={show_secrets}",
+                    segment(&name)
+                ))
+                .await?;
             if json {
                 print_json(&detail);
             } else {
@@ -187,12 +196,24 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
             group,
             format,
             handoff,
+            show_secrets,
         } => {
             if let Some(system) = handoff {
                 let [name] = names.as_slice() else {
                     return Err(CliError::Usage("--as hands over one job: name it".into()));
                 };
-                let detail: JobDetail = client.get(&format!("/api/jobs/{}", segment(name))).await?;
+                let detail: JobDetail = client
+                    .get(&format!(
+                        "/api/jobs/{}?show_secrets={show_secrets}",
+                        segment(name)
+                    ))
+                    .await?;
+                if !show_secrets && !detail.spec.secrets.is_empty() {
+                    eprintln!(
+                        "sentinel: note: the values of {} are masked; add --show-secrets to write them",
+                        detail.spec.secrets.join(", ")
+                    );
+                }
                 let (text, notes) = handoff::render(system, &detail.spec)?;
                 for note in notes {
                     eprintln!("sentinel: note: {note}");
@@ -202,7 +223,7 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
             }
             let format: ConfigFormat = format.into();
             let mut path = format!(
-                "/api/config/export?format={}",
+                "/api/config/export?format={}&show_secrets={show_secrets}",
                 if format == ConfigFormat::Json {
                     "json"
                 } else {
@@ -336,9 +357,16 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 }
             }
         },
-        Command::Env { name, json } => {
+        Command::Env {
+            name,
+            json,
+            show_secrets,
+        } => {
             let vars: Vec<EnvVar> = client
-                .get(&format!("/api/jobs/{}/env", segment(&name)))
+                .get(&format!(
+                    "/api/jobs/{}/env?show_secrets={show_secrets}",
+                    segment(&name)
+                ))
                 .await?;
             if json {
                 print_json(&vars);

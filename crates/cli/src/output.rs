@@ -205,6 +205,9 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         rows.push(("env", env.join(" ")));
     }
+    if !spec.secrets.is_empty() {
+        rows.push(("secrets", spec.secrets.join(", ")));
+    }
     if !spec.env_files.is_empty() {
         let files: Vec<String> = spec
             .env_files
@@ -581,6 +584,9 @@ pub fn env_listing(vars: &[EnvVar]) -> String {
         .iter()
         .map(|var| {
             let mut from = format!("from {}", source(&var.source));
+            if var.secret {
+                from.push_str(", secret");
+            }
             if !var.overrides.is_empty() {
                 let earlier: Vec<String> = var.overrides.iter().map(source).collect();
                 from.push_str(&format!(", overrides {}", earlier.join(", ")));

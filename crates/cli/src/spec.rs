@@ -50,6 +50,11 @@ pub fn apply(spec: &mut JobSpec, job: &JobArgs, argv: &[String]) -> Result<(), C
     for (key, value) in &job.env {
         spec.env.insert(key.clone(), value.clone());
     }
+    for key in &job.secrets {
+        if !spec.is_secret(key) {
+            spec.secrets.push(key.clone());
+        }
+    }
     if let Some(group) = &job.group {
         spec.group = Some(group.clone());
     }
@@ -168,6 +173,7 @@ pub fn apply_toggles(spec: &mut JobSpec, toggles: &EditToggles) {
     for key in &toggles.unset_env {
         spec.env.remove(key);
     }
+    spec.secrets.retain(|key| !toggles.not_secret.contains(key));
     if toggles.no_group {
         spec.group = None;
     }

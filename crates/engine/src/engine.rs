@@ -16,6 +16,7 @@ use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::api::{BulkRequest, JobDetail};
 use sentinel_proto::config::{ConfigFile, ImportPlan};
 use sentinel_proto::schedule::When;
+use sentinel_proto::secret::Secrets;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger,
 };
@@ -234,7 +235,9 @@ impl EngineHandle {
 
     /// Adds a job. An enabled `autostart` service starts right away, as it would with the
     /// engine.
-    pub async fn add(&self, spec: JobSpec) -> Result<JobStatus> {
+    pub async fn add(&self, mut spec: JobSpec) -> Result<JobStatus> {
+        spec.restore_secrets(None, "")
+            .map_err(EngineError::Invalid)?;
         spec.validate().map_err(EngineError::Invalid)?;
         refuse_past_one_time_schedule(&spec)?;
         self.refuse_if_shutting_down()?;
@@ -271,11 +274,13 @@ impl EngineHandle {
 
     /// Replaces a job's definition. A running job is restarted only when the change needs it
     /// (command, shell, cwd, env, kind); disabling stops it.
-    pub async fn update(&self, spec: JobSpec) -> Result<JobStatus> {
-        spec.validate().map_err(EngineError::Invalid)?;
+    pub async fn update(&self, mut spec: JobSpec) -> Result<JobStatus> {
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
-        self.handle(&spec.name)?;
+        let (stored, _) = self.spec_and_status(&spec.name)?;
+        spec.restore_secrets(Some(&stored), "")
+            .map_err(EngineError::Invalid)?;
+        spec.validate().map_err(EngineError::Invalid)?;
         self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
         self.inner.context.store.update_job(&spec).await?;
         self.reinstall(spec).await
@@ -322,7 +327,12 @@ impl EngineHandle {
     }
 
     /// The definitions of all jobs, a group, or named jobs, as a job file.
-    pub fn export(&self, group: Option<&str>, names: &[String]) -> Result<ConfigFile> {
+    pub fn export(
+        &self,
+        group: Option<&str>,
+        names: &[String],
+        secrets: Secrets,
+    ) -> Result<ConfigFile> {
         let jobs = self.read_jobs();
         if let Some(missing) = names.iter().find(|name| !jobs.contains_key(*name)) {
             return Err(EngineError::NotFound(missing.clone()));
@@ -331,7 +341,7 @@ impl EngineHandle {
             .values()
             .filter(|job| names.is_empty() || names.contains(&job.spec.name))
             .filter(|job| group.is_none() || job.spec.group.as_deref() == group)
-            .map(|job| job.spec.clone())
+            .map(|job| job.spec.clone().with_secrets(secrets))
             .collect();
         Ok(ConfigFile::new(specs))
     }
@@ -340,7 +350,7 @@ impl EngineHandle {
     /// the jobs the file does not have. All or nothing; `dry_run` only says what would change.
     pub async fn import(
         &self,
-        file: ConfigFile,
+        mut file: ConfigFile,
         replace: bool,
         dry_run: bool,
     ) -> Result<ImportPlan> {
@@ -350,6 +360,12 @@ impl EngineHandle {
         let mut problems = Vec::new();
         {
             let jobs = self.read_jobs();
+            for spec in &mut file.jobs {
+                let stored = jobs.get(&spec.name).map(|job| &job.spec);
+                if let Err(errors) = spec.restore_secrets(stored, &format!("{}.", spec.name)) {
+                    problems.extend(errors.0);
+                }
+            }
             for spec in &file.jobs {
                 match jobs.get(&spec.name) {
                     None => {
@@ -672,7 +688,7 @@ impl EngineHandle {
 
     /// The variables the job's next run gets from its env files and `env`, with their
     /// sources.
-    pub fn job_env(&self, name: &str) -> Result<Vec<EnvVar>> {
+    pub fn job_env(&self, name: &str, secrets: Secrets) -> Result<Vec<EnvVar>> {
         let (spec, _) = self.spec_and_status(name)?;
         let cwd = match &spec.cwd {
             Some(cwd) => cwd.clone(),
@@ -681,12 +697,13 @@ impl EngineHandle {
                 source,
             })?,
         };
-        crate::process::env::resolve(&spec, &cwd).map_err(|message| {
+        let vars = crate::process::env::resolve(&spec, &cwd).map_err(|message| {
             EngineError::Invalid(ValidationErrors(vec![FieldError {
                 field: "env_files".into(),
                 message,
             }]))
-        })
+        })?;
+        Ok(sentinel_proto::secret::mask_env(&spec, vars, secrets))
     }
 
     fn spec_and_status(&self, name: &str) -> Result<(JobSpec, JobStatus)> {

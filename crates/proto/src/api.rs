@@ -92,3 +92,11 @@ pub struct JobDetail {
     /// The active log file; rotated ones sit next to it as `.1`, `.2`, …
     pub log_file: String,
 }
+
+impl JobDetail {
+    /// The detail as it may be shown (see [`JobSpec::with_secrets`]).
+    pub fn with_secrets(mut self, secrets: crate::secret::Secrets) -> JobDetail {
+        self.spec = self.spec.with_secrets(secrets);
+        self
+    }
+}

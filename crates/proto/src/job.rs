@@ -28,6 +28,10 @@ pub struct JobSpec {
     /// Extra environment, on top of the engine's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Names of variables (from `env` or env files) whose values are secret: masked in the
+    /// API, the app, exports and the job's own log output unless asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// A disabled job is kept but never started.
@@ -117,6 +121,7 @@ impl JobSpec {
             shell: false,
             cwd: None,
             env: BTreeMap::new(),
+            secrets: Vec::new(),
             group: None,
             enabled: true,
             autostart: true,

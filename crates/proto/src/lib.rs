@@ -9,6 +9,7 @@ pub mod event;
 pub mod job;
 pub mod monitor;
 pub mod schedule;
+pub mod secret;
 pub mod settings;
 pub mod stack;
 pub mod status;

@@ -200,6 +200,9 @@ pub struct EnvVar {
     /// Env files and `env` set this key earlier too, and lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<EnvSource>,
+    /// Listed in the job's `secrets`: `value` is masked unless secrets were asked for.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// A process listening on a port a job declared.

@@ -142,6 +142,16 @@ impl JobSpec {
                 );
             }
         }
+        for (index, key) in self.secrets.iter().enumerate() {
+            if let Err(message) = validate_env_key(key) {
+                problem(&format!("secrets[{index}]"), message);
+            } else if self.secrets[..index].contains(key) {
+                problem(
+                    &format!("secrets[{index}]"),
+                    format!("{key} is listed twice"),
+                );
+            }
+        }
         if let Some(group) = &self.group {
             if let Err(message) = validate_name(group) {
                 problem("group", message);

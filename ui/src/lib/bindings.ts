@@ -262,7 +262,11 @@ export type EnvVar = { key: string, value: string, source: EnvSource,
 /**
  * Env files and `env` set this key earlier too, and lost.
  */
-overrides?: Array<EnvSource>, };
+overrides?: Array<EnvSource>, 
+/**
+ * Listed in the job's `secrets`: `value` is masked unless secrets were asked for.
+ */
+secret: boolean, };
 
 export type PortHolder = { pid: number, command: string, 
 /**
@@ -321,7 +325,12 @@ cwd?: string | null,
 /**
  * Extra environment, on top of the engine's.
  */
-env?: { [key in string]: string }, group?: string | null, 
+env?: { [key in string]: string }, 
+/**
+ * Names of variables (from `env` or env files) whose values are secret: masked in the
+ * API, the app, exports and the job's own log output unless asked for.
+ */
+secrets?: Array<string>, group?: string | null, 
 /**
  * A disabled job is kept but never started.
  */

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
+use sentinel_proto::secret::Secrets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -21,6 +22,9 @@ pub struct ExportQuery {
     pub names: Option<String>,
     /// `toml` (default) or `json`.
     pub format: Option<ConfigFormat>,
+    /// Write the values of secret variables instead of masking them.
+    #[serde(default)]
+    pub show_secrets: bool,
 }
 
 /// Every job (or a group, or named jobs) as a versioned job file.
@@ -40,7 +44,11 @@ pub async fn export(
                 .collect()
         })
         .unwrap_or_default();
-    let file = api.engine.export(query.group.as_deref(), &names)?;
+    let file = api.engine.export(
+        query.group.as_deref(),
+        &names,
+        Secrets::shown(query.show_secrets),
+    )?;
     let format = query.format.unwrap_or(ConfigFormat::Toml);
     let content_type = match format {
         ConfigFormat::Toml => "application/toml",

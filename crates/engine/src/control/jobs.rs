@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody, JobDetail};
+use sentinel_proto::secret::Secrets;
 use sentinel_proto::{JobSpec, JobStatus, RunRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -35,14 +36,30 @@ pub async fn create_job(
     Ok((StatusCode::CREATED, Json(api.engine.add(spec).await?)))
 }
 
-/// A job's definition and status.
-#[utoipa::path(get, path = "/api/jobs/{name}", tag = "jobs", params(("name" = String, Path)),
+/// Whether a response shows the values of secret variables.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SecretsQuery {
+    /// Show the values of the variables listed in `secrets` instead of masking them.
+    #[serde(default)]
+    pub show_secrets: bool,
+}
+
+impl SecretsQuery {
+    pub fn secrets(&self) -> Secrets {
+        Secrets::shown(self.show_secrets)
+    }
+}
+
+/// A job's definition and status; secret values are masked unless `show_secrets`.
+#[utoipa::path(get, path = "/api/jobs/{name}", tag = "jobs", params(("name" = String, Path), SecretsQuery),
     responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(api): State<ApiState>,
     Path(name): Path<String>,
+    Query(query): Query<SecretsQuery>,
 ) -> ApiResult<Json<JobDetail>> {
-    Ok(Json(api.engine.get(&name)?))
+    Ok(Json(api.engine.get(&name)?.with_secrets(query.secrets())))
 }
 
 /// Replaces a job's definition; a running job restarts only when the change needs it.

@@ -1,12 +1,13 @@
 //! Dev-stack routes: who holds a job's ports (and freeing them of its orphans), and where a
 //! job's environment comes from.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 
 use super::error::ApiError;
+use super::jobs::SecretsQuery;
 use super::ApiState;
 
 /// Every job that declares ports, with who listens on each.
@@ -51,12 +52,13 @@ pub async fn free_ports(
 /// The variables the job's next run gets from its env files and `env`, each with its source
 /// (and the sources it overrides).
 #[utoipa::path(get, path = "/api/jobs/{name}/env", tag = "jobs",
-    params(("name" = String, Path)),
+    params(("name" = String, Path), SecretsQuery),
     responses((status = 200, body = Vec<EnvVar>), (status = 404, body = ErrorBody),
         (status = 422, description = "An env file cannot be read", body = ErrorBody)))]
 pub async fn job_env(
     State(api): State<ApiState>,
     Path(name): Path<String>,
+    Query(query): Query<SecretsQuery>,
 ) -> Result<Json<Vec<EnvVar>>, ApiError> {
-    Ok(Json(api.engine.job_env(&name)?))
+    Ok(Json(api.engine.job_env(&name, query.secrets())?))
 }

@@ -611,6 +611,7 @@ impl JobActor {
                     proc_start: process::recover::process_start_time(pid),
                     scheduled_at,
                 });
+                self.logs.mask_values(spawned.secret_values);
                 let output = [
                     tokio::spawn(logs::capture(
                         self.logs.clone(),

@@ -5,6 +5,7 @@
 pub mod format;
 pub(crate) mod retention;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -40,6 +41,8 @@ struct LogState {
     recent_capacity: usize,
     followers: Option<broadcast::Sender<LogLine>>,
     last_error: Option<String>,
+    /// Secret values of the current run, longest first, shown as the mask instead.
+    masked: Vec<Vec<u8>>,
 }
 
 impl JobLogs {
@@ -56,6 +59,7 @@ impl JobLogs {
                 recent_capacity: memory,
                 followers: None,
                 last_error: None,
+                masked: Vec::new(),
             }),
         })
     }
@@ -68,6 +72,12 @@ impl JobLogs {
 
     pub fn set_settings(&self, settings: LogSettings) {
         self.lock().settings = settings;
+    }
+
+    /// From now on these values (longest first) are written as the secret mask. A value cut
+    /// by a line longer than `MAX_LINE` may escape in halves.
+    pub fn mask_values(&self, values: Vec<String>) {
+        self.lock().masked = values.into_iter().map(String::into_bytes).collect();
     }
 
     /// The active file; rotated ones carry `.1` (newest) to `.N` (oldest).
@@ -161,6 +171,8 @@ impl LogState {
         content: &[u8],
         complete: bool,
     ) {
+        let masked = mask(content, &self.masked);
+        let content: &[u8] = &masked;
         let mut pieces = content.chunks(MAX_LINE).peekable();
         if content.is_empty() {
             self.record(ts, now, stream, !complete, b"");
@@ -341,6 +353,27 @@ impl LogState {
     }
 }
 
+/// `content` with every occurrence of each value replaced by the secret mask; borrowed when
+/// there is nothing to replace, which is almost always.
+fn mask<'a>(content: &'a [u8], values: &[Vec<u8>]) -> Cow<'a, [u8]> {
+    let mut text = Cow::Borrowed(content);
+    for value in values {
+        if memchr::memmem::find(&text, value).is_none() {
+            continue;
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut rest: &[u8] = &text;
+        while let Some(at) = memchr::memmem::find(rest, value) {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(sentinel_proto::secret::MASK.as_bytes());
+            rest = &rest[at + value.len()..];
+        }
+        out.extend_from_slice(rest);
+        text = Cow::Owned(out);
+    }
+    text
+}
+
 fn rotated_path(active: &Path, n: u32) -> PathBuf {
     let mut name = active.as_os_str().to_owned();
     name.push(format!(".{n}"));
@@ -394,6 +427,20 @@ mod tests {
             .iter()
             .map(|p| std::fs::read(p).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn secret_values_are_masked_wherever_they_appear() {
+        let values = vec![b"secret-long".to_vec(), b"secret".to_vec()];
+        let mask = sentinel_proto::secret::MASK;
+        assert_eq!(
+            &*super::mask(b"a secret-long and a secret, twice: secret", &values),
+            format!("a {mask} and a {mask}, twice: {mask}").as_bytes()
+        );
+        assert!(matches!(
+            super::mask(b"nothing here", &values),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

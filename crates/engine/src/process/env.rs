@@ -25,6 +25,7 @@ pub(crate) fn resolve(spec: &JobSpec, cwd: &Path) -> Result<Vec<EnvVar>, String>
                     value,
                     source,
                     overrides: Vec::new(),
+                    secret: false,
                 },
             );
         }

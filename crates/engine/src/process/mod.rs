@@ -28,6 +28,8 @@ pub(crate) struct Spawned {
     pub pid: u32,
     pub stdout: pipe::Receiver,
     pub stderr: pipe::Receiver,
+    /// Values of the job's secret variables, as this run got them, to mask in its output.
+    pub secret_values: Vec<String>,
 }
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
@@ -108,6 +110,11 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         pid,
         stdout: receiver(stdout_reader)?,
         stderr: receiver(stderr_reader)?,
+        secret_values: spec
+            .secret_values(&vars)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     })
 }
 

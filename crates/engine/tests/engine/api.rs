@@ -430,3 +430,79 @@ async fn streams_config_schedules_metrics_ports_and_env() {
     server.stop().await;
     t.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_values_are_masked_unless_asked_for() {
+    use sentinel_engine::proto::secret::MASK;
+
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+    let body = json!({
+        "name": "api", "command": "sleep 60", "autostart": false,
+        "env": { "API_KEY": "sk-live-1234567890", "PORT": "8080" },
+        "secrets": ["API_KEY"],
+    });
+    let created = call(&socket, "POST", "/api/jobs", Some(&body.to_string())).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    let everything_shown = [
+        "/api/jobs/api",
+        "/api/jobs/api/env",
+        "/api/config/export",
+        "/api/config/export?format=json",
+        "/api/jobs",
+        "/api/events?limit=100",
+    ];
+    for path in everything_shown {
+        let reply = call(&socket, "GET", path, None).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert!(
+            !reply.body.contains("sk-live"),
+            "{path} shows the secret: {}",
+            reply.body
+        );
+    }
+    let detail = call(&socket, "GET", "/api/jobs/api", None).await.json();
+    assert_eq!(detail["spec"]["env"]["API_KEY"], MASK);
+    assert_eq!(detail["spec"]["env"]["PORT"], "8080");
+    let env = call(&socket, "GET", "/api/jobs/api/env", None).await.json();
+    let key = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "API_KEY")
+        .unwrap();
+    assert_eq!(
+        (key["value"].as_str(), key["secret"].as_bool()),
+        (Some(MASK), Some(true))
+    );
+
+    // Asked for, it is there.
+    for path in [
+        "/api/jobs/api?show_secrets=true",
+        "/api/jobs/api/env?show_secrets=true",
+        "/api/config/export?show_secrets=true",
+    ] {
+        let reply = call(&socket, "GET", path, None).await;
+        assert!(
+            reply.body.contains("sk-live-1234567890"),
+            "{path}: {}",
+            reply.body
+        );
+    }
+
+    // The masked definition sent back as it was shown keeps the real value.
+    let mut spec = detail["spec"].clone();
+    spec["env"]["PORT"] = json!("9090");
+    let put = call(&socket, "PUT", "/api/jobs/api", Some(&spec.to_string())).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        t.engine.get("api").unwrap().spec.env["API_KEY"],
+        "sk-live-1234567890"
+    );
+    // A new job cannot be created with the placeholder as a value.
+    spec["name"] = json!("copy");
+    let refused = call(&socket, "POST", "/api/jobs", Some(&spec.to_string())).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.json()["field"], "env.API_KEY", "{}", refused.body);
+}

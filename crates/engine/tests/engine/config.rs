@@ -3,6 +3,7 @@
 use sentinel_engine::proto::api::BulkRequest;
 use sentinel_engine::proto::config::ConfigFile;
 use sentinel_engine::proto::schedule::ScheduleSpec;
+use sentinel_engine::proto::secret::Secrets;
 use sentinel_engine::proto::{JobKind, JobSpec};
 use sentinel_engine::{BulkAction, EngineError};
 
@@ -25,15 +26,22 @@ async fn export_then_import_changes_nothing() {
         ..Default::default()
     });
     t.engine.add(backup).await.unwrap();
-    let file = t.engine.export(None, &[]).unwrap();
+    let file = t.engine.export(None, &[], Secrets::Shown).unwrap();
     assert_eq!(file.jobs.len(), 2);
     let plan = t.engine.import(file.clone(), true, false).await.unwrap();
     assert_eq!(plan.unchanged, vec!["backup", "web"]);
     assert!(plan.add.is_empty() && plan.update.is_empty() && plan.remove.is_empty());
-    assert_eq!(t.engine.export(None, &[]).unwrap(), file);
-    assert_eq!(t.engine.export(Some("front"), &[]).unwrap().jobs.len(), 1);
+    assert_eq!(t.engine.export(None, &[], Secrets::Shown).unwrap(), file);
+    assert_eq!(
+        t.engine
+            .export(Some("front"), &[], Secrets::Shown)
+            .unwrap()
+            .jobs
+            .len(),
+        1
+    );
     assert!(matches!(
-        t.engine.export(None, &["nope".into()]),
+        t.engine.export(None, &["nope".into()], Secrets::Shown),
         Err(EngineError::NotFound(_))
     ));
 }

@@ -100,3 +100,87 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
         .unwrap();
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_values_stay_out_of_output_exports_and_edits() {
+    use sentinel_engine::proto::config::ConfigFile;
+    use sentinel_engine::proto::secret::{Secrets, MASK};
+
+    let t = TestEngine::new().await;
+    let mut events = t.engine.subscribe();
+    std::fs::write(t.path().join(".env"), "FILE_TOKEN=from-file-secret\n").unwrap();
+    let mut spec = sh(
+        "printer",
+        "echo api=$API_KEY file=$FILE_TOKEN short=$SHORT port=$PORT",
+    );
+    spec.kind = JobKind::Task;
+    spec.cwd = Some(t.path().to_path_buf());
+    spec.env_files = vec![".env".into()];
+    spec.env
+        .insert("API_KEY".into(), "sk-live-1234567890".into());
+    spec.env.insert("SHORT".into(), "on".into());
+    spec.env.insert("PORT".into(), "8080".into());
+    spec.secrets = vec!["API_KEY".into(), "FILE_TOKEN".into(), "SHORT".into()];
+    t.engine.add(spec.clone()).await.unwrap();
+
+    // The job's own output: secret values (from env and env files) are masked; values too
+    // short to search for safely are not.
+    t.engine.start("printer").await.unwrap();
+    state_of(&mut events, "printer", "exited").await;
+    let line = t.engine.log_tail("printer", 1).unwrap()[0].text.clone();
+    assert_eq!(line, format!("api={MASK} file={MASK} short=on port=8080"));
+    let on_disk = std::fs::read(t.engine.log_files("printer").unwrap()[0].clone()).unwrap();
+    assert!(!String::from_utf8_lossy(&on_disk).contains("sk-live"));
+
+    // Exports and resolved environments mask unless asked.
+    let masked = t.engine.export(None, &[], Secrets::Masked).unwrap();
+    assert_eq!(masked.jobs[0].env["API_KEY"], MASK);
+    assert_eq!(masked.jobs[0].env["PORT"], "8080");
+    assert_eq!(
+        t.engine.export(None, &[], Secrets::Shown).unwrap().jobs[0].env["API_KEY"],
+        "sk-live-1234567890"
+    );
+    let vars = t.engine.job_env("printer", Secrets::Masked).unwrap();
+    let file_token = vars.iter().find(|v| v.key == "FILE_TOKEN").unwrap();
+    assert_eq!((file_token.value.as_str(), file_token.secret), (MASK, true));
+
+    // What was shown can be sent back: the stored value is kept.
+    let mut edited = masked.jobs[0].clone();
+    edited.env.insert("PORT".into(), "9090".into());
+    t.engine.update(edited).await.unwrap();
+    let stored = t.engine.get("printer").unwrap().spec;
+    assert_eq!(stored.env["API_KEY"], "sk-live-1234567890");
+    assert_eq!(stored.env["PORT"], "9090");
+
+    // Re-importing a masked export changes nothing; the mask never becomes a new job's value,
+    // and a refused import writes nothing.
+    let text = t
+        .engine
+        .export(None, &[], Secrets::Masked)
+        .unwrap()
+        .render(sentinel_engine::proto::config::ConfigFormat::Toml);
+    let plan = t
+        .engine
+        .import(
+            ConfigFile::parse(&text, sentinel_engine::proto::config::ConfigFormat::Toml).unwrap(),
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.unchanged, vec!["printer".to_string()]);
+    let mut copy = masked.jobs[0].clone();
+    copy.name = "copy".into();
+    let err = t
+        .engine
+        .import(ConfigFile::new(vec![copy.clone()]), false, false)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("copy.env.API_KEY"),
+        "the error names the field: {err}"
+    );
+    assert!(t.engine.get("copy").is_err());
+    let err = t.engine.add(copy).await.unwrap_err();
+    assert!(err.to_string().contains("env.API_KEY"), "{err}");
+}

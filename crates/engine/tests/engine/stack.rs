@@ -7,6 +7,7 @@ use std::time::Duration;
 use sentinel_engine::proto::api::BulkRequest;
 use sentinel_engine::proto::config::ConfigFile;
 use sentinel_engine::proto::monitor::{HealthCheck, Probe};
+use sentinel_engine::proto::secret::Secrets;
 use sentinel_engine::proto::stack::EnvSource;
 use sentinel_engine::proto::{
     Condition, Dependency, EngineEvent, JobKind, JobSpec, JobState, RestartMode, Trigger, WatchSpec,
@@ -370,7 +371,7 @@ async fn env_files_are_read_at_each_start_and_env_wins() {
     spec.env.insert("C".into(), "spec".into());
     t.engine.add(spec).await.unwrap();
 
-    let vars = t.engine.job_env("printer").unwrap();
+    let vars = t.engine.job_env("printer", Secrets::Shown).unwrap();
     let source_of = |key: &str| vars.iter().find(|v| v.key == key).unwrap().source.clone();
     assert_eq!(source_of("A"), EnvSource::File(dir.join(".env")));
     assert_eq!(source_of("B"), EnvSource::File(dir.join(".env.local")));
