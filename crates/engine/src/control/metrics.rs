@@ -57,7 +57,7 @@ pub(super) struct MetricsEndpoint {
 pub(super) async fn serve_tcp(
     engine: EngineHandle,
     port: u16,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> Result<MetricsEndpoint> {
     let token = ensure_metrics_token(&engine.paths().metrics_token())?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
@@ -85,17 +85,7 @@ pub(super) async fn serve_tcp(
                 async move { guard(&token, address.port(), request, next).await }
             },
         ));
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.wait_for(|&stop| stop).await;
-        };
-        if let Err(err) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!("the metrics endpoint stopped: {err}");
-        }
-    });
+    let task = tokio::spawn(super::serve::serve(listener, app, stopped));
     tracing::info!(
         "Prometheus metrics on http://{address}/metrics (bearer token in metrics.token)"
     );

@@ -4,6 +4,9 @@
 mod config;
 mod error;
 mod jobs;
+mod serve;
+
+pub use serve::HEADER_READ_TIMEOUT;
 mod metrics;
 mod schedule;
 mod stack;
@@ -187,18 +190,7 @@ impl ControlServer {
             None => None,
         };
         let app = router(engine, stopped.clone());
-        let mut until_stopped = stopped;
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = until_stopped.wait_for(|&stop| stop).await;
-            };
-            if let Err(err) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!("the control server stopped: {err}");
-            }
-        });
+        let task = tokio::spawn(serve::serve(listener, app, stopped));
         Ok(ControlServer {
             socket: socket.to_path_buf(),
             stop,

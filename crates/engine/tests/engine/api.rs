@@ -506,3 +506,31 @@ async fn secret_values_are_masked_unless_asked_for() {
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_eq!(refused.json()["field"], "env.API_KEY", "{}", refused.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_slow_to_send_its_headers_is_disconnected() {
+    use sentinel_engine::control::HEADER_READ_TIMEOUT;
+
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+    let mut slow = UnixStream::connect(&socket).await.unwrap();
+    slow.write_all(b"GET /api/health/live HTTP/1.1\r\nHost: loc")
+        .await
+        .unwrap();
+    let mut idle = UnixStream::connect(&socket).await.unwrap();
+    let asked = std::time::Instant::now();
+    // Both are hung up on by the server (read returns, without waiting for the deadline).
+    for stream in [&mut slow, &mut idle] {
+        let mut rest = Vec::new();
+        tokio::time::timeout(HEADER_READ_TIMEOUT * 3, stream.read_to_end(&mut rest))
+            .await
+            .expect("the server closes a connection whose headers do not arrive")
+            .ok();
+    }
+    assert!(asked.elapsed() >= HEADER_READ_TIMEOUT / 2);
+    // Everyone else was served all along.
+    assert_eq!(
+        call(&socket, "GET", "/api/health/live", None).await.status,
+        200
+    );
+}
