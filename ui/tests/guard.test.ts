@@ -59,6 +59,9 @@ describe('draftKey', () => {
     expect(draftKey(form, spec)).toBe(saved);
     form.env[0].secret = true;
     expect(draftKey(form, spec)).not.toBe(saved);
+    form.env[0].secret = false;
+    form.file_secrets.push('FROM_FILE');
+    expect(draftKey(form, spec)).not.toBe(saved);
   });
 
   it('counts edits the spec cannot hold (a key set twice, a bad exit code)', () => {

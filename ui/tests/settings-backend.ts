@@ -4,6 +4,7 @@
 import type { Channel } from '@tauri-apps/api/core';
 import { defaultSpec } from '../src/lib/editor';
 import { parseDuration } from '../src/lib/duration';
+import { MASK } from '../src/lib/secrets';
 import type { AppSettings } from '../src/lib/types';
 import type { EnvSource, EnvVar, FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
 
@@ -52,6 +53,7 @@ export function sampleSpecs(jobs: JobStatus[]): Map<string, JobSpec> {
     if (job.name === 'api') {
       spec.cwd = '/Users/dev/src/api';
       spec.env = { PORT: '8080', NODE_ENV: 'development', API_TOKEN: 's3cr3t-token' };
+      spec.secrets = ['API_TOKEN'];
       spec.health = { exec: null, http: 'http://127.0.0.1:8080/health', tcp: null, interval: '10s', timeout: '5s', retries: 3, start_period: '5s', restart: true };
       spec.max_memory = '512MB';
       spec.restart_schedule = '0 4 * * *';
@@ -156,7 +158,7 @@ export function resolveEnv(spec: JobSpec, files: Map<string, Record<string, stri
   const vars = new Map<string, EnvVar>();
   const set = (key: string, value: string, source: EnvSource) => {
     const before = vars.get(key);
-    vars.set(key, { key, value, source, overrides: before ? [...(before.overrides ?? []), before.source] : [] });
+    vars.set(key, { key, value, source, overrides: before ? [...(before.overrides ?? []), before.source] : [], secret: false });
   };
   for (const file of spec.env_files ?? []) {
     const path = file.startsWith('/') ? file : `${cwd}/${file}`;
@@ -169,6 +171,35 @@ export function resolveEnv(spec: JobSpec, files: Map<string, Record<string, stri
   }
   for (const [key, value] of Object.entries(spec.env ?? {})) set(key, value, { kind: 'spec' });
   return [...vars.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Like the engine's with_secrets: each secret value in `env` masked, unless shown. */
+export function maskSpec(spec: JobSpec, show: boolean): JobSpec {
+  const env = Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, !show && (spec.secrets ?? []).includes(k) ? MASK : v]));
+  return { ...spec, env };
+}
+
+/** Like the engine's mask_env: secret variables marked, and masked unless shown. */
+export function maskEnv(spec: JobSpec, vars: EnvVar[], show: boolean): EnvVar[] {
+  return vars.map((v) => {
+    const secret = (spec.secrets ?? []).includes(v.key);
+    return { ...v, secret, value: secret && !show ? MASK : v.value };
+  });
+}
+
+/**
+ * Like the engine's restore_secrets: a value that is still the mask keeps the stored one; with
+ * none stored (a new job or variable) it is refused.
+ */
+export function restoreSecrets(spec: JobSpec, stored: JobSpec | undefined): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [key, value] of Object.entries(spec.env ?? {})) {
+    if (value !== MASK) continue;
+    const real = stored?.env?.[key];
+    if (real !== undefined) spec.env![key] = real;
+    else errors.push({ field: `env.${key}`, message: `the value is the placeholder of a hidden secret (${MASK}), not a value; give the real one` });
+  }
+  return errors;
 }
 
 export function sampleAppSettings(): AppSettings {
@@ -300,7 +331,7 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       const spec = state.specs.get(name);
       if (!spec) return notFound(name);
       const status = options.jobs.find((j) => j.name === name);
-      return copy({ spec, status, log_file: `/Users/dev/Library/Logs/SentinelZero/${name}.log` });
+      return copy({ spec: maskSpec(spec, args['showSecrets'] === true), status, log_file: `/Users/dev/Library/Logs/SentinelZero/${name}.log` });
     },
     validate_job(args) {
       const spec = args['spec'] as JobSpec;
@@ -308,9 +339,10 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       return options.validate ? options.validate(spec, original) : toyValidate(spec, original, state.specs);
     },
     save_job(args) {
-      const spec = args['spec'] as JobSpec;
+      const spec = copy(args['spec'] as JobSpec);
       const original = args['original'] as string | null;
       const errors = toyValidate(spec, original, state.specs);
+      if (errors.length === 0) errors.push(...restoreSecrets(spec, original === null ? undefined : state.specs.get(original)));
       if (errors.length > 0) return Promise.reject({ code: 'invalid', message: errors[0].message, field: errors[0].field, errors });
       state.specs.set(spec.name, copy(spec));
       return { name: spec.name, kind: spec.kind, enabled: spec.enabled, restarts: 0, failures: 0, state: 'stopped' };
@@ -320,7 +352,7 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       const spec = state.specs.get(name);
       if (!spec) return notFound(name);
       try {
-        return resolveEnv(spec, state.files);
+        return maskEnv(spec, resolveEnv(spec, state.files), args['showSecrets'] === true);
       } catch (err) {
         return Promise.reject(err);
       }

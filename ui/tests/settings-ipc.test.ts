@@ -29,8 +29,11 @@ describe('tauriSettingsIpc', () => {
     await tauriSettingsIpc.regenerateMetricsToken();
     await tauriSettingsIpc.jobEnv('x');
     await tauriSettingsIpc.followLogs('x', 1000, () => {});
+    await tauriSettingsIpc.getJob('api', true);
+    await tauriSettingsIpc.jobEnv('x', true);
     expect(calls.slice(0, 12)).toEqual([
-      ['get_job', { name: 'api' }],
+      // Tauri hands `showSecrets` to the Rust `show_secrets: Option<bool>`.
+      ['get_job', { name: 'api', showSecrets: null }],
       ['validate_job', { spec, original: null }],
       ['save_job', { spec, original: 'x' }],
       ['delete_job', { name: 'x' }],
@@ -41,13 +44,17 @@ describe('tauriSettingsIpc', () => {
       ['save_settings', { settings }],
       ['set_launch_at_login', { enabled: true }],
       ['regenerate_metrics_token', {}],
-      ['job_env', { name: 'x' }],
+      ['job_env', { name: 'x', showSecrets: null }],
     ]);
     const [cmd, args] = calls[12];
     expect(cmd).toBe('follow_logs');
     expect(args['name']).toBe('x');
     expect(args['lines']).toBe(1000);
     expect(args['onLine']).toBeInstanceOf(Channel);
+    expect(calls.slice(13)).toEqual([
+      ['get_job', { name: 'api', showSecrets: true }],
+      ['job_env', { name: 'x', showSecrets: true }],
+    ]);
   });
 
   it('answers close requests itself (the app hides the window) and closes by a close request', async () => {

@@ -2,12 +2,28 @@
 import { describe, expect, it } from 'vitest';
 import { highlight, parseAnsi, stripAnsi } from '../src/lib/ansi';
 import { commandArgv, splitCommand } from '../src/lib/argv';
-import { defaultSpec, dependencyRow, draftKey, duplicateSpec, errorsFor, formFromSpec, listRow, SHOWN_FIELDS, specFromForm, specIndexes } from '../src/lib/editor';
+import {
+  defaultSpec,
+  dependencyRow,
+  draftKey,
+  duplicateSpec,
+  envRow,
+  errorsFor,
+  formFromSpec,
+  isSecretRow,
+  listRow,
+  markSecret,
+  SHOWN_FIELDS,
+  specFromForm,
+  specIndexes,
+  unmaskDraftKey,
+  unmaskRows,
+} from '../src/lib/editor';
 import { delaySequence, formatDelay, parseDuration } from '../src/lib/duration';
 import { copyText, filterLines, indexAtTime, LogBuffer } from '../src/lib/logbuffer';
 import { formatRoute, parseRoute } from '../src/lib/route';
 import { runRow } from '../src/lib/runs';
-import { isSecret, saveSecrets, setSecret } from '../src/lib/secrets';
+import { MASK } from '../src/lib/secrets';
 import { sections, shortcutFor } from '../src/lib/sidebar';
 import { resolveTheme } from '../src/lib/theme';
 import type { JobSpec, JobStatus } from '../src/lib/types';
@@ -187,16 +203,50 @@ describe('editor form', () => {
     name: 'api',
     command: 'node server.js',
     env: { A: '1', SECRET: 'x' },
+    secrets: ['SECRET', 'FROM_FILE'],
     schedule: { cron: '0 2 * * *', every: null, at: null, overlap: 'queue', missed: 'skip' },
     health: { exec: null, http: 'http://x/health', tcp: null, interval: '5s', timeout: '1s', retries: 2, start_period: '0s', restart: false },
   };
 
   it('round-trips a spec', () => {
-    const form = formFromSpec(spec, (k) => k === 'SECRET');
+    const form = formFromSpec(spec);
     expect(form.schedule).toEqual({ kind: 'cron', value: '0 2 * * *', overlap: 'queue', missed: 'skip' });
     expect(form.health.kind).toBe('http');
     expect(form.env.map((r) => [r.key, r.secret])).toEqual([['A', false], ['SECRET', true]]);
+    // A secret no env row sets (an env file's variable) is kept.
+    expect(form.file_secrets).toEqual(['FROM_FILE']);
     expect(specFromForm(form, spec)).toEqual({ spec, errors: [] });
+  });
+
+  it('writes secrets from the rows marked secret and keeps the env files\' ones', () => {
+    const form = formFromSpec(spec);
+    form.env[0].secret = true;
+    form.env[1].secret = false;
+    form.env.push(envRow('', '', true), envRow('NEW', 'v', true), envRow('FROM_FILE', 'set here'));
+    expect(specFromForm(form).spec.secrets).toEqual(['A', 'NEW', 'FROM_FILE']);
+    // A row setting a file secret's name is secret too, until it is unmarked.
+    expect(isSecretRow(form.env[4], form.file_secrets)).toBe(true);
+    markSecret(form, 'FROM_FILE', false);
+    expect(form.file_secrets).toEqual([]);
+    expect(specFromForm(form).spec.secrets).toEqual(['A', 'NEW']);
+    // By name: a row's marker, or else a file secret.
+    markSecret(form, 'LOG_LEVEL', true);
+    markSecret(form, 'NEW', false);
+    expect(form.file_secrets).toEqual(['LOG_LEVEL']);
+    expect(specFromForm(form).spec.secrets).toEqual(['A', 'LOG_LEVEL']);
+  });
+
+  it('puts the shown values into masked rows, and into the draft as loaded', () => {
+    const masked: JobSpec = { ...spec, env: { A: '1', SECRET: MASK, OTHER: MASK } };
+    const loaded = draftKey(formFromSpec(masked), masked);
+    const form = formFromSpec(masked);
+    form.env[2].value = 'typed';
+    unmaskRows(form.env, { A: '1', SECRET: 'real', OTHER: 'real2' });
+    expect(form.env.map((r) => r.value)).toEqual(['1', 'real', 'typed']);
+    const unmasked = unmaskDraftKey(loaded, { A: '1', SECRET: 'real', OTHER: 'real2' });
+    form.env[2].value = 'real2';
+    expect(draftKey(form, masked)).toBe(unmasked);
+    expect(unmasked).not.toContain(MASK);
   });
 
   it('turns empty text into null and reports what cannot be a spec', () => {
@@ -307,17 +357,7 @@ describe('editor form', () => {
   });
 });
 
-describe('secrets, sidebar, shortcuts, runs, theme', () => {
-  it('stores secret markers per job and key', () => {
-    localStorage.clear();
-    setSecret('api', 'TOKEN', true);
-    expect(isSecret('api', 'TOKEN')).toBe(true);
-    expect(isSecret('other', 'TOKEN')).toBe(false);
-    saveSecrets('api', ['NEW']);
-    expect(isSecret('api', 'TOKEN')).toBe(false);
-    expect(isSecret('api', 'NEW')).toBe(true);
-  });
-
+describe('sidebar, shortcuts, runs, theme', () => {
   it('groups and searches jobs', () => {
     const job = (name: string, group?: string) => ({ name, group, kind: 'service', enabled: true, restarts: 0, failures: 0, state: 'stopped' }) as JobStatus;
     const jobs = [job('b', 'web'), job('a'), job('c', 'data'), job('a2', 'web')];

@@ -7,7 +7,6 @@ import userEvent from '@testing-library/user-event';
 import { readable } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import SettingsApp from '../src/components/SettingsApp.svelte';
-import { setSecret } from '../src/lib/secrets';
 import { tauriSettingsIpc } from '../src/lib/settings-ipc';
 import type { FieldError, FreedPorts, JobSpec, Settings, Snapshot } from '../src/lib/types';
 import { DOCS_CONFLICT, NOW, sampleSnapshot } from './fixtures';
@@ -176,7 +175,6 @@ describe('job editor: file watch', () => {
 
 describe('job editor: env files and the resolved environment', () => {
   it('shows where each variable comes from, masks secrets, and says when an env file is missing', async () => {
-    setSecret('api', 'API_TOKEN', true);
     const { user, calls } = setup('#job=api&page=editor', { validate: () => [] });
     await screen.findByTestId('editor');
     expect(input('Env file 1').value).toBe('.env');
@@ -185,17 +183,25 @@ describe('job editor: env files and the resolved environment', () => {
     expect(calls('job_env')).toHaveLength(0);
     await user.click(screen.getByText('Resolved environment'));
     await waitFor(() => expect(screen.getAllByTestId('resolved-var').length).toBeGreaterThan(0));
-    expect(calls('job_env')[0].args).toEqual({ name: 'api' });
-    const row = (key: string) => [...document.querySelector(`[data-testid="resolved-var"][data-key="${key}"]`)!.querySelectorAll('td')].map((td) => td.textContent);
+    expect(calls('job_env')[0].args).toEqual({ name: 'api', showSecrets: null });
+    // Key, value, from, overrides (the fifth cell holds a file variable's secret box).
+    const row = (key: string) => [...document.querySelector(`[data-testid="resolved-var"][data-key="${key}"]`)!.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent);
     // Files under the cwd are named as the list above names them; the full path is the tooltip.
     expect(row('LOG_LEVEL')).toEqual(['LOG_LEVEL', 'debug', '.env.local', '.env']);
     expect(document.querySelector<HTMLElement>('[data-key="LOG_LEVEL"] td:nth-child(3)')!.title).toBe('/Users/dev/src/api/.env.local');
     expect(row('DATABASE_URL')).toEqual(['DATABASE_URL', 'postgres://localhost:5432/api', '.env', '']);
     expect(row('PORT')).toEqual(['PORT', '8080', 'env', '.env']);
-    // Secret in the editor: masked here too.
+    // Secret in the job: the engine masks it.
     expect(row('API_TOKEN')).toEqual(['API_TOKEN', '••••••••', 'env', '.env.local']);
+    // Marked secret in the editor, not saved yet: masked here already.
     await user.click(screen.getByLabelText('Secret PORT'));
     expect(row('PORT')[1]).toBe('••••••••');
+    // A variable from an env file is marked here (the table above has no row for it).
+    expect(screen.queryByLabelText('Secret API_TOKEN from its env file')).toBeNull();
+    expect(screen.queryByTestId('file-secrets')).toBeNull();
+    await user.click(screen.getByLabelText('Secret DATABASE_URL from its env file'));
+    expect(row('DATABASE_URL')[1]).toBe('••••••••');
+    expect(screen.getByTestId('file-secrets').textContent).toContain('DATABASE_URL');
 
     await user.click(screen.getByRole('button', { name: 'Add env file' }));
     await user.type(input('Env file 3'), 'missing.env');
@@ -206,6 +212,7 @@ describe('job editor: env files and the resolved environment', () => {
     expect((await screen.findByTestId('resolved-env-error')).textContent).toBe('env file /Users/dev/src/api/missing.env: not found');
     expect(calls('job_env')).toHaveLength(2);
     expect(screen.getByTestId('resolved-env').textContent).not.toContain('As saved');
+    expect((calls('save_job')[0].args['spec'] as JobSpec).secrets).toEqual(['PORT', 'API_TOKEN', 'DATABASE_URL']);
   });
 
   it('shows an env file problem under its row, blank rows aside', async () => {

@@ -6,7 +6,7 @@ import userEvent from '@testing-library/user-event';
 import { readable } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import SettingsApp from '../src/components/SettingsApp.svelte';
-import { setSecret } from '../src/lib/secrets';
+import { MASK } from '../src/lib/secrets';
 import { tauriSettingsIpc } from '../src/lib/settings-ipc';
 import type { FieldError, JobSpec } from '../src/lib/types';
 import { NOW, sampleSnapshot } from './fixtures';
@@ -193,25 +193,71 @@ describe('job editor', () => {
     expect(asked.options?.directory).toBe(true);
   });
 
-  it('masks secret env values, with a reveal toggle, and remembers the marker', async () => {
-    setSecret('api', 'API_TOKEN', true);
-    const { user } = setup('#job=api&page=editor');
+  it('opens secret env values masked with their secret boxes set, and saves the mask back untouched', async () => {
+    const { user, calls, settings } = setup('#job=api&page=editor', { validate: () => [] });
     await screen.findByTestId('editor');
+    // The engine masks them: nothing asks for the values to be shown.
+    expect(calls('get_job')[0].args).toEqual({ name: 'api', showSecrets: null });
     const valueOf = (key: string) => screen.getByLabelText(`Value of ${key}`) as HTMLInputElement;
     expect(valueOf('API_TOKEN').type).toBe('password');
+    expect(valueOf('API_TOKEN').value).toBe(MASK);
+    expect(input('Secret API_TOKEN').checked).toBe(true);
     expect(valueOf('PORT').type).toBe('text');
-    await user.click(screen.getByRole('button', { name: 'Reveal API_TOKEN' }));
-    expect(valueOf('API_TOKEN').type).toBe('text');
-    expect(valueOf('API_TOKEN').value).toBe('s3cr3t-token');
-    await user.click(screen.getByRole('button', { name: 'Hide API_TOKEN' }));
-    expect(valueOf('API_TOKEN').type).toBe('password');
+    expect(input('Secret PORT').checked).toBe(false);
+    await waitFor(() => expect(screen.getByTestId('editor-status').textContent).toBe(''));
 
-    await user.click(screen.getByLabelText('Secret PORT'));
+    await user.click(input('Secret PORT'));
     expect(valueOf('PORT').type).toBe('password');
-    await waitFor(() => expect((screen.getByTestId('save') as HTMLButtonElement).disabled).toBe(false));
+    await waitFor(() => expect(screen.getByTestId('editor-status').textContent).toBe('Unsaved changes'));
     await user.click(screen.getByTestId('save'));
     await screen.findByText('Saved');
-    expect(localStorage.getItem('sentinel.secret:api\u0000PORT')).toBe('1');
+    const sent = calls('save_job')[0].args['spec'] as JobSpec;
+    expect(sent.secrets).toEqual(['PORT', 'API_TOKEN']);
+    expect(sent.env).toEqual({ PORT: '8080', NODE_ENV: 'development', API_TOKEN: MASK });
+    // Nothing is kept in the window any more.
+    expect(localStorage.length).toBe(0);
+    // The engine kept the stored value for the mask.
+    expect(settings.state.specs.get('api')?.env?.['API_TOKEN']).toBe('s3cr3t-token');
+    expect(settings.state.specs.get('api')?.secrets).toEqual(['PORT', 'API_TOKEN']);
+  });
+
+  it('reveals secret values by asking the engine once, with no edit made', async () => {
+    const { user, calls } = setup('#job=api&page=editor', { validate: () => [] });
+    await screen.findByTestId('editor');
+    const valueOf = (key: string) => screen.getByLabelText(`Value of ${key}`) as HTMLInputElement;
+    await user.click(screen.getByRole('button', { name: 'Reveal API_TOKEN' }));
+    await waitFor(() => expect(valueOf('API_TOKEN').type).toBe('text'));
+    expect(valueOf('API_TOKEN').value).toBe('s3cr3t-token');
+    expect(calls('get_job').map((c) => c.args)).toEqual([
+      { name: 'api', showSecrets: null },
+      { name: 'api', showSecrets: true },
+    ]);
+    await waitFor(() => expect(screen.getByTestId('editor-status').textContent).toBe(''));
+    await user.click(screen.getByRole('button', { name: 'Hide API_TOKEN' }));
+    expect(valueOf('API_TOKEN').type).toBe('password');
+    expect(valueOf('API_TOKEN').value).toBe('s3cr3t-token');
+    await user.click(screen.getByRole('button', { name: 'Reveal API_TOKEN' }));
+    expect(valueOf('API_TOKEN').type).toBe('text');
+    expect(calls('get_job')).toHaveLength(2);
+
+    // Now the value can be edited like any other.
+    await typeInto(user, valueOf('API_TOKEN'), 'n3w-token');
+    await waitFor(() => expect(screen.getByTestId('editor-status').textContent).toBe('Unsaved changes'));
+    await user.click(screen.getByTestId('save'));
+    await screen.findByText('Saved');
+    expect((calls('save_job')[0].args['spec'] as JobSpec).env?.['API_TOKEN']).toBe('n3w-token');
+  });
+
+  it('keeps a secret masked when its value cannot be had', async () => {
+    const { user, settings } = setup('#job=api&page=editor');
+    const getJob = settings.handlers['get_job'];
+    settings.handlers['get_job'] = (args) => (args['showSecrets'] ? Promise.reject({ code: 'error', message: 'engine gone' }) : getJob(args));
+    await screen.findByTestId('editor');
+    await user.click(screen.getByRole('button', { name: 'Reveal API_TOKEN' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Cannot show the secret values: engine gone');
+    const value = screen.getByLabelText('Value of API_TOKEN') as HTMLInputElement;
+    expect(value.type).toBe('password');
+    expect(value.value).toBe(MASK);
   });
 
   it('saves the spec, and shows save errors inline and in a toast', async () => {
@@ -223,8 +269,9 @@ describe('job editor', () => {
     const saved = calls('save_job')[0].args;
     expect(saved['original']).toBe('api');
     expect((saved['spec'] as JobSpec).command).toBe('node server.js --port 9090');
-    expect((saved['spec'] as JobSpec).env).toEqual({ PORT: '8080', NODE_ENV: 'development', API_TOKEN: 's3cr3t-token' });
+    expect((saved['spec'] as JobSpec).env).toEqual({ PORT: '8080', NODE_ENV: 'development', API_TOKEN: MASK });
     expect(settings.state.specs.get('api')?.command).toBe('node server.js --port 9090');
+    expect(settings.state.specs.get('api')?.env?.['API_TOKEN']).toBe('s3cr3t-token');
 
     // The validator here lets a rename through; the engine's save refuses it.
     await typeInto(user, input('Name'), 'api2');
@@ -254,6 +301,34 @@ describe('job editor', () => {
     await waitFor(() => expect(input('Name').value).toBe('api-copy'));
     expect(input('Command').value).toBe('node server.js --port 8080');
     expect((screen.getByTestId('save') as HTMLButtonElement).textContent).toBe('Create');
+  });
+
+  it('duplicates with the real secret values, still secret', async () => {
+    const { user, calls } = setup('#page=new&from=api', { validate: () => [] });
+    await waitFor(() => expect(input('Name').value).toBe('api-copy'));
+    // A new job has no stored value for the mask to keep: the copy asks for the real ones.
+    expect(calls('get_job').map((c) => c.args)).toEqual([{ name: 'api', showSecrets: true }]);
+    const token = screen.getByLabelText('Value of API_TOKEN') as HTMLInputElement;
+    expect(token.type).toBe('password');
+    expect(token.value).toBe('s3cr3t-token');
+    expect(input('Secret API_TOKEN').checked).toBe(true);
+    await user.click(screen.getByTestId('save'));
+    await screen.findByText('Created api-copy');
+    const sent = calls('save_job')[0].args['spec'] as JobSpec;
+    expect(sent.env?.['API_TOKEN']).toBe('s3cr3t-token');
+    expect(sent.secrets).toEqual(['API_TOKEN']);
+  });
+
+  it('shows the refusal of a mask as a new job\'s value under its row', async () => {
+    const { user } = setup('#page=new', { validate: () => [] });
+    await screen.findByTestId('editor');
+    await user.type(input('Name'), 'x');
+    await user.type(input('Command'), 'true');
+    await user.click(screen.getByRole('button', { name: 'Add variable' }));
+    await user.type(screen.getByLabelText('Variable name'), 'TOKEN');
+    await user.type(screen.getByLabelText('Value of TOKEN'), MASK);
+    await user.click(screen.getByTestId('save'));
+    await waitFor(() => expect(field('env.TOKEN')?.textContent).toContain('the value is the placeholder of a hidden secret'));
   });
 
   it('asks before deleting, in its own dialog', async () => {

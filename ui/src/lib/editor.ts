@@ -1,6 +1,7 @@
 // The job editor's form: a flat, string-friendly mirror of JobSpec that inputs bind to, and the
 // conversions both ways. The engine validates (validate_job); this only catches what cannot be
 // expressed as a JobSpec at all (a non-numeric exit code, a duplicate env key).
+import { MASK } from './secrets';
 import type { Condition, Dependency, FieldError, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode, WatchSpec } from './types';
 
 export type ScheduleKind = 'none' | 'cron' | 'every' | 'at';
@@ -10,7 +11,9 @@ export interface EnvRow {
   /** Stable key for the list while names are being typed. */
   id: number;
   key: string;
+  /** MASK while the job's secret values have not been asked for (get_job masks them). */
   value: string;
+  /** Listed in the spec's `secrets` (by this row's key). */
   secret: boolean;
 }
 
@@ -33,6 +36,11 @@ export interface JobForm {
   shell: boolean;
   cwd: string;
   env: EnvRow[];
+  /**
+   * Names in the spec's `secrets` besides the env rows' (variables set by env files), kept as
+   * they are. A row with one of these names counts as secret too.
+   */
+  file_secrets: string[];
   group: string;
   kind: JobKind;
   enabled: boolean;
@@ -102,6 +110,7 @@ export function defaultSpec(): JobSpec {
     shell: false,
     cwd: null,
     env: {},
+    secrets: [],
     group: null,
     enabled: true,
     autostart: true,
@@ -135,7 +144,7 @@ export function defaultSpec(): JobSpec {
 
 const HEALTH_DEFAULTS = { interval: '10s', timeout: '5s', retries: 3, start_period: '0s', restart: true };
 
-export function formFromSpec(spec: JobSpec, isSecret: (key: string) => boolean = () => false): JobForm {
+export function formFromSpec(spec: JobSpec): JobForm {
   const schedule = spec.schedule;
   const scheduleKind: ScheduleKind = schedule?.cron ? 'cron' : schedule?.every ? 'every' : schedule?.at ? 'at' : 'none';
   const health = spec.health;
@@ -145,7 +154,8 @@ export function formFromSpec(spec: JobSpec, isSecret: (key: string) => boolean =
     command: spec.command,
     shell: spec.shell,
     cwd: spec.cwd ?? '',
-    env: Object.entries(spec.env ?? {}).map(([k, v]) => envRow(k, v, isSecret(k))),
+    env: Object.entries(spec.env ?? {}).map(([k, v]) => envRow(k, v, (spec.secrets ?? []).includes(k))),
+    file_secrets: (spec.secrets ?? []).filter((name) => !Object.hasOwn(spec.env ?? {}, name)),
     group: spec.group ?? '',
     kind: spec.kind,
     enabled: spec.enabled,
@@ -236,6 +246,7 @@ export function specFromForm(form: JobForm, base?: JobSpec): Converted {
     }
     env[row.key] = row.value;
   }
+  const secrets = secretNames(form);
   const ports: number[] = [];
   for (const part of form.ports.split(/[\s,]+/).filter(Boolean)) {
     const n = Number(part);
@@ -263,6 +274,7 @@ export function specFromForm(form: JobForm, base?: JobSpec): Converted {
     shell: form.shell,
     cwd: orNull(form.cwd),
     env,
+    secrets,
     group: orNull(form.group),
     enabled: form.enabled,
     autostart: form.autostart,
@@ -319,6 +331,53 @@ export function specFromForm(form: JobForm, base?: JobSpec): Converted {
   return { spec, errors };
 }
 
+/** Whether a row's value is secret: marked so, or its name is among the file secrets. */
+export function isSecretRow(row: EnvRow, fileSecrets: readonly string[]): boolean {
+  return row.secret || (row.key !== '' && fileSecrets.includes(row.key));
+}
+
+/** The spec's `secrets`: the keys of the rows marked secret, then the file secrets. */
+export function secretNames(form: JobForm): string[] {
+  const names: string[] = [];
+  for (const row of form.env) if (row.key !== '' && row.secret && !names.includes(row.key)) names.push(row.key);
+  for (const name of form.file_secrets) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+/**
+ * Marks a variable secret or not by name: the env rows that set it, or else (a variable from
+ * an env file) the file secrets.
+ */
+export function markSecret(form: JobForm, key: string, secret: boolean): void {
+  const rows = form.env.filter((r) => r.key === key);
+  for (const row of rows) row.secret = secret;
+  if (!secret) form.file_secrets = form.file_secrets.filter((name) => name !== key);
+  else if (rows.length === 0 && !form.file_secrets.includes(key)) form.file_secrets = [...form.file_secrets, key];
+}
+
+/**
+ * Puts the real values (`env` of the spec fetched with secrets shown) into the rows that still
+ * hold the mask. Rows edited since, or renamed, are left alone.
+ */
+export function unmaskRows(rows: EnvRow[], env: Record<string, string>): void {
+  for (const row of rows) {
+    if (row.value === MASK && Object.hasOwn(env, row.key) && env[row.key] !== MASK) row.value = env[row.key];
+  }
+}
+
+/**
+ * A draftKey with the same real values put in where it holds the mask: what the draft as
+ * loaded would have been had the values been shown, so showing them is no edit.
+ */
+export function unmaskDraftKey(key: string, env: Record<string, string>): string {
+  const draft = JSON.parse(key) as { spec: JobSpec };
+  const values = draft.spec.env ?? {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === MASK && Object.hasOwn(env, k) && env[k] !== MASK) values[k] = env[k];
+  }
+  return JSON.stringify(draft);
+}
+
 /** The form for Duplicate: the same job under "NAME-copy". */
 export function duplicateSpec(spec: JobSpec): JobSpec {
   return { ...structuredClone(spec), name: `${spec.name}-copy` };
@@ -346,13 +405,12 @@ export const SHOWN_FIELDS =
   /^(name|command|shell|cwd|env\..*|group|kind|enabled|autostart|restart\.[a-z_]+|restart|stop_signal|stop_timeout|logs\.[a-z_]+|schedule(\.[a-z]+)?|restart_schedule|health(\.[a-z_]+)?|max_memory|notify|webhook|depends_on(\[\d+\](\.[a-z]+)?)?|watch(\.(paths|ignore)(\[\d+\])?|\.debounce)?|env_files(\[\d+\])?|ports(\[\d+\])?|nice|rlimits\.(nofile|core))$/;
 
 /**
- * The draft as Save would store it (the spec and the env keys marked secret), for telling
- * whether it differs from what was loaded or last saved. A form that cannot be converted at
- * all (an unparsable exit code, a key set twice) never comes from a saved spec, so its errors
- * are part of the key.
+ * The draft as Save would store it (the spec, its `secrets` too), for telling whether it
+ * differs from what was loaded or last saved. A form that cannot be converted at all (an
+ * unparsable exit code, a key set twice) never comes from a saved spec, so its errors are part
+ * of the key.
  */
 export function draftKey(form: JobForm, base?: JobSpec): string {
   const { spec, errors } = specFromForm(form, base);
-  const secrets = form.env.filter((r) => r.secret && r.key).map((r) => r.key);
-  return JSON.stringify({ spec, secrets, errors });
+  return JSON.stringify({ spec, errors });
 }

@@ -3,6 +3,7 @@
 // ipc.ts; the settings commands are the generated wrappers in bindings.ts; closing goes through
 // Tauri's window API.
 import { getCurrentWindow } from '@tauri-apps/api/window';
+import { invoke } from '@tauri-apps/api/core';
 import { Channel, commands } from './bindings';
 import { tauriIpc, type Ipc, type Unsubscribe } from './ipc';
 import type {
@@ -28,13 +29,17 @@ export interface ScheduleQuery {
 }
 
 export interface SettingsIpc extends Ipc {
-  getJob(name: string): Promise<JobDetail>;
+  /** The job's definition and status; secret env values are masked unless `showSecrets`. */
+  getJob(name: string, showSecrets?: boolean): Promise<JobDetail>;
   /** Field errors of `spec` (empty: valid). `original` is the edited job's name, null for new. */
   validateJob(spec: JobSpec, original: string | null): Promise<FieldError[]>;
   saveJob(spec: JobSpec, original: string | null): Promise<JobStatus>;
   deleteJob(name: string): Promise<void>;
-  /** The variables the saved job's next run gets from its env files and `env`, with sources. */
-  jobEnv(name: string): Promise<EnvVar[]>;
+  /**
+   * The variables the saved job's next run gets from its env files and `env`, with sources;
+   * secret ones are marked and masked unless `showSecrets`.
+   */
+  jobEnv(name: string, showSecrets?: boolean): Promise<EnvVar[]>;
   jobRuns(name: string, limit: number): Promise<RunRecord[]>;
   /** Sends the last `lines` lines, then every new one; resolves once following. */
   followLogs(name: string, lines: number, onLine: (item: LogItem) => void): Promise<Unsubscribe>;
@@ -53,11 +58,13 @@ export interface SettingsIpc extends Ipc {
 
 export const tauriSettingsIpc: SettingsIpc = {
   ...tauriIpc,
-  getJob: (name) => commands.getJob(name),
+  // Not yet through the generated wrappers: those take no `showSecrets` until the COMMANDS
+  // table in src-tauri/src/bindings.rs lists it (Tauri maps it to `show_secrets`).
+  getJob: (name, showSecrets) => invoke<JobDetail>('get_job', { name, showSecrets: showSecrets ?? null }),
   validateJob: (spec, original) => commands.validateJob(spec, original),
   saveJob: (spec, original) => commands.saveJob(spec, original),
   deleteJob: (name) => commands.deleteJob(name),
-  jobEnv: (name) => commands.jobEnv(name),
+  jobEnv: (name, showSecrets) => invoke<EnvVar[]>('job_env', { name, showSecrets: showSecrets ?? null }),
   jobRuns: (name, limit) => commands.jobRuns(name, limit),
   async followLogs(name, lines, onLine) {
     const channel = new Channel<LogItem>(onLine);

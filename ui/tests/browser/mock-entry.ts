@@ -5,7 +5,6 @@ import type { FreedPorts, JobAction, JobStatus, StreamItem } from '../../src/lib
 import { manyJobs, sampleSnapshot } from '../fixtures';
 import { installMockBackend, type MockBackend } from '../mock-backend';
 import { settingsBackend, type SettingsBackend } from '../settings-backend';
-import { setSecret } from '../../src/lib/secrets';
 
 declare global {
   interface Window {
@@ -36,9 +35,8 @@ function push(event: Record<string, unknown>): void {
   backend.emit({ seq, at: new Date().toISOString(), ...event } as StreamItem);
 }
 
+// api's API_TOKEN is secret (its spec's `secrets`), to show the masking.
 const settings = settingsBackend({ now, jobs: snapshot.jobs });
-// One env value marked secret, to show the masking.
-setSecret('api', 'API_TOKEN', true);
 
 const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
