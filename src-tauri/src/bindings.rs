@@ -68,8 +68,18 @@ const COMMANDS: &[CommandSignature] = &[
         &[("name", "string")],
         "FreedPorts",
     ),
-    ("jobEnv", "job_env", &[("name", "string")], "EnvVar[]"),
-    ("getJob", "get_job", &[("name", "string")], "JobDetail"),
+    (
+        "jobEnv",
+        "job_env",
+        &[("name", "string"), ("showSecrets", "boolean | null")],
+        "EnvVar[]",
+    ),
+    (
+        "getJob",
+        "get_job",
+        &[("name", "string"), ("showSecrets", "boolean | null")],
+        "JobDetail",
+    ),
     (
         "validateJob",
         "validate_job",

@@ -293,6 +293,7 @@ mod tests {
             next_run_at: None,
             health: None,
             resources: None,
+            log_error: None,
         }
     }
 

@@ -344,8 +344,6 @@ impl Lines {
     }
 }
 
-/// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be
-/// re-parented to an init that never reaps them: a zombie is dead all the same.
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -355,6 +353,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be
+/// re-parented to an init that never reaps them: a zombie is dead all the same.
 pub fn group_alive(pgid: u32) -> bool {
     sentinel_engine::process::group_exists(pgid)
 }

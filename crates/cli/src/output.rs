@@ -192,6 +192,9 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
         _ => {}
     }
     let mut rows: Vec<(&str, String)> = vec![("command", spec.command.clone())];
+    if let Some(error) = &status.log_error {
+        rows.push(("log error", error.clone()));
+    }
     if let Ok(argv) = spec.argv() {
         rows.push(("argv", format!("{argv:?}")));
     }
@@ -729,6 +732,7 @@ mod tests {
             next_run_at: None,
             health: None,
             resources: None,
+            log_error: None,
         };
         let table = job_table(&[job], &style);
         assert!(!table.contains('\x1b'));

@@ -623,6 +623,7 @@ impl EngineHandle {
             }
             _ => None,
         };
+        status.log_error = handle.logs.last_error();
         status
     }
 

@@ -118,6 +118,10 @@ pub struct JobStatus {
     /// The newest resource sample, while the job runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::monitor::ResourceSample>,
+    /// Writing the job's log file fails (a full disk, say): what the OS said. Output is still
+    /// captured; the newest MiB is kept and written once the file can be written again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_error: Option<String>,
 }
 
 /// Why a run was started.
@@ -270,6 +274,7 @@ mod tests {
             next_run_at: None,
             health: None,
             resources: None,
+            log_error: None,
         };
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"], "running");

@@ -348,13 +348,26 @@ fn every_error_says_what_is_wrong() {
 }
 
 #[test]
-fn the_socket_and_its_directory_are_private() {
+fn the_socket_database_and_logs_are_private() {
     let home = Home::new();
     let _daemon = home.daemon();
+    home.ok(&["add", "talker", "--", "echo", "hello"]);
+    wait_until("the job's log file", || {
+        home.path().join("logs/talker.log").exists()
+    });
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&home.socket()), 0o600);
     assert_eq!(mode(&home.path()), 0o700);
     assert_eq!(mode(&home.path().join("logs")), 0o700);
+    // Definitions (with every environment value) and output are the owner's alone.
+    for file in [
+        "sentinel.db",
+        "sentinel.db-wal",
+        "sentinel.db-shm",
+        "logs/talker.log",
+    ] {
+        assert_eq!(mode(&home.path().join(file)), 0o600, "{file}");
+    }
 }
 
 #[test]

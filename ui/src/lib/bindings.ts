@@ -77,7 +77,12 @@ health?: HealthState | null,
 /**
  * The newest resource sample, while the job runs.
  */
-resources?: ResourceSample | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, });
+resources?: ResourceSample | null, 
+/**
+ * Writing the job's log file fails (a full disk, say): what the OS said. Output is still
+ * captured; the newest MiB is kept and written once the file can be written again.
+ */
+log_error?: string | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, });
 
 export type Trigger = "manual" | "autostart" | "retry" | "restart" | "recovery" | "schedule" | "catch_up" | "memory_limit" | "health_check" | "file_change";
 
@@ -496,8 +501,8 @@ export const commands = {
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),
   jobPorts: (name: string): Promise<JobPorts> => invoke<JobPorts>('job_ports', { name }),
   freePorts: (name: string): Promise<FreedPorts> => invoke<FreedPorts>('free_ports', { name }),
-  jobEnv: (name: string): Promise<EnvVar[]> => invoke<EnvVar[]>('job_env', { name }),
-  getJob: (name: string): Promise<JobDetail> => invoke<JobDetail>('get_job', { name }),
+  jobEnv: (name: string, showSecrets: boolean | null): Promise<EnvVar[]> => invoke<EnvVar[]>('job_env', { name, showSecrets }),
+  getJob: (name: string, showSecrets: boolean | null): Promise<JobDetail> => invoke<JobDetail>('get_job', { name, showSecrets }),
   validateJob: (spec: JobSpec, original: string | null): Promise<FieldError[]> => invoke<FieldError[]>('validate_job', { spec, original }),
   saveJob: (spec: JobSpec, original: string | null): Promise<JobStatus> => invoke<JobStatus>('save_job', { spec, original }),
   deleteJob: (name: string): Promise<void> => invoke<void>('delete_job', { name }),

@@ -3,7 +3,6 @@
 // ipc.ts; the settings commands are the generated wrappers in bindings.ts; closing goes through
 // Tauri's window API.
 import { getCurrentWindow } from '@tauri-apps/api/window';
-import { invoke } from '@tauri-apps/api/core';
 import { Channel, commands } from './bindings';
 import { tauriIpc, type Ipc, type Unsubscribe } from './ipc';
 import type {
@@ -58,13 +57,11 @@ export interface SettingsIpc extends Ipc {
 
 export const tauriSettingsIpc: SettingsIpc = {
   ...tauriIpc,
-  // Not yet through the generated wrappers: those take no `showSecrets` until the COMMANDS
-  // table in src-tauri/src/bindings.rs lists it (Tauri maps it to `show_secrets`).
-  getJob: (name, showSecrets) => invoke<JobDetail>('get_job', { name, showSecrets: showSecrets ?? null }),
+  getJob: (name, showSecrets) => commands.getJob(name, showSecrets ?? null),
   validateJob: (spec, original) => commands.validateJob(spec, original),
   saveJob: (spec, original) => commands.saveJob(spec, original),
   deleteJob: (name) => commands.deleteJob(name),
-  jobEnv: (name, showSecrets) => invoke<EnvVar[]>('job_env', { name, showSecrets: showSecrets ?? null }),
+  jobEnv: (name, showSecrets) => commands.jobEnv(name, showSecrets ?? null),
   jobRuns: (name, limit) => commands.jobRuns(name, limit),
   async followLogs(name, lines, onLine) {
     const channel = new Channel<LogItem>(onLine);

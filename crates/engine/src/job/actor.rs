@@ -197,6 +197,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
             next_run_at: None,
             health,
             resources: None,
+            log_error: None,
         }),
         spec,
     };
@@ -1130,6 +1131,7 @@ impl JobActor {
                 .run
                 .as_ref()
                 .and_then(|_| self.context.resources.latest(&self.spec.name)),
+            log_error: self.logs.last_error(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -43,7 +44,15 @@ struct LogState {
     last_error: Option<String>,
     /// Secret values of the current run, longest first, shown as the mask instead.
     masked: Vec<Vec<u8>>,
+    /// Records the file refused (a full disk), oldest first: written before anything newer
+    /// once it takes them again.
+    backlog: Vec<u8>,
+    /// Bytes of the oldest refused records dropped to keep the backlog within bounds.
+    lost: u64,
 }
+
+/// How much refused output is kept for the file while it cannot be written.
+const MAX_BACKLOG: usize = 1024 * 1024;
 
 impl JobLogs {
     /// `memory` is how many bytes of the newest records are kept for instant tails.
@@ -60,6 +69,8 @@ impl JobLogs {
                 followers: None,
                 last_error: None,
                 masked: Vec::new(),
+                backlog: Vec::new(),
+                lost: 0,
             }),
         })
     }
@@ -256,18 +267,33 @@ impl LogState {
         let mut pending = std::mem::take(&mut self.pending);
         // Remembered even when the disk refuses it, so a tail still shows what happened.
         self.remember(&pending);
-        match self.append(&pending) {
+        let behind = !self.backlog.is_empty();
+        let outcome = if behind {
+            // Older refused output goes first, so the file keeps the order.
+            self.backlog.extend_from_slice(&pending);
+            self.write_backlog()
+        } else {
+            self.append(&pending)
+                .map(|()| self.size += pending.len() as u64)
+        };
+        match outcome {
             Ok(()) => {
-                self.size += pending.len() as u64;
+                if behind {
+                    tracing::info!("writing {} again", self.active_path.display());
+                }
                 self.last_error = None;
             }
             Err(err) => {
                 let message = format!("cannot write {}: {err}", self.active_path.display());
                 if self.last_error.as_deref() != Some(&message) {
-                    tracing::error!("{message}");
+                    tracing::error!("{message}; keeping the newest output until it can");
                 }
                 self.last_error = Some(message);
                 self.file = None;
+                if self.backlog.is_empty() {
+                    self.backlog.extend_from_slice(&pending);
+                }
+                self.bound_backlog();
             }
         }
         // Keep the buffer's allocation for the next chunk.
@@ -275,19 +301,76 @@ impl LogState {
         self.pending = pending;
     }
 
+    /// Writes what the file refused before (with a record of how much had to be dropped),
+    /// then empties the backlog; on failure it stays.
+    fn write_backlog(&mut self) -> io::Result<()> {
+        if self.lost > 0 {
+            let mut note = Vec::new();
+            let text = format!(
+                "[sentinel] {} bytes of output were dropped while {} could not be written",
+                self.lost,
+                self.active_path.display()
+            );
+            format::encode(
+                &mut note,
+                &format::timestamp(Utc::now()),
+                LogStream::Stderr,
+                false,
+                text.as_bytes(),
+            );
+            self.append(&note)?;
+            self.size += note.len() as u64;
+            self.lost = 0;
+        }
+        let backlog = std::mem::take(&mut self.backlog);
+        match self.append(&backlog) {
+            Ok(()) => {
+                self.size += backlog.len() as u64;
+                Ok(())
+            }
+            Err(err) => {
+                self.backlog = backlog;
+                Err(err)
+            }
+        }
+    }
+
+    /// Drops the oldest whole records beyond `MAX_BACKLOG`, counting them as lost.
+    fn bound_backlog(&mut self) {
+        if self.backlog.len() <= MAX_BACKLOG {
+            return;
+        }
+        let excess = self.backlog.len() - MAX_BACKLOG;
+        let cut = match memchr::memchr(b'\n', &self.backlog[excess..]) {
+            Some(end) => excess + end + 1,
+            None => self.backlog.len(),
+        };
+        self.backlog.drain(..cut);
+        self.lost += cut as u64;
+    }
+
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.file.is_none() {
             if let Some(dir) = self.active_path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
+            // Output can hold anything a job printed: only the owner may read it.
             let file = OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(&self.active_path)?;
             self.size = file.metadata()?.len();
             self.file = Some(file);
         }
-        self.file.as_mut().expect("opened above").write_all(bytes)
+        let file = self.file.as_mut().expect("opened above");
+        if let Err(err) = file.write_all(bytes) {
+            // A record cut short would run into the next one: take it back, so the retry
+            // writes it whole.
+            let _ = file.set_len(self.size);
+            return Err(err);
+        }
+        Ok(())
     }
 
     fn rotate(&mut self) {
@@ -427,6 +510,41 @@ mod tests {
             .iter()
             .map(|p| std::fs::read(p).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn output_the_file_refuses_is_written_in_order_once_it_can_be() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the log directory should be: every write fails until it goes.
+        let blocker = dir.path().join("logs");
+        std::fs::write(&blocker, "").unwrap();
+        let logs = JobLogs::new(&blocker, "job", settings(64 * 1024 * 1024, 1), 0);
+        let mut carry = Vec::new();
+        logs.ingest(LogStream::Stdout, &mut carry, b"before\n");
+        assert!(logs.last_error().unwrap().contains("cannot write"));
+        // More than the backlog holds: the oldest lines go, and the file says how much.
+        let line = format!("{}\n", "x".repeat(1000));
+        for _ in 0..(MAX_BACKLOG / 1000 + 100) {
+            logs.ingest(LogStream::Stdout, &mut carry, line.as_bytes());
+        }
+        logs.ingest(LogStream::Stdout, &mut carry, b"last while refused\n");
+        std::fs::remove_file(&blocker).unwrap();
+        logs.ingest(LogStream::Stdout, &mut carry, b"after\n");
+        assert_eq!(logs.last_error(), None);
+
+        let text = String::from_utf8(std::fs::read(logs.active_path()).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].contains("bytes of output were dropped while"),
+            "{}",
+            lines[0]
+        );
+        assert!(!text.contains(" before"), "the oldest output was dropped");
+        assert!(lines[lines.len() - 2].ends_with(" F last while refused"));
+        assert!(lines[lines.len() - 1].ends_with(" F after"));
+        // Every record is whole and the backlog stayed within its bound.
+        assert!(lines.iter().all(|l| format::decode(l.as_bytes()).is_some()));
+        assert!(text.len() <= MAX_BACKLOG + 2000);
     }
 
     #[test]

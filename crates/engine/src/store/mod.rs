@@ -47,14 +47,18 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
         migrator.run(pool).await?;
         return Ok(());
     };
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".before-migration-{version}"));
-    let backup = std::path::PathBuf::from(name);
+    let backup = sibling(path, &format!(".before-migration-{version}"));
     let _ = std::fs::remove_file(&backup);
     sqlx::query("VACUUM INTO ?")
         .bind(backup.to_string_lossy().into_owned())
         .execute(pool)
         .await?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o600)).map_err(
+            |err| EngineError::io(format!("cannot make {} private", backup.display()), err),
+        )?;
+    }
     tracing::info!(
         "database backed up to {} before migrating",
         backup.display()
@@ -65,9 +69,7 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
     // Nothing may hold the file while it is put back.
     pool.close().await;
     for suffix in ["-wal", "-shm"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let _ = std::fs::remove_file(std::path::PathBuf::from(side));
+        let _ = std::fs::remove_file(sibling(path, suffix));
     }
     std::fs::copy(&backup, path)
         .map_err(|err| EngineError::io(format!("cannot restore {}", backup.display()), err))?;
@@ -76,6 +78,39 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
         backup.display()
     );
     Err(EngineError::MigrationRolledBack { source, backup })
+}
+
+/// The database holds every job's environment, secrets included: only its owner may read it.
+/// SQLite gives the WAL and shared-memory files the database file's mode, so creating it (or
+/// correcting an older one) as 0600 covers all three.
+fn make_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let private = std::fs::Permissions::from_mode(0o600);
+    let failed = |err| EngineError::io(format!("cannot make {} private", path.display()), err);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(failed)?;
+    for file in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
+        match std::fs::set_permissions(&file, private.clone()) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(failed(err)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `suffix` appended to its file name (`sentinel.db-wal`).
+fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
@@ -142,13 +177,17 @@ impl Store {
     }
 
     async fn open_with(path: &Path, events_kept: i64, migrator: &Migrator) -> Result<Store> {
+        make_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // The engine reads little and writes in batches: a small page cache per connection
+            // keeps its memory flat as the history grows (SQLite's default is 2 MB each).
+            .pragma("cache_size", "-256");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -420,24 +459,76 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>,
     let prune_every = (events_kept / 10).max(1) as usize;
     let mut events_since_prune = 0;
     while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-        let mut flushed = Vec::new();
         events_since_prune += batch
             .iter()
             .filter(|w| matches!(w, Write::Event(_)))
             .count();
-        if let Err(err) = write_batch(&pool, &mut batch, &mut flushed).await {
-            tracing::error!("could not record runs and events: {err}");
+        persist(&pool, &batch).await;
+        for write in batch.drain(..) {
+            if let Write::Flush(done) = write {
+                let _ = done.send(());
+            }
         }
-        batch.clear();
         if events_since_prune >= prune_every {
             events_since_prune = 0;
             if let Err(err) = prune_events(&pool, events_kept).await {
                 tracing::error!("could not prune old events: {err}");
             }
         }
-        for done in flushed {
-            let _ = done.send(());
+    }
+}
+
+/// Longest wait between tries of a batch the database refuses for now.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// Writes a batch. While the database is locked by another process, or its disk is full or
+/// failing, the batch is kept and tried again (later writes queue behind it, in order), so
+/// nothing is lost; only an error that another try cannot fix drops it.
+async fn persist(pool: &SqlitePool, batch: &[Write]) {
+    let mut delay = Duration::from_millis(50);
+    let mut failing = false;
+    loop {
+        match write_batch(pool, batch).await {
+            Ok(()) => {
+                if failing {
+                    tracing::info!("recording runs and events again; nothing was lost");
+                }
+                return;
+            }
+            Err(err) if is_transient(&err) => {
+                if !failing {
+                    tracing::error!(
+                        "cannot record runs and events for now ({err}); keeping them and trying again"
+                    );
+                    failing = true;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+            Err(err) => {
+                tracing::error!("could not record runs and events: {err}");
+                return;
+            }
         }
+    }
+}
+
+/// Errors that go away by themselves: busy or locked (another process holds the file), a full
+/// disk, I/O errors, a pool that timed out waiting.
+fn is_transient(err: &sqlx::Error) -> bool {
+    const BUSY: i32 = 5;
+    const LOCKED: i32 = 6;
+    const IOERR: i32 = 10;
+    const FULL: i32 = 13;
+    const CANTOPEN: i32 = 14;
+    match err {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            // Extended result codes keep the primary code in their low byte.
+            .is_some_and(|code| matches!(code & 0xff, BUSY | LOCKED | IOERR | FULL | CANTOPEN)),
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+        _ => false,
     }
 }
 
@@ -445,15 +536,14 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>,
 const ROWS_PER_INSERT: usize = 200;
 
 /// `first` and the writes of the same kind right after it, up to one statement's worth.
-fn gather<T>(
-    first: T,
-    writes: &mut std::iter::Peekable<impl Iterator<Item = Write>>,
-    same_kind: fn(&Write) -> bool,
-    take: fn(Write) -> Option<T>,
-) -> Vec<T> {
+fn gather<'a, T>(
+    first: &'a T,
+    writes: &mut std::iter::Peekable<impl Iterator<Item = &'a Write>>,
+    take: fn(&'a Write) -> Option<&'a T>,
+) -> Vec<&'a T> {
     let mut all = vec![first];
     while all.len() < ROWS_PER_INSERT {
-        match writes.next_if(same_kind).and_then(take) {
+        match writes.next_if(|w| take(w).is_some()).and_then(take) {
             Some(item) => all.push(item),
             None => break,
         }
@@ -461,26 +551,17 @@ fn gather<T>(
     all
 }
 
-async fn write_batch(
-    pool: &SqlitePool,
-    batch: &mut Vec<Write>,
-    flushed: &mut Vec<oneshot::Sender<()>>,
-) -> Result<()> {
+async fn write_batch(pool: &SqlitePool, batch: &[Write]) -> std::result::Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Consecutive writes of one kind go into one statement; the order between kinds is kept.
-    let mut writes = batch.drain(..).peekable();
+    let mut writes = batch.iter().peekable();
     while let Some(write) = writes.next() {
         match write {
             Write::RunStarted(run) => {
-                let runs = gather(
-                    run,
-                    &mut writes,
-                    |w| matches!(w, Write::RunStarted(_)),
-                    |w| match w {
-                        Write::RunStarted(run) => Some(run),
-                        _ => None,
-                    },
-                );
+                let runs = gather(run, &mut writes, |w| match w {
+                    Write::RunStarted(run) => Some(run),
+                    _ => None,
+                });
                 let mut insert = QueryBuilder::<Sqlite>::new(
                     "INSERT INTO runs (id, job, trigger, started_at, pid, pgid, proc_start, scheduled_at) ",
                 );
@@ -498,15 +579,10 @@ async fn write_batch(
                 insert.build().execute(&mut *tx).await?;
             }
             Write::Event(event) => {
-                let events = gather(
-                    event,
-                    &mut writes,
-                    |w| matches!(w, Write::Event(_)),
-                    |w| match w {
-                        Write::Event(event) => Some(event),
-                        _ => None,
-                    },
-                );
+                let events = gather(event, &mut writes, |w| match w {
+                    Write::Event(event) => Some(event),
+                    _ => None,
+                });
                 let mut insert = QueryBuilder::<Sqlite>::new(
                     "INSERT OR REPLACE INTO events (seq, at, job, kind, data) ",
                 );
@@ -532,11 +608,10 @@ async fn write_batch(
                 .execute(&mut *tx)
                 .await?;
             }
-            Write::Flush(done) => flushed.push(done),
+            Write::Flush(_) => {}
         }
     }
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
 }
 
 #[cfg(test)]
