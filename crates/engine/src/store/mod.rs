@@ -576,7 +576,8 @@ async fn write_batch(pool: &SqlitePool, batch: &[Write]) -> std::result::Result<
                         .push_bind(run.proc_start.map(|s| s as i64))
                         .push_bind(run.scheduled_at.map(millis));
                 });
-                insert.build().execute(&mut *tx).await?;
+                // A statement per row count: not worth keeping in the statement cache.
+                insert.build().persistent(false).execute(&mut *tx).await?;
             }
             Write::Event(event) => {
                 let events = gather(event, &mut writes, |w| match w {
@@ -593,7 +594,8 @@ async fn write_batch(pool: &SqlitePool, batch: &[Write]) -> std::result::Result<
                         .push_bind(envelope.event.kind())
                         .push_bind(serde_json::to_string(&envelope.event).unwrap_or_default());
                 });
-                insert.build().execute(&mut *tx).await?;
+                // A statement per row count: not worth keeping in the statement cache.
+                insert.build().persistent(false).execute(&mut *tx).await?;
             }
             Write::RunEnded(end) => {
                 sqlx::query(

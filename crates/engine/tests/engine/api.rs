@@ -534,3 +534,123 @@ async fn a_client_too_slow_to_send_its_headers_is_disconnected() {
         200
     );
 }
+
+/// Any body sent to any route that reads one gets an answer below 500, as JSON, and the
+/// engine keeps serving: random bytes, random JSON, and valid definitions with one field
+/// replaced by a random JSON value.
+#[test]
+fn fuzzed_request_bodies_get_clear_errors_and_never_break_the_engine() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (t, _server, socket) = runtime.block_on(async {
+        let t = TestEngine::new().await;
+        let (server, socket) = serve(&t).await;
+        (t, server, socket)
+    });
+    let base = json!({
+        "name": "fuzz", "command": "true", "kind": "task", "autostart": false,
+        "env": { "A": "1" }, "restart": { "mode": "never" },
+        "schedule": { "every": "1h" }, "logs": { "max_size": "1MB", "max_files": 2 },
+    });
+    let created = runtime.block_on(call(&socket, "POST", "/api/jobs", Some(&base.to_string())));
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::from),
+        Just(Value::from("1s")),
+        Just(Value::from("@daily")),
+    ];
+    let value = leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    let fields: Vec<&str> = vec![
+        "name",
+        "command",
+        "shell",
+        "cwd",
+        "env",
+        "secrets",
+        "group",
+        "enabled",
+        "autostart",
+        "kind",
+        "restart",
+        "stop_signal",
+        "stop_timeout",
+        "logs",
+        "schedule",
+        "restart_schedule",
+        "health",
+        "max_memory",
+        "notify",
+        "webhook",
+        "depends_on",
+        "watch",
+        "env_files",
+        "ports",
+        "nice",
+        "rlimits",
+        "unknown_field",
+    ];
+    let mutated = (prop::sample::select(fields), value.clone()).prop_map(move |(field, v)| {
+        let mut spec = base.clone();
+        spec[field] = v;
+        spec.to_string().into_bytes()
+    });
+    let body = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300),
+        value.prop_map(|v| v.to_string().into_bytes()),
+        mutated,
+    ];
+    let routes = prop::sample::select(vec![
+        ("POST", "/api/jobs"),
+        ("PUT", "/api/jobs/fuzz"),
+        ("POST", "/api/jobs/bulk/stop"),
+        ("POST", "/api/config/import?format=json&dry_run=true"),
+        ("POST", "/api/config/import?dry_run=true"),
+    ]);
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&(routes, body), |((method, path), body)| {
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let reply = runtime.block_on(call(&socket, method, path, Some(&body)));
+            prop_assert!(
+                reply.status < 500,
+                "{method} {path} {body:?}: {} {}",
+                reply.status,
+                reply.body
+            );
+            if reply.status >= 400 {
+                let error: Value = serde_json::from_str(&reply.body)
+                    .map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {}", reply.body)))?;
+                prop_assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+            }
+            Ok(())
+        })
+        .unwrap();
+    let health = runtime.block_on(call(&socket, "GET", "/api/health/ready", None));
+    assert_eq!(health.status, 200);
+    // Nothing the fuzzer sent started anything.
+    assert!(t
+        .engine
+        .list()
+        .iter()
+        .all(|job| !matches!(job.state, sentinel_engine::proto::JobState::Running { .. })));
+}
