@@ -96,13 +96,20 @@ fn a_full_log_file_system_is_reported_and_survived_and_logging_resumes() {
     let logs = home.path().join("logs");
     let _tmpfs = Tmpfs::mount(&logs, "2m");
     let daemon = home.daemon();
+    // Prints one line once the disk is full, then nothing: its line must still reach the file.
+    let flag = home.dir.path().join("disk-is-full");
     import(
         &home,
-        "version = 1\n\
+        &format!(
+            "version = 1\n\
+         [[jobs]]\nname = \"quiet\"\nshell = true\n\
+         command = \"while [ ! -e {} ]; do sleep 0.05; done; echo held back; exec sleep 1000\"\n\n\
          [[jobs]]\nname = \"writer\"\nshell = true\n\
          command = \"i=0; while :; do i=$((i+1)); echo line $i; sleep 0.01; done\"\n\n\
          [[jobs]]\nname = \"crasher\"\nshell = true\ncommand = \"sleep 0.1; exit 1\"\n\
          [jobs.restart]\nmode = \"always\"\nmax_retries = 0\ndelay = \"50ms\"\nbackoff = 1.0\n",
+            flag.display()
+        ),
     );
     let log_file = logs.join("writer.log");
     wait_until("the writer's first lines on disk", || {
@@ -122,6 +129,10 @@ fn a_full_log_file_system_is_reported_and_survived_and_logging_resumes() {
         status("writer")["log_error"]
             .as_str()
             .is_some_and(|e| e.contains("No space left on device"))
+    });
+    std::fs::write(&flag, "").unwrap();
+    wait_until("the quiet job's line to be refused too", || {
+        status("quiet")["log_error"].is_string()
     });
     let shown = home.ok(&["status", "writer"]).stdout;
     assert!(shown.contains("log error"), "{shown}");
@@ -156,6 +167,14 @@ fn a_full_log_file_system_is_reported_and_survived_and_logging_resumes() {
             .last()
             .is_some_and(|&n| n >= caught_up)
     });
+    // The quiet job prints nothing more, yet its held-back line is written and its error
+    // clears.
+    wait_until("the quiet job's line on disk", || {
+        std::fs::read_to_string(logs.join("quiet.log")).is_ok_and(|t| t.contains(" F held back"))
+    });
+    wait_until("the quiet job's error to clear", || {
+        status("quiet")["log_error"].is_null()
+    });
     let numbers = numbers_in(&log_file);
     assert!(numbers.last().unwrap() > &on_disk_while_full);
     let gaps: Vec<(u64, u64)> = numbers
@@ -164,7 +183,7 @@ fn a_full_log_file_system_is_reported_and_survived_and_logging_resumes() {
         .map(|w| (w[0], w[1]))
         .collect();
     assert!(gaps.is_empty(), "lines missing from the file: {gaps:?}");
-    assert_eq!(statuses(&home).len(), 2);
+    assert_eq!(statuses(&home).len(), 3);
     drop(daemon);
 }
 

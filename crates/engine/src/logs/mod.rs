@@ -53,6 +53,8 @@ struct LogState {
 
 /// How much refused output is kept for the file while it cannot be written.
 const MAX_BACKLOG: usize = 1024 * 1024;
+/// How often a quiet job's held-back output is tried again.
+const BACKLOG_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl JobLogs {
     /// `memory` is how many bytes of the newest records are kept for instant tails.
@@ -108,6 +110,26 @@ impl JobLogs {
             files.push(state.active_path.clone());
         }
         files
+    }
+
+    /// Tries again to write what the file refused, if anything is held back; a quiet job's
+    /// output reaches the file (and its error clears) without waiting for its next line.
+    fn retry_backlog(&self) {
+        let mut state = self.lock();
+        if state.backlog.is_empty() {
+            return;
+        }
+        match state.write_backlog() {
+            Ok(()) => {
+                tracing::info!("writing {} again", state.active_path.display());
+                state.last_error = None;
+            }
+            Err(_) => state.file = None,
+        }
+    }
+
+    fn is_behind(&self) -> bool {
+        !self.lock().backlog.is_empty()
     }
 
     /// The last write error, if writing to disk currently fails.
@@ -468,7 +490,18 @@ fn rotated_path(active: &Path, n: u32) -> PathBuf {
 pub(crate) async fn capture(logs: Arc<JobLogs>, stream: LogStream, pipe: pipe::Receiver) {
     let mut carry = Vec::new();
     loop {
-        if let Err(err) = pipe.readable().await {
+        let ready = if logs.is_behind() {
+            match tokio::time::timeout(BACKLOG_RETRY, pipe.readable()).await {
+                Ok(ready) => ready,
+                Err(_) => {
+                    logs.retry_backlog();
+                    continue;
+                }
+            }
+        } else {
+            pipe.readable().await
+        };
+        if let Err(err) = ready {
             tracing::warn!("cannot wait for {}: {err}", stream.as_str());
             break;
         }
