@@ -612,3 +612,30 @@ fn jobs_go_to_a_file_and_come_back() {
         "{plist}"
     );
 }
+
+#[test]
+fn sigterm_sighup_and_sigint_stop_every_job_then_the_daemon() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+
+    for signal in [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT] {
+        let home = Home::new();
+        let mut daemon = home.daemon();
+        home.ok(&[
+            "add",
+            "svc",
+            "--shell",
+            "--cmd",
+            "sleep 1000 & sleep 1000 & wait",
+        ]);
+        let pgid = pid_of(&home, "svc").unwrap();
+        kill(Pid::from_raw(daemon.pid() as i32), signal).unwrap();
+        let mut exit = None;
+        wait_until("the daemon to exit", || {
+            exit = daemon.child.try_wait().unwrap();
+            exit.is_some()
+        });
+        assert_eq!(exit.unwrap().code(), Some(0), "{signal}: a clean exit");
+        assert!(!group_alive(pgid), "{signal}: the job's group was stopped");
+    }
+}

@@ -50,9 +50,11 @@ fn describe(err: &dotenvy::Error) -> String {
     match err {
         dotenvy::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "not found".into(),
         dotenvy::Error::Io(io) => io.to_string(),
-        dotenvy::Error::LineParse(line, at) => {
-            format!("cannot read line {line:?} (at character {at})")
-        }
+        // The line itself may hold a secret value: name only its key.
+        dotenvy::Error::LineParse(line, at) => match line.split_once('=') {
+            Some((key, _)) => format!("cannot read the line of {} (at character {at})", key.trim()),
+            None => format!("cannot read a line (at character {at})"),
+        },
         other => other.to_string(),
     }
 }
@@ -89,6 +91,17 @@ mod tests {
         assert_eq!(get("C").value, "from-spec");
         assert_eq!(get("C").source, EnvSource::Spec);
         assert_eq!(get("C").overrides.len(), 2);
+    }
+
+    #[test]
+    fn a_line_that_cannot_be_read_is_named_by_its_key_not_its_value() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "OK=1\nTOKEN=\"s3cr3t-unclosed\n").unwrap();
+        let mut spec = JobSpec::new("api", "true");
+        spec.env_files = vec![".env".into()];
+        let err = resolve(&spec, dir.path()).unwrap_err();
+        assert!(err.contains("cannot read the line of TOKEN"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 
     #[test]
