@@ -14,6 +14,7 @@ const REQUESTS_EACH: usize = 50;
 
 #[test]
 fn a_hundred_concurrent_clients_all_get_answers() {
+    let _machine = crate::shared_machine();
     let home = Home::new();
     let _daemon = home.daemon();
     import(

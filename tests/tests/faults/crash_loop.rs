@@ -20,6 +20,7 @@ const THROTTLE: Duration = Duration::from_secs(10);
 
 #[test]
 fn a_minute_of_twenty_crash_loops_keeps_memory_flat_and_notifications_throttled() {
+    let _machine = crate::whole_machine();
     let home = Home::new();
     let webhook = WebhookReceiver::start();
     home.write_settings(&format!(

@@ -16,6 +16,7 @@ const MAX_FILES: u64 = 2;
 
 #[test]
 fn two_gigabytes_of_output_stay_within_the_log_caps() {
+    let _machine = crate::shared_machine();
     let home = Home::new();
     let _daemon = home.daemon();
     let mut jobs = String::from("version = 1\n");
@@ -91,6 +92,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_log_file_system_is_reported_and_survived_and_logging_resumes() {
+    let _machine = crate::shared_machine();
     let home = Home::new();
     home.write_settings("[notifications]\nenabled = false\n");
     let logs = home.path().join("logs");

@@ -13,6 +13,7 @@ const KILLS: usize = 20;
 
 #[test]
 fn twenty_kill9s_lose_nothing_run_nothing_twice_and_leave_no_orphans() {
+    let _machine = crate::shared_machine();
     let home = Home::new();
     let mut daemon = home.daemon();
     let mut jobs = String::from("version = 1\n");

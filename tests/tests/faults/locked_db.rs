@@ -11,6 +11,7 @@ const LOCKED_FOR: Duration = Duration::from_secs(13);
 
 #[test]
 fn a_database_locked_by_another_process_delays_records_but_loses_none() {
+    let _machine = crate::shared_machine();
     let home = Home::new();
     let _daemon = home.daemon();
     import(

@@ -11,12 +11,30 @@ mod locked_db;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use sentinel_tests::Home;
 use serde_json::Value;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Row, SqliteConnection};
+
+/// The crash-loop test measures the daemon's memory: it runs alone, the other faults (which
+/// load the machine hard) beside each other before or after it.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+/// For a test that may share the machine with the other faults.
+pub fn shared_machine() -> RwLockReadGuard<'static, ()> {
+    MACHINE
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// For the test that must have the machine to itself.
+pub fn whole_machine() -> RwLockWriteGuard<'static, ()> {
+    MACHINE
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The daemon's database, opened beside it as another program would.
 pub struct Db {

@@ -2,6 +2,7 @@
 //! can rely on it); runs and events go through one writer task that batches them into
 //! transactions, so a crash loop or a burst of starts never waits on the disk.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ use crate::process::recover::OpenRun;
 
 /// How many events the database keeps; older ones are pruned at start-up and as it runs.
 const EVENTS_KEPT: i64 = 50_000;
+/// Runs kept per job, the newest; a crash-looping job must not grow the database for ever.
+const RUNS_KEPT_PER_JOB: i64 = 1_000;
 /// How many queued writes go into one transaction at most.
 const WRITE_BATCH: usize = 1024;
 
@@ -163,20 +166,20 @@ enum Write {
 pub(crate) struct Store {
     pool: SqlitePool,
     writes: mpsc::UnboundedSender<Write>,
-    events_kept: i64,
+    kept: Retention,
 }
 
 impl Store {
     pub async fn open(path: &Path) -> Result<Store> {
-        Store::open_keeping(path, EVENTS_KEPT).await
+        Store::open_keeping(path, RETENTION).await
     }
 
-    /// Opens the store, keeping the newest `events_kept` events.
-    async fn open_keeping(path: &Path, events_kept: i64) -> Result<Store> {
-        Store::open_with(path, events_kept, &sqlx::migrate!("./migrations")).await
+    /// Opens the store, keeping the history `kept` says.
+    async fn open_keeping(path: &Path, kept: Retention) -> Result<Store> {
+        Store::open_with(path, kept, &sqlx::migrate!("./migrations")).await
     }
 
-    async fn open_with(path: &Path, events_kept: i64, migrator: &Migrator) -> Result<Store> {
+    async fn open_with(path: &Path, kept: Retention, migrator: &Migrator) -> Result<Store> {
         make_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -194,12 +197,8 @@ impl Store {
             .await?;
         migrate(&pool, path, migrator).await?;
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(pool.clone(), queue, events_kept));
-        Ok(Store {
-            pool,
-            writes,
-            events_kept,
-        })
+        tokio::spawn(write_loop(pool.clone(), queue, kept));
+        Ok(Store { pool, writes, kept })
     }
 
     pub async fn close(&self) {
@@ -384,7 +383,7 @@ impl Store {
     }
 
     pub async fn prune_events(&self) -> Result<()> {
-        prune_events(&self.pool, self.events_kept).await
+        prune_events(&self.pool, self.kept.events).await
     }
 
     /// The newest `limit` events, oldest first.
@@ -453,29 +452,73 @@ async fn prune_events(pool: &SqlitePool, kept: i64) -> Result<()> {
     Ok(())
 }
 
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>, events_kept: i64) {
+/// How much history the database keeps: the newest events, and the newest runs of each job.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    events: i64,
+    runs_per_job: i64,
+}
+
+const RETENTION: Retention = Retention {
+    events: EVENTS_KEPT,
+    runs_per_job: RUNS_KEPT_PER_JOB,
+};
+
+async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>, kept: Retention) {
     let mut batch = Vec::with_capacity(64);
-    // Pruning every tenth of the budget keeps the table near its size at little cost.
-    let prune_every = (events_kept / 10).max(1) as usize;
+    // Pruning every tenth of the budget keeps each table near its size at little cost.
+    let prune_events_every = (kept.events / 10).max(1) as usize;
+    let prune_runs_every = (kept.runs_per_job / 10).max(1);
     let mut events_since_prune = 0;
+    let mut runs_since_prune: HashMap<String, i64> = HashMap::new();
     while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-        events_since_prune += batch
-            .iter()
-            .filter(|w| matches!(w, Write::Event(_)))
-            .count();
+        for write in &batch {
+            match write {
+                Write::Event(_) => events_since_prune += 1,
+                Write::RunStarted(run) => {
+                    *runs_since_prune.entry(run.job.clone()).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
         persist(&pool, &batch).await;
+        if events_since_prune >= prune_events_every {
+            events_since_prune = 0;
+            if let Err(err) = prune_events(&pool, kept.events).await {
+                tracing::error!("could not prune old events: {err}");
+            }
+        }
+        let due: Vec<String> = runs_since_prune
+            .iter()
+            .filter(|(_, &runs)| runs >= prune_runs_every)
+            .map(|(job, _)| job.clone())
+            .collect();
+        for job in due {
+            runs_since_prune.remove(&job);
+            if let Err(err) = prune_runs(&pool, &job, kept.runs_per_job).await {
+                tracing::error!(job = %job, "could not prune old runs: {err}");
+            }
+        }
+        // Last, so that whoever waits for a flush sees the tables as they stay.
         for write in batch.drain(..) {
             if let Write::Flush(done) = write {
                 let _ = done.send(());
             }
         }
-        if events_since_prune >= prune_every {
-            events_since_prune = 0;
-            if let Err(err) = prune_events(&pool, events_kept).await {
-                tracing::error!("could not prune old events: {err}");
-            }
-        }
     }
+}
+
+/// Deletes a job's finished runs older than its newest `kept`.
+async fn prune_runs(pool: &SqlitePool, job: &str, kept: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM runs WHERE job = ?1 AND outcome IS NOT NULL AND id <
+           (SELECT id FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    )
+    .bind(job)
+    .bind(kept - 1)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Longest wait between tries of a batch the database refuses for now.
@@ -651,7 +694,7 @@ mod tests {
             "ALTER TABLE jobs ADD COLUMN half_done INTEGER;\nTHIS IS NOT SQL;\n",
         )
         .await;
-        let err = Store::open_with(&db, EVENTS_KEPT, &broken)
+        let err = Store::open_with(&db, RETENTION, &broken)
             .await
             .err()
             .expect("the broken migration fails");
@@ -691,7 +734,7 @@ mod tests {
             "ALTER TABLE jobs ADD COLUMN note TEXT;\n",
         )
         .await;
-        let store = Store::open_with(&db, EVENTS_KEPT, &upgrade).await.unwrap();
+        let store = Store::open_with(&db, RETENTION, &upgrade).await.unwrap();
         store.close().await;
         let backups: Vec<String> = std::fs::read_dir(home.path())
             .unwrap()
@@ -709,7 +752,7 @@ mod tests {
         assert_eq!(old.load_jobs().await.unwrap()[0].spec.name, "kept");
         old.close().await;
         // Nothing pending: no new backup.
-        let again = Store::open_with(&db, EVENTS_KEPT, &upgrade).await.unwrap();
+        let again = Store::open_with(&db, RETENTION, &upgrade).await.unwrap();
         again.close().await;
         assert_eq!(
             std::fs::read_dir(home.path())
@@ -727,9 +770,63 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_job_keeps_its_newest_runs_and_its_open_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = Retention {
+            runs_per_job: 5,
+            ..RETENTION
+        };
+        let store = Store::open_keeping(&dir.path().join("test.db"), kept)
+            .await
+            .unwrap();
+        let run = |id: i64, job: &str| NewRun {
+            id,
+            job: job.into(),
+            trigger: Trigger::Retry,
+            started_at: Utc::now(),
+            pid: Some(1),
+            proc_start: None,
+            scheduled_at: None,
+        };
+        for id in 1..=30 {
+            let job = if id % 10 == 0 { "calm" } else { "looping" };
+            store.record_run_started(run(id, job));
+            // Left open: the newest run of each job, and one a crash left behind long ago.
+            if id < 29 && id != 20 && id != 2 {
+                store.record_run_ended(RunEnd {
+                    id,
+                    ended_at: Utc::now(),
+                    outcome: RunOutcome::Failure,
+                    exit_code: Some(1),
+                    signal: None,
+                    reason: None,
+                });
+            }
+            store.flush().await;
+        }
+        let ids = |job: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT id FROM runs WHERE job = ? ORDER BY id")
+                    .bind(job)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(ids("looping").await, vec![2, 25, 26, 27, 28, 29]);
+        assert_eq!(ids("calm").await, vec![10, 20, 30]);
+        store.close().await;
+    }
+
+    #[tokio::test]
     async fn old_events_are_pruned_while_the_engine_runs() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_keeping(&dir.path().join("test.db"), 10)
+        let kept = Retention {
+            events: 10,
+            ..RETENTION
+        };
+        let store = Store::open_keeping(&dir.path().join("test.db"), kept)
             .await
             .unwrap();
         for seq in 1..=100 {
