@@ -147,7 +147,7 @@ pub fn log_tail(
     name: String,
     lines: Option<usize>,
 ) -> Result<Vec<LogLine>, AppError> {
-    Ok(state.engine.log_tail(&name, lines.unwrap_or(1000))?)
+    Ok(state.engine.log_tail(&name, lines.unwrap_or(1000), None)?)
 }
 
 /// The last `lines` lines, then every new one, until the window goes away. Answers once
@@ -159,7 +159,9 @@ pub fn follow_logs(
     lines: Option<usize>,
     on_line: Channel<LogItem>,
 ) -> Result<(), AppError> {
-    let (tail, mut live) = state.engine.follow_logs(&name, lines.unwrap_or(1000))?;
+    let (tail, mut live) = state
+        .engine
+        .follow_logs(&name, lines.unwrap_or(1000), None)?;
     tauri::async_runtime::spawn(async move {
         for line in tail {
             if on_line.send(LogItem::Line(line)).is_err() {

@@ -18,7 +18,7 @@ use sentinel_proto::config::{ConfigFile, ImportPlan};
 use sentinel_proto::schedule::When;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::{
-    EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, RunRecord, Trigger,
+    EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, LogStream, RunRecord, Trigger,
 };
 use sentinel_proto::{FieldError, ValidationErrors};
 use tokio::sync::{broadcast, Mutex};
@@ -721,8 +721,13 @@ impl EngineHandle {
     }
 
     /// The last `lines` captured lines of a job.
-    pub fn log_tail(&self, name: &str, lines: usize) -> Result<Vec<LogLine>> {
-        Ok(self.handle(name)?.logs.tail(lines))
+    pub fn log_tail(
+        &self,
+        name: &str,
+        lines: usize,
+        stream: Option<LogStream>,
+    ) -> Result<Vec<LogLine>> {
+        Ok(self.handle(name)?.logs.tail(lines, stream))
     }
 
     /// The last `lines` lines, then every new line as it is captured.
@@ -730,8 +735,9 @@ impl EngineHandle {
         &self,
         name: &str,
         lines: usize,
+        stream: Option<LogStream>,
     ) -> Result<(Vec<LogLine>, broadcast::Receiver<LogLine>)> {
-        Ok(self.handle(name)?.logs.follow(lines))
+        Ok(self.handle(name)?.logs.follow(lines, stream))
     }
 
     /// A job's log files, oldest first.

@@ -179,6 +179,9 @@ fn logs_follow_receives_lines_while_they_are_written() {
 
     let stderr_only = home.ok(&["logs", "talker", "--stderr"]).stdout;
     assert_eq!(stderr_only, "warn 0\nwarn 1\nwarn 2\n");
+    // `-n` counts the lines of the stream asked for, whatever the other printed after them.
+    let last_two = home.ok(&["logs", "talker", "--stderr", "-n", "2"]).stdout;
+    assert_eq!(last_two, "warn 1\nwarn 2\n");
     // stdout and stderr are separate pipes: their lines may interleave in any order.
     let with_times = home.ok(&["logs", "talker", "-n", "7", "-t"]).stdout;
     assert!(

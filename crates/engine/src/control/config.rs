@@ -1,6 +1,6 @@
 //! Job files: export and import (merge or replace, all or nothing, with a dry run).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,7 +10,7 @@ use sentinel_proto::secret::Secrets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, QueryParams};
 use super::ApiState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,7 +32,7 @@ pub struct ExportQuery {
     responses((status = 200, description = "The job file, TOML or JSON", body = ConfigFile), (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(api): State<ApiState>,
-    Query(query): Query<ExportQuery>,
+    QueryParams(query): QueryParams<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let names: Vec<String> = query
         .names
@@ -76,7 +76,7 @@ pub struct ImportQuery {
     responses((status = 200, body = ImportPlan), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(api): State<ApiState>,
-    Query(query): Query<ImportQuery>,
+    QueryParams(query): QueryParams<ImportQuery>,
     body: String,
 ) -> Result<Json<ImportPlan>, ApiError> {
     let file =

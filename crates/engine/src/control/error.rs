@@ -1,7 +1,8 @@
 //! Errors as the API returns them: JSON `{code, message, field}` with the right status.
 
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -83,6 +84,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .map_err(body_rejection)?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// Query parameters whose errors are JSON like every other error, naming the parameter
+/// (`?limit=lots` → 400 `bad_query`, field `limit`), instead of axum's plain text.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(query_rejection(&rejection.body_text())),
+        }
+    }
+}
+
+fn query_rejection(text: &str) -> ApiError {
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(text);
+    let field = detail
+        .split_once(": ")
+        .map(|(name, _)| name)
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or_default();
+    let message = if field.is_empty() {
+        format!("invalid query: {detail}")
+    } else {
+        format!("invalid query parameter {detail}")
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message).with_field(field.to_string())
 }
 
 fn body_rejection(rejection: BytesRejection) -> ApiError {

@@ -1,6 +1,6 @@
 //! Job routes: definitions, actions, bulk actions and run history.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody, JobDetail};
@@ -9,7 +9,7 @@ use sentinel_proto::{JobSpec, JobStatus, RunRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, JsonBody};
+use super::error::{ApiError, JsonBody, QueryParams};
 use super::ApiState;
 use crate::engine::BulkAction;
 
@@ -57,7 +57,7 @@ impl SecretsQuery {
 pub async fn get_job(
     State(api): State<ApiState>,
     Path(name): Path<String>,
-    Query(query): Query<SecretsQuery>,
+    QueryParams(query): QueryParams<SecretsQuery>,
 ) -> ApiResult<Json<JobDetail>> {
     Ok(Json(api.engine.get(&name)?.with_secrets(query.secrets())))
 }
@@ -230,7 +230,7 @@ pub struct RunsQuery {
 pub async fn job_runs(
     State(api): State<ApiState>,
     Path(name): Path<String>,
-    Query(query): Query<RunsQuery>,
+    QueryParams(query): QueryParams<RunsQuery>,
 ) -> ApiResult<Json<Vec<RunRecord>>> {
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     Ok(Json(api.engine.runs(&name, limit).await?))

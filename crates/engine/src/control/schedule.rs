@@ -1,6 +1,5 @@
 //! Schedule preview: next fire times and a description of an expression, without a job.
 
-use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Local, Utc};
@@ -9,7 +8,7 @@ use sentinel_proto::schedule::{self, ScheduleSpec};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, QueryParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -27,7 +26,9 @@ pub struct PreviewQuery {
 /// The next fire times of a schedule and what it means in words; nothing is created.
 #[utoipa::path(get, path = "/api/schedule/preview", tag = "schedules", params(PreviewQuery),
     responses((status = 200, body = SchedulePreview), (status = 422, body = ErrorBody)))]
-pub async fn preview(Query(query): Query<PreviewQuery>) -> Result<Json<SchedulePreview>, ApiError> {
+pub async fn preview(
+    QueryParams(query): QueryParams<PreviewQuery>,
+) -> Result<Json<SchedulePreview>, ApiError> {
     let invalid = |field: &str, message: String| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

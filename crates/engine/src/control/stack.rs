@@ -1,12 +1,12 @@
 //! Dev-stack routes: who holds a job's ports (and freeing them of its orphans), and where a
 //! job's environment comes from.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 
-use super::error::ApiError;
+use super::error::{ApiError, QueryParams};
 use super::jobs::SecretsQuery;
 use super::ApiState;
 
@@ -58,7 +58,7 @@ pub async fn free_ports(
 pub async fn job_env(
     State(api): State<ApiState>,
     Path(name): Path<String>,
-    Query(query): Query<SecretsQuery>,
+    QueryParams(query): QueryParams<SecretsQuery>,
 ) -> Result<Json<Vec<EnvVar>>, ApiError> {
     Ok(Json(api.engine.job_env(&name, query.secrets())?))
 }

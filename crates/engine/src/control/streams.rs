@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, QueryParams};
 use super::ApiState;
 use crate::events::Received;
 
@@ -55,27 +55,16 @@ pub struct LogsQuery {
 pub async fn job_logs(
     State(api): State<ApiState>,
     Path(name): Path<String>,
-    Query(query): Query<LogsQuery>,
+    QueryParams(query): QueryParams<LogsQuery>,
 ) -> Result<Response, ApiError> {
     let tail = query.tail.unwrap_or(100);
     let wanted = move |line: &LogLine| query.stream.is_none_or(|s| s == line.stream);
     if !query.follow {
-        let lines: Vec<LogLine> = api
-            .engine
-            .log_tail(&name, tail)?
-            .into_iter()
-            .filter(|l| wanted(l))
-            .collect();
+        let lines = api.engine.log_tail(&name, tail, query.stream)?;
         return Ok(Json(lines).into_response());
     }
-    let (recent, receiver) = api.engine.follow_logs(&name, tail)?;
-    let recent = stream::iter(
-        recent
-            .into_iter()
-            .filter(wanted)
-            .map(|l| line(&l))
-            .collect::<Vec<_>>(),
-    );
+    let (recent, receiver) = api.engine.follow_logs(&name, tail, query.stream)?;
+    let recent = stream::iter(recent.iter().map(line).collect::<Vec<_>>());
     let live = stream::unfold(receiver, move |mut receiver| async move {
         loop {
             match receiver.recv().await {
@@ -106,7 +95,7 @@ pub struct EventsQuery {
     responses((status = 200, description = "Recent events, or NDJSON with follow", body = Vec<EventEnvelope>)))]
 pub async fn events(
     State(api): State<ApiState>,
-    Query(query): Query<EventsQuery>,
+    QueryParams(query): QueryParams<EventsQuery>,
 ) -> Result<Response, ApiError> {
     if !query.follow {
         let limit = query.limit.unwrap_or(100).clamp(1, 10_000);

@@ -852,7 +852,7 @@ impl JobActor {
             Vec::new()
         } else {
             self.logs
-                .tail(ALERT_LOG_LINES)
+                .tail(ALERT_LOG_LINES, None)
                 .into_iter()
                 .map(|line| line.text)
                 .collect()

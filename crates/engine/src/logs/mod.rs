@@ -137,15 +137,21 @@ impl JobLogs {
         self.lock().last_error.clone()
     }
 
-    /// The last `n` lines: from memory when it holds them, else from the files.
-    pub fn tail(&self, n: usize) -> Vec<LogLine> {
-        self.lock().tail(n)
+    /// The last `n` lines (of `stream`, or of both): from memory when it holds them, else
+    /// from the files.
+    pub fn tail(&self, n: usize, stream: Option<LogStream>) -> Vec<LogLine> {
+        self.lock().tail(n, stream)
     }
 
-    /// The last `n` lines and a receiver of every line after them, with no gap in between.
-    pub fn follow(&self, n: usize) -> (Vec<LogLine>, broadcast::Receiver<LogLine>) {
+    /// The last `n` lines (of `stream`, or of both) and a receiver of every line after them,
+    /// with no gap in between.
+    pub fn follow(
+        &self,
+        n: usize,
+        stream: Option<LogStream>,
+    ) -> (Vec<LogLine>, broadcast::Receiver<LogLine>) {
         let mut state = self.lock();
-        let tail = state.tail(n);
+        let tail = state.tail(n, stream);
         let receiver = match &state.followers {
             Some(sender) => sender.subscribe(),
             None => {
@@ -418,7 +424,8 @@ impl LogState {
         self.size = 0;
     }
 
-    fn tail(&mut self, n: usize) -> Vec<LogLine> {
+    fn tail(&mut self, n: usize, stream: Option<LogStream>) -> Vec<LogLine> {
+        let wanted = |record: &format::Record| stream.is_none_or(|s| s == record.stream);
         let mut lines = VecDeque::new();
         for raw in self
             .recent
@@ -430,7 +437,7 @@ impl LogState {
             if lines.len() == n {
                 return lines.into();
             }
-            if let Some(record) = format::decode(raw) {
+            if let Some(record) = format::decode(raw).filter(wanted) {
                 lines.push_front(record.to_line());
             }
         }
@@ -446,7 +453,7 @@ impl LogState {
                 break;
             };
             for raw in bytes.split(|&b| b == b'\n').rev().filter(|l| !l.is_empty()) {
-                if let Some(record) = format::decode(raw) {
+                if let Some(record) = format::decode(raw).filter(wanted) {
                     lines.push_front(record.to_line());
                     if lines.len() == n {
                         return lines.into();
@@ -581,6 +588,37 @@ mod tests {
     }
 
     #[test]
+    fn a_tail_of_one_stream_counts_only_that_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        // From memory, and from the files when memory holds nothing.
+        for memory in [64 * 1024, 0] {
+            let logs = JobLogs::new(
+                dir.path(),
+                &format!("m{memory}"),
+                settings(1 << 20, 2),
+                memory,
+            );
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            logs.ingest(LogStream::Stderr, &mut err, b"err 1\nerr 2\n");
+            for n in 0..20 {
+                logs.ingest(LogStream::Stdout, &mut out, format!("out {n}\n").as_bytes());
+            }
+            let texts = |stream| -> Vec<String> {
+                logs.tail(2, stream).into_iter().map(|l| l.text).collect()
+            };
+            assert_eq!(
+                texts(Some(LogStream::Stderr)),
+                ["err 1", "err 2"],
+                "memory {memory}"
+            );
+            assert_eq!(texts(Some(LogStream::Stdout)), ["out 18", "out 19"]);
+            assert_eq!(texts(None), ["out 18", "out 19"]);
+            let (tail, _) = logs.follow(5, Some(LogStream::Stderr));
+            assert_eq!(tail.len(), 2);
+        }
+    }
+
+    #[test]
     fn secret_values_are_masked_wherever_they_appear() {
         let values = vec![b"secret-long".to_vec(), b"secret".to_vec()];
         let mask = sentinel_proto::secret::MASK;
@@ -603,9 +641,9 @@ mod tests {
         logs.ingest(LogStream::Stdout, &mut carry, b"lo\nwor");
         logs.ingest(LogStream::Stdout, &mut carry, b"ld\n\nlast");
         logs.finish(LogStream::Stdout, &mut carry);
-        let texts: Vec<String> = logs.tail(10).into_iter().map(|l| l.text).collect();
+        let texts: Vec<String> = logs.tail(10, None).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, vec!["hello", "world", "", "last"]);
-        assert!(logs.tail(1)[0].partial);
+        assert!(logs.tail(1, None)[0].partial);
         assert_eq!(
             format::reassemble(&all_files(&logs), LogStream::Stdout),
             b"hello\nworld\n\nlast"
@@ -626,7 +664,7 @@ mod tests {
             logs.ingest(LogStream::Stderr, &mut carry, piece);
         }
         assert!(carry.is_empty());
-        assert_eq!(logs.tail(10).len(), 3);
+        assert_eq!(logs.tail(10, None).len(), 3);
         assert_eq!(
             format::reassemble(&all_files(&logs), LogStream::Stderr),
             input
@@ -679,9 +717,9 @@ mod tests {
             logs.ingest(LogStream::Stdout, &mut carry, format!("{n}\n").as_bytes());
         }
         assert_eq!(logs.lock().recent.len(), 120);
-        let from_ring: Vec<String> = logs.tail(3).into_iter().map(|l| l.text).collect();
+        let from_ring: Vec<String> = logs.tail(3, None).into_iter().map(|l| l.text).collect();
         assert_eq!(from_ring, vec!["97", "98", "99"]);
-        let from_files: Vec<String> = logs.tail(50).into_iter().map(|l| l.text).collect();
+        let from_files: Vec<String> = logs.tail(50, None).into_iter().map(|l| l.text).collect();
         assert_eq!(
             from_files,
             (50..100).map(|n| n.to_string()).collect::<Vec<_>>()
@@ -690,7 +728,7 @@ mod tests {
         let reopened = JobLogs::new(dir.path(), "job", settings(4096, 5), 120);
         assert_eq!(
             reopened
-                .tail(2)
+                .tail(2, None)
                 .into_iter()
                 .map(|l| l.text)
                 .collect::<Vec<_>>(),
@@ -730,7 +768,7 @@ mod tests {
         let logs = JobLogs::new(dir.path(), "job", settings(1 << 20, 2), 100);
         let mut carry = Vec::new();
         logs.ingest(LogStream::Stdout, &mut carry, b"before\n");
-        let (tail, mut live) = logs.follow(10);
+        let (tail, mut live) = logs.follow(10, None);
         assert_eq!(tail.len(), 1);
         logs.ingest(LogStream::Stderr, &mut carry, b"after\n");
         let line = live.recv().await.unwrap();

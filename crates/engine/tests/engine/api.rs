@@ -261,6 +261,19 @@ async fn every_job_route_answers_and_explains_its_errors() {
         .json();
     assert_eq!(runs.as_array().unwrap().len(), 2);
     assert!(runs[0]["trigger"].is_string());
+    // A query parameter of the wrong type is a JSON error naming it, like any other.
+    for (path, field) in [
+        ("/api/jobs/api/runs?limit=lots", "limit"),
+        ("/api/jobs/api/logs?tail=-1", "tail"),
+        ("/api/jobs/api?show_secrets=maybe", "show_secrets"),
+    ] {
+        let bad = call(s, "GET", path, None).await;
+        assert_eq!(bad.status, 400, "{path}: {}", bad.body);
+        let body = bad.json();
+        assert_eq!(body["code"], "bad_query", "{path}: {body}");
+        assert_eq!(body["field"], field, "{path}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(field), "{body}");
+    }
     let logs = call(s, "GET", "/api/jobs/api/logs?tail=5", None).await;
     assert_eq!(logs.status, 200, "{}", logs.body);
     let events = call(s, "GET", "/api/events?limit=5", None).await.json();

@@ -187,7 +187,7 @@ async fn a_job_finds_programs_on_its_own_path() {
     t.engine.add(spec).await.unwrap();
     t.engine.start("tool").await.unwrap();
     state_of(&mut events, "tool", "exited").await;
-    let line = &t.engine.log_tail("tool", 1).unwrap()[0].text;
+    let line = &t.engine.log_tail("tool", 1, None).unwrap()[0].text;
     assert!(
         line.contains("hello-tool") && line.ends_with(&bin.display().to_string()),
         "{line}"

@@ -112,7 +112,7 @@ async fn rotation_keeps_one_active_and_max_files_rotated() {
         ]
     );
     // The newest lines are the last ones written.
-    let tail = t.engine.log_tail("rotating", 2).unwrap();
+    let tail = t.engine.log_tail("rotating", 2, None).unwrap();
     assert_eq!(tail[1].text, "line 2999");
     assert_eq!(tail[0].text, "line 2998");
 }
@@ -130,11 +130,11 @@ async fn followers_see_lines_as_they_are_written_with_their_stream() {
     t.engine.add(sh("live", &script)).await.unwrap();
     t.engine.start("live").await.unwrap();
     eventually("the first line", || {
-        t.engine.log_tail("live", 1).unwrap().len() == 1
+        t.engine.log_tail("live", 1, None).unwrap().len() == 1
     })
     .await;
 
-    let (tail, mut live) = t.engine.follow_logs("live", 10).unwrap();
+    let (tail, mut live) = t.engine.follow_logs("live", 10, None).unwrap();
     assert_eq!(
         tail.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
         vec!["first"]

@@ -181,10 +181,17 @@ async fn fire_times_missed_while_the_engine_was_down_run_once_or_are_skipped() {
     }
 
     let engine = open(home.path()).await;
-    let mut events = engine.subscribe();
-    let (_, trigger) = started(&mut events, "catch-up", 1).await[0];
-    assert_eq!(trigger, Trigger::CatchUp);
-    let runs = engine.runs("catch-up", 10).await.unwrap();
+    // The catch-up may start before anyone could subscribe: wait for its record instead.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let runs = loop {
+        let runs = engine.runs("catch-up", 10).await.unwrap();
+        if !runs.is_empty() {
+            break runs;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no catch-up run");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(runs[0].trigger, Trigger::CatchUp);
     assert_eq!(runs.len(), 1, "six missed fire times run once");
     let scheduled = runs[0].scheduled_at.unwrap();
     assert!(

@@ -17,7 +17,7 @@ async fn without_shell_a_semicolon_is_just_an_argument() {
     t.engine.start("echo").await.unwrap();
     state_of(&mut events, "echo", "exited").await;
     assert_eq!(
-        t.engine.log_tail("echo", 1).unwrap()[0].text,
+        t.engine.log_tail("echo", 1, None).unwrap()[0].text,
         format!("; rm -rf ~ ; touch {}", marker.display())
     );
     assert!(!marker.exists());
@@ -127,7 +127,9 @@ async fn secret_values_stay_out_of_output_exports_and_edits() {
     // short to search for safely are not.
     t.engine.start("printer").await.unwrap();
     state_of(&mut events, "printer", "exited").await;
-    let line = t.engine.log_tail("printer", 1).unwrap()[0].text.clone();
+    let line = t.engine.log_tail("printer", 1, None).unwrap()[0]
+        .text
+        .clone();
     assert_eq!(line, format!("api={MASK} file={MASK} short=on port=8080"));
     let on_disk = std::fs::read(t.engine.log_files("printer").unwrap()[0].clone()).unwrap();
     assert!(!String::from_utf8_lossy(&on_disk).contains("sk-live"));

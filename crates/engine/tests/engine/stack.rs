@@ -377,7 +377,11 @@ async fn env_files_are_read_at_each_start_and_env_wins() {
     assert_eq!(source_of("B"), EnvSource::File(dir.join(".env.local")));
     assert_eq!(source_of("C"), EnvSource::Spec);
 
-    let last_line = |t: &TestEngine| t.engine.log_tail("printer", 1).unwrap()[0].text.clone();
+    let last_line = |t: &TestEngine| {
+        t.engine.log_tail("printer", 1, None).unwrap()[0]
+            .text
+            .clone()
+    };
     t.engine.start("printer").await.unwrap();
     state_of(&mut events, "printer", "exited").await;
     assert_eq!(last_line(&t), "A=base B=local C=spec");
@@ -530,5 +534,8 @@ async fn nice_and_limits_apply_to_the_process() {
     t.engine.add(spec).await.unwrap();
     t.engine.start("limited").await.unwrap();
     state_of(&mut events, "limited", "exited").await;
-    assert_eq!(t.engine.log_tail("limited", 1).unwrap()[0].text, "7 256 0");
+    assert_eq!(
+        t.engine.log_tail("limited", 1, None).unwrap()[0].text,
+        "7 256 0"
+    );
 }

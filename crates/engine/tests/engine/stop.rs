@@ -11,11 +11,11 @@ use crate::common::*;
 /// Reads the pids a job printed, one per line, once there are `n` of them.
 async fn printed_pids(t: &TestEngine, job: &str, n: usize) -> Vec<i32> {
     eventually("the job to print its children's pids", || {
-        t.engine.log_tail(job, n).unwrap().len() == n
+        t.engine.log_tail(job, n, None).unwrap().len() == n
     })
     .await;
     t.engine
-        .log_tail(job, n)
+        .log_tail(job, n, None)
         .unwrap()
         .iter()
         .map(|line| line.text.trim().parse().unwrap())
@@ -57,7 +57,7 @@ async fn a_child_that_ignores_term_gets_kill_after_the_grace_period() {
     t.engine.add(spec).await.unwrap();
     let leader = running_pid(&t.engine.start("stubborn").await.unwrap()) as i32;
     eventually("the job to set its trap", || {
-        !t.engine.log_tail("stubborn", 1).unwrap().is_empty()
+        !t.engine.log_tail("stubborn", 1, None).unwrap().is_empty()
     })
     .await;
 
@@ -96,7 +96,10 @@ async fn stdin_is_empty() {
         .unwrap();
     t.engine.start("reader").await.unwrap();
     state_of(&mut events, "reader", "exited").await;
-    assert_eq!(t.engine.log_tail("reader", 1).unwrap()[0].text, "after-eof");
+    assert_eq!(
+        t.engine.log_tail("reader", 1, None).unwrap()[0].text,
+        "after-eof"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

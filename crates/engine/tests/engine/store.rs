@@ -41,7 +41,7 @@ async fn definitions_and_history_survive_a_restart() {
         Some("stopped because the engine shut down")
     );
     // Logs written before the restart are still there.
-    assert_eq!(engine.log_tail("nightly", 1).unwrap()[0].text, "done");
+    assert_eq!(engine.log_tail("nightly", 1, None).unwrap()[0].text, "done");
     engine.shutdown().await;
 }
 
