@@ -165,6 +165,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
     let (controls, inbox) = mpsc::unbounded_channel();
     let health = spec.health.as_ref().map(|_| HealthState::Unknown);
     let mut actor = JobActor {
+        log_error: logs.error_changes(),
         held: None,
         dependency_watch: Vec::new(),
         recheck_at: None,
@@ -266,6 +267,8 @@ enum Wake {
     Stable,
     /// A held-back start should look again.
     Recheck,
+    /// Writing the log file started or stopped failing.
+    LogError,
 }
 
 struct JobActor {
@@ -298,6 +301,8 @@ struct JobActor {
     recheck_at: Option<Instant>,
     /// While waiting for a `max_running` slot: wakes when one frees up.
     slot_watch: Option<watch::Receiver<u64>>,
+    /// The log file's write error: a change is published with the job's status.
+    log_error: watch::Receiver<Option<String>>,
     /// Watches files while the job is enabled and has `watch`; dropped to stop.
     watcher: Option<WatchTask>,
 }
@@ -378,6 +383,7 @@ impl JobActor {
                 () = due(self.recheck_at) => Wake::Recheck,
                 () = any_changed(&mut self.dependency_watch) => Wake::Recheck,
                 () = slot_freed(&mut self.slot_watch) => Wake::Recheck,
+                Ok(()) = self.log_error.changed() => Wake::LogError,
             };
             match wake {
                 Wake::Control(Control::Shutdown { reply }) => {
@@ -403,6 +409,7 @@ impl JobActor {
                     }
                 }
                 Wake::Recheck => self.recheck(),
+                Wake::LogError => self.publish(),
             }
         }
     }

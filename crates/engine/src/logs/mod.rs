@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use sentinel_proto::{LogLine, LogSettings, LogStream};
 use tokio::net::unix::pipe;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Longer lines are cut into `P` records of this size, so one line cannot use unbounded memory.
 pub const MAX_LINE: usize = 16 * 1024;
@@ -41,7 +41,9 @@ struct LogState {
     recent: VecDeque<u8>,
     recent_capacity: usize,
     followers: Option<broadcast::Sender<LogLine>>,
-    last_error: Option<String>,
+    /// What the OS said when writing last failed; `None` while writing works. Watched by the
+    /// job's actor, which publishes the job's status when it changes.
+    last_error: watch::Sender<Option<String>>,
     /// Secret values of the current run, longest first, shown as the mask instead.
     masked: Vec<Vec<u8>>,
     /// Records the file refused (a full disk), oldest first: written before anything newer
@@ -69,7 +71,7 @@ impl JobLogs {
                 recent: VecDeque::new(),
                 recent_capacity: memory,
                 followers: None,
-                last_error: None,
+                last_error: watch::Sender::new(None),
                 masked: Vec::new(),
                 backlog: Vec::new(),
                 lost: 0,
@@ -122,7 +124,7 @@ impl JobLogs {
         match state.write_backlog() {
             Ok(()) => {
                 tracing::info!("writing {} again", state.active_path.display());
-                state.last_error = None;
+                state.set_error(None);
             }
             Err(_) => state.file = None,
         }
@@ -134,7 +136,12 @@ impl JobLogs {
 
     /// The last write error, if writing to disk currently fails.
     pub fn last_error(&self) -> Option<String> {
-        self.lock().last_error.clone()
+        self.lock().last_error.borrow().clone()
+    }
+
+    /// Changes of the write error, as they happen.
+    pub fn error_changes(&self) -> watch::Receiver<Option<String>> {
+        self.lock().last_error.subscribe()
     }
 
     /// The last `n` lines (of `stream`, or of both): from memory when it holds them, else
@@ -288,6 +295,14 @@ impl LogState {
         }
     }
 
+    fn set_error(&mut self, error: Option<String>) {
+        self.last_error.send_if_modified(|current| {
+            let changed = *current != error;
+            *current = error;
+            changed
+        });
+    }
+
     fn write_pending(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -309,14 +324,14 @@ impl LogState {
                 if behind {
                     tracing::info!("writing {} again", self.active_path.display());
                 }
-                self.last_error = None;
+                self.set_error(None);
             }
             Err(err) => {
                 let message = format!("cannot write {}: {err}", self.active_path.display());
-                if self.last_error.as_deref() != Some(&message) {
+                if self.last_error.borrow().as_deref() != Some(&message) {
                     tracing::error!("{message}; keeping the newest output until it can");
                 }
-                self.last_error = Some(message);
+                self.set_error(Some(message));
                 self.file = None;
                 if self.backlog.is_empty() {
                     self.backlog.extend_from_slice(&pending);

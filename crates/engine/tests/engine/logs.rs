@@ -161,3 +161,45 @@ async fn followers_see_lines_as_they_are_written_with_their_stream() {
     std::fs::write(&fifo, "done\n").unwrap();
     t.engine.stop("live").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_that_cannot_be_written_is_announced_and_so_is_its_recovery() {
+    use sentinel_engine::proto::{EngineEvent, JobState};
+
+    let t = TestEngine::new().await;
+    let mut events = t.engine.subscribe();
+    // A file where the log directory should be: the job's log cannot be created.
+    let log_dir = t.path().join("logs");
+    std::fs::remove_dir_all(&log_dir).unwrap();
+    std::fs::write(&log_dir, "").unwrap();
+    t.engine
+        .add(sh("chatty", "while :; do echo tick; sleep 0.05; done"))
+        .await
+        .unwrap();
+    t.engine.start("chatty").await.unwrap();
+    // Published as a status change, so the app and `events` learn of it without polling.
+    let failing = next_event(&mut events, |e| match &e.event {
+        EngineEvent::StateChanged { status } if status.name == "chatty" => status.log_error.clone(),
+        _ => None,
+    })
+    .await;
+    assert!(failing.contains("cannot write"), "{failing}");
+    assert!(matches!(
+        t.engine.get("chatty").unwrap().status.state,
+        JobState::Running { .. }
+    ));
+
+    std::fs::remove_file(&log_dir).unwrap();
+    next_event(&mut events, |e| match &e.event {
+        EngineEvent::StateChanged { status }
+            if status.name == "chatty" && status.log_error.is_none() =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(std::fs::read_to_string(log_dir.join("chatty.log"))
+        .unwrap()
+        .contains(" F tick"));
+}
