@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScheduleSpec {
-    /// 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily`, `@weekly`,
-    /// `@monthly`, `@yearly`; local time; day of week 0–7 with 0 and 7 for Sunday, or names.
+    /// 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily` (`@midnight`),
+    /// `@weekly`, `@monthly`, `@yearly` (`@annually`); local time; day of week 0–7 with 0 and 7 for Sunday, or names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
     /// A fixed interval, measured from the previous scheduled time: "15m", "2h".
@@ -119,7 +119,12 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
         );
     }
     let translated = if expr.starts_with('@') {
-        expr.to_string()
+        // crontab's other names for two of them, which the parser does not know.
+        match expr {
+            "@midnight" => "@daily".to_string(),
+            "@annually" => "@yearly".to_string(),
+            other => other.to_string(),
+        }
     } else {
         let mut fields: Vec<String> = expr.split_whitespace().map(str::to_string).collect();
         match fields.len() {
@@ -515,6 +520,15 @@ mod tests {
         assert_eq!(
             fires(&cron("@weekly"), &Berlin, "2026-06-01 09:00", 1),
             vec!["06-07 00:00:00 CEST"]
+        );
+        // crontab's other names.
+        assert_eq!(
+            fires(&cron("@midnight"), &Berlin, "2026-06-01 09:00", 1),
+            vec!["06-02 00:00:00 CEST"]
+        );
+        assert_eq!(
+            fires(&cron("@annually"), &Berlin, "2026-06-01 09:00", 1),
+            vec!["01-01 00:00:00 CET"]
         );
     }
 
