@@ -14,7 +14,7 @@ use chrono::Utc;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::api::{BulkRequest, JobDetail};
-use sentinel_proto::config::{ConfigFile, ImportPlan};
+use sentinel_proto::config::{job_field, ConfigFile, ImportPlan};
 use sentinel_proto::schedule::When;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::{
@@ -360,20 +360,21 @@ impl EngineHandle {
         let mut problems = Vec::new();
         {
             let jobs = self.read_jobs();
-            for spec in &mut file.jobs {
+            for (index, spec) in file.jobs.iter_mut().enumerate() {
                 let stored = jobs.get(&spec.name).map(|job| &job.spec);
-                if let Err(errors) = spec.restore_secrets(stored, &format!("{}.", spec.name)) {
+                let prefix = job_field(index, &spec.name, "");
+                if let Err(errors) = spec.restore_secrets(stored, &prefix) {
                     problems.extend(errors.0);
                 }
             }
-            for spec in &file.jobs {
+            for (index, spec) in file.jobs.iter().enumerate() {
                 match jobs.get(&spec.name) {
                     None => {
                         if let Err(EngineError::Invalid(errors)) =
                             refuse_past_one_time_schedule(spec)
                         {
                             problems.extend(errors.0.into_iter().map(|e| FieldError {
-                                field: format!("{}.{}", spec.name, e.field),
+                                field: job_field(index, &spec.name, &e.field),
                                 message: e.message,
                             }));
                         }
@@ -433,12 +434,12 @@ impl EngineHandle {
 
     /// Refuses definitions whose dependencies do not hold together once `incoming` are in
     /// and `removed` are gone: unknown jobs, cycles, waiting for health nobody checks. With
-    /// `by_job`, fields carry the job's name (`api.depends_on`), as in an import.
+    /// `in_file`, fields name the job as a job file does (`jobs[1] (api).depends_on`).
     fn check_dependencies(
         &self,
         incoming: &[JobSpec],
         removed: &[String],
-        by_job: bool,
+        in_file: bool,
     ) -> Result<()> {
         // Only a definition with dependencies can add a cycle or name a missing job; most have
         // none, and adding thousands of jobs should not copy the registry each time.
@@ -458,8 +459,9 @@ impl EngineHandle {
         let problems: Vec<FieldError> = graph::problems(&world, |name| checked.contains(name))
             .into_iter()
             .map(|(job, error)| FieldError {
-                field: if by_job {
-                    format!("{job}.{}", error.field)
+                field: if in_file {
+                    let index = incoming.iter().position(|spec| spec.name == job);
+                    job_field(index.unwrap_or_default(), &job, &error.field)
                 } else {
                     error.field
                 },

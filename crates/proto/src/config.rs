@@ -94,16 +94,15 @@ impl ConfigFile {
         }
         let mut seen = BTreeSet::new();
         for (index, job) in file.jobs.iter().enumerate() {
-            let at = format!("jobs[{index}] ({})", job.name);
             if !seen.insert(job.name.as_str()) {
                 errors.push(FieldError {
-                    field: format!("{at}.name"),
+                    field: job_field(index, &job.name, "name"),
                     message: format!("{:?} is defined twice", job.name),
                 });
             }
             if let Err(problems) = job.validate() {
                 errors.extend(problems.0.into_iter().map(|p| FieldError {
-                    field: format!("{at}.{}", p.field),
+                    field: job_field(index, &job.name, &p.field),
                     message: p.message,
                 }));
             }
@@ -114,6 +113,12 @@ impl ConfigFile {
             Err(errors)
         }
     }
+}
+
+/// How a problem with a field of a job in a job file is named: `jobs[1] (api).command`, by
+/// its place in the file and its name (either may be what is wrong).
+pub fn job_field(index: usize, name: &str, field: &str) -> String {
+    format!("jobs[{index}] ({name}).{field}")
 }
 
 /// What an import changes (or would change, with dry-run).

@@ -182,8 +182,8 @@ export type MissedPolicy = "skip" | "run-once";
 
 export type ScheduleSpec = { 
 /**
- * 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily`, `@weekly`,
- * `@monthly`, `@yearly`; local time; day of week 0–7 with 0 and 7 for Sunday, or names.
+ * 5 fields (`m h dom mon dow`), 6 with seconds first, or `@hourly`, `@daily` (`@midnight`),
+ * `@weekly`, `@monthly`, `@yearly` (`@annually`); local time; day of week 0–7 with 0 and 7 for Sunday, or names.
  */
 cron?: string | null, 
 /**

@@ -179,7 +179,7 @@ async fn secret_values_stay_out_of_output_exports_and_edits() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("copy.env.API_KEY"),
+        err.to_string().contains("jobs[0] (copy).env.API_KEY"),
         "the error names the field: {err}"
     );
     assert!(t.engine.get("copy").is_err());

@@ -158,11 +158,11 @@ async fn a_cycle_is_refused_with_its_path() {
         problems,
         [
             (
-                "z.depends_on[0].job".to_string(),
+                "jobs[2] (z).depends_on[0].job".to_string(),
                 "no job named \"ghost\"".to_string()
             ),
             (
-                "x.depends_on".to_string(),
+                "jobs[0] (x).depends_on".to_string(),
                 "dependency cycle: x → y → x".to_string()
             ),
         ]
