@@ -142,6 +142,11 @@ async function checkSample(page, scheme) {
   const ring = await page.$eval(`${docs} [data-testid="state-dot"]`, (el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).boxShadow]);
   check(ring[0] === 'rgba(0, 0, 0, 0)' && ring[1].includes('inset'), `waiting dot is ${ring.join(' / ')}`);
   check(await page.isVisible(`${docs} button:has-text("Stop leftover")`), 'no Stop leftover button on the waiting job');
+  // ollama's log file cannot be written: a marker with the OS's words, and it still runs.
+  const logError = await page.getAttribute('[data-job="ollama"] [data-testid="log-error"]', 'title');
+  check(logError?.includes('No space left on device'), `ollama's log marker says ${logError}`);
+  check(rows.find((r) => r.name === 'ollama')?.state === 'running', 'ollama is not running');
+  check((await page.$$('[data-testid="log-error"]')).length === 1, 'more than one log marker');
   const sparks = await page.$$eval('svg.spark polyline', (els) => els.length);
   check(sparks >= 8, `expected sparklines, got ${sparks}`);
   const badges = await page.$$eval('[data-testid="health"]', (els) => els.map((e) => e.textContent));

@@ -6,7 +6,10 @@ import {
   canStop,
   describeFreed,
   describeJob,
+  describeLogError,
   fromSnapshot,
+  isFailing,
+  logError,
   moveSelection,
   portConflict,
   stateTitle,
@@ -199,5 +202,29 @@ describe('describeJob', () => {
     expect(canStop(byName.get('sync-photos')!)).toBe(true);
     expect(canStop(byName.get('queue-consumer')!)).toBe(false);
     expect(canStop(byName.get('report')!)).toBe(false);
+  });
+
+  it('reads a log that cannot be written as a warning, not a failure', () => {
+    const disk = 'cannot write /home/me/.local/share/sentinelzero/logs/api.log: No space left on device (os error 28)';
+    const failing = { ...byName.get('api')!, log_error: disk };
+    expect(logError(failing)).toBe(disk);
+    expect(logError(byName.get('api')!)).toBeNull();
+    expect(logError({ ...byName.get('api')!, log_error: null })).toBeNull();
+    expect(logError({ ...byName.get('api')!, log_error: ' ' })).toBeNull();
+    expect(isFailing(failing)).toBe(false);
+    expect(describeLogError(disk)).toBe(
+      `Writing the log fails: ${disk}. Output is kept in memory (the newest 1 MiB) and written once the file can be written again.`,
+    );
+    expect(describeLogError('disk full.')).toMatch(/^Writing the log fails: disk full\. Output/);
+  });
+
+  it('takes log_error from each state_changed, so one without it clears it', () => {
+    const model = fromSnapshot(sampleSnapshot());
+    const api = model.jobs.get('api')!;
+    applyItem(model, env(101, { type: 'state_changed', status: { ...api, log_error: 'disk full' } }));
+    expect(model.jobs.get('api')!.log_error).toBe('disk full');
+    expect(buildView(model).totals).toEqual(buildView(fromSnapshot(sampleSnapshot())).totals);
+    applyItem(model, env(102, { type: 'state_changed', status: api }));
+    expect(logError(model.jobs.get('api')!)).toBeNull();
   });
 });

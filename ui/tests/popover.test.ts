@@ -191,6 +191,34 @@ describe('popover', () => {
     expect(within(rowOf('docs')).getByRole('button', { name: 'Stop leftover' }).hasAttribute('disabled')).toBe(false);
   });
 
+  it('marks a job whose log cannot be written, without calling it failing, until an event clears it', async () => {
+    const disk = 'cannot write /home/me/.local/share/sentinelzero/logs/api.log: No space left on device (os error 28)';
+    const snapshot = sampleSnapshot();
+    const api = snapshot.jobs.find((j) => j.name === 'api')!;
+    api.log_error = disk;
+    const { backend } = setup({ snapshot });
+    await screen.findAllByTestId('job-row');
+    const marker = within(rowOf('api')).getByTestId('log-error');
+    expect(marker.getAttribute('title')).toBe(disk);
+    expect(marker.textContent?.trim()).toBe('log not written');
+    expect(within(rowOf('api')).getByRole('img', { name: `Log not written: ${disk}` })).toBe(marker);
+    expect(rowOf('api').getAttribute('aria-label')).toBe('api (web): running, log not written');
+    // The job runs on: its dot, its detail line and the totals are as without the error.
+    expect(rowOf('api').dataset['state']).toBe('running');
+    expect(within(rowOf('api')).getByTestId('state-dot').classList.contains('running')).toBe(true);
+    expect(within(rowOf('api')).getByTestId('detail').textContent).toBe('up 2h 14m · last exit 1 2h 14m ago');
+    expect(screen.getByTestId('total-failing').textContent).toBe('3');
+    for (const name of ['worker', 'ollama', 'queue-consumer']) expect(within(rowOf(name)).queryByTestId('log-error')).toBeNull();
+
+    const { log_error: _gone, resources: _r, ...writing } = api;
+    backend.emit({ seq: 101, at, type: 'state_changed', status: writing as JobStatus });
+    await waitFor(() => expect(within(rowOf('api')).queryByTestId('log-error')).toBeNull());
+    expect(rowOf('api').getAttribute('aria-label')).toBe('api (web): running');
+
+    backend.emit({ seq: 102, at, type: 'state_changed', status: { ...(writing as JobStatus), log_error: 'cannot write api.log: Read-only file system (os error 30)' } });
+    await waitFor(() => expect(within(rowOf('api')).getByTestId('log-error').getAttribute('title')).toBe('cannot write api.log: Read-only file system (os error 30)'));
+  });
+
   it('leads from the empty state to adding a job', async () => {
     const { backend } = setup({ snapshot: { jobs: [], history: {}, seq: 0 } });
     expect(await screen.findByText('No jobs yet')).toBeTruthy();

@@ -83,6 +83,37 @@ describe('settings window: routing and sidebar', () => {
     expect(screen.getAllByTestId('sidebar-job').map((j) => j.dataset['job'])).toEqual(['redis']);
   });
 
+  it('warns above the tabs while the job\'s log cannot be written, until an event clears it', async () => {
+    const disk = 'cannot write /home/me/.local/share/sentinelzero/logs/api.log: No space left on device (os error 28)';
+    const { backend } = setup('#job=api&page=editor');
+    await screen.findByTestId('editor');
+    expect(screen.queryByTestId('log-error-banner')).toBeNull();
+    const status = sampleSnapshot().jobs.find((j) => j.name === 'api')!;
+    const at = new Date(NOW).toISOString();
+    backend.emit({ seq: 101, at, type: 'state_changed', status: { ...status, log_error: disk } });
+    const banner = await screen.findByTestId('log-error-banner');
+    expect(banner.textContent?.trim()).toBe(
+      `Writing the log fails: ${disk}. Output is kept in memory (the newest 1 MiB) and written once the file can be written again.`,
+    );
+    expect(banner.getAttribute('role')).toBe('status');
+    // The state is the job's own: still running.
+    expect(screen.getByTestId('job-detail').textContent).toBe('up 2h 14m · last exit 1 2h 14m ago');
+    expect(document.querySelector('header [data-testid="state-dot"]')?.classList.contains('running')).toBe(true);
+
+    // The Logs page shows it too; another job's page does not.
+    go('#job=api&page=logs');
+    await screen.findByTestId('log-search');
+    expect(screen.getByTestId('log-error-banner').textContent).toContain(disk);
+    go('#job=worker&page=logs');
+    await waitFor(() => expect(screen.getByTestId('job-title').textContent).toBe('worker'));
+    expect(screen.queryByTestId('log-error-banner')).toBeNull();
+
+    go('#job=api&page=logs');
+    await screen.findByTestId('log-error-banner');
+    backend.emit({ seq: 102, at, type: 'state_changed', status });
+    await waitFor(() => expect(screen.queryByTestId('log-error-banner')).toBeNull());
+  });
+
   it('has the window shortcuts', async () => {
     const { close } = setup('#job=api&page=editor');
     await screen.findByTestId('editor');

@@ -256,6 +256,20 @@ export function stateTitle(job: JobStatus): string {
   return job.state === 'waiting' ? `waiting: ${job.reason}` : job.state;
 }
 
+/**
+ * Why the job's log file cannot be written (the OS's words, a full disk say), or null while it
+ * can. Not a failure: the job runs on and its output waits in memory.
+ */
+export function logError(job: JobStatus): string | null {
+  const error = job.log_error?.trim();
+  return error ? error : null;
+}
+
+/** The settings window's warning about a log file that cannot be written. */
+export function describeLogError(error: string): string {
+  return `Writing the log fails: ${error.replace(/\.+$/, '')}. Output is kept in memory (the newest 1 MiB) and written once the file can be written again.`;
+}
+
 export interface PortConflict {
   /** The engine's words: "port 8080 is in use by pid 123 (…)…". */
   reason: string;

@@ -20,6 +20,12 @@ const now = Date.now();
 let snapshot = scenario === 'many' ? manyJobs(1000, now) : scenario === 'empty' ? { jobs: [], history: {}, seq: 0 } : sampleSnapshot(now, 100);
 let seq = snapshot.seq;
 
+// One job whose log file cannot be written (a full disk): it runs on, with a marker on its row.
+const OLLAMA_LOG_ERROR = 'cannot write /home/me/.local/share/sentinelzero/logs/ollama.log: No space left on device (os error 28)';
+if (scenario === 'sample') {
+  snapshot = { ...snapshot, jobs: snapshot.jobs.map((j) => (j.name === 'ollama' ? { ...j, log_error: OLLAMA_LOG_ERROR } : j)) };
+}
+
 function statusOf(name: string): JobStatus | undefined {
   return snapshot.jobs.find((j) => j.name === name);
 }
