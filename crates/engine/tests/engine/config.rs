@@ -94,7 +94,7 @@ async fn an_import_with_any_bad_job_changes_nothing() {
     });
     let file = ConfigFile::new(vec![job("fine", "true"), late]);
     match t.engine.import(file, true, false).await.unwrap_err() {
-        EngineError::Invalid(errors) => assert_eq!(errors.0[0].field, "late.schedule.at"),
+        EngineError::Invalid(errors) => assert_eq!(errors.0[0].field, "jobs[1] (late).schedule.at"),
         other => panic!("{other:?}"),
     }
     assert_eq!(names(&t.engine), vec!["existing"]);
