@@ -625,7 +625,6 @@ impl EngineHandle {
             }
             _ => None,
         };
-        status.log_error = handle.logs.last_error();
         status
     }
 

@@ -110,20 +110,17 @@ fn check_database(db: &mut Db, groups: &BTreeMap<String, u32>, kill: usize) {
     let mut live: Vec<i64> = groups.values().map(|&pid| i64::from(pid)).collect();
     live.sort();
     // Runs are written a moment after they start.
-    let mut open = Vec::new();
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while open != live {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "after kill {kill}: the open runs {open:?} are not the live ones {live:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        open = db
-            .rows("SELECT pid FROM runs WHERE outcome IS NULL AND job LIKE 'svc%' ORDER BY pid")
-            .into_iter()
-            .map(|row| row[0])
-            .collect();
-    }
+    wait_until(
+        &format!("after kill {kill}: the open runs to be the live ones"),
+        || {
+            let open: Vec<i64> = db
+                .rows("SELECT pid FROM runs WHERE outcome IS NULL AND job LIKE 'svc%' ORDER BY pid")
+                .into_iter()
+                .map(|row| row[0])
+                .collect();
+            open == live
+        },
+    );
     let same_process = db.number(
         "SELECT COUNT(*) FROM (SELECT pid FROM runs WHERE pid IS NOT NULL
          GROUP BY pid, proc_start HAVING COUNT(*) > 1)",
