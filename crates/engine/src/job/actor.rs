@@ -804,13 +804,20 @@ impl JobActor {
             return;
         }
         let before = self.health.replace(report.health);
-        // The status first, so whoever hears the event reads the new verdict.
-        self.publish();
+        // Whoever hears the event must read the new verdict, but dependants waiting for this
+        // health must not start (and say so) before the event is out: so the status is stored
+        // without waking anyone, the event sent, and only then the status published.
+        let status = self.snapshot();
+        self.status.send_if_modified(|current| {
+            *current = status;
+            false
+        });
         self.context.emit(EngineEvent::HealthChanged {
             job: self.spec.name.clone(),
             health: report.health,
             detail: report.detail.clone(),
         });
+        self.publish();
         let detail = report.detail.unwrap_or_default();
         match report.health {
             HealthState::Unhealthy => {
