@@ -145,7 +145,16 @@ async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
             message = inbox.recv() => match message {
                 Some(Message::Set { name, entry }) => {
                     match entry {
-                        Some(entry) => {
+                        Some(mut entry) => {
+                            // An edit that leaves the schedule as it was (a new env, say) keeps
+                            // its phase: an `every 1h` edited at :40 still fires at :00.
+                            let unchanged = entries.get(&name).filter(|old| {
+                                old.when == entry.when && old.action == entry.action
+                            });
+                            if let Some(old) = unchanged {
+                                entry.anchor = old.anchor;
+                                entry.next = old.next;
+                            }
                             entry.job.set_next_run(entry.next);
                             entries.insert(name, *entry);
                         }

@@ -284,6 +284,48 @@ async fn a_one_time_job_runs_once_and_never_again_even_after_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_keeps_the_next_fire_time_unless_it_changes_the_schedule() {
+    let t = TestEngine::new().await;
+    let hourly = ScheduleSpec {
+        every: Some(Duration::from_secs(3600)),
+        ..Default::default()
+    };
+    let mut report = task("report", "true", hourly);
+    t.engine.add(report.clone()).await.unwrap();
+    // Another scheduled job: the scheduler handles plans in order, so once an edit of this one
+    // shows, every edit before it has been handled too.
+    let mut marker = task("marker", "true", cron("0 * * * *"));
+    t.engine.add(marker.clone()).await.unwrap();
+    let next_of = |name: &str| t.engine.get(name).unwrap().status.next_run_at;
+    eventually("both planned", || {
+        next_of("report").is_some() && next_of("marker").is_some()
+    })
+    .await;
+    let planned = next_of("report");
+    let marker_planned = next_of("marker");
+
+    // A change of everything but the schedule keeps the phase.
+    report.env.insert("COLOUR".into(), "blue".into());
+    t.engine.update(report.clone()).await.unwrap();
+    marker.schedule = Some(cron("30 * * * *"));
+    t.engine.update(marker.clone()).await.unwrap();
+    eventually("the marker replanned", || {
+        next_of("marker") != marker_planned
+    })
+    .await;
+    assert_eq!(next_of("report"), planned);
+
+    // A new interval counts from the edit.
+    report.schedule.as_mut().unwrap().every = Some(Duration::from_secs(7200));
+    let edited_at = Utc::now();
+    t.engine.update(report).await.unwrap();
+    eventually("the new interval planned", || {
+        next_of("report").is_some_and(|next| next >= edited_at + chrono::Duration::hours(2))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_leaves_the_schedule_alone() {
     let t = TestEngine::new().await;
     let mut events = t.engine.subscribe();
