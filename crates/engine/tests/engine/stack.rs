@@ -275,15 +275,22 @@ fn watched(name: &str, dir: &Path, paths: &[&str], ignore: &[&str], debounce_ms:
     spec
 }
 
-/// Waits for the next run of `job` started because files changed.
-async fn file_change_restart(events: &mut sentinel_engine::EventSubscription, job: &str) {
-    next_event(events, |e| match &e.event {
-        EngineEvent::RunStarted {
-            job: j, trigger, ..
-        } if j == job && *trigger == Trigger::FileChange => Some(()),
+/// Waits for the next run of each of `jobs` started because files changed, in any order:
+/// their debounces run out apart, but their restarts race.
+async fn file_change_restarts(events: &mut sentinel_engine::EventSubscription, jobs: &[&str]) {
+    let mut restarted = collect(events, jobs.len(), |e| match &e.event {
+        EngineEvent::RunStarted { job, trigger, .. }
+            if jobs.contains(&job.as_str()) && *trigger == Trigger::FileChange =>
+        {
+            Some(job.clone())
+        }
         _ => None,
     })
-    .await
+    .await;
+    restarted.sort();
+    let mut expected: Vec<String> = jobs.iter().map(|job| job.to_string()).collect();
+    expected.sort();
+    assert_eq!(restarted, expected, "restarted for file changes");
 }
 
 async fn file_change_runs(t: &TestEngine, job: &str) -> usize {
@@ -307,8 +314,9 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
     let mut events = t.engine.subscribe();
     // `app` is the job under test. `witness` sees the same files without ignoring any and
     // waits longer, so once it has restarted, app's own (shorter) debounce has surely run out.
+    // App's debounce is long enough that a stalled test thread cannot split the burst below.
     t.engine
-        .add(watched("app", &project, &["."], &["*.log"], 300))
+        .add(watched("app", &project, &["."], &["*.log"], 1000))
         .await
         .unwrap();
     t.engine
@@ -317,7 +325,7 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
             &project,
             &[".", "node_modules", ".git"],
             &[],
-            1000,
+            2500,
         ))
         .await
         .unwrap();
@@ -327,7 +335,7 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
     std::fs::write(project.join("server.log"), "noise").unwrap();
     std::fs::write(project.join("node_modules/dep.js"), "noise").unwrap();
     std::fs::write(project.join(".git/index"), "noise").unwrap();
-    file_change_restart(&mut events, "witness").await;
+    file_change_restarts(&mut events, &["witness"]).await;
     assert_eq!(
         file_change_runs(&t, "app").await,
         0,
@@ -339,8 +347,7 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
         std::fs::write(project.join("src/main.txt"), format!("v{i}")).unwrap();
         std::thread::sleep(Duration::from_millis(10));
     }
-    file_change_restart(&mut events, "app").await;
-    file_change_restart(&mut events, "witness").await;
+    file_change_restarts(&mut events, &["app", "witness"]).await;
     assert_eq!(file_change_runs(&t, "app").await, 1);
     let runs = t.engine.runs("app", 10).await.unwrap();
     assert_eq!(
@@ -351,7 +358,7 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
     // A job stopped by hand stays stopped whatever changes.
     t.engine.stop("app").await.unwrap();
     std::fs::write(project.join("src/main.txt"), "after stop").unwrap();
-    file_change_restart(&mut events, "witness").await;
+    file_change_restarts(&mut events, &["witness"]).await;
     assert_eq!(t.engine.get("app").unwrap().status.state, JobState::Stopped);
     t.engine.stop("witness").await.unwrap();
 }

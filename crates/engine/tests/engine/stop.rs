@@ -117,7 +117,8 @@ async fn many_jobs_that_ignore_term_stop_concurrently() {
     let began = Instant::now();
     t.engine.shutdown().await;
     let took = began.elapsed();
-    // One by one this would take JOBS grace periods (100 s); concurrently about one.
-    assert!(took < grace * 20, "stopping {JOBS} jobs took {took:?}");
+    // One by one this would take JOBS grace periods (100 s); concurrently about one (the bound
+    // leaves room for a busy machine).
+    assert!(took < grace * 60, "stopping {JOBS} jobs took {took:?}");
     assert!(leaders.iter().all(|&pgid| !group_alive(pgid)));
 }

@@ -22,9 +22,12 @@ async fn a_crash_loop_gets_one_notification_then_a_summary() {
     let _shared = CPU_QUIET.read().await;
     let home = tempfile::tempdir().unwrap();
     let recorder = Arc::new(Recorder::default());
-    let engine = open_with(home.path(), quick_settings(), vec![recorder.clone()]).await;
+    // Three quick failures, then it gives up: all inside one throttle period, long enough for a
+    // busy machine to spawn and reap three runs.
+    let mut settings = quick_settings();
+    settings.notifications.throttle = Duration::from_secs(3);
+    let engine = open_with(home.path(), settings, vec![recorder.clone()]).await;
     let mut events = engine.subscribe();
-    // Three quick failures, then it gives up: all inside one throttle period.
     let mut spec = sh(
         "api",
         "echo 'listening on :8080'; echo 'panic: config missing' >&2; exit 3",
