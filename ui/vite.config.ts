@@ -23,6 +23,9 @@ export default defineConfig(({ mode }) => ({
     environment: 'jsdom',
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // The settings tests make dozens of user-event steps under jsdom; on a busy 2-core machine
+    // the 5 s default is too close to their ~1.5 s.
+    testTimeout: 20_000,
     // `npm run coverage`: line coverage of src/ by the component tests, written to ui/coverage/.
     coverage: {
       provider: 'v8',

@@ -41,6 +41,9 @@ function push(event: Record<string, unknown>): void {
   backend.emit({ seq, at: new Date().toISOString(), ...event } as StreamItem);
 }
 
+// Long enough for a check to see a pending state between two browser commands on a busy machine.
+const REPLY_MS = 600;
+
 // api's API_TOKEN is secret (its spec's `secrets`), to show the masking.
 const settings = settingsBackend({ now, jobs: snapshot.jobs });
 
@@ -54,7 +57,7 @@ const backend = installMockBackend({
     // One job that cannot start, to show an inline error.
     if (name === 'queue-consumer' && action !== 'stop') {
       return new Promise((_, reject) =>
-        setTimeout(() => reject({ code: 'spawn_failed', message: 'program not found: consume.py' }), 150),
+        setTimeout(() => reject({ code: 'spawn_failed', message: 'program not found: consume.py' }), REPLY_MS),
       );
     }
     const since = new Date().toISOString();
@@ -66,7 +69,7 @@ const backend = installMockBackend({
       setTimeout(() => {
         change(next);
         resolve(next);
-      }, 150),
+      }, REPLY_MS),
     );
   },
   // docs waits for a port its earlier run still holds: stopping that lets it start.
@@ -80,7 +83,7 @@ const backend = installMockBackend({
         resolve(freed);
         const { reason: _r, ...rest } = job;
         change({ ...rest, state: 'running', pid: 4243, since: new Date().toISOString() } as JobStatus);
-      }, 150),
+      }, REPLY_MS),
     );
   },
 });
