@@ -636,7 +636,10 @@ impl EngineHandle {
 
     /// Every metric in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
-        self.inner.context.metrics.render(&self.list())
+        let context = &self.inner.context;
+        context
+            .metrics
+            .render(&self.list(), context.store.backlog())
     }
 
     /// The settings the engine runs with.

@@ -156,8 +156,9 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of everything, with the gauges taken from `statuses`.
-    pub fn render(&self, statuses: &[JobStatus]) -> String {
+    /// The text exposition of everything, with the gauges taken from `statuses` and the
+    /// store's backlog of unwritten records.
+    pub fn render(&self, statuses: &[JobStatus], store_backlog: usize) -> String {
         let mut registry = Registry::with_prefix("sentinel");
         registry.register(
             "build",
@@ -169,6 +170,13 @@ impl Metrics {
         let jobs: Gauge = Gauge::default();
         jobs.set(statuses.len() as i64);
         registry.register("jobs", "Jobs defined", jobs);
+        let backlog: Gauge = Gauge::default();
+        backlog.set(i64::try_from(store_backlog).unwrap_or(i64::MAX));
+        registry.register(
+            "store_backlog",
+            "Runs and events not yet written to the database (grows while it refuses writes)",
+            backlog,
+        );
 
         let up = Family::<JobLabel, Gauge>::default();
         let state = Family::<StateLabels, Gauge>::default();

@@ -44,6 +44,10 @@ fn a_database_locked_by_another_process_delays_records_but_loses_none() {
         wait_until("restarts while the database is locked", || {
             restarts(&home) >= before + 5
         });
+        // What cannot be written is held, and /metrics says how much.
+        wait_until("the store backlog to show in /metrics", || {
+            store_backlog(&home) > 0
+        });
         while locked_at.elapsed() < LOCKED_FOR {
             assert_eq!(statuses(&home).len(), 2);
             std::thread::sleep(Duration::from_millis(200));
@@ -77,5 +81,20 @@ fn a_database_locked_by_another_process_delays_records_but_loses_none() {
         "run ids with gaps: {runs:?}"
     );
     assert_eq!(db.integrity(), "ok");
+    wait_until("the store backlog to be written", || {
+        store_backlog(&home) == 0
+    });
     home.ok(&["add", "late", "--", "sleep", "1"]);
+}
+
+/// The `sentinel_store_backlog` gauge: runs and events not yet written.
+fn store_backlog(home: &Home) -> u64 {
+    let metrics = request(&home.socket(), "GET", "/metrics", None).unwrap();
+    assert_eq!(metrics.status, 200);
+    metrics
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix("sentinel_store_backlog "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sentinel_store_backlog in {}", metrics.body))
 }

@@ -2,8 +2,12 @@
 //! can rely on it); runs and events go through one writer task that batches them into
 //! transactions, so a crash loop or a burst of starts never waits on the disk.
 
+mod backlog;
+
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
 use crate::process::recover::OpenRun;
+use backlog::Backlog;
 
 /// How many events the database keeps; older ones are pruned at start-up and as it runs.
 const EVENTS_KEPT: i64 = 50_000;
@@ -167,6 +172,8 @@ pub(crate) struct Store {
     pool: SqlitePool,
     writes: mpsc::UnboundedSender<Write>,
     kept: Retention,
+    /// Runs and events the writer holds (see `backlog.rs`).
+    held: Arc<AtomicUsize>,
 }
 
 impl Store {
@@ -197,8 +204,24 @@ impl Store {
             .await?;
         migrate(&pool, path, migrator).await?;
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(pool.clone(), queue, kept));
-        Ok(Store { pool, writes, kept })
+        let held = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(write_loop(
+            pool.clone(),
+            queue,
+            Backlog::new(kept, held.clone()),
+        ));
+        Ok(Store {
+            pool,
+            writes,
+            kept,
+            held,
+        })
+    }
+
+    /// Runs and events waiting to be written: a handful normally, many while the database
+    /// refuses writes.
+    pub fn backlog(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
     }
 
     pub async fn close(&self) {
@@ -464,14 +487,68 @@ const RETENTION: Retention = Retention {
     runs_per_job: RUNS_KEPT_PER_JOB,
 };
 
-async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>, kept: Retention) {
-    let mut batch = Vec::with_capacity(64);
+async fn write_loop(
+    pool: SqlitePool,
+    mut queue: mpsc::UnboundedReceiver<Write>,
+    mut backlog: Backlog,
+) {
+    let kept = backlog.kept();
     // Pruning every tenth of the budget keeps each table near its size at little cost.
     let prune_events_every = (kept.events / 10).max(1) as usize;
     let prune_runs_every = (kept.runs_per_job / 10).max(1);
     let mut events_since_prune = 0;
     let mut runs_since_prune: HashMap<String, i64> = HashMap::new();
-    while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+    // Set while the database refuses writes: how long to wait before the next try.
+    let mut retry_delay: Option<Duration> = None;
+    loop {
+        if backlog.is_empty() {
+            let mut incoming = Vec::with_capacity(64);
+            if queue.recv_many(&mut incoming, WRITE_BATCH).await == 0 {
+                return;
+            }
+            for write in incoming {
+                backlog.push(write);
+            }
+        }
+        // Everything that came meanwhile joins the backlog, which trims itself when long.
+        while let Ok(write) = queue.try_recv() {
+            if let Some(trimmed) = backlog.push(write) {
+                tracing::warn!(
+                    "the database has refused writes for long: let go of {} events and {} runs \
+                     that pruning would have deleted anyway",
+                    trimmed.events,
+                    trimmed.runs
+                );
+            }
+        }
+        let batch = backlog.front(WRITE_BATCH);
+        let written = batch.len();
+        match write_batch(&pool, batch).await {
+            Ok(()) => {
+                if retry_delay.take().is_some() {
+                    tracing::info!("recording runs and events again");
+                }
+            }
+            // The database is locked by another process, or its disk is full or failing: the
+            // batch stays first in line and is tried again, so nothing is lost.
+            Err(err) if is_transient(&err) => {
+                let delay = match retry_delay {
+                    Some(delay) => (delay * 2).min(MAX_RETRY_DELAY),
+                    None => {
+                        tracing::error!(
+                            "cannot record runs and events for now ({err}); keeping them and trying again"
+                        );
+                        Duration::from_millis(50)
+                    }
+                };
+                retry_delay = Some(delay);
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            // Another try cannot fix it: the batch is dropped.
+            Err(err) => tracing::error!("could not record runs and events: {err}"),
+        }
+        let batch = backlog.take_front(written);
         for write in &batch {
             match write {
                 Write::Event(_) => events_since_prune += 1,
@@ -481,7 +558,6 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>,
                 _ => {}
             }
         }
-        persist(&pool, &batch).await;
         if events_since_prune >= prune_events_every {
             events_since_prune = 0;
             if let Err(err) = prune_events(&pool, kept.events).await {
@@ -500,7 +576,7 @@ async fn write_loop(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Write>,
             }
         }
         // Last, so that whoever waits for a flush sees the tables as they stay.
-        for write in batch.drain(..) {
+        for write in batch {
             if let Write::Flush(done) = write {
                 let _ = done.send(());
             }
@@ -523,38 +599,6 @@ async fn prune_runs(pool: &SqlitePool, job: &str, kept: i64) -> Result<()> {
 
 /// Longest wait between tries of a batch the database refuses for now.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
-
-/// Writes a batch. While the database is locked by another process, or its disk is full or
-/// failing, the batch is kept and tried again (later writes queue behind it, in order), so
-/// nothing is lost; only an error that another try cannot fix drops it.
-async fn persist(pool: &SqlitePool, batch: &[Write]) {
-    let mut delay = Duration::from_millis(50);
-    let mut failing = false;
-    loop {
-        match write_batch(pool, batch).await {
-            Ok(()) => {
-                if failing {
-                    tracing::info!("recording runs and events again; nothing was lost");
-                }
-                return;
-            }
-            Err(err) if is_transient(&err) => {
-                if !failing {
-                    tracing::error!(
-                        "cannot record runs and events for now ({err}); keeping them and trying again"
-                    );
-                    failing = true;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_RETRY_DELAY);
-            }
-            Err(err) => {
-                tracing::error!("could not record runs and events: {err}");
-                return;
-            }
-        }
-    }
-}
 
 /// Errors that go away by themselves: busy or locked (another process holds the file), a full
 /// disk, I/O errors, a pool that timed out waiting.
