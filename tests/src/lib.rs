@@ -344,13 +344,21 @@ impl Lines {
     }
 }
 
-/// A TCP port nobody listens on right now.
+/// A TCP port nobody listens on right now, chosen below the ephemeral ranges (Linux
+/// 32768–60999, macOS 49152–65535): a port the system may hand to any outgoing connection could
+/// be taken between this call and the bind of whoever is to listen on it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        // A fresh RandomState is a fresh random number, without a dependency for it.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 20_000 + (random % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Whether a live (not zombie) process is in the group. Orphans of a killed daemon may be

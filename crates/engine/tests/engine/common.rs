@@ -134,3 +134,20 @@ pub fn write_file(dir: &Path, name: &str, body: &str, mode: u32) -> PathBuf {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     path
 }
+
+/// A TCP port nobody listens on right now, chosen below the ephemeral ranges (Linux
+/// 32768–60999, macOS 49152–65535): a port the system may hand to any outgoing connection could
+/// be taken between this call and the bind of whoever is to listen on it.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        // A fresh RandomState is a fresh random number, without a dependency for it.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = 20_000 + (random % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}

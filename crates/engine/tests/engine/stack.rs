@@ -30,14 +30,6 @@ fn service(name: &str, group: &str, deps: Vec<Dependency>) -> JobSpec {
     spec
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn waiting_reason(state: &JobState) -> &str {
     match state {
         JobState::Waiting { reason, .. } => reason,

@@ -56,7 +56,10 @@ async fn tcp_follows_a_listener_that_goes_away_and_comes_back() {
     let _shared = CPU_QUIET.read().await;
     let t = TestEngine::new().await;
     let mut events = t.engine.subscribe();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // A port no outgoing connection can take while the listener is away.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .unwrap();
     let address = listener.local_addr().unwrap();
     let mut spec = job("db", "sleep 60");
     spec.health = Some(check(Probe::Tcp(address.to_string()), false));

@@ -118,9 +118,8 @@ async fn recovery_is_reported_when_asked_for() {
     let mut settings = quick_settings();
     settings.notifications.recovered = true;
     let engine = open_with(home.path(), settings, vec![recorder.clone()]).await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    // Nobody listens yet; no outgoing connection can take the port meanwhile.
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
     let mut health = HealthCheck::new(Probe::Tcp(address.to_string()));
     health.interval = Duration::from_millis(100);
     health.retries = 1;
