@@ -132,32 +132,17 @@ impl Backlog {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use sentinel_proto::{EngineEvent, EventEnvelope, RunOutcome, Trigger};
+    use sentinel_proto::{EngineEvent, EventEnvelope};
 
     use super::*;
-    use crate::store::{NewRun, RunEnd};
+    use crate::store::samples::{run_failed, run_started};
 
     fn started(id: i64, job: &str) -> Write {
-        Write::RunStarted(NewRun {
-            id,
-            job: job.into(),
-            trigger: Trigger::Retry,
-            started_at: Utc::now(),
-            pid: Some(1),
-            proc_start: None,
-            scheduled_at: None,
-        })
+        Write::RunStarted(run_started(id, job))
     }
 
     fn ended(id: i64) -> Write {
-        Write::RunEnded(RunEnd {
-            id,
-            ended_at: Utc::now(),
-            outcome: RunOutcome::Failure,
-            exit_code: Some(1),
-            signal: None,
-            reason: None,
-        })
+        Write::RunEnded(run_failed(id))
     }
 
     fn event(seq: u64) -> Write {

@@ -703,8 +703,38 @@ async fn write_batch(pool: &SqlitePool, batch: &[Write]) -> std::result::Result<
     tx.commit().await
 }
 
+/// Runs of a crash loop, for the tests of the store and its backlog.
+#[cfg(test)]
+mod samples {
+    use super::*;
+
+    pub fn run_started(id: i64, job: &str) -> NewRun {
+        NewRun {
+            id,
+            job: job.into(),
+            trigger: Trigger::Retry,
+            started_at: Utc::now(),
+            pid: Some(1),
+            proc_start: None,
+            scheduled_at: None,
+        }
+    }
+
+    pub fn run_failed(id: i64) -> RunEnd {
+        RunEnd {
+            id,
+            ended_at: Utc::now(),
+            outcome: RunOutcome::Failure,
+            exit_code: Some(1),
+            signal: None,
+            reason: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::samples::{run_failed, run_started};
     use super::*;
     use sentinel_proto::EngineEvent;
 
@@ -823,28 +853,12 @@ mod tests {
         let store = Store::open_keeping(&dir.path().join("test.db"), kept)
             .await
             .unwrap();
-        let run = |id: i64, job: &str| NewRun {
-            id,
-            job: job.into(),
-            trigger: Trigger::Retry,
-            started_at: Utc::now(),
-            pid: Some(1),
-            proc_start: None,
-            scheduled_at: None,
-        };
         for id in 1..=30 {
             let job = if id % 10 == 0 { "calm" } else { "looping" };
-            store.record_run_started(run(id, job));
+            store.record_run_started(run_started(id, job));
             // Left open: the newest run of each job, and one a crash left behind long ago.
             if id < 29 && id != 20 && id != 2 {
-                store.record_run_ended(RunEnd {
-                    id,
-                    ended_at: Utc::now(),
-                    outcome: RunOutcome::Failure,
-                    exit_code: Some(1),
-                    signal: None,
-                    reason: None,
-                });
+                store.record_run_ended(run_failed(id));
             }
             store.flush().await;
         }
