@@ -12,7 +12,7 @@ use sentinel_proto::{
     Condition, Dependency, EngineEvent, ExitInfo, HealthState, JobKind, JobSpec, JobState,
     JobStatus, LogStream, RestartMode, RunOutcome, Trigger,
 };
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -169,7 +169,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         held: None,
         dependency_watch: Vec::new(),
         recheck_at: None,
-        slot_watch: None,
+        slot_turn: None,
         watcher: None,
         own_controls: controls.downgrade(),
         health,
@@ -299,8 +299,8 @@ struct JobActor {
     /// While held: the dependencies' statuses, which wake the actor when they change.
     dependency_watch: Vec<watch::Receiver<JobStatus>>,
     recheck_at: Option<Instant>,
-    /// While waiting for a `max_running` slot: wakes when one frees up.
-    slot_watch: Option<watch::Receiver<u64>>,
+    /// While waiting for a `max_running` slot: wakes when it is this job's turn.
+    slot_turn: Option<Arc<Notify>>,
     /// The log file's write error: a change is published with the job's status.
     log_error: watch::Receiver<Option<String>>,
     /// Watches files while the job is enabled and has `watch`; dropped to stop.
@@ -348,11 +348,9 @@ fn unmet(dependency: &Dependency, status: &JobStatus) -> Option<String> {
     ))
 }
 
-async fn slot_freed(slots: &mut Option<watch::Receiver<u64>>) {
-    match slots {
-        Some(slots) => {
-            let _ = slots.changed().await;
-        }
+async fn my_turn(turn: &Option<Arc<Notify>>) {
+    match turn {
+        Some(turn) => turn.notified().await,
         None => pending().await,
     }
 }
@@ -382,7 +380,7 @@ impl JobActor {
                 () = due(self.stable_at) => Wake::Stable,
                 () = due(self.recheck_at) => Wake::Recheck,
                 () = any_changed(&mut self.dependency_watch) => Wake::Recheck,
-                () = slot_freed(&mut self.slot_watch) => Wake::Recheck,
+                () = my_turn(&self.slot_turn) => Wake::Recheck,
                 Ok(()) = self.log_error.changed() => Wake::LogError,
             };
             match wake {
@@ -588,14 +586,16 @@ impl JobActor {
         self.dependency_watch.clear();
         let slot = match self.context.slots.take(&self.spec.name) {
             Ok(slot) => {
-                self.slot_watch = None;
+                self.slot_turn = None;
                 slot
             }
             Err(full) => {
-                self.slot_watch = Some(self.context.slots.watch());
+                self.slot_turn = Some(full.turn);
+                // No place in line in the reason: it would change for every waiting job
+                // whenever the line moves, an event each, thousands at a time.
                 let reason = format!(
-                    "waiting for a free slot: {} jobs are running (max_running = {}); number {} in line",
-                    full.running, full.max, full.position
+                    "waiting for a free slot (max_running = {}); waiting jobs start in the order they asked",
+                    full.max
                 );
                 self.hold(trigger, scheduled_at, reason);
                 return;
@@ -1041,7 +1041,7 @@ impl JobActor {
         self.held = None;
         self.dependency_watch.clear();
         self.recheck_at = None;
-        if self.slot_watch.take().is_some() {
+        if self.slot_turn.take().is_some() {
             self.context.slots.leave(&self.spec.name);
         }
         let Some((id, info)) = self.end_run().await else {

@@ -5,19 +5,24 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 pub(crate) struct Slots {
     max: usize,
     state: Mutex<SlotState>,
-    /// Bumped whenever a slot frees up or the line moves, to wake the waiting.
-    changed: watch::Sender<u64>,
 }
 
 #[derive(Default)]
 struct SlotState {
     running: usize,
-    line: VecDeque<String>,
+    line: VecDeque<Waiter>,
+}
+
+struct Waiter {
+    job: String,
+    /// Woken when it is this job's turn. Only the first in line is ever woken, so a line of
+    /// thousands costs nothing when it moves.
+    turn: Arc<Notify>,
 }
 
 /// A taken slot, given back when dropped (with the run that holds it).
@@ -27,17 +32,15 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let mut state = self.0.lock();
         state.running = state.running.saturating_sub(1);
-        drop(state);
-        self.0.changed.send_modify(|n| *n += 1);
+        self.0.wake_first(&state);
     }
 }
 
-/// Why a job has to wait for a slot.
+/// A job that has to wait for a slot: `turn` wakes it when it is first in line and a slot is
+/// free (it asks again then).
 pub(crate) struct Full {
-    pub running: usize,
     pub max: usize,
-    /// 1 for the first in line.
-    pub position: usize,
+    pub turn: Arc<Notify>,
 }
 
 impl Slots {
@@ -45,7 +48,6 @@ impl Slots {
         Arc::new(Slots {
             max,
             state: Mutex::default(),
-            changed: watch::Sender::new(0),
         })
     }
 
@@ -53,54 +55,52 @@ impl Slots {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Wakes the first in line if a slot is free for it. A wake-up that finds the job not yet
+    /// waiting is kept for it (`notify_one` stores a permit), so none is lost.
+    fn wake_first(&self, state: &SlotState) {
+        if state.running < self.max {
+            if let Some(first) = state.line.front() {
+                first.turn.notify_one();
+            }
+        }
+    }
+
     /// A slot for `job` if one is free and nobody is before it in line; otherwise `job` joins
-    /// the line (once) and learns where it stands.
+    /// the line (once).
     pub fn take(self: &Arc<Self>, job: &str) -> Result<Slot, Full> {
         let mut state = self.lock();
-        let first = state.line.front().is_none_or(|front| front == job);
+        let first = state.line.front().is_none_or(|front| front.job == job);
         if state.running < self.max && first {
-            if state.line.front().is_some_and(|front| front == job) {
+            if state.line.front().is_some_and(|front| front.job == job) {
                 state.line.pop_front();
             }
             state.running += 1;
-            let line_moved = !state.line.is_empty();
-            drop(state);
-            if line_moved {
-                self.changed.send_modify(|n| *n += 1);
-            }
+            // More than one slot may have freed up: the next in line may go too.
+            self.wake_first(&state);
             return Ok(Slot(self.clone()));
         }
-        let position = match state.line.iter().position(|queued| queued == job) {
-            Some(index) => index + 1,
+        let turn = match state.line.iter().find(|waiter| waiter.job == job) {
+            Some(waiter) => waiter.turn.clone(),
             None => {
-                state.line.push_back(job.to_string());
-                state.line.len()
+                let turn = Arc::new(Notify::new());
+                state.line.push_back(Waiter {
+                    job: job.to_string(),
+                    turn: turn.clone(),
+                });
+                turn
             }
         };
         Err(Full {
-            running: state.running,
             max: self.max,
-            position,
+            turn,
         })
     }
 
     /// `job` no longer wants a slot (it was stopped while waiting).
     pub fn leave(&self, job: &str) {
         let mut state = self.lock();
-        let before = state.line.len();
-        state.line.retain(|queued| queued != job);
-        let moved = state.line.len() != before;
-        drop(state);
-        if moved {
-            self.changed.send_modify(|n| *n += 1);
-        }
-    }
-
-    /// Wakes when a slot frees up or the line moves.
-    pub fn watch(&self) -> watch::Receiver<u64> {
-        let mut receiver = self.changed.subscribe();
-        receiver.mark_unchanged();
-        receiver
+        state.line.retain(|waiter| waiter.job != job);
+        self.wake_first(&state);
     }
 }
 
@@ -108,22 +108,50 @@ impl Slots {
 mod tests {
     use super::*;
 
+    /// Whether `turn` has been woken (consumes the wake-up).
+    fn woken(turn: &Notify) -> bool {
+        use std::future::Future;
+        let notified = std::pin::pin!(turn.notified());
+        let waker = std::task::Waker::noop();
+        notified
+            .poll(&mut std::task::Context::from_waker(waker))
+            .is_ready()
+    }
+
     #[test]
-    fn jobs_over_the_limit_wait_in_order() {
+    fn jobs_over_the_limit_wait_in_order_and_only_the_first_is_woken() {
         let slots = Slots::new(2);
         let a = slots.take("a").ok().unwrap();
-        let _b = slots.take("b").ok().unwrap();
-        let full = slots.take("c").err().unwrap();
-        assert_eq!((full.running, full.max, full.position), (2, 2, 1));
-        assert_eq!(slots.take("d").err().unwrap().position, 2);
-        // Asking again keeps the place in line.
-        assert_eq!(slots.take("c").err().unwrap().position, 1);
+        let b = slots.take("b").ok().unwrap();
+        let c = slots.take("c").err().unwrap();
+        assert_eq!(c.max, 2);
+        let d = slots.take("d").err().unwrap();
+        let e = slots.take("e").err().unwrap();
+        // Asking again keeps the place in line, and the same wake-up.
+        assert!(Arc::ptr_eq(&slots.take("c").err().unwrap().turn, &c.turn));
+        assert!(!woken(&c.turn) && !woken(&d.turn));
+
         drop(a);
+        assert!(woken(&c.turn), "the first in line is told");
+        assert!(!woken(&d.turn), "the rest are left alone");
         // d may not jump the line while c waits.
         assert!(slots.take("d").is_err());
-        let _c = slots.take("c").ok().unwrap();
-        assert_eq!(slots.take("d").err().unwrap().position, 1);
-        slots.leave("d");
-        assert_eq!(slots.take("e").err().unwrap().position, 1);
+        let c_slot = slots.take("c").ok().unwrap();
+        assert!(!woken(&d.turn), "no slot left for d");
+
+        // Two slots free at once: the first taker passes the turn on.
+        drop(b);
+        drop(c_slot);
+        assert!(woken(&d.turn));
+        assert!(!woken(&e.turn));
+        let _d = slots.take("d").ok().unwrap();
+        assert!(woken(&e.turn), "d passed the turn on");
+
+        // Leaving hands the turn to whoever is next.
+        let f = slots.take("f").err().unwrap();
+        slots.leave("e");
+        assert!(woken(&f.turn));
+        let _f = slots.take("f").ok().unwrap();
+        assert!(slots.take("g").is_err(), "both slots taken");
     }
 }
