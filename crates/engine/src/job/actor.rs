@@ -580,6 +580,10 @@ impl JobActor {
 
     fn launch(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
         if let Some(reason) = self.held_back() {
+            // Not ready to run: no place in the slot line, where it would hold up the rest.
+            if self.slot_turn.take().is_some() {
+                self.context.slots.leave(&self.spec.name);
+            }
             self.hold(trigger, scheduled_at, reason);
             return;
         }

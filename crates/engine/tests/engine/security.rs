@@ -32,20 +32,29 @@ async fn without_shell_a_semicolon_is_just_an_argument() {
     assert!(marker.exists());
 }
 
+async fn engine_with_max_running(
+    home: &std::path::Path,
+    max: u32,
+) -> sentinel_engine::EngineHandle {
+    use sentinel_engine::proto::settings::Settings;
+    use sentinel_engine::{EngineConfig, EngineHandle, EnginePaths};
+
+    let mut config = EngineConfig::new(EnginePaths::under(home));
+    config.notifiers = Some(Vec::new());
+    let mut settings = Settings::default();
+    settings.limits.max_running = max;
+    config.settings = Some(settings);
+    EngineHandle::open(config).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
     use sentinel_engine::proto::api::BulkRequest;
-    use sentinel_engine::proto::settings::Settings;
     use sentinel_engine::proto::{EngineEvent, JobState};
-    use sentinel_engine::{BulkAction, EngineConfig, EngineHandle, EnginePaths};
+    use sentinel_engine::BulkAction;
 
     let home = tempfile::tempdir().unwrap();
-    let mut config = EngineConfig::new(EnginePaths::under(home.path()));
-    config.notifiers = Some(Vec::new());
-    let mut settings = Settings::default();
-    settings.limits.max_running = 2;
-    config.settings = Some(settings);
-    let engine = EngineHandle::open(config).await.unwrap();
+    let engine = engine_with_max_running(home.path(), 2).await;
     for name in ["a", "b", "c", "d"] {
         engine.add(job(name, "sleep 300")).await.unwrap();
     }
@@ -103,6 +112,54 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
         )
         .await
         .unwrap();
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
+    use sentinel_engine::proto::stack::{Condition, Dependency};
+    use sentinel_engine::proto::{EngineEvent, JobState};
+
+    let home = tempfile::tempdir().unwrap();
+    let engine = engine_with_max_running(home.path(), 1).await;
+    let mut events = engine.subscribe();
+    engine.add(job("db", "sleep 300")).await.unwrap();
+    let mut api = job("api", "sleep 300");
+    api.depends_on = vec![Dependency {
+        job: "db".into(),
+        condition: Condition::Started,
+    }];
+    engine.add(api).await.unwrap();
+    engine.add(job("worker", "sleep 300")).await.unwrap();
+    // db takes the only slot; api is ready to run but has to wait in line for it.
+    engine.start("db").await.unwrap();
+    let waiting = engine.start("api").await.unwrap();
+    assert!(
+        matches!(&waiting.state, JobState::Waiting { reason, .. } if reason.starts_with("waiting for a free slot")),
+        "{waiting:?}"
+    );
+    // db stops: its slot is api's turn, but api now waits for db, not for a slot, so it leaves
+    // the line and the next start gets the slot.
+    engine.stop("db").await.unwrap();
+    let reason = next_event(&mut events, |e| match &e.event {
+        EngineEvent::StateChanged { status } if status.name == "api" => match &status.state {
+            JobState::Waiting { reason, .. } if !reason.contains("free slot") => {
+                Some(reason.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert!(
+        reason.starts_with("waiting for db to be running"),
+        "{reason}"
+    );
+    let worker = engine.start("worker").await.unwrap();
+    assert!(
+        matches!(worker.state, JobState::Running { .. }),
+        "{worker:?}"
+    );
     engine.shutdown().await;
 }
 
