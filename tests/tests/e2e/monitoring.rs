@@ -160,6 +160,13 @@ fn metrics_parse_and_match_the_engine() {
         1.0
     );
     assert!(metrics.contains_key("sentinel_schedule_lateness_seconds_count{}"));
+    // Nothing waits for a database that takes every write.
+    wait_until("an empty store backlog", || {
+        let text = request(&home.socket(), "GET", "/metrics", None)
+            .unwrap()
+            .body;
+        metric(&parse_openmetrics(&text), "sentinel_store_backlog{}") == 0.0
+    });
     assert!(metric(&metrics, "sentinel_job_cpu_seconds_total{job=up}") >= 0.0);
 
     // Every metric the shipped Grafana dashboard queries exists.
