@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::{Retention, Write};
+use super::{Retention, Write, WRITE_BATCH};
 
 /// Below this many held writes a trim is not worth its scan (normal bursts stay under it).
 const TRIM_FROM: usize = 10_000;
@@ -47,7 +47,6 @@ impl Backlog {
         self.writes.is_empty()
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.writes.len()
     }
@@ -70,6 +69,10 @@ impl Backlog {
     pub fn take_front(&mut self, n: usize) -> Vec<Write> {
         let n = n.min(self.writes.len());
         let taken = self.writes.drain(..n).collect();
+        // After an outage, give back the room it took.
+        if self.writes.capacity() > 4 * WRITE_BATCH && self.writes.len() < WRITE_BATCH {
+            self.writes.shrink_to(WRITE_BATCH);
+        }
         self.held.store(self.writes.len(), Ordering::Relaxed);
         taken
     }

@@ -510,8 +510,16 @@ async fn write_loop(
                 backlog.push(write);
             }
         }
-        // Everything that came meanwhile joins the backlog, which trims itself when long.
-        while let Ok(write) = queue.try_recv() {
+        // Normally only what the next batch needs leaves the channel, so a burst costs no
+        // more memory than before. While the database refuses writes everything does, so that
+        // the backlog can trim it.
+        let wanted = if retry_delay.is_some() {
+            usize::MAX
+        } else {
+            WRITE_BATCH
+        };
+        while backlog.len() < wanted {
+            let Ok(write) = queue.try_recv() else { break };
             if let Some(trimmed) = backlog.push(write) {
                 tracing::warn!(
                     "the database has refused writes for long: let go of {} events and {} runs \
