@@ -502,12 +502,9 @@ async fn write_loop(
     let mut retry_delay: Option<Duration> = None;
     loop {
         if backlog.is_empty() {
-            let mut incoming = Vec::with_capacity(64);
-            if queue.recv_many(&mut incoming, WRITE_BATCH).await == 0 {
-                return;
-            }
-            for write in incoming {
-                backlog.push(write);
+            match queue.recv().await {
+                Some(write) => _ = backlog.push(write),
+                None => return,
             }
         }
         // Normally only what the next batch needs leaves the channel, so a burst costs no
