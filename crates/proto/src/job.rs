@@ -326,12 +326,18 @@ pub mod byte_size {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
     pub fn parse(text: &str) -> Result<u64, String> {
-        text.trim()
+        let bytes = text
+            .trim()
             .parse::<bytesize::ByteSize>()
             .map(|size| size.as_u64())
             .map_err(|err| {
                 format!("{text:?} is not a size ({err}); use a form such as \"10MiB\" or \"512KB\"")
-            })
+            })?;
+        // bytesize saturates a size too large for 64 bits instead of refusing it.
+        if bytes == u64::MAX {
+            return Err(format!("{text:?} is too large a size"));
+        }
+        Ok(bytes)
     }
 
     /// For people: "60MiB", "67.3MiB" (rounded).

@@ -7,6 +7,7 @@ pub mod config;
 pub mod duration;
 pub mod event;
 pub mod job;
+pub mod limits;
 pub mod monitor;
 pub mod schedule;
 pub mod secret;

@@ -194,17 +194,36 @@ impl HealthCheck {
         if let Err(problem) = self.probe() {
             problems.push(problem);
         }
-        if self.interval < Duration::from_millis(100) {
-            problems.push((
+        for (field, value, range) in [
+            (
                 "health.interval",
+                self.interval,
+                crate::limits::HEALTH_INTERVAL,
+            ),
+            (
+                "health.timeout",
+                self.timeout,
+                crate::limits::HEALTH_TIMEOUT,
+            ),
+            (
+                "health.start_period",
+                self.start_period,
+                crate::limits::HEALTH_START_PERIOD,
+            ),
+        ] {
+            if let Some(message) = range.problem(value) {
+                problems.push((field, message));
+            }
+        }
+        if self.retries > crate::limits::MAX_HEALTH_RETRIES {
+            problems.push((
+                "health.retries",
                 format!(
-                    "{} is too short; use at least 100ms",
-                    crate::duration::format(self.interval)
+                    "{} is too many; use at most {}",
+                    self.retries,
+                    crate::limits::MAX_HEALTH_RETRIES
                 ),
             ));
-        }
-        if self.timeout.is_zero() {
-            problems.push(("health.timeout", "must be longer than 0s".into()));
         }
         if self.retries == 0 {
             problems.push((

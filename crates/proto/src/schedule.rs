@@ -94,13 +94,10 @@ impl ScheduleSpec {
                     schedule: Box::new(schedule),
                 })
                 .map_err(|m| ("schedule.cron", m)),
-            (None, Some(every), None) => {
-                if every.is_zero() {
-                    Err(("schedule.every", "must be longer than 0s".into()))
-                } else {
-                    Ok(When::Every(*every))
-                }
-            }
+            (None, Some(every), None) => match crate::limits::SCHEDULE_EVERY.problem(*every) {
+                Some(message) => Err(("schedule.every", message)),
+                None => Ok(When::Every(*every)),
+            },
             (None, None, Some(at)) => parse_at(at, &Local)
                 .map(When::At)
                 .map_err(|m| ("schedule.at", m)),
@@ -123,7 +120,13 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
         match expr {
             "@midnight" => "@daily".to_string(),
             "@annually" => "@yearly".to_string(),
-            other => other.to_string(),
+            "@hourly" | "@daily" | "@weekly" | "@monthly" | "@yearly" => expr.to_string(),
+            "@reboot" => return Err(
+                "\"@reboot\" is not a schedule here; for a task that runs when the engine starts, make it a service with restart = \"never\" (autostart is on by default)".into(),
+            ),
+            other => return Err(format!(
+                "{other:?} is not a cron shorthand; use @hourly, @daily (@midnight), @weekly, @monthly or @yearly (@annually), or 5 fields"
+            )),
         }
     } else {
         let mut fields: Vec<String> = expr.split_whitespace().map(str::to_string).collect();
@@ -232,29 +235,52 @@ pub fn next_after<Tz: TimeZone>(
             let local_after = after.with_timezone(zone).naive_local();
             let offset = |at: DateTime<Utc>| zone.offset_from_utc_datetime(&at.naive_utc()).fix();
             let window = chrono::Duration::hours(3);
-            let near_change = offset(after - window) != offset(after + window);
+            let (Some(before), Some(later)) = (
+                after.checked_sub_signed(window),
+                after.checked_add_signed(window),
+            ) else {
+                return None;
+            };
+            let near_change = offset(before) != offset(later);
             let start = if near_change {
-                local_after - window
+                local_after
+                    .checked_sub_signed(window)
+                    .unwrap_or(local_after)
             } else {
                 local_after
             };
             schedule
                 .after(&Utc.from_utc_datetime(&start))
                 .map(|fire| fire.naive_utc())
-                .take_while(|&wall| wall <= local_after + chrono::Duration::days(3660))
+                .take_while(|&wall| {
+                    local_after
+                        .checked_add_signed(chrono::Duration::days(3660))
+                        .is_some_and(|horizon| wall <= horizon)
+                })
                 .filter_map(|wall| place(zone, wall))
                 .find(|&fire| fire > after)
         }
-        When::Every(every) => {
-            let every = chrono::Duration::from_std(*every).ok()?;
-            if after < anchor {
-                return Some(anchor + every);
-            }
-            let periods = (after - anchor).num_milliseconds() / every.num_milliseconds().max(1) + 1;
-            Some(anchor + every * periods as i32)
-        }
+        When::Every(every) => every_after(*every, after, anchor),
         When::At(at) => (*at > after).then_some(*at),
     }
+}
+
+/// The first `anchor + k * every` (k ≥ 1) after `after`, in exact, checked arithmetic: a
+/// period or gap too large for a date is `None`, never a panic.
+fn every_after(
+    every: Duration,
+    after: DateTime<Utc>,
+    anchor: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    const NANOS: i128 = 1_000_000_000;
+    let every = i128::try_from(every.as_nanos()).ok().filter(|&n| n > 0)?;
+    let gap = after.signed_duration_since(anchor);
+    let gap = i128::from(gap.num_seconds()) * NANOS + i128::from(gap.subsec_nanos());
+    let periods = if gap < 0 { 1 } else { gap / every + 1 };
+    let offset = periods.checked_mul(every)?;
+    let seconds = i64::try_from(offset / NANOS).ok()?;
+    let nanos = u32::try_from(offset % NANOS).ok()?;
+    anchor.checked_add_signed(chrono::TimeDelta::new(seconds, nanos)?)
 }
 
 /// The instant a wall-clock time stands for in the zone: the first of two, or the end of a gap.
@@ -720,6 +746,46 @@ mod tests {
             &Berlin,
         );
         assert_eq!(same, Some(local(&Berlin, "2026-06-01 11:00")));
+    }
+
+    #[test]
+    fn reboot_and_unknown_shorthands_say_what_to_do_instead() {
+        let (_, message) = ScheduleSpec {
+            cron: Some("@reboot".into()),
+            ..Default::default()
+        }
+        .when()
+        .unwrap_err();
+        assert!(message.contains("make it a service"), "{message}");
+        let (_, message) = ScheduleSpec {
+            cron: Some("@fortnightly".into()),
+            ..Default::default()
+        }
+        .when()
+        .unwrap_err();
+        assert!(message.contains("not a cron shorthand"), "{message}");
+    }
+
+    #[test]
+    fn intervals_never_overflow_a_date() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        // Billions of periods between anchor and now (more than an i32 holds): still exact.
+        let anchor = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
+        let every = When::Every(Duration::from_secs(1));
+        assert_eq!(
+            next_after(&every, now, anchor, &Utc),
+            Some(now + chrono::Duration::seconds(1))
+        );
+        // A period no date can hold: no fire time, and no panic.
+        let huge = When::Every(Duration::from_secs(1_000_000 * 366 * 86400));
+        assert_eq!(next_after(&huge, now, now, &Utc), None);
+        assert_eq!(
+            next_after(&huge, now, now + chrono::Duration::days(1), &Utc),
+            None
+        );
+        let max = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(next_after(&every, max, max, &Utc), None);
+        assert!(upcoming(&cron("@daily"), 5, max, max, &Utc).is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::limits;
 use crate::validate::FieldError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -146,17 +147,39 @@ impl Settings {
             })
         };
         let monitor = &self.monitor;
-        if monitor.sample_interval < Duration::from_millis(100) {
-            problem(
+        let notifications = &self.notifications;
+        let mut durations = vec![
+            (
                 "monitor.sample_interval",
-                format!(
-                    "{} is too short; use at least 100ms",
-                    crate::duration::format(monitor.sample_interval)
-                ),
-            );
+                monitor.sample_interval,
+                limits::SAMPLE_INTERVAL,
+            ),
+            ("monitor.history", monitor.history, limits::SAMPLE_HISTORY),
+            (
+                "notifications.throttle",
+                notifications.throttle,
+                limits::NOTIFY_THROTTLE,
+            ),
+            (
+                "notifications.webhook_timeout",
+                notifications.webhook_timeout,
+                limits::WEBHOOK_TIMEOUT,
+            ),
+        ];
+        if let Some(age) = self.logs.max_age {
+            durations.push(("logs.max_age", age, limits::LOG_MAX_AGE));
         }
-        // The history's length in samples only means something with a valid interval.
-        else if monitor.history < monitor.sample_interval {
+        let mut out_of_range = false;
+        for (field, value, range) in durations {
+            if let Some(message) = range.problem(value) {
+                out_of_range |= field.starts_with("monitor.");
+                problem(field, message);
+            }
+        }
+        // The history's length in samples only means something with valid durations.
+        if out_of_range {
+            // Said above.
+        } else if monitor.history < monitor.sample_interval {
             problem(
                 "monitor.history",
                 "must be at least one sample_interval long".into(),
@@ -170,32 +193,24 @@ impl Settings {
                 ),
             );
         }
-        let notifications = &self.notifications;
         if let Some(url) = &notifications.webhook {
             if let Err(message) = crate::validate::validate_webhook_url(url) {
                 problem("notifications.webhook", message);
             }
         }
-        if notifications.webhook_timeout.is_zero() {
-            problem(
-                "notifications.webhook_timeout",
-                "must be longer than 0s".into(),
-            );
-        }
-        if self
-            .logs
-            .max_age
-            .is_some_and(|age| age < Duration::from_secs(60))
-        {
-            problem(
-                "logs.max_age",
-                "is too short; keep rotated logs for at least 1m".into(),
-            );
-        }
         if self.limits.max_running == 0 {
             problem(
                 "limits.max_running",
                 "0 would never run anything; use at least 1".into(),
+            );
+        } else if self.limits.max_running > limits::MAX_RUNNING {
+            problem(
+                "limits.max_running",
+                format!(
+                    "{} is more than any machine can run; use at most {}",
+                    self.limits.max_running,
+                    limits::MAX_RUNNING
+                ),
             );
         }
         if self.metrics.port == Some(0) {

@@ -127,7 +127,9 @@ impl WatchSpec {
             ));
         }
         for (i, path) in self.paths.iter().enumerate() {
-            if path.as_os_str().is_empty() {
+            if let Some(message) = crate::validate::path_problem(path) {
+                problems.push((format!("watch.paths[{i}]"), message));
+            } else if path.as_os_str().is_empty() {
                 problems.push((format!("watch.paths[{i}]"), "is empty".into()));
             }
         }
@@ -139,14 +141,19 @@ impl WatchSpec {
                 ));
             }
         }
-        if self.debounce < Duration::from_millis(10) || self.debounce > Duration::from_secs(600) {
-            problems.push((
-                "watch.debounce".into(),
-                format!(
-                    "{} is out of range; use 10ms to 10m",
-                    crate::duration::format(self.debounce)
-                ),
-            ));
+        if let Some(message) = crate::limits::WATCH_DEBOUNCE.problem(self.debounce) {
+            problems.push(("watch.debounce".into(), message));
+        }
+        for (field, len) in [
+            ("watch.paths", self.paths.len()),
+            ("watch.ignore", self.ignore.len()),
+        ] {
+            if len > crate::limits::MAX_LIST {
+                problems.push((
+                    field.into(),
+                    format!("has {len} entries; use at most {}", crate::limits::MAX_LIST),
+                ));
+            }
         }
         problems
     }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::job::{JobKind, JobSpec};
+use crate::limits;
 
 /// One problem with one field, e.g. `restart.delay: must not exceed restart.max_delay`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -109,11 +110,22 @@ impl JobSpec {
                 "\"bulk\" is reserved for the API's bulk actions; choose another name".into(),
             );
         }
-        if let Err(message) = command_argv(&self.command, self.shell) {
+        if self.command.len() > limits::MAX_COMMAND {
+            problem(
+                "command",
+                format!(
+                    "is {} bytes long; use at most {} KiB (or a script)",
+                    self.command.len(),
+                    limits::MAX_COMMAND / 1024
+                ),
+            );
+        } else if let Err(message) = command_argv(&self.command, self.shell) {
             problem("command", message);
         }
         if let Some(cwd) = &self.cwd {
-            if cwd.as_os_str().is_empty() {
+            if let Some(message) = path_problem(cwd) {
+                problem("cwd", message);
+            } else if cwd.as_os_str().is_empty() {
                 problem(
                     "cwd",
                     "is empty; leave it out to use the engine's directory".into(),
@@ -122,6 +134,33 @@ impl JobSpec {
                 problem(
                     "cwd",
                     format!("{:?} must be an absolute path", cwd.display().to_string()),
+                );
+            }
+        }
+        if self.env.len() > limits::MAX_ENV_VARS {
+            problem(
+                "env",
+                format!(
+                    "has {} variables; use at most {}",
+                    self.env.len(),
+                    limits::MAX_ENV_VARS
+                ),
+            );
+        }
+        for (field, len) in [
+            ("secrets", self.secrets.len()),
+            ("env_files", self.env_files.len()),
+            ("ports", self.ports.len()),
+            ("depends_on", self.depends_on.len()),
+            (
+                "restart.success_exit_codes",
+                self.restart.success_exit_codes.len(),
+            ),
+        ] {
+            if len > limits::MAX_LIST {
+                problem(
+                    field,
+                    format!("has {len} entries; use at most {}", limits::MAX_LIST),
                 );
             }
         }
@@ -167,6 +206,26 @@ impl JobSpec {
                 ),
             );
         }
+        for (field, value, range) in [
+            ("restart.delay", policy.delay, limits::RESTART_DELAY),
+            ("restart.max_delay", policy.max_delay, limits::RESTART_DELAY),
+            ("restart.min_uptime", policy.min_uptime, limits::MIN_UPTIME),
+            ("stop_timeout", self.stop_timeout, limits::STOP_TIMEOUT),
+        ] {
+            if let Some(message) = range.problem(value) {
+                problem(field, message);
+            }
+        }
+        if policy.max_retries > limits::MAX_RETRIES {
+            problem(
+                "restart.max_retries",
+                format!(
+                    "{} is too many; use at most {} (or 0 to never give up)",
+                    policy.max_retries,
+                    limits::MAX_RETRIES
+                ),
+            );
+        }
         if policy.delay > policy.max_delay {
             problem(
                 "restart.delay",
@@ -191,12 +250,6 @@ impl JobSpec {
                 );
             }
         }
-        if self.stop_timeout.is_zero() {
-            problem(
-                "stop_timeout",
-                "must be longer than 0s so the job can shut down".into(),
-            );
-        }
         match (&self.schedule, self.kind) {
             (Some(_), JobKind::Service) => problem(
                 "schedule",
@@ -219,12 +272,21 @@ impl JobSpec {
                 problem("restart_schedule", message);
             }
         }
-        if self.logs.max_size < 1024 {
+        let (smallest_log, largest_log) = limits::LOG_FILE_SIZE;
+        if self.logs.max_size < smallest_log {
             problem(
                 "logs.max_size",
                 format!(
                     "{} bytes is too small; use at least 1KiB",
                     self.logs.max_size
+                ),
+            );
+        } else if self.logs.max_size > largest_log {
+            problem(
+                "logs.max_size",
+                format!(
+                    "{} is too large; use at most 1TiB",
+                    crate::job::byte_size::format(self.logs.max_size)
                 ),
             );
         }
@@ -234,7 +296,15 @@ impl JobSpec {
             }
         }
         if let Some(limit) = self.max_memory {
-            if limit < 1024 * 1024 {
+            if limit > limits::MAX_MEMORY.1 {
+                problem(
+                    "max_memory",
+                    format!(
+                        "{} is more than any machine has; use at most 64TiB",
+                        crate::job::byte_size::format(limit)
+                    ),
+                );
+            } else if limit < limits::MAX_MEMORY.0 {
                 problem(
                     "max_memory",
                     format!(
@@ -271,7 +341,9 @@ impl JobSpec {
             }
         }
         for (i, file) in self.env_files.iter().enumerate() {
-            if file.as_os_str().is_empty() {
+            if let Some(message) = path_problem(file) {
+                problem(&format!("env_files[{i}]"), message);
+            } else if file.as_os_str().is_empty() {
                 problem(&format!("env_files[{i}]"), "is empty".into());
             }
         }
@@ -299,10 +371,14 @@ impl JobSpec {
                 "is too low for any process (stdin, stdout and stderr are open files); use at least 3".into(),
             );
         }
-        if self.logs.max_files > 1000 {
+        if self.logs.max_files > limits::MAX_LOG_FILES {
             problem(
                 "logs.max_files",
-                format!("{} is too many; use at most 1000", self.logs.max_files),
+                format!(
+                    "{} is too many; use at most {}",
+                    self.logs.max_files,
+                    limits::MAX_LOG_FILES
+                ),
             );
         }
 
@@ -328,6 +404,24 @@ pub fn validate_webhook_url(url: &str) -> Result<(), String> {
         Some(host) if !host.is_empty() => Ok(()),
         _ => Err(format!("{url:?} has no host")),
     }
+}
+
+/// What makes a path unusable by the OS: a NUL byte ends it early, and no call takes one
+/// longer than PATH_MAX.
+pub fn path_problem(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.contains(&0) {
+        return Some("contains a NUL byte".into());
+    }
+    if bytes.len() > limits::MAX_PATH {
+        return Some(format!(
+            "is {} bytes long; a path can be at most {} bytes",
+            bytes.len(),
+            limits::MAX_PATH
+        ));
+    }
+    None
 }
 
 /// Names become file names: 1–64 of `A-Za-z0-9._-`, and not `.` or `..`.
@@ -470,12 +564,81 @@ mod tests {
                 "env.ALSO-BAD",
                 "group",
                 "restart.backoff",
+                "stop_timeout",
                 "restart.delay",
                 "restart.success_exit_codes",
-                "stop_timeout",
                 "logs.max_size",
                 "logs.max_files",
             ]
+        );
+    }
+
+    #[test]
+    fn durations_sizes_and_counts_have_upper_bounds() {
+        // What an adversarial pass used: each must be refused by name, never accepted.
+        let spec = JobSpec::from_toml(
+            "name = \"x\"\ncommand = \"true\"\nkind = \"task\"\nstop_timeout = \"400000000000y\"\n\
+             schedule = { every = \"1000000y\" }\n\
+             restart = { delay = \"1000000y\", max_delay = \"1000000y\", min_uptime = \"100y\", max_retries = 4000000000 }\n\
+             health = { exec = \"true\", interval = \"10y\", timeout = \"2h\", start_period = \"2days\", retries = 5000 }\n\
+             logs = { max_size = \"2TiB\" }\nmax_memory = \"100TiB\"\n",
+        );
+        let Err(SpecError::Invalid(errors)) = spec else {
+            panic!("accepted: {spec:?}");
+        };
+        let named: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        for field in [
+            "schedule.every",
+            "restart.delay",
+            "restart.max_delay",
+            "restart.min_uptime",
+            "restart.max_retries",
+            "stop_timeout",
+            "health.interval",
+            "health.timeout",
+            "health.start_period",
+            "health.retries",
+            "logs.max_size",
+            "max_memory",
+        ] {
+            assert!(named.contains(&field), "{field} not refused: {errors}");
+        }
+        assert!(
+            errors.to_string().contains("is too long; use at most 1day"),
+            "{errors}"
+        );
+
+        // A size too large for 64 bits is an error, not silently the largest number.
+        let err = JobSpec::from_toml(
+            "name = \"x\"\ncommand = \"true\"\nlogs = { max_size = \"99999999999999999999GiB\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn intervals_have_a_lower_bound() {
+        let mut spec = JobSpec::new("x", "true");
+        spec.kind = JobKind::Task;
+        spec.schedule = Some(crate::schedule::ScheduleSpec {
+            every: Some(Duration::from_nanos(1)),
+            ..Default::default()
+        });
+        let errors = spec.validate().unwrap_err();
+        assert_eq!(errors.0[0].field, "schedule.every");
+        assert_eq!(errors.0[0].message, "1ns is too short; use at least 1s");
+    }
+
+    #[test]
+    fn paths_with_nul_and_long_lists_are_refused() {
+        let mut spec = JobSpec::new("x", "true");
+        spec.cwd = Some(std::path::PathBuf::from("/tmp/a\0b"));
+        spec.env_files = vec!["a\0b".into()];
+        spec.ports = (1..=300).collect();
+        spec.command = format!("echo {}", "a".repeat(200 * 1024));
+        assert_eq!(
+            fields(&spec),
+            vec!["command", "cwd", "ports", "env_files[0]"]
         );
     }
 
