@@ -65,5 +65,5 @@ step="browser checks"
 echo "== browser checks and screenshots"
 npm run --silent screenshots
 
-echo "ui: svelte-check clean, build ok, browser checks ok, screenshots in docs/screenshots"
+echo "ui: svelte-check clean, build ok, browser checks ok, screenshots in $([ "${UPDATE_SCREENSHOTS:-}" = 1 ] && echo docs/screenshots || echo target/screenshots)"
 echo "ui: $counts"
