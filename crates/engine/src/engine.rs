@@ -163,6 +163,13 @@ impl EngineHandle {
             );
             jobs.insert(spec.name.clone(), Registered { spec, handle });
         }
+            // A definition an older version stored may break a bound this one checks: it is
+            // kept (to be seen, changed or removed) but never started or scheduled.
+            if let Err(errors) = spec.validate() {
+                tracing::error!(job = %spec.name, "stored definition is invalid, not started: {errors}");
+                jobs.insert(spec.name.clone(), Registered { spec, handle });
+                continue;
+            }
         let engine = EngineHandle {
             inner: Arc::new(Inner {
                 context,
@@ -195,11 +202,14 @@ impl EngineHandle {
             .read_jobs()
             .values()
             .filter_map(|job| {
-                let service = job.spec.enabled && job.spec.kind == JobKind::Service;
+                let service = job.spec.enabled
+                    && job.spec.kind == JobKind::Service
+                    && job.spec.validate().is_ok();
                 if service && interrupted.contains(&job.spec.name) {
                     Some((job.handle.clone(), Trigger::Recovery))
                 } else {
-                    starts_with_engine(&job.spec).then(|| (job.handle.clone(), Trigger::Autostart))
+                    (service && job.spec.autostart)
+                        .then(|| (job.handle.clone(), Trigger::Autostart))
                 }
             })
             .collect();
@@ -218,7 +228,7 @@ impl EngineHandle {
         self.inner.jobs.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn handle(&self, name: &str) -> Result<JobHandle> {
+    pub(crate) fn handle(&self, name: &str) -> Result<JobHandle> {
         self.read_jobs()
             .get(name)
             .map(|job| job.handle.clone())
@@ -239,7 +249,7 @@ impl EngineHandle {
         spec.restore_secrets(None, "")
             .map_err(EngineError::Invalid)?;
         spec.validate().map_err(EngineError::Invalid)?;
-        refuse_past_one_time_schedule(&spec)?;
+        refuse_unschedulable(&spec, true)?;
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
         if self.read_jobs().contains_key(&spec.name) {
@@ -290,6 +300,7 @@ impl EngineHandle {
     async fn reinstall(&self, spec: JobSpec) -> Result<JobStatus> {
         let handle = self.handle(&spec.name)?;
         if let Some(job) = self.write_jobs().get_mut(&spec.name) {
+        refuse_unschedulable(&spec, false)?;
             job.spec = spec.clone();
         }
         let restarted = handle.update(spec.clone()).await?;
@@ -368,18 +379,17 @@ impl EngineHandle {
                 }
             }
             for (index, spec) in file.jobs.iter().enumerate() {
-                match jobs.get(&spec.name) {
-                    None => {
-                        if let Err(EngineError::Invalid(errors)) =
-                            refuse_past_one_time_schedule(spec)
-                        {
-                            problems.extend(errors.0.into_iter().map(|e| FieldError {
-                                field: job_field(index, &spec.name, &e.field),
-                                message: e.message,
-                            }));
-                        }
-                        plan.add.push(spec.name.clone());
-                    }
+                let known = jobs.get(&spec.name);
+                if let Err(EngineError::Invalid(errors)) =
+                    refuse_unschedulable(spec, known.is_none())
+                {
+                    problems.extend(errors.0.into_iter().map(|e| FieldError {
+                        field: job_field(index, &spec.name, &e.field),
+                        message: e.message,
+                    }));
+                }
+                match known {
+                    None => plan.add.push(spec.name.clone()),
                     Some(job) if job.spec == *spec => plan.unchanged.push(spec.name.clone()),
                     Some(_) => plan.update.push(spec.name.clone()),
                 }
@@ -927,20 +937,37 @@ pub enum BulkAction {
     Restart,
 }
 
-/// A one-time schedule in the past would never run: refused when the job is created.
-fn refuse_past_one_time_schedule(spec: &JobSpec) -> Result<()> {
-    if let Some(When::At(at)) = spec.schedule.as_ref().and_then(|s| s.when().ok()) {
-        if at <= Utc::now() {
-            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
-                field: "schedule.at".into(),
-                message: format!(
-                    "{} is in the past",
-                    at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
-                ),
-            }])));
-        }
+/// A schedule that would never fire is refused: a one-time schedule in the past when the job
+/// is `new` (an existing job keeps the time it already ran at), and a cron expression or an
+/// interval with no fire time ahead that a date can hold (`0 0 30 2 *`).
+fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
+    let Some(when) = spec.schedule.as_ref().and_then(|s| s.when().ok()) else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    let problem = match &when {
+        When::At(at) if new && *at <= now => Some((
+            "schedule.at",
+            format!(
+                "{} is in the past",
+                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
+            ),
+        )),
+        When::At(_) => None,
+        When::Cron { .. } => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
+            .is_none()
+            .then(|| ("schedule.cron", "never fires in the next ten years".to_string())),
+        When::Every(_) => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
+            .is_none()
+            .then(|| ("schedule.every", "cannot be scheduled from now".to_string())),
+    };
+    match problem {
+        Some((field, message)) => Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+            field: field.into(),
+            message,
+        }]))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn starts_with_engine(spec: &JobSpec) -> bool {

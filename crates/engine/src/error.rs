@@ -25,6 +25,9 @@ pub enum EngineError {
     },
     #[error("the engine is shutting down")]
     ShuttingDown,
+    /// A bug, caught: the message says what failed.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("cannot determine where to keep data: set SENTINEL_HOME")]
     NoHome,
     #[error("{context}: {source}")]
@@ -61,6 +64,7 @@ impl EngineError {
             | EngineError::Migrate(_)
             | EngineError::MigrationRolledBack { .. } => "store",
         }
+            EngineError::Internal(_) => "internal",
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {

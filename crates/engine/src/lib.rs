@@ -6,6 +6,8 @@ mod context;
 mod engine;
 mod error;
 mod events;
+mod home;
+mod later;
 pub mod job;
 pub mod logs;
 mod metrics;

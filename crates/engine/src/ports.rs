@@ -99,7 +99,7 @@ pub(crate) async fn free(
     for &group in &groups {
         let _ = killpg(Pid::from_raw(group), Signal::SIGTERM);
     }
-    let deadline = tokio::time::Instant::now() + grace;
+    let deadline = crate::later::Later::later(tokio::time::Instant::now(), grace);
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
     loop {
         ticks.tick().await;

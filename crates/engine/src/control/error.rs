@@ -61,6 +61,8 @@ impl From<EngineError> for ApiError {
             api.body.field = errors.first_field().map(str::to_string);
             api.body.message = format!("invalid job: {errors}");
             api.body.errors = errors.0;
+        | EngineError::UnsafeHome { .. }
+        | EngineError::Internal(_)
         }
         api
     }

@@ -21,6 +21,7 @@ use super::slots::Slot;
 use super::watch::{describe_changes, spawn_watch, EngineFiles, WatchTask};
 use crate::context::Context;
 use crate::error::{EngineError, Result};
+use crate::later::Later;
 use crate::logs::{self, JobLogs};
 use crate::monitor::{spawn_health_check, HealthReport};
 use crate::notify::{compose, AlertKind, Notification};
@@ -70,6 +71,12 @@ enum Control {
         reason: String,
     },
     Health(HealthReport),
+    /// Panics in the actor, as a bug would: for the test that the engine survives one.
+    #[cfg(test)]
+    Panic {
+        message: String,
+        reply: oneshot::Sender<()>,
+    },
     /// Watched files changed (one debounced burst).
     FilesChanged(Vec<std::path::PathBuf>),
     /// Something a held-back start waits for may have changed; look now.
@@ -94,7 +101,18 @@ impl JobHandle {
         self.controls
             .send(control(reply))
             .map_err(|_| EngineError::ShuttingDown)?;
-        answer.await.map_err(|_| EngineError::ShuttingDown)
+        answer.await.map_err(|_| {
+            if self.controls.is_closed() {
+                EngineError::ShuttingDown
+            } else {
+                // The actor lives on but dropped the reply: it panicked handling this control
+                // (and has recovered; its status says why).
+                EngineError::Internal(format!(
+                    "the job's supervisor failed handling this request; see `sentinel status {}`",
+                    self.status.borrow().name
+                ))
+            }
+        })
     }
 
     /// Starts the job unless it is already running; answers once it runs or failed to start.
@@ -148,14 +166,33 @@ impl JobHandle {
         let _ = self.controls.send(Control::Recheck);
     }
 
+    /// Makes the actor panic (tests only): answers with what the caller of a control that
+    /// panicked gets.
+    #[cfg(test)]
+    pub async fn panic(&self, message: &str) -> Result<()> {
+        let message = message.to_string();
+        self.ask(|reply| Control::Panic { message, reply }).await
+    }
+
     /// Stops the job and ends its actor.
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Control::Shutdown { reply }).await;
     }
 }
 
-/// Starts the actor of a job, initially stopped.
+/// Starts the actor of a job, initially stopped; `failed`, and refusing to start, when the
+/// definition (stored by an older version) breaks a bound this version checks.
 pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
+    let state = match spec.validate() {
+        Ok(()) => JobState::Stopped,
+        Err(errors) => JobState::Failed {
+            reason: format!(
+                "its stored definition is invalid ({errors}); change it with `sentinel edit {}` or remove it",
+                spec.name
+            ),
+            since: Utc::now(),
+        },
+    };
     let logs = JobLogs::new(
         &context.paths.log_dir,
         &spec.name,
@@ -175,7 +212,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         health,
         alerted: false,
         stable_at: None,
-        state: JobState::Stopped,
+        state: state.clone(),
         run: None,
         restarts: 0,
         failures: 0,
@@ -191,7 +228,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
             group: spec.group.clone(),
             kind: spec.kind,
             enabled: spec.enabled,
-            state: JobState::Stopped,
+            state,
             restarts: 0,
             failures: 0,
             last_exit: None,
@@ -370,8 +407,75 @@ async fn due(at: Option<Instant>) {
     }
 }
 
+/// What a panic said, for the job's failure reason.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
 impl JobActor {
+    /// Serves the job's controls until shutdown. A panic (a bug) in handling one of them is
+    /// caught: the run is killed, the job is marked failed with the message, and the actor
+    /// serves on, so the job stays controllable and nothing it started is left unsupervised.
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Control>) {
+        use futures_util::FutureExt;
+        use std::panic::AssertUnwindSafe;
+        loop {
+            let served = AssertUnwindSafe(self.serve(&mut inbox))
+                .catch_unwind()
+                .await;
+            let Err(panic) = served else { return };
+            let message = panic_message(&*panic);
+            let recovered = AssertUnwindSafe(self.recover_from_panic(message.clone()))
+                .catch_unwind()
+                .await;
+            if recovered.is_err() {
+                // Even the clean-up failed: say so in the status at least.
+                self.state = JobState::Failed {
+                    reason: format!("internal error: {message}"),
+                    since: Utc::now(),
+                };
+                let status = self.snapshot();
+                self.status.send_replace(status);
+            }
+        }
+    }
+
+    /// After a panic: whatever state the actor was in cannot be trusted, so the run (if any) is
+    /// killed with its group and recorded as failed, every pending wake-up is dropped, and the
+    /// job is `failed` with the panic's message until someone starts it again.
+    async fn recover_from_panic(&mut self, message: String) {
+        tracing::error!(job = %self.spec.name, "the job's supervisor failed: {message}");
+        let reason = format!("internal error: {message}; the job was stopped");
+        self.retry_at = None;
+        self.stable_at = None;
+        self.held = None;
+        self.queued = None;
+        self.dependency_watch.clear();
+        self.recheck_at = None;
+        if self.slot_turn.take().is_some() {
+            self.context.slots.leave(&self.spec.name);
+        }
+        if let Some(mut run) = self.run.take() {
+            run.health_check = None;
+            process::signal_group(run.pid, Signal::SIGKILL);
+            let exit = tokio::time::timeout(Duration::from_secs(5), run.child.wait()).await;
+            process::clear_group(run.pid, Signal::SIGKILL, Duration::ZERO).await;
+            drain_output(run.output).await;
+            let status = exit.ok().and_then(|exit| exit.ok());
+            let info = exit_info(status.as_ref(), run.started_at, run.started.elapsed());
+            self.finish_run(run.id, &info, RunOutcome::Failure, Some(reason.clone()));
+        }
+        self.set_state(JobState::Failed {
+            reason,
+            since: Utc::now(),
+        });
+    }
+
+    async fn serve(&mut self, inbox: &mut mpsc::UnboundedReceiver<Control>) {
         loop {
             let wake = tokio::select! {
                 control = inbox.recv() => control.map_or(Wake::Closed, Wake::Control),
@@ -422,7 +526,9 @@ impl JobActor {
                 let _ = reply.send(self.snapshot());
             }
             Control::Restart { reply } => {
-                let answer = if self.spec.enabled {
+                let answer = if let Err(errors) = self.spec.validate() {
+                    Err(EngineError::Invalid(errors))
+                } else if self.spec.enabled {
                     self.stop(StopReason::Restart).await;
                     self.fresh_start(Trigger::Restart, None);
                     Ok(self.snapshot())
@@ -459,6 +565,12 @@ impl JobActor {
             Control::FilesChanged(paths) => self.on_files_changed(paths).await,
             Control::Recheck => self.recheck(),
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
+            #[cfg(test)]
+            Control::Panic { message, reply } => {
+                // Dropped by the unwinding, as a real panic drops the reply it owes.
+                let _reply = reply;
+                panic!("{message}")
+            }
         }
     }
 
@@ -507,6 +619,8 @@ impl JobActor {
         if !self.spec.enabled {
             return Err(EngineError::Disabled(self.spec.name.clone()));
         }
+        // A definition stored by an older version may break a bound this one checks.
+        self.spec.validate().map_err(EngineError::Invalid)?;
         if self.run.is_none() {
             self.fresh_start(trigger, None);
         }
@@ -562,7 +676,7 @@ impl JobActor {
             reason = crate::ports::conflict(&self.spec.name, &self.spec.ports);
             look_again |= reason.is_some();
         }
-        self.recheck_at = look_again.then(|| Instant::now() + RECHECK);
+        self.recheck_at = look_again.then(|| Instant::now().later(RECHECK));
         reason
     }
 
@@ -610,7 +724,11 @@ impl JobActor {
         if self.state != JobState::Starting {
             self.set_state(JobState::Starting);
         }
-        match process::spawn(&self.spec, &self.context.search_path) {
+        match process::spawn(
+            &self.spec,
+            &self.context.search_path,
+            &self.context.engine_marker,
+        ) {
             Ok(spawned) => {
                 let started_at = Utc::now();
                 let pid = spawned.pid;
@@ -649,7 +767,7 @@ impl JobActor {
                 });
                 if self.alerted && self.spec.kind == JobKind::Service {
                     let settle = self.spec.restart.min_uptime.max(Duration::from_secs(1));
-                    self.stable_at = Some(Instant::now() + settle);
+                    self.stable_at = Some(Instant::now().later(settle));
                 }
                 self.context.emit(EngineEvent::RunStarted {
                     job,
@@ -940,13 +1058,12 @@ impl JobActor {
         match decision.next {
             Next::Restart { delay } => {
                 self.restarts += 1;
-                self.retry_at = Some(Instant::now() + delay);
+                self.retry_at = Some(Instant::now().later(delay));
                 // A zero delay restarts at once: starting, without a backoff in between.
                 if delay.is_zero() {
                     self.set_state(JobState::Starting);
                 } else {
-                    let next_try_at = Utc::now()
-                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    let next_try_at = Utc::now().later(delay);
                     self.set_state(JobState::Backoff {
                         next_try_at,
                         attempt: self.failures,
@@ -1087,6 +1204,10 @@ impl JobActor {
     }
 
     async fn update(&mut self, spec: JobSpec) -> bool {
+        // The engine validated `spec`; the failure an invalid stored one was marked with ends.
+        if self.run.is_none() && self.spec.validate().is_err() {
+            self.state = JobState::Stopped;
+        }
         let needs_restart = spec.command != self.spec.command
             || spec.shell != self.spec.shell
             || spec.cwd != self.spec.cwd
@@ -1177,7 +1298,7 @@ async fn drain_output(output: [JoinHandle<()>; 2]) {
 }
 
 fn exit_info(status: Option<&ExitStatus>, started_at: DateTime<Utc>, uptime: Duration) -> ExitInfo {
-    let at = started_at + chrono::Duration::from_std(uptime).unwrap_or_default();
+    let at = started_at.later(uptime);
     ExitInfo {
         code: status.and_then(ExitStatus::code),
         signal: status.and_then(ExitStatus::signal),

@@ -7,4 +7,7 @@ pub mod policy;
 pub(crate) mod slots;
 mod watch;
 
+#[cfg(test)]
+mod panic_tests;
+
 pub(crate) use actor::{spawn_job, JobHandle};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{AlertKind, Notification};
+use crate::later::Later;
 
 pub(super) struct Throttle {
     period: Duration,
@@ -57,7 +58,7 @@ impl Throttle {
                 self.windows.insert(
                     notification.job.clone(),
                     Window {
-                        ends: now + self.period,
+                        ends: now.later(self.period),
                         suppressed: 0,
                         latest: None,
                         recovered: false,
@@ -96,7 +97,7 @@ impl Throttle {
             self.windows.insert(
                 job,
                 Window {
-                    ends: now + self.period,
+                    ends: now.later(self.period),
                     suppressed: 0,
                     latest: None,
                     recovered: false,

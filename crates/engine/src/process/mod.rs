@@ -22,6 +22,8 @@ use tokio::time::Instant;
 
 pub use path::{default_search_path, parse_login_shell_path};
 
+use crate::later::Later;
+
 /// A started process: the leader of its own process group (pgid == pid).
 pub(crate) struct Spawned {
     pub child: tokio::process::Child,
@@ -255,8 +257,8 @@ pub(crate) async fn clear_group(pgid: u32, stop_signal: Signal, grace: Duration)
     if left_over {
         signal_group(pgid, stop_signal);
     }
-    let kill_at = Instant::now() + grace;
-    let give_up_at = kill_at + Duration::from_secs(5);
+    let kill_at = Instant::now().later(grace);
+    let give_up_at = kill_at.later(Duration::from_secs(5));
     let mut killed = false;
     let mut only_zombies_since = None;
     let mut pause = Duration::from_millis(1);

@@ -7,6 +7,8 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use tokio::time::Instant;
 
+use crate::later::Later;
+
 use super::{group_exists, signal_group};
 
 /// A run that was in progress when the previous engine died.
@@ -85,8 +87,8 @@ pub async fn stop_groups(groups: &[u32], grace: Duration) {
     for &pgid in groups {
         signal_group(pgid, Signal::SIGTERM);
     }
-    let kill_at = Instant::now() + grace;
-    let give_up_at = kill_at + Duration::from_secs(3);
+    let kill_at = Instant::now().later(grace);
+    let give_up_at = kill_at.later(Duration::from_secs(3));
     let mut killed = false;
     let mut pause = Duration::from_millis(1);
     loop {

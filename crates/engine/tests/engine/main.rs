@@ -1,8 +1,10 @@
 //! Engine tests with real processes and a real SQLite file in a temporary home.
 
 mod api;
+mod bounds;
 mod common;
 mod config;
+mod home;
 mod lifecycle;
 mod logs;
 mod restart;
