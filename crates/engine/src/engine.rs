@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -110,9 +109,9 @@ impl EngineHandle {
     /// Opens the store, loads every job and starts the autostart services.
     pub async fn open(config: EngineConfig) -> Result<EngineHandle> {
         let paths = config.paths.clone();
-        create_private_dir(&paths.data_dir)?;
-        // Logs can hold secrets a job printed: private too.
-        create_private_dir(&paths.log_dir)?;
+        // The home holds secrets and what runs as this user: refused unless it is this
+        // user's alone. Logs can hold secrets a job printed: private too.
+        crate::home::secure(&paths)?;
         let settings = match config.settings {
             Some(settings) => settings,
             None => load_settings(&paths.settings_file())?,
@@ -856,13 +855,15 @@ struct EngineLock(#[allow(dead_code)] Flock<File>);
 impl EngineLock {
     fn acquire(dir: &Path) -> Result<EngineLock> {
         let path = dir.join("engine.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|err| EngineError::io(format!("cannot open {}", path.display()), err))?;
+        let file = crate::home::open(
+            &path,
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true),
+            crate::home::Kind::Output,
+        )?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => {
                 let mut file: &File = &lock;
@@ -870,9 +871,9 @@ impl EngineLock {
                 let _ = writeln!(file, "{}", std::process::id());
                 Ok(EngineLock(lock))
             }
-            Err((_, Errno::EWOULDBLOCK)) => Err(EngineError::AlreadyRunning {
+            Err((file, Errno::EWOULDBLOCK)) => Err(EngineError::AlreadyRunning {
                 home: dir.to_path_buf(),
-                pid: std::fs::read_to_string(&path)
+                pid: std::io::read_to_string(file)
                     .ok()
                     .and_then(|p| p.trim().parse().ok()),
             }),
@@ -916,17 +917,23 @@ fn sample_targets(inner: &Inner) -> Vec<SampleTarget> {
 /// `settings.toml`, or the defaults when there is none; a bad file stops the engine with
 /// every problem by field.
 fn load_settings(path: &Path) -> Result<Settings> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Settings::from_toml(&text).map_err(|errors| EngineError::Settings {
-            path: path.to_path_buf(),
-            errors: ValidationErrors(errors),
-        }),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(err) => Err(EngineError::io(
-            format!("cannot read {}", path.display()),
-            err,
-        )),
-    }
+    let file = match crate::home::open(
+        path,
+        OpenOptions::new().read(true),
+        crate::home::Kind::Trusted,
+    ) {
+        Ok(file) => file,
+        Err(EngineError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Settings::default())
+        }
+        Err(err) => return Err(err),
+    };
+    let text = std::io::read_to_string(file)
+        .map_err(|err| EngineError::io(format!("cannot read {}", path.display()), err))?;
+    Settings::from_toml(&text).map_err(|errors| EngineError::Settings {
+        path: path.to_path_buf(),
+        errors: ValidationErrors(errors),
+    })
 }
 
 /// What a bulk request does to each job.
@@ -974,28 +981,3 @@ fn starts_with_engine(spec: &JobSpec) -> bool {
     spec.enabled && spec.autostart && spec.kind == JobKind::Service
 }
 
-/// The directories holding the socket and the database: only their owner may enter. One the
-/// user made themselves keeps its permissions (it may be shared on purpose); we warn instead.
-pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<()> {
-    if dir.is_dir() {
-        let mode = std::fs::metadata(dir)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o700);
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                "{} is open to other users (mode {:o}); prefer 0700",
-                dir.display(),
-                mode & 0o777
-            );
-        }
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|err| EngineError::io(format!("cannot create {}", dir.display()), err))?;
-    // The mode given to mkdir is masked by the umask; make sure.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|err| EngineError::io(format!("cannot restrict {}", dir.display()), err))
-}

@@ -30,6 +30,12 @@ pub enum EngineError {
     Internal(String),
     #[error("cannot determine where to keep data: set SENTINEL_HOME")]
     NoHome,
+    /// A directory or file of the engine's home that another user controls, or a link.
+    #[error("unsafe home: {}", problem.describe(path))]
+    UnsafeHome {
+        path: std::path::PathBuf,
+        problem: crate::home::HomeProblem,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -60,6 +66,7 @@ impl EngineError {
             EngineError::ShuttingDown => "shutting_down",
             EngineError::NoHome => "no_home",
             EngineError::Io { .. } => "io",
+            EngineError::UnsafeHome { .. } => "unsafe_home",
             EngineError::Store(_)
             | EngineError::Migrate(_)
             | EngineError::MigrationRolledBack { .. } => "store",

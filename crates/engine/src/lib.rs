@@ -24,5 +24,6 @@ pub mod control;
 pub use engine::{BulkAction, EngineConfig, EngineHandle};
 pub use error::{EngineError, Result};
 pub use events::{EventSubscription, Received};
+pub use home::HomeProblem;
 pub use paths::EnginePaths;
 pub use sentinel_proto as proto;

@@ -1,6 +1,7 @@
 //! The real `sentinel` binary against a real daemon in a temporary home.
 
 mod api;
+mod bounds;
 mod cli;
 mod monitoring;
 mod recovery;

@@ -46,6 +46,8 @@ pub fn status_of(error: &EngineError) -> StatusCode {
         EngineError::Invalid(_) | EngineError::Settings { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         EngineError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         EngineError::NoHome
+        | EngineError::UnsafeHome { .. }
+        | EngineError::Internal(_)
         | EngineError::Io { .. }
         | EngineError::Store(_)
         | EngineError::Migrate(_)
@@ -61,8 +63,6 @@ impl From<EngineError> for ApiError {
             api.body.field = errors.first_field().map(str::to_string);
             api.body.message = format!("invalid job: {errors}");
             api.body.errors = errors.0;
-        | EngineError::UnsafeHome { .. }
-        | EngineError::Internal(_)
         }
         api
     }

@@ -2,7 +2,6 @@
 //! loopback TCP endpoint for scrapers (bearer token, loopback Host only).
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path as FsPath;
 
 use axum::extract::{Path, Request, State};
@@ -145,13 +144,22 @@ fn loopback_host(headers: &HeaderMap, port: u16) -> bool {
     matches!(name.as_str(), "127.0.0.1" | "localhost" | "[::1]")
 }
 
-/// The token in `metrics.token`, made (random, 0600) on first use.
+/// The token in `metrics.token`, made (random, 0600) on first use. The file is opened
+/// without following a link; one another user owns or may write is refused, and one others may
+/// read is made 0600.
 pub fn ensure_metrics_token(path: &FsPath) -> Result<String> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let token = text.trim().to_string();
-        if token.len() >= 16 {
-            return Ok(token);
+    use crate::home::{open, Kind};
+    match open(path, std::fs::OpenOptions::new().read(true), Kind::Trusted) {
+        Ok(file) => {
+            let text = std::io::read_to_string(file)
+                .map_err(|err| EngineError::io(format!("cannot read {}", path.display()), err))?;
+            let token = text.trim().to_string();
+            if token.len() >= 16 {
+                return Ok(token);
+            }
         }
+        Err(EngineError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err),
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| {
@@ -161,13 +169,14 @@ pub fn ensure_metrics_token(path: &FsPath) -> Result<String> {
         )
     })?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|err| EngineError::io(format!("cannot write {}", path.display()), err))?;
+    let mut file = open(
+        path,
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        Kind::Trusted,
+    )?;
     std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())
         .map_err(|err| EngineError::io(format!("cannot write {}", path.display()), err))?;
     Ok(token)
@@ -214,5 +223,34 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(ensure_metrics_token(&path).unwrap(), token);
+    }
+
+    #[test]
+    fn a_token_others_may_read_is_made_private_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.token");
+        let token = "0123456789abcdef0123456789abcdef";
+        std::fs::write(&path, format!("{token}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(ensure_metrics_token(&path).unwrap(), token);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_linked_token_is_refused_and_its_target_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.path().join("metrics.token");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let err = ensure_metrics_token(&path).unwrap_err();
+        assert_eq!(err.code(), "unsafe_home", "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
     }
 }

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 pub use error::ApiError;
 pub use metrics::ensure_metrics_token;
 
-use crate::engine::{create_private_dir, EngineHandle};
+use crate::engine::EngineHandle;
 use crate::error::{EngineError, Result};
 
 /// The largest request body accepted.
@@ -163,11 +163,16 @@ impl ControlServer {
     /// metrics are also served on that loopback port. A socket left by a dead engine is
     /// replaced; one that answers belongs to a live engine and is left alone.
     pub async fn bind(engine: EngineHandle, socket: &Path) -> Result<ControlServer> {
-        if let Some(dir) = socket.parent() {
-            create_private_dir(dir)?;
+        // The socket's directory is judged as the home is: a directory others may write in
+        // would let them replace the socket. The socket itself is replaced, never followed.
+        if let Some(dir) = socket.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            crate::home::ensure_dir(dir)?;
         }
-        if socket.exists() {
-            if tokio::net::UnixStream::connect(socket).await.is_ok() {
+        if let Ok(found) = std::fs::symlink_metadata(socket) {
+            use std::os::unix::fs::FileTypeExt;
+            if found.file_type().is_socket()
+                && tokio::net::UnixStream::connect(socket).await.is_ok()
+            {
                 return Err(EngineError::AlreadyRunning {
                     home: socket.to_path_buf(),
                     pid: None,

@@ -7,9 +7,8 @@ pub(crate) mod retention;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -394,15 +393,10 @@ impl LogState {
 
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.file.is_none() {
-            if let Some(dir) = self.active_path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            // Output can hold anything a job printed: only the owner may read it.
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(&self.active_path)?;
+            // Output can hold anything a job printed: only the owner may read it. Opened
+            // relative to its directory and following no link in either, at every rotation
+            // too, so a link planted after start is refused, not written through.
+            let file = crate::home::open_log(&self.active_path)?;
             self.size = file.metadata()?.len();
             self.file = Some(file);
         }
@@ -419,18 +413,7 @@ impl LogState {
     fn rotate(&mut self) {
         self.file = None;
         let max = self.settings.max_files;
-        let outcome = if max == 0 {
-            std::fs::remove_file(&self.active_path)
-        } else {
-            let _ = std::fs::remove_file(rotated_path(&self.active_path, max));
-            for n in (1..max).rev() {
-                let from = rotated_path(&self.active_path, n);
-                if from.exists() {
-                    let _ = std::fs::rename(&from, rotated_path(&self.active_path, n + 1));
-                }
-            }
-            std::fs::rename(&self.active_path, rotated_path(&self.active_path, 1))
-        };
+        let outcome = rotate_files(&self.active_path, max);
         if let Err(err) = outcome {
             if err.kind() != io::ErrorKind::NotFound {
                 tracing::error!("cannot rotate {}: {err}", self.active_path.display());
@@ -464,7 +447,7 @@ impl LogState {
         let files = std::iter::once(self.active_path.clone())
             .chain((1..=self.settings.max_files).map(|k| rotated_path(&self.active_path, k)));
         for path in files {
-            let Ok(bytes) = std::fs::read(&path) else {
+            let Ok(bytes) = crate::home::read_log(&path) else {
                 break;
             };
             for raw in bytes.split(|&b| b == b'\n').rev().filter(|l| !l.is_empty()) {
@@ -499,6 +482,33 @@ fn mask<'a>(content: &'a [u8], values: &[Vec<u8>]) -> Cow<'a, [u8]> {
         text = Cow::Owned(out);
     }
     text
+}
+
+/// Shifts `JOB.log` to `JOB.log.1`, `.1` to `.2`… and drops the oldest, all relative to the
+/// log directory opened without following a link (renames and removals never follow one).
+fn rotate_files(active: &Path, max: u32) -> io::Result<()> {
+    use nix::fcntl::renameat;
+    use nix::unistd::{unlinkat, UnlinkatFlags};
+    use std::os::fd::AsRawFd;
+
+    let (Some(dir), Some(name)) = (active.parent(), active.file_name()) else {
+        return Ok(());
+    };
+    let dir = crate::home::open_log_dir(dir, false)?;
+    let at = Some(dir.as_raw_fd());
+    let numbered = |n: u32| {
+        let mut numbered = name.to_owned();
+        numbered.push(format!(".{n}"));
+        PathBuf::from(numbered)
+    };
+    if max == 0 {
+        return Ok(unlinkat(at, name, UnlinkatFlags::NoRemoveDir)?);
+    }
+    let _ = unlinkat(at, numbered(max).as_path(), UnlinkatFlags::NoRemoveDir);
+    for n in (1..max).rev() {
+        let _ = renameat(at, numbered(n).as_path(), at, numbered(n + 1).as_path());
+    }
+    Ok(renameat(at, name, at, numbered(1).as_path())?)
 }
 
 fn rotated_path(active: &Path, n: u32) -> PathBuf {

@@ -18,6 +18,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
+use crate::home::sibling;
 use crate::process::recover::OpenRun;
 use backlog::Backlog;
 
@@ -61,12 +62,8 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
         .bind(backup.to_string_lossy().into_owned())
         .execute(pool)
         .await?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o600)).map_err(
-            |err| EngineError::io(format!("cannot make {} private", backup.display()), err),
-        )?;
-    }
+    // Made private through a descriptor, never through a link.
+    crate::home::check_file(&backup, crate::home::Kind::Trusted)?;
     tracing::info!(
         "database backed up to {} before migrating",
         backup.display()
@@ -90,35 +87,37 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
 
 /// The database holds every job's environment, secrets included: only its owner may read it.
 /// SQLite gives the WAL and shared-memory files the database file's mode, so creating it (or
-/// correcting an older one) as 0600 covers all three.
+/// correcting an older one) as 0600 covers all three. None of them may be a link or another
+/// user's: sqlx cannot ask SQLite for `SQLITE_OPEN_NOFOLLOW`, so they are checked here, just
+/// before SQLite opens them (the remaining race is in docs/security.md).
 fn make_private(path: &Path) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let private = std::fs::Permissions::from_mode(0o600);
-    let failed = |err| EngineError::io(format!("cannot make {} private", path.display()), err);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(failed)?;
-    for file in [
-        path.to_path_buf(),
-        sibling(path, "-wal"),
-        sibling(path, "-shm"),
-    ] {
-        match std::fs::set_permissions(&file, private.clone()) {
-            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(failed(err)),
-            _ => {}
-        }
+    use crate::home::{check_file, open, Kind};
+    open(
+        path,
+        std::fs::OpenOptions::new().create(true).append(true),
+        Kind::Trusted,
+    )?;
+    for suffix in ["-wal", "-shm"] {
+        check_file(&sibling(path, suffix), Kind::Trusted)?;
     }
     Ok(())
 }
 
-/// `path` with `suffix` appended to its file name (`sentinel.db-wal`).
-fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    name.into()
+/// Copies the backup back over the database, following no link on either side.
+fn restore(backup: &Path, path: &Path) -> Result<()> {
+    use crate::home::{open, Kind};
+    let failed = |err| EngineError::io(format!("cannot restore {}", backup.display()), err);
+    let mut from = open(backup, std::fs::OpenOptions::new().read(true), Kind::Trusted)?;
+    let mut to = open(
+        path,
+        std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true),
+        Kind::Trusted,
+    )?;
+    std::io::copy(&mut from, &mut to).map_err(failed)?;
+    to.sync_all().map_err(failed)
 }
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
