@@ -980,4 +980,3 @@ fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
 fn starts_with_engine(spec: &JobSpec) -> bool {
     spec.enabled && spec.autostart && spec.kind == JobKind::Service
 }
-

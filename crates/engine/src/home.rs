@@ -194,7 +194,10 @@ pub(crate) fn secure(paths: &EnginePaths) -> Result<()> {
         .map(|name| format!("{}.before-migration-", name.to_string_lossy()));
     for entry in read_dir(&paths.data_dir)? {
         let name = entry.to_string_lossy();
-        if backups.as_ref().is_some_and(|prefix| name.starts_with(prefix)) {
+        if backups
+            .as_ref()
+            .is_some_and(|prefix| name.starts_with(prefix))
+        {
             files.push((paths.data_dir.join(&entry), Kind::Trusted));
         }
     }
@@ -370,7 +373,10 @@ pub(crate) fn open_log_dir(dir: &Path, create: bool) -> io::Result<OwnedFd> {
 /// link in either; created 0600, and made 0600 if others may read or write it.
 pub(crate) fn open_log(path: &Path) -> io::Result<File> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(io::Error::other(format!("{} is not a file", path.display())));
+        return Err(io::Error::other(format!(
+            "{} is not a file",
+            path.display()
+        )));
     };
     let dir_fd = open_log_dir(dir, true)?;
     let flags = OFlag::O_WRONLY
@@ -458,7 +464,10 @@ mod tests {
     fn another_users_home_is_refused_root_included() {
         for owner in [0, 65534] {
             for (kind, found) in [(Kind::Dir, dir(0o700)), (Kind::Trusted, file(0o600))] {
-                let found = Found { uid: owner, ..found };
+                let found = Found {
+                    uid: owner,
+                    ..found
+                };
                 assert_eq!(
                     judge(kind, found, ME),
                     Err(HomeProblem::Owner {
@@ -471,7 +480,14 @@ mod tests {
         }
         // Root's own home is root's.
         assert_eq!(
-            judge(Kind::Dir, Found { uid: 0, ..dir(0o700) }, 0),
+            judge(
+                Kind::Dir,
+                Found {
+                    uid: 0,
+                    ..dir(0o700)
+                },
+                0
+            ),
             Ok(Verdict::Fine)
         );
     }
@@ -496,8 +512,14 @@ mod tests {
             judge(Kind::Trusted, file(0o644), ME),
             Ok(Verdict::MakePrivate)
         );
-        assert_eq!(judge(Kind::Output, file(0o666), ME), Ok(Verdict::MakePrivate));
-        assert_eq!(judge(Kind::Output, file(0o4600), ME), Ok(Verdict::MakePrivate));
+        assert_eq!(
+            judge(Kind::Output, file(0o666), ME),
+            Ok(Verdict::MakePrivate)
+        );
+        assert_eq!(
+            judge(Kind::Output, file(0o4600), ME),
+            Ok(Verdict::MakePrivate)
+        );
     }
 
     #[test]

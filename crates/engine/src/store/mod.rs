@@ -76,8 +76,7 @@ async fn migrate(pool: &SqlitePool, path: &Path, migrator: &Migrator) -> Result<
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(sibling(path, suffix));
     }
-    std::fs::copy(&backup, path)
-        .map_err(|err| EngineError::io(format!("cannot restore {}", backup.display()), err))?;
+    restore(&backup, path)?;
     tracing::error!(
         "database migration failed ({source}); restored {}",
         backup.display()
@@ -107,7 +106,11 @@ fn make_private(path: &Path) -> Result<()> {
 fn restore(backup: &Path, path: &Path) -> Result<()> {
     use crate::home::{open, Kind};
     let failed = |err| EngineError::io(format!("cannot restore {}", backup.display()), err);
-    let mut from = open(backup, std::fs::OpenOptions::new().read(true), Kind::Trusted)?;
+    let mut from = open(
+        backup,
+        std::fs::OpenOptions::new().read(true),
+        Kind::Trusted,
+    )?;
     let mut to = open(
         path,
         std::fs::OpenOptions::new()

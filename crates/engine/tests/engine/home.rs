@@ -50,7 +50,11 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 async fn try_open(home: &Path) -> Result<EngineHandle, EngineError> {
