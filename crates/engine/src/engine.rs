@@ -590,15 +590,7 @@ impl EngineHandle {
 
     /// The jobs a bulk request names: exactly one of a list of names, a group, or all.
     fn select(&self, selection: &BulkRequest) -> Result<Vec<String>> {
-        let chosen = usize::from(!selection.names.is_empty())
-            + usize::from(selection.group.is_some())
-            + usize::from(selection.all);
-        if chosen != 1 {
-            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
-                field: "names".into(),
-                message: "give exactly one of: a list of names, a group, or all".into(),
-            }])));
-        }
+        selection.validate().map_err(EngineError::Invalid)?;
         let jobs = self.read_jobs();
         if let Some(group) = &selection.group {
             let names: Vec<String> = jobs

@@ -13,6 +13,11 @@ use crate::validate::FieldError;
 /// The format version this build writes and reads.
 pub const CONFIG_VERSION: u32 = 1;
 
+/// The most jobs one job file may hold. An import is checked and applied as a whole and its
+/// answer names every job, so this bounds what one request can make the engine do and send;
+/// split a larger set into several files.
+pub const MAX_IMPORT_JOBS: usize = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -91,6 +96,17 @@ impl ConfigFile {
                     file.version
                 ),
             });
+        }
+        if file.jobs.len() > MAX_IMPORT_JOBS {
+            // Not checked one by one: the answer would list a problem per job.
+            errors.push(FieldError {
+                field: "jobs".into(),
+                message: format!(
+                    "{} jobs are more than one file may hold ({MAX_IMPORT_JOBS}); split it",
+                    file.jobs.len()
+                ),
+            });
+            return Err(errors);
         }
         let mut seen = BTreeSet::new();
         for (index, job) in file.jobs.iter().enumerate() {

@@ -4,13 +4,14 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
 use sentinel_proto::secret::Secrets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, QueryParams};
+use super::error::{capped, ApiError, QueryParams};
 use super::ApiState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -77,10 +78,17 @@ pub struct ImportQuery {
 pub async fn import(
     State(api): State<ApiState>,
     QueryParams(query): QueryParams<ImportQuery>,
-    body: String,
+    body: Bytes,
 ) -> Result<Json<ImportPlan>, ApiError> {
+    let body = std::str::from_utf8(&body).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the job file is not UTF-8 text: {err}"),
+        )
+    })?;
     let file =
-        ConfigFile::parse(&body, query.format.unwrap_or(ConfigFormat::Toml)).map_err(|errors| {
+        ConfigFile::parse(body, query.format.unwrap_or(ConfigFormat::Toml)).map_err(|errors| {
             let mut error = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
@@ -94,7 +102,15 @@ pub async fn import(
                 .first()
                 .map(|e| e.field.clone())
                 .filter(|f| !f.is_empty());
-            error.body.errors = errors;
+            let (listed, more) = capped(errors);
+            if more > 0 {
+                error.body.message = format!(
+                    "{}; the first {} are listed",
+                    error.body.message,
+                    listed.len()
+                );
+            }
+            error.body.errors = listed;
             error
         })?;
     Ok(Json(

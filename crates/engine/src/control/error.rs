@@ -1,13 +1,16 @@
 //! Errors as the API returns them: JSON `{code, message, field}` with the right status.
 
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use sentinel_proto::api::ErrorBody;
+use sentinel_proto::api::{ErrorBody, MAX_LISTED_ERRORS};
+use sentinel_proto::{FieldError, ValidationErrors};
 use serde::de::DeserializeOwned;
 
 use crate::error::EngineError;
@@ -29,6 +32,18 @@ impl ApiError {
                 errors: Vec::new(),
             },
         }
+    }
+
+    /// 413 `too_large`: a body over [`BODY_LIMIT`](super::BODY_LIMIT), declared or sent.
+    pub fn too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request body is larger than {} KiB",
+                super::BODY_LIMIT / 1024
+            ),
+        )
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -61,11 +76,24 @@ impl From<EngineError> for ApiError {
         let mut api = ApiError::new(status, error.code(), error.to_string());
         if let EngineError::Invalid(errors) = error {
             api.body.field = errors.first_field().map(str::to_string);
-            api.body.message = format!("invalid job: {errors}");
-            api.body.errors = errors.0;
+            let (listed, more) = capped(errors.0);
+            let mut message = format!("invalid job: {}", ValidationErrors(listed.clone()));
+            if more > 0 {
+                message.push_str(&format!("; and {more} more"));
+            }
+            api.body.message = message;
+            api.body.errors = listed;
         }
         api
     }
+}
+
+/// The first [`MAX_LISTED_ERRORS`] problems and how many more there are, so an answer stays
+/// small however many entries of a request are wrong.
+pub fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
+    let more = errors.len().saturating_sub(MAX_LISTED_ERRORS);
+    errors.truncate(MAX_LISTED_ERRORS);
+    (errors, more)
 }
 
 impl IntoResponse for ApiError {
@@ -103,6 +131,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// Path parameters whose errors are JSON like every other error, naming the parameter
+/// (`/api/jobs/%FF` → 400 `bad_path`, field `name`), instead of axum's plain text.
+pub struct PathParam<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParam<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(rejection) => Err(path_rejection(&rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: &PathRejection) -> ApiError {
+    let field = match rejection {
+        PathRejection::FailedToDeserializePathParams(error) => match error.kind() {
+            ErrorKind::InvalidUtf8InPathParam { key }
+            | ErrorKind::ParseErrorAtKey { key, .. }
+            | ErrorKind::DeserializeError { key, .. } => key.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let detail = rejection.body_text();
+    let detail = detail.strip_prefix("Invalid URL: ").unwrap_or(&detail);
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_path",
+        format!("invalid path: {detail}"),
+    )
+    .with_field(field)
+}
+
 fn query_rejection(text: &str) -> ApiError {
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
@@ -123,14 +186,7 @@ fn query_rejection(text: &str) -> ApiError {
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            status,
-            "too_large",
-            format!(
-                "the request body is larger than {} KiB",
-                super::BODY_LIMIT / 1024
-            ),
-        )
+        ApiError::too_large()
     } else {
         ApiError::new(status, "bad_request", rejection.body_text())
     }

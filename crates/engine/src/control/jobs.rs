@@ -1,6 +1,6 @@
 //! Job routes: definitions, actions, bulk actions and run history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody, JobDetail};
@@ -9,7 +9,7 @@ use sentinel_proto::{JobSpec, JobStatus, RunRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, JsonBody, QueryParams};
+use super::error::{ApiError, JsonBody, PathParam, QueryParams};
 use super::ApiState;
 use crate::engine::BulkAction;
 
@@ -56,7 +56,7 @@ impl SecretsQuery {
     responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     QueryParams(query): QueryParams<SecretsQuery>,
 ) -> ApiResult<Json<JobDetail>> {
     Ok(Json(api.engine.get(&name)?.with_secrets(query.secrets())))
@@ -71,7 +71,7 @@ pub async fn get_job(
         (status = 422, body = ErrorBody)))]
 pub async fn update_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> ApiResult<Json<JobStatus>> {
     if spec.name != name {
@@ -93,7 +93,7 @@ pub async fn update_job(
     responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody)))]
 pub async fn delete_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<StatusCode> {
     api.engine.remove(&name).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -104,7 +104,7 @@ pub async fn delete_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn start_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.start(&name).await?))
 }
@@ -114,7 +114,7 @@ pub async fn start_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
 pub async fn stop_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.stop(&name).await?))
 }
@@ -124,7 +124,7 @@ pub async fn stop_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn restart_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.restart(&name).await?))
 }
@@ -134,7 +134,7 @@ pub async fn restart_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn run_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.run_now(&name).await?))
 }
@@ -144,7 +144,7 @@ pub async fn run_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
 pub async fn enable_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.set_enabled(&name, true).await?))
 }
@@ -154,7 +154,7 @@ pub async fn enable_job(
     responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
 pub async fn disable_job(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> ApiResult<Json<JobStatus>> {
     Ok(Json(api.engine.set_enabled(&name, false).await?))
 }
@@ -229,7 +229,7 @@ pub struct RunsQuery {
     responses((status = 200, body = Vec<RunRecord>), (status = 404, body = ErrorBody)))]
 pub async fn job_runs(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     QueryParams(query): QueryParams<RunsQuery>,
 ) -> ApiResult<Json<Vec<RunRecord>>> {
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);

@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path as FsPath;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::error::ApiError;
+use super::error::{ApiError, PathParam};
 use super::ApiState;
 use crate::engine::EngineHandle;
 use crate::error::{EngineError, Result};
@@ -27,7 +27,7 @@ use crate::error::{EngineError, Result};
     responses((status = 200, body = ResourceHistory), (status = 404, body = ErrorBody)))]
 pub async fn resources(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> Result<Json<ResourceHistory>, ApiError> {
     Ok(Json(api.engine.resource_history(&name)?))
 }

@@ -6,7 +6,7 @@ mod error;
 mod jobs;
 mod serve;
 
-pub use serve::HEADER_READ_TIMEOUT;
+pub use serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT};
 mod metrics;
 mod schedule;
 mod stack;

@@ -1,12 +1,12 @@
 //! Dev-stack routes: who holds a job's ports (and freeing them of its orphans), and where a
 //! job's environment comes from.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 
-use super::error::{ApiError, QueryParams};
+use super::error::{ApiError, PathParam, QueryParams};
 use super::jobs::SecretsQuery;
 use super::ApiState;
 
@@ -28,7 +28,7 @@ pub async fn all_ports(State(api): State<ApiState>) -> Result<Json<Vec<JobPorts>
     responses((status = 200, body = JobPorts), (status = 404, body = ErrorBody)))]
 pub async fn job_ports(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> Result<Json<JobPorts>, ApiError> {
     let engine = api.engine.clone();
     let ports = tokio::task::spawn_blocking(move || engine.ports(&name))
@@ -44,7 +44,7 @@ pub async fn job_ports(
     responses((status = 200, body = FreedPorts), (status = 404, body = ErrorBody)))]
 pub async fn free_ports(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> Result<Json<FreedPorts>, ApiError> {
     Ok(Json(api.engine.free_ports(&name).await?))
 }
@@ -57,7 +57,7 @@ pub async fn free_ports(
         (status = 422, description = "An env file cannot be read", body = ErrorBody)))]
 pub async fn job_env(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     QueryParams(query): QueryParams<SecretsQuery>,
 ) -> Result<Json<Vec<EnvVar>>, ApiError> {
     Ok(Json(api.engine.job_env(&name, query.secrets())?))

@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, QueryParams};
+use super::error::{ApiError, PathParam, QueryParams};
 use super::ApiState;
 use crate::events::Received;
 
@@ -54,7 +54,7 @@ pub struct LogsQuery {
     responses((status = 200, body = Vec<LogLine>), (status = 404, body = ErrorBody)))]
 pub async fn job_logs(
     State(api): State<ApiState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     QueryParams(query): QueryParams<LogsQuery>,
 ) -> Result<Response, ApiError> {
     let tail = query.tail.unwrap_or(100);

@@ -671,3 +671,236 @@ fn fuzzed_request_bodies_get_clear_errors_and_never_break_the_engine() {
         .iter()
         .all(|job| !matches!(job.state, sentinel_engine::proto::JobState::Running { .. })));
 }
+
+/// Sends raw bytes (after which the client sends nothing more) and reads until the server
+/// closes the connection, within `within`.
+async fn send_raw(socket: &Path, raw: &[u8], within: std::time::Duration) -> Reply {
+    let mut stream = UnixStream::connect(socket).await.unwrap();
+    // A server may answer (413) and close before taking all of it: read the answer anyway.
+    let _ = stream.write_all(raw).await;
+    let mut reply = Vec::new();
+    tokio::time::timeout(within, stream.read_to_end(&mut reply))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no answer and no close within {within:?} to {:?}",
+                String::from_utf8_lossy(&raw[..raw.len().min(120)])
+            )
+        })
+        .ok();
+    parse(&String::from_utf8_lossy(&reply))
+}
+
+fn head_with_length(method: &str, path: &str, length: u64) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_body_over_the_limit_is_refused_before_it_is_sent() {
+    use sentinel_engine::control::{BODY_LIMIT, BODY_READ_TIMEOUT};
+
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+    for length in [BODY_LIMIT as u64 + 1, 2_000_000, 10_000_000_000] {
+        for path in ["/api/jobs", "/api/config/import", "/api/jobs/bulk/stop"] {
+            let asked = std::time::Instant::now();
+            // Only the head: the answer must not wait for a body that is not coming.
+            let reply = send_raw(
+                &socket,
+                &head_with_length("POST", path, length),
+                BODY_READ_TIMEOUT / 2,
+            )
+            .await;
+            assert_eq!(reply.status, 413, "{path} {length}: {}", reply.body);
+            assert_eq!(reply.json()["code"], "too_large", "{}", reply.body);
+            assert!(asked.elapsed() < BODY_READ_TIMEOUT / 2);
+        }
+    }
+    // A body sent in chunks that grows past the limit is refused as well.
+    let mut chunked = b"POST /api/config/import HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..(BODY_LIMIT / 65536 + 2) {
+        chunked.extend_from_slice(b"10000\r\n");
+        chunked.extend_from_slice(&[b'#'; 65536]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    let reply = send_raw(&socket, &chunked, DEADLINE).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert_eq!(reply.json()["code"], "too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_is_closed() {
+    use sentinel_engine::control::BODY_READ_TIMEOUT;
+
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+    let asked = std::time::Instant::now();
+    // Ten of the hundred bytes declared; and a chunked body whose last chunk never comes.
+    let mut short = head_with_length("POST", "/api/jobs", 100);
+    short.extend_from_slice(b"{\"name\": \"");
+    let chunked = b"POST /api/jobs/bulk/stop HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"all\r\n".to_vec();
+    let within = BODY_READ_TIMEOUT + DEADLINE;
+    let stalled = [
+        tokio::spawn({
+            let socket = socket.clone();
+            async move { send_raw(&socket, &short, within).await }
+        }),
+        tokio::spawn({
+            let socket = socket.clone();
+            async move { send_raw(&socket, &chunked, within).await }
+        }),
+    ];
+    // Everyone else is served meanwhile.
+    assert_eq!(
+        call(&socket, "GET", "/api/health/live", None).await.status,
+        200
+    );
+    assert!(asked.elapsed() < BODY_READ_TIMEOUT);
+    for stalled in stalled {
+        // send_raw returns once the server has closed the connection.
+        let reply = stalled.await.unwrap();
+        assert_eq!(reply.status, 408, "{}", reply.body);
+        assert_eq!(reply.json()["code"], "body_timeout", "{}", reply.body);
+        assert!(
+            reply
+                .head
+                .to_ascii_lowercase()
+                .contains("connection: close"),
+            "{}",
+            reply.head
+        );
+    }
+    let waited = asked.elapsed();
+    assert!(
+        waited >= BODY_READ_TIMEOUT - std::time::Duration::from_millis(500),
+        "{waited:?}"
+    );
+    assert!(t.engine.list().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_in_requests_are_bounded_and_answers_stay_small() {
+    use sentinel_engine::proto::api::{MAX_BULK_NAMES, MAX_LISTED_ERRORS};
+    use sentinel_engine::proto::config::MAX_IMPORT_JOBS;
+
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+    let names = |n: usize| (0..n).map(|i| format!("nobody{i}")).collect::<Vec<_>>();
+
+    // One name too many: refused, naming the field, in a few hundred bytes.
+    let body = json!({ "names": names(MAX_BULK_NAMES + 1) }).to_string();
+    let refused = call(&socket, "POST", "/api/jobs/bulk/stop", Some(&body)).await;
+    assert_eq!(refused.status, 422, "{}", &refused.body[..200]);
+    assert_eq!(refused.json()["field"], "names");
+    assert_eq!(refused.json()["code"], "invalid");
+    assert!(refused.body.len() < 1024, "{}", refused.body.len());
+    // As many as allowed: one result each.
+    let body = json!({ "names": names(MAX_BULK_NAMES) }).to_string();
+    let answered = call(&socket, "POST", "/api/jobs/bulk/stop", Some(&body)).await;
+    assert_eq!(answered.status, 200);
+    assert_eq!(answered.json().as_array().unwrap().len(), MAX_BULK_NAMES);
+    // A name twice would be a second result for the same job.
+    let twice = call(
+        &socket,
+        "POST",
+        "/api/jobs/bulk/start",
+        Some(r#"{"names": ["a", "b", "a"]}"#),
+    )
+    .await;
+    assert_eq!(twice.status, 422, "{}", twice.body);
+    assert_eq!(twice.json()["field"], "names[2]");
+
+    // A job file with one job too many: refused as a whole, without a problem per job.
+    let jobs: Vec<Value> = (0..=MAX_IMPORT_JOBS)
+        .map(|i| json!({"name": format!("j{i}"), "command": "true"}))
+        .collect();
+    let file = json!({"version": 1, "jobs": jobs}).to_string();
+    let refused = call(
+        &socket,
+        "POST",
+        "/api/config/import?format=json&dry_run=true",
+        Some(&file),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", &refused.body[..200]);
+    assert_eq!(refused.json()["field"], "jobs");
+    assert!(refused.body.len() < 1024, "{}", refused.body.len());
+
+    // A file with a problem in each of thousands of jobs: the first problems are listed.
+    let jobs: Vec<Value> = (0..5000)
+        .map(|i| json!({"name": format!("j{i}"), "command": ""}))
+        .collect();
+    let file = json!({"version": 1, "jobs": jobs}).to_string();
+    let refused = call(
+        &socket,
+        "POST",
+        "/api/config/import?format=json",
+        Some(&file),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", &refused.body[..200]);
+    let error = refused.json();
+    assert_eq!(error["errors"].as_array().unwrap().len(), MAX_LISTED_ERRORS);
+    assert!(
+        error["message"].as_str().unwrap().contains("5000 problems"),
+        "{}",
+        error["message"]
+    );
+    // And a definition with a problem in each of thousands of entries.
+    let env: serde_json::Map<String, Value> = (0..5000)
+        .map(|i| (format!("{i}=bad"), Value::from("x")))
+        .collect();
+    let spec = json!({"name": "many", "command": "true", "env": env}).to_string();
+    let refused = call(&socket, "POST", "/api/jobs", Some(&spec)).await;
+    assert_eq!(refused.status, 422, "{}", &refused.body[..200]);
+    let error = refused.json();
+    assert_eq!(error["errors"].as_array().unwrap().len(), MAX_LISTED_ERRORS);
+    assert!(refused.body.len() < 64 * 1024, "{}", refused.body.len());
+    assert!(t.engine.list().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_is_json_with_a_code() {
+    let t = TestEngine::new().await;
+    let (_server, socket) = serve(&t).await;
+
+    // Not UTF-8 in a path parameter.
+    for (method, path) in [
+        ("GET", "/api/jobs/%FF"),
+        ("POST", "/api/jobs/%FF/start"),
+        ("GET", "/api/jobs/%FF/logs"),
+        ("GET", "/api/jobs/%C3%28/ports"),
+    ] {
+        let reply = call(&socket, method, path, None).await;
+        assert_eq!(reply.status, 400, "{path}: {}", reply.body);
+        assert_eq!(reply.json()["code"], "bad_path", "{path}");
+        assert_eq!(reply.json()["field"], "name", "{path}");
+    }
+
+    // A job file that is not UTF-8.
+    let file = b"version = 1 # \xff\xfe\xfd\xfc\n";
+    let mut raw = head_with_length("POST", "/api/config/import?dry_run=true", file.len() as u64);
+    raw.extend_from_slice(file);
+    let reply = send_raw(&socket, &raw, DEADLINE).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.json()["code"], "bad_json");
+
+    // A job file of 2 MB, sent whole.
+    let big = format!("version = 1\n{}", "# padding\n".repeat(200_000));
+    let mut raw = head_with_length("POST", "/api/config/import", big.len() as u64);
+    raw.extend_from_slice(big.as_bytes());
+    let reply = send_raw(&socket, &raw, DEADLINE).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert_eq!(reply.json()["code"], "too_large");
+
+    // No such route, and a route without that method.
+    let reply = call(&socket, "GET", "/api/nothing/here", None).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json()["code"], "no_route");
+    let reply = call(&socket, "PATCH", "/api/jobs", Some("{}")).await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.json()["code"], "method_not_allowed");
+}
