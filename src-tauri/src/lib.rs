@@ -4,25 +4,25 @@
 #[cfg(test)]
 mod bindings;
 pub mod commands;
+pub mod lifecycle;
 pub mod login;
 pub mod settings;
 #[cfg(test)]
 mod testing;
 pub mod tray;
 
+pub use lifecycle::quit;
+use lifecycle::{Lifecycle, Server};
 use sentinel_engine::control::ControlServer;
 use sentinel_engine::proto::api::BulkRequest;
 use sentinel_engine::{BulkAction, EngineConfig, EngineHandle};
-use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tauri_plugin_positioner::{Position, WindowExt};
 
 use commands::{AppState, Page};
 
 /// The popover window's label (tauri.conf.json).
 pub const POPOVER: &str = "popover";
-
-/// The control server, stopped on quit.
-struct Server(tokio::sync::Mutex<Option<ControlServer>>);
 
 /// `--launch-at-login on|off|status`: changes or shows the login item, then exits.
 fn launch_at_login_flag() -> Option<i32> {
@@ -82,7 +82,7 @@ pub fn run() {
             let handle = app.handle().clone();
             let engine = tauri::async_runtime::block_on(start_engine(&handle))?;
             tray::install(&handle, engine.clone())?;
-            listen_for_termination(handle.clone());
+            lifecycle::listen_for_termination(handle.clone());
             if std::env::args().any(|a| a == "--show") {
                 show_popover(&handle);
             }
@@ -110,15 +110,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|_app, event| {
-        // Only Quit (which passes an exit code) ends the app, never the last window closing.
-        if let RunEvent::ExitRequested {
-            code: None, api, ..
-        } = event
-        {
-            api.prevent_exit();
-        }
-    });
+    app.run(|app, event| lifecycle::on_run_event(app, &event));
 }
 
 /// Opens the engine (the same home and socket as `sentinel daemon`) and serves the socket.
@@ -140,37 +132,8 @@ async fn start_engine<R: Runtime>(
         engine: engine.clone(),
     });
     app.manage(Server(tokio::sync::Mutex::new(Some(server))));
+    app.manage(Lifecycle::default());
     Ok(engine)
-}
-
-/// SIGTERM and SIGINT quit like the Quit item: every job stopped first.
-fn listen_for_termination<R: Runtime>(app: AppHandle<R>) {
-    #[cfg(unix)]
-    tauri::async_runtime::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        tracing::info!("asked to quit by a signal");
-        quit(app).await;
-    });
-}
-
-/// Stops the control server and every job (whole process groups), then exits.
-pub async fn quit<R: Runtime>(app: AppHandle<R>) {
-    if let Some(server) = app.state::<Server>().0.lock().await.take() {
-        server.stop().await;
-    }
-    app.state::<AppState>().engine.shutdown().await;
-    tracing::info!("every job stopped; quitting");
-    app.exit(0);
 }
 
 pub fn show_popover<R: Runtime>(app: &AppHandle<R>) {

@@ -806,6 +806,31 @@ fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
             ticks.tick().await;
             let Some(engine) = inner.upgrade() else {
                 return;
+
+    /// `shutdown`, but done within about `limit`: jobs still stopping then (a long
+    /// `stop_timeout`, a process ignoring its stop signal) get KILL, with their whole group, so
+    /// that whoever must exit soon (the app at logout) leaves nothing running. Returns whether
+    /// every job stopped in time on its own.
+    pub async fn shutdown_within(&self, limit: Duration) -> bool {
+        if tokio::time::timeout(limit, self.shutdown()).await.is_ok() {
+            return true;
+        }
+        let running: Vec<(String, u32)> = self
+            .read_jobs()
+            .values()
+            .filter_map(|job| {
+                let status = job.handle.status();
+                status.state.pid().map(|pid| (status.name, pid))
+            })
+            .collect();
+        for (name, pid) in &running {
+            tracing::warn!(job = %name, "still stopping after {limit:?}; sending SIGKILL to its group");
+            crate::process::signal_group(*pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        // The actors see their runs end and record them; then the store is closed.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.shutdown()).await;
+        false
+    }
             };
             let dir = engine.context.paths.log_dir.clone();
             let existing: BTreeSet<String> = engine

@@ -60,6 +60,14 @@ impl JobState {
         }
     }
 
+    /// The leader of the job's process group while it runs or is being stopped.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            JobState::Running { pid, .. } | JobState::Stopping { pid } => Some(*pid),
+            _ => None,
+        }
+    }
+
     /// Whether a process of this job may be alive.
     pub fn is_active(&self) -> bool {
         matches!(

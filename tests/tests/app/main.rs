@@ -476,4 +476,38 @@ fn a_job_is_created_run_read_changed_and_deleted_in_the_settings_window() {
     session.click_css("button.primary.destructive");
     wait_until("greeter to be gone", || spec_of(&home, "greeter").is_none());
     assert!(!app.log().contains("panicked"), "{}", app.log());
+
+    // A hang-up (the terminal that started it closed) quits like Quit: nothing outlives it.
+    home.ok(&[
+        "add",
+        "sleeper",
+        "--",
+        "sh",
+        "-c",
+        "sleep 1000 & sleep 1000",
+    ]);
+    let mut leader = None;
+    wait_until("sleeper to run", || {
+        leader = pid_of(&home, "sleeper");
+        leader.is_some()
+    });
+    let leader = leader.unwrap();
+    let app_pid: i32 = std::fs::read_to_string(home.path().join("engine.lock"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(app_pid),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
+    wait_until("the app to exit", || !alive(app_pid as u64));
+    assert!(
+        nix::sys::signal::killpg(nix::unistd::Pid::from_raw(leader as i32), None).is_err(),
+        "the job's group outlived the app"
+    );
+    let log = app.log();
+    assert!(log.contains("asked to quit by SIGHUP"), "{log}");
+    assert!(log.contains("every job stopped; quitting"), "{log}");
 }
