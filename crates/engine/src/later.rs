@@ -62,6 +62,9 @@ mod tests {
             utc + chrono::Duration::seconds(60)
         );
         assert!(utc.later(Duration::MAX) > utc + chrono::Duration::days(365 * 29));
-        assert_eq!(DateTime::<Utc>::MAX_UTC.later(Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            DateTime::<Utc>::MAX_UTC.later(Duration::MAX),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 }

@@ -15,10 +15,20 @@ fn out_of_bounds_definitions_are_refused_everywhere_and_the_daemon_restarts() {
             &["add", "x", "--every", "1000000y", "--", "true"][..],
             "schedule.every",
         ),
-        (&["add", "x", "--every", "1ns", "--", "true"][..], "schedule.every"),
+        (
+            &["add", "x", "--every", "1ns", "--", "true"][..],
+            "schedule.every",
+        ),
         (
             &[
-                "add", "x", "--delay", "1000000y", "--max-delay", "1000000y", "--", "false",
+                "add",
+                "x",
+                "--delay",
+                "1000000y",
+                "--max-delay",
+                "1000000y",
+                "--",
+                "false",
             ][..],
             "restart.delay",
         ),
@@ -36,7 +46,8 @@ fn out_of_bounds_definitions_are_refused_everywhere_and_the_daemon_restarts() {
         );
     }
 
-    let body = br#"{"name": "x", "command": "true", "kind": "task", "schedule": {"every": "1000000y"}}"#;
+    let body =
+        br#"{"name": "x", "command": "true", "kind": "task", "schedule": {"every": "1000000y"}}"#;
     let api = request(&socket, "POST", "/api/jobs", Some(body)).unwrap();
     assert_eq!(api.status, 422, "{}", api.body);
     assert_eq!(api.json()["field"], "schedule.every");
@@ -52,10 +63,18 @@ fn out_of_bounds_definitions_are_refused_everywhere_and_the_daemon_restarts() {
     .unwrap();
     let import = home.run(&["import", file.to_str().unwrap()]);
     assert_ne!(import.code, 0, "the import was accepted");
-    assert!(import.stderr.contains("schedule.every"), "{}", import.stderr);
+    assert!(
+        import.stderr.contains("schedule.every"),
+        "{}",
+        import.stderr
+    );
 
     let listed = request(&socket, "GET", "/api/jobs", None).unwrap();
-    assert_eq!(listed.json().as_array().unwrap().len(), 0, "nothing was saved");
+    assert_eq!(
+        listed.json().as_array().unwrap().len(),
+        0,
+        "nothing was saved"
+    );
 
     // The daemon stops cleanly and starts again.
     assert_eq!(daemon.stop(), 0);

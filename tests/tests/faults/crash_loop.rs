@@ -58,8 +58,16 @@ fn a_minute_of_twenty_crash_loops_keeps_memory_flat_and_notifications_throttled(
         let Some(cut) = last.checked_sub(PLATEAU) else {
             return false;
         };
-        let before = samples.iter().filter(|(at, _)| *at < cut).map(|s| s.1).max();
-        let within = samples.iter().filter(|(at, _)| *at >= cut).map(|s| s.1).max();
+        let before = samples
+            .iter()
+            .filter(|(at, _)| *at < cut)
+            .map(|s| s.1)
+            .max();
+        let within = samples
+            .iter()
+            .filter(|(at, _)| *at >= cut)
+            .map(|s| s.1)
+            .max();
         matches!((before, within), (Some(b), Some(w)) if w <= b + PLATEAU_RISE_KIB)
     };
     loop {

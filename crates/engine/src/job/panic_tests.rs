@@ -45,9 +45,11 @@ async fn a_panic_in_a_jobs_actor_fails_the_job_and_it_stays_controllable() {
         matches!(answer, Err(EngineError::Internal(_))),
         "the caller hears of it: {answer:?}"
     );
-    let reason = until("the failed state", async || match status(&engine, "sleeper").state {
-        JobState::Failed { reason, .. } => Some(reason),
-        _ => None,
+    let reason = until("the failed state", async || {
+        match status(&engine, "sleeper").state {
+            JobState::Failed { reason, .. } => Some(reason),
+            _ => None,
+        }
     })
     .await;
     assert!(reason.contains("an injected bug"), "{reason}");
@@ -65,9 +67,15 @@ async fn a_panic_in_a_jobs_actor_fails_the_job_and_it_stays_controllable() {
 
     // Still controllable: start, restart and stop answer as usual.
     let started = engine.start("sleeper").await.unwrap();
-    assert!(matches!(started.state, JobState::Running { .. }), "{started:?}");
+    assert!(
+        matches!(started.state, JobState::Running { .. }),
+        "{started:?}"
+    );
     let restarted = engine.restart("sleeper").await.unwrap();
-    assert!(matches!(restarted.state, JobState::Running { .. }), "{restarted:?}");
+    assert!(
+        matches!(restarted.state, JobState::Running { .. }),
+        "{restarted:?}"
+    );
     let stopped = engine.stop("sleeper").await.unwrap();
     assert!(matches!(stopped.state, JobState::Stopped), "{stopped:?}");
     engine.shutdown().await;

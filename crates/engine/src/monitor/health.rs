@@ -54,7 +54,8 @@ pub(crate) fn spawn_health_check(
         let mut in_start_period = !check.start_period.is_zero();
         let mut failures = 0u32;
         let mut verdict = HealthState::Unknown;
-        let mut ticks = tokio::time::interval_at(Instant::now().later(check.interval), check.interval);
+        let mut ticks =
+            tokio::time::interval_at(Instant::now().later(check.interval), check.interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;

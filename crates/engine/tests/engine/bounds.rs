@@ -55,10 +55,7 @@ async fn a_definition_out_of_bounds_is_refused_and_nothing_is_saved() {
         cron: Some("0 0 30 2 *".into()),
         ..Default::default()
     });
-    assert_eq!(
-        invalid_fields(t.engine.add(never).await),
-        ["schedule.cron"]
-    );
+    assert_eq!(invalid_fields(t.engine.add(never).await), ["schedule.cron"]);
 
     // The same through an imported file: all or nothing, and named by job.
     let file = ConfigFile::parse(
@@ -74,7 +71,10 @@ async fn a_definition_out_of_bounds_is_refused_and_nothing_is_saved() {
     assert!(t.engine.list().is_empty(), "nothing was saved");
 
     // And an update.
-    t.engine.add(every("x", Duration::from_secs(60))).await.unwrap();
+    t.engine
+        .add(every("x", Duration::from_secs(60)))
+        .await
+        .unwrap();
     assert_eq!(
         invalid_fields(t.engine.update(every("x", million_years)).await),
         ["schedule.every"]
@@ -108,7 +108,10 @@ async fn store_unchecked(home: &std::path::Path, name: &str, spec_json: serde_js
 async fn a_stored_definition_out_of_bounds_neither_bricks_the_engine_nor_runs() {
     let home = tempfile::tempdir().unwrap();
     let engine = open(home.path()).await;
-    engine.add(every("tick", Duration::from_secs(3600))).await.unwrap();
+    engine
+        .add(every("tick", Duration::from_secs(3600)))
+        .await
+        .unwrap();
     let mut service = job("svc", "sleep 300");
     service.autostart = true;
     engine.add(service).await.unwrap();
@@ -137,14 +140,30 @@ async fn a_stored_definition_out_of_bounds_neither_bricks_the_engine_nor_runs() 
         assert!(reason.contains("stored definition is invalid"), "{reason}");
         assert!(status.next_run_at.is_none(), "{name} is not scheduled");
         // It does not run, by any way in.
-        assert!(matches!(engine.start(name).await, Err(EngineError::Invalid(_))));
-        assert!(matches!(engine.restart(name).await, Err(EngineError::Invalid(_))));
+        assert!(matches!(
+            engine.start(name).await,
+            Err(EngineError::Invalid(_))
+        ));
+        assert!(matches!(
+            engine.restart(name).await,
+            Err(EngineError::Invalid(_))
+        ));
     }
     // A corrected definition clears it.
-    engine.update(every("tick", Duration::from_secs(60))).await.unwrap();
-    let status = engine.list().into_iter().find(|s| s.name == "tick").unwrap();
+    engine
+        .update(every("tick", Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let status = engine
+        .list()
+        .into_iter()
+        .find(|s| s.name == "tick")
+        .unwrap();
     assert!(matches!(status.state, JobState::Stopped), "{status:?}");
     let started = engine.start("tick").await.unwrap();
-    assert!(!matches!(started.state, JobState::Failed { .. }), "{started:?}");
+    assert!(
+        !matches!(started.state, JobState::Failed { .. }),
+        "{started:?}"
+    );
     engine.shutdown().await;
 }
