@@ -1,6 +1,7 @@
 //! The SentinelZero app: the engine and its control socket in-process (the CLI works against
 //! the running app), an icon in the menu bar, and a popover under it.
 
+pub mod awake;
 #[cfg(test)]
 mod bindings;
 pub mod commands;
@@ -82,6 +83,7 @@ pub fn run() {
             let handle = app.handle().clone();
             let engine = tauri::async_runtime::block_on(start_engine(&handle))?;
             tray::install(&handle, engine.clone())?;
+            awake::follow(engine.clone());
             lifecycle::listen_for_termination(handle.clone());
             if std::env::args().any(|a| a == "--show") {
                 show_popover(&handle);
