@@ -9,6 +9,12 @@ pub enum CliError {
     Usage(String),
     #[error("no SentinelZero engine is running at {} — open the app or run `sentinel daemon`", .0.display())]
     NoEngine(PathBuf),
+    /// The socket, or a directory on its way, is another user's (EACCES on connect).
+    #[error("permission denied on the engine's socket {}{}: it is another user's engine; run sentinel as that user, or use your own (SENTINEL_HOME)", .socket.display(), .owner.as_ref().map(|o| format!(" (owner: {o})")).unwrap_or_default())]
+    PermissionDenied {
+        socket: PathBuf,
+        owner: Option<String>,
+    },
     #[error("{}", describe(.0))]
     Api(ErrorBody),
     /// Some jobs of a bulk action failed; each was reported already.
