@@ -268,9 +268,66 @@ fn listening_inodes(port: u16) -> BTreeSet<u64> {
     inodes
 }
 
-#[cfg(not(target_os = "linux"))]
+/// macOS: the TCP sockets of this user's processes, through libproc (in-process system calls,
+/// where `lsof` was a program started for every check).
+#[cfg(target_os = "macos")]
 fn listeners(port: u16) -> PortUse {
-    // lsof ships with macOS and lists listeners of every process of this user.
+    use libproc::bsd_info::BSDInfo;
+    use libproc::file_info::{pidfdinfo, ListFDs, ProcFDType};
+    use libproc::net_info::{SocketFDInfo, SocketInfoKind, TcpSIState};
+    use libproc::proc_pid::{listpidinfo, pidinfo};
+    use libproc::processes::{pids_by_type, ProcFilter};
+
+    let uid = nix::unistd::getuid().as_raw();
+    let mut pids = Vec::new();
+    for pid in pids_by_type(ProcFilter::ByUID { uid }).unwrap_or_default() {
+        let Ok(bsd) = pidinfo::<BSDInfo>(pid as i32, 0) else {
+            continue;
+        };
+        let Ok(fds) = listpidinfo::<ListFDs>(pid as i32, bsd.pbi_nfiles as usize) else {
+            continue;
+        };
+        let listens = fds.iter().any(|fd| {
+            if !matches!(ProcFDType::from(fd.proc_fdtype), ProcFDType::Socket) {
+                return false;
+            }
+            let Ok(socket) = pidfdinfo::<SocketFDInfo>(pid as i32, fd.proc_fd) else {
+                return false;
+            };
+            if !matches!(
+                SocketInfoKind::from(socket.psi.soi_kind),
+                SocketInfoKind::Tcp
+            ) {
+                return false;
+            }
+            // SAFETY: the union holds the TCP member when the kind is Tcp.
+            let tcp = unsafe { socket.psi.soi_proto.pri_tcp };
+            listening_on(
+                matches!(TcpSIState::from(tcp.tcpsi_state), TcpSIState::Listen),
+                tcp.tcpsi_ini.insi_lport,
+                port,
+            )
+        });
+        if listens {
+            pids.push(pid);
+        }
+    }
+    PortUse {
+        in_use: !pids.is_empty() || bound_elsewhere(port),
+        pids,
+    }
+}
+
+/// Whether a TCP socket the kernel describes listens on `port`: `local_port` as libproc gives
+/// it, in network byte order in the low 16 bits (lsof reads it with ntohs).
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn listening_on(listening: bool, local_port: i32, port: u16) -> bool {
+    listening && u16::from_be(local_port as u16) == port
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn listeners(port: u16) -> PortUse {
+    // lsof lists listeners of every process of this user.
     let pids: Vec<u32> = std::process::Command::new("lsof")
         .args(["-nP", &format!("-iTCP:{port}"), "-sTCP:LISTEN", "-t"])
         .output()
@@ -288,15 +345,25 @@ fn listeners(port: u16) -> PortUse {
 }
 
 /// A listener the tables do not show (another network namespace, no permission): binding
-/// the port says whether it is taken.
+/// the port on the loopback address says whether it is taken. Never on every address: on
+/// macOS that raises the firewall's "accept incoming connections?" prompt for the app.
 fn bound_elsewhere(port: u16) -> bool {
-    std::net::TcpListener::bind(("0.0.0.0", port)).is_err()
-        || std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listener_port_is_read_in_network_byte_order() {
+        let port: u16 = 5432;
+        let as_libproc_gives_it = i32::from(port.to_be());
+        assert!(listening_on(true, as_libproc_gives_it, 5432));
+        assert!(!listening_on(false, as_libproc_gives_it, 5432));
+        assert!(!listening_on(true, i32::from(port), 5432) || port.to_be() == port);
+        assert!(!listening_on(true, as_libproc_gives_it, 5433));
+    }
 
     #[test]
     fn a_listener_of_this_process_is_found() {

@@ -121,14 +121,111 @@ fn read_io(pid: u32) -> (u64, u64) {
     (field("read_bytes:"), field("write_bytes:"))
 }
 
-/// Elsewhere: sysinfo, refreshing only the job's processes (found through parent links). On
-/// Linux it is compiled and tested against `ProcReader`.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+/// macOS: libproc, asked only about the job's processes: the members of its process group and,
+/// through parent links, what they started in groups of their own, even after a parent died
+/// (then launchd adopts the child, but it stays in the job's group). One `proc_pidinfo` and
+/// one `proc_pid_rusage` per member and tick; nothing else on the machine is looked at.
+#[cfg(target_os = "macos")]
+pub(crate) struct LibprocReader {
+    /// Mach absolute-time units to nanoseconds: 1/1 on Intel, 125/3 on Apple silicon.
+    timebase: (u32, u32),
+}
+
+#[cfg(target_os = "macos")]
+impl LibprocReader {
+    pub fn new() -> LibprocReader {
+        let mut info = libc::mach_timebase_info { numer: 1, denom: 1 };
+        // SAFETY: fills the struct it is given; nothing else.
+        if unsafe { libc::mach_timebase_info(&mut info) } != 0 || info.denom == 0 {
+            info = libc::mach_timebase_info { numer: 1, denom: 1 };
+        }
+        LibprocReader {
+            timebase: (info.numer, info.denom),
+        }
+    }
+
+    fn usage(&self, pid: u32) -> Option<Usage> {
+        use libproc::pid_rusage::{pidrusage, RUsageInfoV2};
+        use libproc::proc_pid::pidinfo;
+        use libproc::task_info::TaskInfo;
+        let task: TaskInfo = pidinfo(pid as i32, 0).ok()?;
+        let (read, written) = pidrusage::<RUsageInfoV2>(pid as i32)
+            .map(|r| (r.ri_diskio_bytesread, r.ri_diskio_byteswritten))
+            .unwrap_or((0, 0));
+        Some(Usage {
+            pid,
+            cpu_ms: mach_time_to_ms(
+                task.pti_total_user.saturating_add(task.pti_total_system),
+                self.timebase,
+            ),
+            memory: task.pti_resident_size,
+            read,
+            written,
+        })
+    }
+}
+
+#[cfg(target_os = "macos")]
+impl UsageReader for LibprocReader {
+    fn read(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>> {
+        use libproc::processes::{pids_by_type, ProcFilter};
+        let group = |pgid: u32| {
+            pids_by_type(ProcFilter::ByProgramGroup { pgrpid: pgid }).unwrap_or_default()
+        };
+        let children =
+            |pid: u32| pids_by_type(ProcFilter::ByParentProcess { ppid: pid }).unwrap_or_default();
+        leaders
+            .iter()
+            .map(|&leader| {
+                let usage = job_members(leader, group, children)
+                    .into_iter()
+                    .filter_map(|pid| self.usage(pid))
+                    .collect();
+                (leader, usage)
+            })
+            .collect()
+    }
+}
+
+/// Mach absolute-time units (`numer`/`denom` from `mach_timebase_info`) in milliseconds,
+/// without overflow.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn mach_time_to_ms(ticks: u64, (numer, denom): (u32, u32)) -> u64 {
+    let nanos = u128::from(ticks) * u128::from(numer) / u128::from(denom.max(1));
+    u64::try_from(nanos / 1_000_000).unwrap_or(u64::MAX)
+}
+
+/// A job's processes: every member of its group (`leader` is the group's id) and everything
+/// they started, however deep, in groups of their own too.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn job_members(
+    leader: u32,
+    group: impl Fn(u32) -> Vec<u32>,
+    children: impl Fn(u32) -> Vec<u32>,
+) -> Vec<u32> {
+    let mut members = Vec::new();
+    let mut seen = HashSet::new();
+    let mut pending = group(leader);
+    pending.push(leader);
+    while let Some(pid) = pending.pop() {
+        if pid == 0 || !seen.insert(pid) {
+            continue;
+        }
+        members.push(pid);
+        pending.extend(children(pid));
+    }
+    members.sort_unstable();
+    members
+}
+
+/// sysinfo, refreshing only the job's processes (found through parent links): compiled and
+/// tested on Linux against `ProcReader`, kept as the reader for other systems.
+#[cfg_attr(any(target_os = "linux", target_os = "macos"), allow(dead_code))]
 pub(crate) struct SysinfoReader {
     system: sysinfo::System,
 }
 
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+#[cfg_attr(any(target_os = "linux", target_os = "macos"), allow(dead_code))]
 impl SysinfoReader {
     pub fn new() -> Option<SysinfoReader> {
         sysinfo::System::new()
@@ -197,7 +294,11 @@ pub(crate) fn usage_reader() -> Option<Box<dyn UsageReader>> {
     {
         Some(Box::new(ProcReader::new()))
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
+    {
+        Some(Box::new(LibprocReader::new()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     {
         SysinfoReader::new().map(|r| Box::new(r) as Box<dyn UsageReader>)
     }
@@ -261,6 +362,91 @@ pub(crate) fn descendants(leaders: &HashSet<u32>, links: &[(u32, u32)]) -> HashM
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mach_time_becomes_milliseconds_on_either_kind_of_mac() {
+        // Intel: nanoseconds already. Apple silicon: 24 MHz ticks, 125/3 ns each.
+        assert_eq!(mach_time_to_ms(1_500_000_000, (1, 1)), 1500);
+        assert_eq!(mach_time_to_ms(24_000_000, (125, 3)), 1000);
+        // The largest counter does not overflow on the way.
+        assert_eq!(mach_time_to_ms(u64::MAX, (125, 3)), 768_614_336_404_564);
+        assert_eq!(mach_time_to_ms(5, (1, 0)), 0);
+    }
+
+    #[test]
+    fn a_jobs_members_are_its_group_and_everything_below_it() {
+        // Group 10: 10, 11 and 14 (14's parent died: launchd adopted it, still in the group).
+        // 11 started 12 in a group of its own; 12 started 13. 20 is another job.
+        let group = |pgid: u32| match pgid {
+            10 => vec![10, 11, 14],
+            _ => vec![],
+        };
+        let children = |pid: u32| match pid {
+            11 => vec![12],
+            12 => vec![13],
+            1 => vec![14, 20],
+            _ => vec![],
+        };
+        assert_eq!(job_members(10, group, children), [10, 11, 12, 13, 14]);
+        // A leader that is gone with nothing left: just its own pid (its usage will not read).
+        assert_eq!(job_members(30, |_| vec![], |_| vec![]), [30]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn members_agree_with_the_proc_walk_for_a_real_job() {
+        use std::os::unix::process::CommandExt;
+        // A group leader with a child, and a grandchild that leaves for a group of its own.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & setsid sleep 30 & wait"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let leader = child.id();
+        let group = |pgid: u32| {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(*pid as i32)))
+                        .is_ok_and(|g| g.as_raw() as u32 == pgid)
+                })
+                .collect::<Vec<u32>>()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut reader = ProcReader::new();
+        let leaders: HashSet<u32> = [leader].into();
+        let (members, walked) = loop {
+            let members = job_members(leader, group, children);
+            let mut walked: Vec<u32> = reader
+                .read(&leaders)
+                .get(&leader)
+                .map_or(vec![], |u| u.iter().map(|u| u.pid).collect());
+            walked.sort_unstable();
+            if (members.len() == 3 && members == walked) || std::time::Instant::now() > deadline {
+                break (members, walked);
+            }
+            std::thread::yield_now();
+        };
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(leader as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        for pid in &members {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = child.wait();
+        assert_eq!(
+            members.len(),
+            3,
+            "sh, its sleep and the setsid one: {members:?}"
+        );
+        assert_eq!(members, walked);
+    }
 
     #[test]
     fn descendants_follow_parent_links() {

@@ -10,7 +10,7 @@ use chrono::Utc;
 use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::members::{usage_reader, Usage, UsageReader};
+use super::members::{usage_reader, Usage};
 use crate::context::Context;
 
 /// A running job, as the sampler needs to know it.
@@ -36,7 +36,6 @@ struct JobTotals {
 }
 
 struct Sampler {
-    reader: Box<dyn UsageReader>,
     totals: HashMap<String, JobTotals>,
     last_tick: Option<Instant>,
 }
@@ -57,10 +56,10 @@ pub(crate) fn spawn_sampler(
     };
     tokio::spawn(async move {
         let mut sampler = Sampler {
-            reader,
             totals: HashMap::new(),
             last_tick: None,
         };
+        let mut reader = reader;
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -68,22 +67,41 @@ pub(crate) fn spawn_sampler(
             let Some(context) = context.upgrade() else {
                 return;
             };
-            sampler.tick(&context, targets());
+            let targets = targets();
+            let leaders: HashSet<u32> = targets.iter().map(|t| t.leader).collect();
+            // Reading the processes makes system calls for each of them: on a blocking
+            // thread, so the runtime's workers (actors, the API) never wait for it.
+            let read = tokio::task::spawn_blocking(move || {
+                let usage = reader.read(&leaders);
+                (reader, usage)
+            })
+            .await;
+            let usage;
+            (reader, usage) = match read {
+                Ok(done) => done,
+                Err(err) => {
+                    tracing::error!("resource sampling stopped: {err}");
+                    return;
+                }
+            };
+            sampler.tick(&context, targets, usage);
         }
     });
 }
 
 impl Sampler {
-    fn tick(&mut self, context: &Arc<Context>, targets: Vec<SampleTarget>) {
+    fn tick(
+        &mut self,
+        context: &Arc<Context>,
+        targets: Vec<SampleTarget>,
+        usage: HashMap<u32, Vec<Usage>>,
+    ) {
         let now = Instant::now();
         let elapsed = self
             .last_tick
             .map(|last| now - last)
             .unwrap_or(Duration::ZERO);
         self.last_tick = Some(now);
-
-        let leaders: HashSet<u32> = targets.iter().map(|t| t.leader).collect();
-        let usage = self.reader.read(&leaders);
 
         let at = Utc::now();
         let mut samples = Vec::with_capacity(targets.len());
