@@ -81,7 +81,14 @@ pub fn run() {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
-            let engine = tauri::async_runtime::block_on(start_engine(&handle))?;
+            let engine = match tauri::async_runtime::block_on(start_engine(&handle)) {
+                Ok(engine) => engine,
+                Err(err) => {
+                    // 0 when another engine holds the lock: launchd must not respawn us.
+                    eprintln!("SentinelZero cannot start: {err}");
+                    std::process::exit(login::start_failure_exit_code(err.as_ref()));
+                }
+            };
             tray::install(&handle, engine.clone())?;
             awake::follow(engine.clone());
             lifecycle::listen_for_termination(handle.clone());
