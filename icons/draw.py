@@ -1,5 +1,8 @@
 # Draws SentinelZero's icons: the app icon and three tray template icons (black + alpha).
-import math, struct, zlib, sys
+# Run from anywhere: `python3 icons/draw.py` writes the PNGs next to this script.
+import math, os, struct, zlib, sys
+
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
 
 def png(path, w, h, pixel):
     rows = []

@@ -101,9 +101,9 @@ const MENU_JOBS: usize = 20;
 
 fn icon(glance: Glance) -> Image<'static> {
     let bytes: &'static [u8] = match glance {
-        Glance::Fine => include_bytes!("../icons/tray-ok@2x.png"),
-        Glance::Busy => include_bytes!("../icons/tray-busy@2x.png"),
-        Glance::Failing => include_bytes!("../icons/tray-failed@2x.png"),
+        Glance::Fine => include_bytes!("../../icons/tray-ok@2x.png"),
+        Glance::Busy => include_bytes!("../../icons/tray-busy@2x.png"),
+        Glance::Failing => include_bytes!("../../icons/tray-failed@2x.png"),
     };
     Image::from_bytes(bytes).expect("the tray icons are valid PNGs")
 }
