@@ -4,6 +4,7 @@
 pub mod awake;
 #[cfg(test)]
 mod bindings;
+pub mod bundle;
 pub mod commands;
 pub mod lifecycle;
 pub mod login;
@@ -66,6 +67,8 @@ pub fn run() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(target_os = "macos")]
+    bundle::name_notifications();
 
     let builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
@@ -78,8 +81,6 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(commands::handler())
         .setup(|app| {
-            #[cfg(target_os = "macos")]
-            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
             let engine = match tauri::async_runtime::block_on(start_engine(&handle)) {
                 Ok(engine) => engine,
@@ -118,6 +119,14 @@ pub fn run() {
             eprintln!("SentinelZero cannot start: {err}");
             std::process::exit(1);
         }
+    };
+    // A menu-bar app, before tao finishes launching (it applies the policy stored here then;
+    // set later, in setup, the Dock icon would flash first).
+    #[cfg(target_os = "macos")]
+    let app = {
+        let mut app = app;
+        app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+        app
     };
     app.run(|app, event| lifecycle::on_run_event(app, &event));
 }

@@ -6,6 +6,8 @@ mod desktop;
 mod throttle;
 mod webhook;
 
+#[cfg(target_os = "macos")]
+pub use desktop::set_application;
 pub use desktop::DesktopNotifier;
 pub use webhook::WebhookNotifier;
 
