@@ -376,6 +376,10 @@ fn the_socket_database_and_logs_are_private() {
 }
 
 #[test]
+#[cfg_attr(
+    target_os = "macos",
+    ignore = "uses util-linux `script -qec`; BSD script takes other arguments"
+)]
 fn ls_colours_states_on_a_terminal_only() {
     let home = Home::new();
     let _daemon = home.daemon();
