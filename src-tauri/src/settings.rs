@@ -266,10 +266,23 @@ pub fn save_settings(
     let toml = toml::to_string(&settings)
         .map_err(|err| AppError::Unavailable(format!("cannot write the settings: {err}")))?;
     let file = state.engine.paths().settings_file();
-    // Written aside, then renamed over: the file is never half-written.
+    // Written aside, then renamed over: the file is never half-written. 0600 whatever the
+    // umask and never through a link: the engine refuses a settings.toml others may write.
     let partial = file.with_extension("toml.partial");
-    std::fs::write(&partial, toml)
-        .and_then(|()| std::fs::rename(&partial, &file))
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::remove_file(&partial);
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&partial)?;
+        out.write_all(toml.as_bytes())?;
+        std::fs::rename(&partial, &file)
+    };
+    write()
         .map_err(|err| AppError::Unavailable(format!("cannot write {}: {err}", file.display())))?;
     read_app_settings(&state)
 }
