@@ -663,7 +663,9 @@ impl EngineHandle {
     pub fn ports(&self, name: &str) -> Result<JobPorts> {
         let (spec, status) = self.spec_and_status(name)?;
         Ok(JobPorts {
-            ports: crate::ports::inspect(name, &spec.ports, running_pid(&status)),
+            ports: crate::ports::blocking(|| {
+                crate::ports::inspect(name, &spec.ports, running_pid(&status))
+            }),
             job: spec.name,
         })
     }

@@ -49,6 +49,16 @@ pub(crate) fn inspect(job: &str, ports: &[u16], own_group: Option<u32>) -> Vec<P
         .collect()
 }
 
+/// Runs a scan of the system's sockets from async code: where the runtime has other workers
+/// they take over meanwhile (the scan reads every process's descriptors), so no actor or API
+/// request waits behind it.
+pub(crate) fn blocking<T>(scan: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(scan),
+        _ => scan(),
+    }
+}
+
 /// Why the job cannot start yet, if one of its ports is held by someone else.
 pub(crate) fn conflict(job: &str, ports: &[u16]) -> Option<String> {
     let status = inspect(job, ports, None)

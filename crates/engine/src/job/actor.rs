@@ -673,7 +673,9 @@ impl JobActor {
         }
         self.dependency_watch = statuses;
         if reason.is_none() && !self.spec.ports.is_empty() {
-            reason = crate::ports::conflict(&self.spec.name, &self.spec.ports);
+            reason = crate::ports::blocking(|| {
+                crate::ports::conflict(&self.spec.name, &self.spec.ports)
+            });
             look_again |= reason.is_some();
         }
         self.recheck_at = look_again.then(|| Instant::now().later(RECHECK));
