@@ -153,6 +153,13 @@ impl EngineHandle {
         for stored in store.load_jobs().await? {
             let spec = stored.spec;
             let handle = spawn_job(spec.clone(), context.clone());
+            // A definition an older version stored may break a bound this one checks: it is
+            // kept (to be seen, changed or removed) but never started or scheduled.
+            if let Err(errors) = spec.validate() {
+                tracing::error!(job = %spec.name, "stored definition is invalid, not started: {errors}");
+                jobs.insert(spec.name.clone(), Registered { spec, handle });
+                continue;
+            }
             // Fire times that passed while the engine was down are caught up (or skipped).
             scheduler.plan(
                 &spec,
@@ -162,13 +169,6 @@ impl EngineHandle {
             );
             jobs.insert(spec.name.clone(), Registered { spec, handle });
         }
-            // A definition an older version stored may break a bound this one checks: it is
-            // kept (to be seen, changed or removed) but never started or scheduled.
-            if let Err(errors) = spec.validate() {
-                tracing::error!(job = %spec.name, "stored definition is invalid, not started: {errors}");
-                jobs.insert(spec.name.clone(), Registered { spec, handle });
-                continue;
-            }
         let engine = EngineHandle {
             inner: Arc::new(Inner {
                 context,
@@ -290,6 +290,7 @@ impl EngineHandle {
         spec.restore_secrets(Some(&stored), "")
             .map_err(EngineError::Invalid)?;
         spec.validate().map_err(EngineError::Invalid)?;
+        refuse_unschedulable(&spec, false)?;
         self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
         self.inner.context.store.update_job(&spec).await?;
         self.reinstall(spec).await
@@ -299,7 +300,6 @@ impl EngineHandle {
     async fn reinstall(&self, spec: JobSpec) -> Result<JobStatus> {
         let handle = self.handle(&spec.name)?;
         if let Some(job) = self.write_jobs().get_mut(&spec.name) {
-        refuse_unschedulable(&spec, false)?;
             job.spec = spec.clone();
         }
         let restarted = handle.update(spec.clone()).await?;
@@ -798,16 +798,6 @@ impl EngineHandle {
             .unwrap_or_else(|p| p.into_inner())
             .take();
     }
-}
-
-/// Sweeps the log directory now and every hour while the engine lives.
-fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(crate::logs::retention::SWEEP_EVERY);
-        loop {
-            ticks.tick().await;
-            let Some(engine) = inner.upgrade() else {
-                return;
 
     /// `shutdown`, but done within about `limit`: jobs still stopping then (a long
     /// `stop_timeout`, a process ignoring its stop signal) get KILL, with their whole group, so
@@ -833,6 +823,16 @@ fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.shutdown()).await;
         false
     }
+}
+
+/// Sweeps the log directory now and every hour while the engine lives.
+fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(crate::logs::retention::SWEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            let Some(engine) = inner.upgrade() else {
+                return;
             };
             let dir = engine.context.paths.log_dir.clone();
             let existing: BTreeSet<String> = engine
@@ -982,7 +982,12 @@ fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
         When::At(_) => None,
         When::Cron { .. } => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
             .is_none()
-            .then(|| ("schedule.cron", "never fires in the next ten years".to_string())),
+            .then(|| {
+                (
+                    "schedule.cron",
+                    "never fires in the next ten years".to_string(),
+                )
+            }),
         When::Every(_) => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
             .is_none()
             .then(|| ("schedule.every", "cannot be scheduled from now".to_string())),

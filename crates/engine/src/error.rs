@@ -64,14 +64,14 @@ impl EngineError {
             EngineError::Disabled(_) => "disabled",
             EngineError::AlreadyRunning { .. } => "already_running",
             EngineError::ShuttingDown => "shutting_down",
+            EngineError::Internal(_) => "internal",
             EngineError::NoHome => "no_home",
-            EngineError::Io { .. } => "io",
             EngineError::UnsafeHome { .. } => "unsafe_home",
+            EngineError::Io { .. } => "io",
             EngineError::Store(_)
             | EngineError::Migrate(_)
             | EngineError::MigrationRolledBack { .. } => "store",
         }
-            EngineError::Internal(_) => "internal",
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
