@@ -67,6 +67,8 @@ pub fn run() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    // The login shell's PATH for jobs, read on its own thread while the app starts.
+    sentinel_engine::process::resolve_in_background();
     #[cfg(target_os = "macos")]
     bundle::name_notifications();
 

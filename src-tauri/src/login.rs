@@ -314,7 +314,7 @@ mod tests {
             agent["ThrottleInterval"].as_signed_integer(),
             Some(THROTTLE_INTERVAL)
         );
-        assert!(THROTTLE_INTERVAL > 10, "longer than launchd's default");
+        const { assert!(THROTTLE_INTERVAL > 10, "longer than launchd's default") };
         // An absolute path in the app's log directory: launchd does not expand `~`.
         let stderr_path = agent["StandardErrorPath"].as_string().unwrap();
         assert_eq!(

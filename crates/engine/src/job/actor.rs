@@ -784,6 +784,7 @@ impl JobActor {
                 });
             }
             Err(error) => {
+                let error = process::protected::explain(error, &self.spec);
                 let now = Utc::now();
                 tracing::warn!(job = %job, "cannot start: {error}");
                 self.context.store.record_run_started(NewRun {

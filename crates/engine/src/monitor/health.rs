@@ -138,6 +138,7 @@ async fn exec_probe(command: &str, env: &ProbeEnv) -> Result<String, String> {
     if !env.env.contains_key("PATH") {
         cmd.env("PATH", &env.search_path);
     }
+    cmd.env_remove(crate::process::env::LAUNCHD_JOB_VAR);
     cmd.envs(&env.env);
     if let Some(cwd) = &env.cwd {
         cmd.current_dir(cwd);

@@ -7,6 +7,11 @@ use std::path::Path;
 use sentinel_proto::stack::{EnvSource, EnvVar};
 use sentinel_proto::JobSpec;
 
+/// Set by launchd, to the job's label, in the app it started at login, and inherited by
+/// whatever the app starts: a job would pass for the app's own launchd job (and see itself as
+/// the login item). Jobs don't get it from the engine; a job's own `env` may still set it.
+pub(crate) const LAUNCHD_JOB_VAR: &str = "XPC_SERVICE_NAME";
+
 /// The variables the next run gets, by name. Later env files win over earlier ones and `env`
 /// wins over all; a missing or unreadable file is an error naming it.
 pub(crate) fn resolve(spec: &JobSpec, cwd: &Path) -> Result<Vec<EnvVar>, String> {

@@ -3,6 +3,7 @@
 
 pub(crate) mod env;
 mod path;
+pub mod protected;
 pub mod recover;
 
 use std::ffi::OsString;
@@ -20,7 +21,7 @@ use sentinel_proto::JobSpec;
 use tokio::net::unix::pipe;
 use tokio::time::Instant;
 
-pub use path::{default_search_path, parse_login_shell_path};
+pub use path::{default_search_path, parse_login_shell_path, resolve_in_background};
 
 use crate::later::Later;
 
@@ -73,6 +74,7 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         .arg0(&argv[0])
         .args(&argv[1..])
         .current_dir(&cwd)
+        .env_remove(env::LAUNCHD_JOB_VAR)
         .env("PATH", &job_path)
         .env(crate::ports::JOB_ENV, &spec.name)
         .envs(vars.iter().map(|var| (&var.key, &var.value)))
