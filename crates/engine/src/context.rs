@@ -21,6 +21,8 @@ pub(crate) struct Context {
     pub store: Store,
     pub bus: EventBus,
     pub search_path: OsString,
+    /// What every child carries in `SENTINEL_ENGINE`: this engine's home.
+    pub engine_marker: OsString,
     pub log_memory: usize,
     pub settings: Settings,
     pub resources: ResourceBook,
@@ -44,6 +46,7 @@ impl Context {
         alerts: Alerts,
     ) -> Context {
         Context {
+            engine_marker: crate::process::marker::engine_marker(&paths.data_dir),
             paths,
             store,
             bus,

@@ -30,7 +30,7 @@ use crate::job::{graph, spawn_job, JobHandle};
 use crate::monitor::{spawn_sampler, SampleTarget};
 use crate::notify::{default_notifiers, Alerts, Notifier};
 use crate::paths::EnginePaths;
-use crate::process::recover;
+use crate::process::{marker, recover};
 use crate::schedule::Scheduler;
 use crate::store::Store;
 use sentinel_proto::monitor::ResourceHistory;
@@ -118,18 +118,28 @@ impl EngineHandle {
         };
         let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
+        crate::process::fds::raise_limit();
 
         let store = Store::open(&paths.database()).await?;
-        // What a crashed engine left running is stopped before anything starts again.
+        // What a crashed engine left running is stopped before anything starts again: the
+        // runs it recorded, and the processes that carry this home (runs not yet written).
         let open_runs = store.open_runs().await?;
-        let orphans = recover::orphaned_groups(&open_runs);
-        if !orphans.is_empty() {
+        let mut orphans = recover::orphaned_groups(&open_runs);
+        let (marked, lone) = marker::find(&marker::engine_marker(&paths.data_dir));
+        orphans.extend(marked);
+        orphans.sort_unstable();
+        orphans.dedup();
+        if !orphans.is_empty() || !lone.is_empty() {
             tracing::warn!(
-                "stopping {} process groups left by the previous engine",
-                orphans.len()
+                "stopping {} process groups and {} processes left by the previous engine",
+                orphans.len(),
+                lone.len()
             );
         }
-        recover::stop_groups(&orphans, RECOVERY_GRACE).await;
+        tokio::join!(
+            recover::stop_groups(&orphans, RECOVERY_GRACE),
+            marker::stop_processes(&lone, RECOVERY_GRACE)
+        );
         let interrupted: BTreeSet<String> = open_runs.into_iter().map(|run| run.job).collect();
         store.mark_interrupted(Utc::now()).await?;
         store.prune_events().await?;

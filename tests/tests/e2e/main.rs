@@ -3,6 +3,7 @@
 mod api;
 mod bounds;
 mod cli;
+mod descriptors;
 mod monitoring;
 mod recovery;
 mod robustness;

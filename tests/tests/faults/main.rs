@@ -7,6 +7,7 @@ mod crash_loop;
 mod disk;
 mod kill9;
 mod locked_db;
+mod startup_kill9;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

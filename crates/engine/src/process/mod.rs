@@ -2,6 +2,8 @@
 //! group is gone when it stops.
 
 pub(crate) mod env;
+pub mod fds;
+pub mod marker;
 mod path;
 pub mod protected;
 pub mod recover;
@@ -36,8 +38,15 @@ pub(crate) struct Spawned {
 }
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
-/// panics.
-pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, String> {
+/// panics. `engine_marker` is this engine's home, as every child carries it
+/// ([`marker::engine_marker`]).
+pub(crate) fn spawn(
+    spec: &JobSpec,
+    search_path: &OsString,
+    engine_marker: &std::ffi::OsStr,
+) -> Result<Spawned, String> {
+    // Before any descriptor is taken: the engine's own socket and database come first.
+    fds::check_room()?;
     let argv = spec.argv()?;
     let cwd = match &spec.cwd {
         Some(dir) => {
@@ -78,6 +87,8 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         .env("PATH", &job_path)
         .env(crate::ports::JOB_ENV, &spec.name)
         .envs(vars.iter().map(|var| (&var.key, &var.value)))
+        // After the job's own variables: a job cannot hide from the next engine's recovery.
+        .env(marker::ENGINE_ENV, engine_marker)
         .stdin(Stdio::null())
         .stdout(Stdio::from(stdout_writer))
         .stderr(Stdio::from(stderr_writer))
@@ -86,12 +97,15 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
         // pre_exec setsid) keeps the fast posix_spawn path: no copy of the engine's page
         // tables per start.
         .process_group(0);
-    if spec.nice.is_some() || !spec.rlimits.is_empty() {
+    // The open-file limit the engine was started with, unless the job sets its own: the
+    // engine's raised one would surprise programs that use select().
+    let files = fds::child_limit().filter(|_| spec.rlimits.nofile.is_none());
+    if spec.nice.is_some() || !spec.rlimits.is_empty() || files.is_some() {
         let (nice, rlimits) = (spec.nice, spec.rlimits.clone());
         // SAFETY: between fork and exec only async-signal-safe calls (setpriority, setrlimit)
         // and no allocation.
         unsafe {
-            command.pre_exec(move || limit_self(nice, &rlimits));
+            command.pre_exec(move || limit_self(nice, &rlimits, files));
         }
     }
     let child = command.spawn().map_err(|err| {
@@ -124,8 +138,17 @@ pub(crate) fn spawn(spec: &JobSpec, search_path: &OsString) -> Result<Spawned, S
 
 /// Applies priority and limits to the process about to exec (after fork). Errors are raw OS
 /// errors: nothing may allocate here, another thread of the engine may hold the allocator.
-fn limit_self(nice: Option<i32>, rlimits: &sentinel_proto::Rlimits) -> io::Result<()> {
+/// `files` is the engine's original open-file limit, to give back.
+fn limit_self(
+    nice: Option<i32>,
+    rlimits: &sentinel_proto::Rlimits,
+    files: Option<(u64, u64)>,
+) -> io::Result<()> {
     use nix::sys::resource::{setrlimit, Resource};
+    if let Some((soft, hard)) = files {
+        setrlimit(Resource::RLIMIT_NOFILE, soft, hard)
+            .map_err(|errno| io::Error::from_raw_os_error(errno as i32))?;
+    }
     if let Some(nice) = nice {
         // SAFETY: setpriority only reads its arguments. The type of `which` differs between
         // libc targets, hence the inferred cast.
