@@ -115,3 +115,103 @@ fn slow_and_vanishing_clients_do_not_hold_up_anyone_else() {
     assert_eq!(status["status"]["state"], "running");
     drop(slow);
 }
+
+/// A request whose body never comes, over and over: with its open-file limit at 256, three
+/// hundred of them take every descriptor the daemon has (the rest wait in the socket's
+/// backlog, and so does everyone after them). Each is answered 408 when its body is overdue and
+/// closed, the accept loop carries on once descriptors come back, and the request behind them
+/// is answered.
+#[test]
+fn stalled_bodies_that_take_every_descriptor_time_out_and_the_daemon_answers_again() {
+    use std::os::unix::process::CommandExt;
+    use std::time::Instant;
+
+    use sentinel_engine::control::BODY_READ_TIMEOUT;
+
+    const STALLED: usize = 300;
+    let home = Home::new();
+    let _daemon = home.daemon_with(|command| {
+        // SAFETY: setrlimit is async-signal-safe and allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 256, 256)
+                    .map_err(std::io::Error::from)
+            });
+        }
+    });
+    let head = b"POST /api/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    let mut stalled = Vec::new();
+    for _ in 0..STALLED {
+        let mut stream = UnixStream::connect(home.socket()).unwrap();
+        stream.write_all(head).unwrap();
+        stalled.push(stream);
+    }
+    let asked = Instant::now();
+    // Behind them all: answered once the stalled ones have timed out, not never.
+    let answered = std::thread::spawn({
+        let socket = home.socket();
+        move || request(&socket, "GET", "/api/jobs", None)
+    });
+    let within = BODY_READ_TIMEOUT * 3 + DEADLINE;
+    let mut timed_out = 0;
+    for stream in &mut stalled {
+        stream
+            .set_read_timeout(Some(within.saturating_sub(asked.elapsed())))
+            .unwrap();
+        let mut reply = Vec::new();
+        // Ends when the daemon closes the connection (a reset counts: it did not read the body).
+        let _ = stream.read_to_end(&mut reply);
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(
+            asked.elapsed() < within,
+            "a stalled request was still open after {within:?}"
+        );
+        if reply.starts_with("HTTP/1.1 408") {
+            assert!(reply.contains("\"body_timeout\""), "{reply}");
+            timed_out += 1;
+        }
+    }
+    assert!(timed_out > 0, "none of the stalled requests got a 408");
+    let jobs = answered.join().unwrap().expect("the daemon answers again");
+    assert_eq!(jobs.status, 200, "{}", jobs.body);
+    still_serves(&home);
+}
+
+/// A socket this user may not open (another user's engine) is reported as such, naming the
+/// socket and who owns it, not as "no engine is running". Run as `nobody` when the tests run as
+/// root (root may open anything); otherwise the socket is made unreadable for its owner.
+#[test]
+fn a_socket_this_user_may_not_open_is_reported_as_permission_denied() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let root = nix::unistd::Uid::effective().is_root();
+    let mut command = if root {
+        let mut command = std::process::Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(sentinel_bin())
+            .arg("ls")
+            .env("SENTINEL_HOME", home.path())
+            .env_remove("SENTINEL_SOCKET");
+        command
+    } else {
+        std::fs::set_permissions(home.socket(), std::fs::Permissions::from_mode(0o000)).unwrap();
+        home.command(&["ls"])
+    };
+    let output = command.output().expect("setpriv (util-linux) runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert!(
+        stderr.contains(&home.socket().display().to_string()),
+        "{stderr}"
+    );
+    let owner = if root { "root" } else { "owner: " };
+    assert!(stderr.contains(owner), "the owner is named: {stderr}");
+    assert!(!stderr.contains("no SentinelZero engine"), "{stderr}");
+    if !root {
+        std::fs::set_permissions(home.socket(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
