@@ -23,9 +23,9 @@ use sentinel_proto::JobSpec;
 use tokio::net::unix::pipe;
 use tokio::time::Instant;
 
-pub use path::{default_search_path, parse_login_shell_path, resolve_in_background};
-
 use crate::later::Later;
+
+pub use path::{default_search_path, parse_login_shell_path, resolve_in_background};
 
 /// A started process: the leader of its own process group (pgid == pid).
 pub(crate) struct Spawned {
