@@ -133,6 +133,9 @@ pub(crate) struct LibprocReader {
 
 #[cfg(target_os = "macos")]
 impl LibprocReader {
+    // libc marks mach_timebase_info deprecated in favour of the mach2 crate; the call is the
+    // same one, and one call does not justify another dependency.
+    #[allow(deprecated)]
     pub fn new() -> LibprocReader {
         let mut info = libc::mach_timebase_info { numer: 1, denom: 1 };
         // SAFETY: fills the struct it is given; nothing else.
