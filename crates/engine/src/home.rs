@@ -414,17 +414,23 @@ pub(crate) fn open_log(path: &Path) -> io::Result<File> {
 }
 
 /// Reads a whole log file without following a link.
-pub(crate) fn read_log(path: &Path) -> io::Result<Vec<u8>> {
+/// The last `at_most` bytes of a log file, never through a link, and whether that is the
+/// whole file (when it is not, the first line may be cut).
+pub(crate) fn read_log_end(path: &Path, at_most: u64) -> io::Result<(Vec<u8>, bool)> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut file = OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(io::Error::other(HomeProblem::NotAFile.describe(path)));
     }
+    let start = metadata.len().saturating_sub(at_most);
+    file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut file, &mut bytes)?;
-    Ok(bytes)
+    file.take(at_most).read_to_end(&mut bytes)?;
+    Ok((bytes, start == 0))
 }
 
 #[cfg(test)]

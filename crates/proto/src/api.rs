@@ -28,6 +28,10 @@ pub struct ErrorBody {
 /// thousands of entries gets an answer of bounded size.
 pub const MAX_LISTED_ERRORS: usize = 100;
 
+/// The most lines a log tail answers with (`?tail=`, `sentinel logs -n`, the app's viewer);
+/// more is clamped to this, so a reply stays bounded however large the logs are.
+pub const MAX_TAIL_LINES: usize = 100_000;
+
 /// Which jobs a bulk action applies to: exactly one of `names`, `group` or `all`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -263,6 +263,26 @@ fn the_loopback_endpoint_wants_the_token_and_a_loopback_host() {
     assert!(body.contains("sentinel_jobs 0"), "{body}");
     let (status, _) = http_get(port, &format!("localhost:{port}"), Some(token));
     assert_eq!(status, 200);
+
+    // Anyone on the machine can connect before the token is checked: a body is never waited
+    // for (declared or chunked, it is refused at once), so nobody can hold the engine's memory
+    // and descriptors with bodies that never come.
+    use std::io::{Read, Write};
+    for head in [
+        "POST /metrics HTTP/1.1\r\nHost: {here}\r\nContent-Length: 1000000\r\n\r\n",
+        "POST /metrics HTTP/1.1\r\nHost: {here}\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .write_all(head.replace("{here}", &here).as_bytes())
+            .unwrap();
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 413"), "{head}: {reply}");
+    }
 }
 
 #[test]

@@ -21,6 +21,9 @@ use super::ApiState;
 use crate::engine::EngineHandle;
 use crate::error::{EngineError, Result};
 
+/// Connections the metrics endpoint serves at once: a scraper needs one.
+const METRICS_CONNECTIONS: usize = 16;
+
 /// A job's recent CPU and memory samples, oldest first (for sparklines).
 #[utoipa::path(get, path = "/api/jobs/{name}/resources", tag = "monitoring",
     params(("name" = String, Path)),
@@ -84,7 +87,13 @@ pub(super) async fn serve_tcp(
                 async move { guard(&token, address.port(), request, next).await }
             },
         ));
-    let task = tokio::spawn(super::serve::serve(listener, app, stopped));
+    // Scrapers send no body, and anyone on this machine can connect before the token is
+    // checked: no body is read, and a few connections at a time are served.
+    let limits = super::serve::Limits {
+        body: 0,
+        connections: METRICS_CONNECTIONS,
+    };
+    let task = tokio::spawn(super::serve::serve(listener, app, stopped, limits));
     tracing::info!(
         "Prometheus metrics on http://{address}/metrics (bearer token in metrics.token)"
     );

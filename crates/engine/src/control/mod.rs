@@ -35,6 +35,10 @@ use crate::error::{EngineError, Result};
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Connections the socket serves at once (each follower of events or logs holds one); more
+/// wait to be accepted, so clients cannot take every descriptor the engine has.
+pub const SOCKET_CONNECTIONS: usize = 512;
+
 #[derive(Clone)]
 pub(crate) struct ApiState {
     engine: EngineHandle,
@@ -195,7 +199,11 @@ impl ControlServer {
             None => None,
         };
         let app = router(engine, stopped.clone());
-        let task = tokio::spawn(serve::serve(listener, app, stopped));
+        let limits = serve::Limits {
+            body: BODY_LIMIT,
+            connections: SOCKET_CONNECTIONS,
+        };
+        let task = tokio::spawn(serve::serve(listener, app, stopped, limits));
         Ok(ControlServer {
             socket: socket.to_path_buf(),
             stop,

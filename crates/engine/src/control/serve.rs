@@ -33,20 +33,40 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// body and does not send it gets 408 `body_timeout` and its connection is closed.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What one listener accepts.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// The largest request body; 0 refuses any body at once, before authentication.
+    pub body: usize,
+    /// Connections served at once; more wait in the listener's backlog.
+    pub connections: usize,
+}
+
 /// Serves `app` on `listener` until `stopped` turns true, then lets requests in flight finish
 /// (the caller bounds how long it waits).
 pub(super) async fn serve<L: Listener>(
     mut listener: L,
     app: Router,
     mut stopped: watch::Receiver<bool>,
+    limits: Limits,
 ) {
-    let app = app.layer(axum::middleware::from_fn(whole_body_in_time));
+    let app = app.layer(axum::middleware::from_fn(move |request, next| {
+        whole_body_in_time(limits.body, request, next)
+    }));
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
     loop {
+        // A free place first, so connections over the limit are not even accepted (each one
+        // accepted is a descriptor).
+        let place = tokio::select! {
+            place = open.clone().acquire_owned() => place,
+            _ = stopped.wait_for(|&stop| stop) => break,
+        };
+        let Ok(place) = place else { break };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopped.wait_for(|&stop| stop) => break,
@@ -56,6 +76,7 @@ pub(super) async fn serve<L: Listener>(
         tokio::spawn(async move {
             // A client that hangs up or times out is its own business, not an engine error.
             let _ = connection.await;
+            drop(place);
         });
     }
     drop(listener);
@@ -67,17 +88,21 @@ pub(super) async fn serve<L: Listener>(
 /// past it while being read likewise, and one that does not arrive within
 /// [`BODY_READ_TIMEOUT`] gets 408 `body_timeout`. Either way the connection is closed. Every
 /// extractor that reads a body (JSON, text, bytes) then reads it from memory.
-async fn whole_body_in_time(request: Request, next: Next) -> Response {
+async fn whole_body_in_time(limit: usize, request: Request, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > super::BODY_LIMIT as u64) {
+    if declared.is_some_and(|length| length > limit as u64) {
+        return closing(ApiError::too_large());
+    }
+    // Where no body is accepted, one announced by chunks is refused without waiting for it.
+    if limit == 0 && request.headers().contains_key(header::TRANSFER_ENCODING) {
         return closing(ApiError::too_large());
     }
     let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read_whole(body)).await {
+    let body = match tokio::time::timeout(BODY_READ_TIMEOUT, read_whole(body, limit)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(error)) => return closing(error),
         Err(_) => {
@@ -94,7 +119,7 @@ async fn whole_body_in_time(request: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
-async fn read_whole(mut body: Body) -> Result<Bytes, ApiError> {
+async fn read_whole(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut whole = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| {
@@ -105,7 +130,7 @@ async fn read_whole(mut body: Body) -> Result<Bytes, ApiError> {
             )
         })?;
         if let Ok(data) = frame.into_data() {
-            if whole.len() + data.len() > super::BODY_LIMIT {
+            if whole.len() + data.len() > limit {
                 return Err(ApiError::too_large());
             }
             whole.extend_from_slice(&data);

@@ -23,6 +23,9 @@ pub const MAX_LINE: usize = 16 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
 /// How far a follower may fall behind before it misses lines.
 const FOLLOWER_CAPACITY: usize = 8192;
+/// The most bytes of log files one tail reads, however many lines it asks for: replies and
+/// the time the job's log lock is held stay bounded.
+const TAIL_READ_BUDGET: u64 = 64 * 1024 * 1024;
 
 /// One job's logs. Shared by the job's capture tasks and everyone who reads its logs.
 pub struct JobLogs {
@@ -423,6 +426,12 @@ impl LogState {
     }
 
     fn tail(&mut self, n: usize, stream: Option<LogStream>) -> Vec<LogLine> {
+        self.tail_within(n, stream, TAIL_READ_BUDGET)
+    }
+
+    /// `tail`, reading at most `budget` bytes of files.
+    fn tail_within(&mut self, n: usize, stream: Option<LogStream>, budget: u64) -> Vec<LogLine> {
+        let n = n.min(sentinel_proto::api::MAX_TAIL_LINES);
         let wanted = |record: &format::Record| stream.is_none_or(|s| s == record.stream);
         let mut lines = VecDeque::new();
         for raw in self
@@ -446,9 +455,22 @@ impl LogState {
         lines.clear();
         let files = std::iter::once(self.active_path.clone())
             .chain((1..=self.settings.max_files).map(|k| rotated_path(&self.active_path, k)));
+        // Read from the end of each file, and no more than a bounded amount in all: a tail
+        // of many lines through huge files answers with what the budget reaches.
+        let mut budget = budget;
         for path in files {
-            let Ok(bytes) = crate::home::read_log(&path) else {
+            if budget == 0 {
                 break;
+            }
+            let Ok((bytes, whole)) = crate::home::read_log_end(&path, budget) else {
+                break;
+            };
+            budget -= bytes.len() as u64;
+            // Cut into the middle of a line: that line is not whole, so it is not shown.
+            let bytes = match (whole, bytes.iter().position(|&b| b == b'\n')) {
+                (true, _) => &bytes[..],
+                (false, Some(end)) => &bytes[end + 1..],
+                (false, None) => &[][..],
             };
             for raw in bytes.split(|&b| b == b'\n').rev().filter(|l| !l.is_empty()) {
                 if let Some(record) = format::decode(raw).filter(wanted) {
@@ -759,6 +781,27 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["98", "99"]
         );
+    }
+
+    #[test]
+    fn a_tail_is_bounded_in_lines_and_in_bytes_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // Records of two-digit lines are 40 bytes; memory holds three of them.
+        let logs = JobLogs::new(dir.path(), "job", settings(4096, 5), 120);
+        let mut carry = Vec::new();
+        for n in 10..100 {
+            logs.ingest(LogStream::Stdout, &mut carry, format!("{n}\n").as_bytes());
+        }
+        // Asking for every line there could be is asking for at most MAX_TAIL_LINES.
+        assert_eq!(logs.tail(usize::MAX, None).len(), 90);
+        // With room for about 10 records, the newest whole ones come back, none cut.
+        let texts: Vec<String> = logs
+            .lock()
+            .tail_within(50, None, 410)
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(texts, (90..100).map(|n| n.to_string()).collect::<Vec<_>>());
     }
 
     proptest::proptest! {
