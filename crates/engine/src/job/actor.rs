@@ -77,6 +77,9 @@ enum Control {
         message: String,
         reply: oneshot::Sender<()>,
     },
+    /// Tests only: the next run to be ended panics half-way.
+    #[cfg(test)]
+    PanicWhileEnding,
     /// Watched files changed (one debounced burst).
     FilesChanged(Vec<std::path::PathBuf>),
     /// Something a held-back start waits for may have changed; look now.
@@ -174,6 +177,12 @@ impl JobHandle {
         self.ask(|reply| Control::Panic { message, reply }).await
     }
 
+    /// Tests only: the next stop of a run panics after the stop signal went out.
+    #[cfg(test)]
+    pub fn panic_while_ending(&self) {
+        let _ = self.controls.send(Control::PanicWhileEnding);
+    }
+
     /// Stops the job and ends its actor.
     pub async fn shutdown(&self) {
         let _ = self.ask(|reply| Control::Shutdown { reply }).await;
@@ -208,6 +217,9 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         recheck_at: None,
         slot_turn: None,
         watcher: None,
+        ending: None,
+        #[cfg(test)]
+        panic_while_ending: false,
         own_controls: controls.downgrade(),
         health,
         alerted: false,
@@ -342,6 +354,31 @@ struct JobActor {
     log_error: watch::Receiver<Option<String>>,
     /// Watches files while the job is enabled and has `watch`; dropped to stop.
     watcher: Option<WatchTask>,
+    /// The run being ended, while it is out of `run` and its end is awaited: should a panic
+    /// strike then, the recovery still finds its group to kill and its record to close.
+    ending: Option<EndingRun>,
+    /// Tests only: panic in the middle of ending a run, as a bug there would.
+    #[cfg(test)]
+    panic_while_ending: bool,
+}
+
+#[derive(Clone, Copy)]
+struct EndingRun {
+    id: i64,
+    pid: u32,
+    started: Instant,
+    started_at: DateTime<Utc>,
+}
+
+impl EndingRun {
+    fn of(run: &ActiveRun) -> EndingRun {
+        EndingRun {
+            id: run.id,
+            pid: run.pid,
+            started: run.started,
+            started_at: run.started_at,
+        }
+    }
 }
 
 /// Resolves when one of the statuses changes (or its job goes away); never when there are
@@ -469,6 +506,13 @@ impl JobActor {
             let info = exit_info(status.as_ref(), run.started_at, run.started.elapsed());
             self.finish_run(run.id, &info, RunOutcome::Failure, Some(reason.clone()));
         }
+        // A run that was being ended: its process may ignore the stop signal; KILL ends it.
+        if let Some(ending) = self.ending.take() {
+            process::signal_group(ending.pid, Signal::SIGKILL);
+            process::clear_group(ending.pid, Signal::SIGKILL, Duration::ZERO).await;
+            let info = exit_info(None, ending.started_at, ending.started.elapsed());
+            self.finish_run(ending.id, &info, RunOutcome::Failure, Some(reason.clone()));
+        }
         self.set_state(JobState::Failed {
             reason,
             since: Utc::now(),
@@ -565,6 +609,8 @@ impl JobActor {
             Control::FilesChanged(paths) => self.on_files_changed(paths).await,
             Control::Recheck => self.recheck(),
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
+            #[cfg(test)]
+            Control::PanicWhileEnding => self.panic_while_ending = true,
             #[cfg(test)]
             Control::Panic { message, reply } => {
                 // Dropped by the unwinding, as a real panic drops the reply it owes.
@@ -820,6 +866,7 @@ impl JobActor {
 
     async fn on_exit(&mut self, exit: io::Result<ExitStatus>) {
         let Some(run) = self.run.take() else { return };
+        self.ending = Some(EndingRun::of(&run));
         let uptime = run.started.elapsed();
         let signal = process::signal_from_name(self.spec.stop_signal.as_str());
         if process::clear_group(run.pid, signal, self.spec.stop_timeout).await {
@@ -840,6 +887,7 @@ impl JobActor {
             };
             (RunResult::Failure, RunOutcome::Failure, Some(reason))
         };
+        self.ending = None;
         self.finish_run(run.id, &info, outcome, reason.clone());
         self.after_run(result, uptime, reason.unwrap_or_default());
     }
@@ -1186,12 +1234,18 @@ impl JobActor {
     /// returns once nothing of the group is left, with the run's id and exit.
     async fn end_run(&mut self) -> Option<(i64, ExitInfo)> {
         let mut run = self.run.take()?;
+        self.ending = Some(EndingRun::of(&run));
         run.health_check = None;
         self.set_state(JobState::Stopping { pid: run.pid });
         let signal = process::signal_from_name(self.spec.stop_signal.as_str());
         let grace = self.spec.stop_timeout;
         let began = Instant::now();
         process::signal_group(run.pid, signal);
+        #[cfg(test)]
+        if self.panic_while_ending {
+            self.panic_while_ending = false;
+            panic!("an injected bug while stopping");
+        }
         let exit = match tokio::time::timeout(grace, run.child.wait()).await {
             Ok(exit) => exit,
             Err(_) => {
@@ -1203,6 +1257,7 @@ impl JobActor {
         process::clear_group(run.pid, signal, grace.saturating_sub(began.elapsed())).await;
         drain_output(run.output).await;
         let info = exit_info(exit.as_ref().ok(), run.started_at, run.started.elapsed());
+        self.ending = None;
         Some((run.id, info))
     }
 

@@ -80,3 +80,60 @@ async fn a_panic_in_a_jobs_actor_fails_the_job_and_it_stays_controllable() {
     assert!(matches!(stopped.state, JobState::Stopped), "{stopped:?}");
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_a_run_is_being_stopped_still_kills_its_group() {
+    let home = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(EnginePaths::under(home.path()));
+    config.notifiers = Some(Vec::new());
+    let engine = EngineHandle::open(config).await.unwrap();
+    let ready = home.path().join("ready");
+    // Ignores the stop signal, so only the recovery's KILL can end it.
+    let mut spec = JobSpec::new(
+        "stubborn",
+        format!(
+            "sh -c 'trap \"\" TERM; sleep 300 & touch {}; wait'",
+            ready.display()
+        ),
+    );
+    spec.stop_timeout = Duration::from_secs(3600);
+    engine.add(spec).await.unwrap();
+    let JobState::Running { pid, .. } = status(&engine, "stubborn").state else {
+        panic!("not running");
+    };
+    until("the job to ignore TERM", async || {
+        ready.exists().then_some(())
+    })
+    .await;
+
+    engine.handle("stubborn").unwrap().panic_while_ending();
+    let stopped = engine.stop("stubborn").await;
+    assert!(
+        matches!(stopped, Err(EngineError::Internal(_))),
+        "{stopped:?}"
+    );
+    until("the group to be gone", async || {
+        (!crate::process::group_exists(pid)).then_some(())
+    })
+    .await;
+    let reason = until("the failed state", async || {
+        match status(&engine, "stubborn").state {
+            JobState::Failed { reason, .. } => Some(reason),
+            _ => None,
+        }
+    })
+    .await;
+    assert!(reason.contains("injected bug while stopping"), "{reason}");
+    let run = until("the run to be closed", async || {
+        let runs = engine.runs("stubborn", 10).await.unwrap();
+        runs.into_iter().find(|run| run.outcome.is_some())
+    })
+    .await;
+    assert_eq!(run.outcome, Some(RunOutcome::Failure));
+    // And it answers as before.
+    assert!(matches!(
+        engine.start("stubborn").await.unwrap().state,
+        JobState::Running { .. }
+    ));
+    engine.shutdown_within(Duration::from_secs(2)).await;
+}
