@@ -39,15 +39,26 @@ fn kill9s_during_start_up_leave_nothing_the_next_engine_does_not_stop() {
     let log = home.dir.path().join("daemon.log");
     let mut left_behind = 0;
     for kill in 0..KILLS {
-        // Spread over 20–250 ms: before, while and after the services start.
-        let after = Duration::from_millis(20 + (kill as u64 * 97) % 231);
         let mut child = home
             .command(&["daemon"])
             .stdout(Stdio::from(open_append(&log)))
             .stderr(Stdio::from(open_append(&log)))
             .spawn()
             .expect("the daemon starts");
-        std::thread::sleep(after);
+        // Even kills at a moment spread over 20–250 ms (before, while or after the services
+        // start, however fast the machine is); odd ones as soon as this daemon has started its
+        // first service, so start-up is caught however slow the machine is.
+        let after = if kill % 2 == 0 {
+            let after = Duration::from_millis(20 + (kill as u64 * 97) % 231);
+            std::thread::sleep(after);
+            after
+        } else {
+            let began = std::time::Instant::now();
+            wait_until("this daemon's first service", || {
+                children_of(child.id()) > 0
+            });
+            began.elapsed()
+        };
         child.kill().unwrap();
         child.wait().unwrap();
         let found = job_processes(&home);
@@ -58,7 +69,8 @@ fn kill9s_during_start_up_leave_nothing_the_next_engine_does_not_stop() {
         );
         left_behind = left_behind.max(found.len());
     }
-    // The test means something only if some kill caught the services starting.
+    // The test means something only if some kill caught the services starting (the odd ones
+    // always do).
     assert!(
         left_behind > 0,
         "no kill left a job process: start-up was never caught"
@@ -137,4 +149,20 @@ fn every_service_running(home: &Home) -> BTreeSet<u32> {
         groups.len() == SERVICES
     });
     groups
+}
+
+/// How many live processes have `parent` as their parent.
+fn children_of(parent: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            // After the parenthesised command: state, then the parent's pid.
+            stat.rfind(')')
+                .and_then(|end| stat[end + 1..].split_whitespace().nth(1))
+                .and_then(|ppid| ppid.parse::<u32>().ok())
+                == Some(parent)
+        })
+        .count()
 }
