@@ -977,10 +977,26 @@ pub enum BulkAction {
 /// is `new` (an existing job keeps the time it already ran at), and a cron expression or an
 /// interval with no fire time ahead that a date can hold (`0 0 30 2 *`).
 fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
+    let now = Utc::now();
+    if let Some(schedule) = spec
+        .restart_schedule
+        .as_deref()
+        .and_then(|expr| sentinel_proto::schedule::parse_cron(expr).ok())
+    {
+        let when = When::Cron {
+            source: String::new(),
+            schedule: Box::new(schedule),
+        };
+        if sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local).is_none() {
+            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "restart_schedule".into(),
+                message: "never fires in the next ten years".into(),
+            }])));
+        }
+    }
     let Some(when) = spec.schedule.as_ref().and_then(|s| s.when().ok()) else {
         return Ok(());
     };
-    let now = Utc::now();
     let problem = match &when {
         When::At(at) if new && *at <= now => Some((
             "schedule.at",

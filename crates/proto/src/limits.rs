@@ -92,6 +92,11 @@ pub const MAX_LOG_FILES: u32 = 1000;
 pub const MAX_RETRIES: u32 = 1_000_000;
 /// `health.retries`.
 pub const MAX_HEALTH_RETRIES: u32 = 1000;
+/// `rlimits.nofile`: Linux's default ceiling (`fs.nr_open`); macOS allows less
+/// (`kern.maxfilesperproc`), which the start then reports.
+pub const MAX_NOFILE: u64 = 1 << 20;
+/// `rlimits.core`.
+pub const MAX_CORE: u64 = 1 << 40;
 /// `[limits] max_running`.
 pub const MAX_RUNNING: u32 = 100_000;
 

@@ -370,6 +370,23 @@ impl JobSpec {
                 "rlimits.nofile",
                 "is too low for any process (stdin, stdout and stderr are open files); use at least 3".into(),
             );
+        } else if let Some(n) = self.rlimits.nofile.filter(|&n| n > limits::MAX_NOFILE) {
+            problem(
+                "rlimits.nofile",
+                format!(
+                    "{n} is more than a system allows a process (Linux: 1048576 by default); use at most {}",
+                    limits::MAX_NOFILE
+                ),
+            );
+        }
+        if let Some(core) = self.rlimits.core.filter(|&c| c > limits::MAX_CORE) {
+            problem(
+                "rlimits.core",
+                format!(
+                    "{} is too large; use at most 1TiB",
+                    crate::job::byte_size::format(core)
+                ),
+            );
         }
         if self.logs.max_files > limits::MAX_LOG_FILES {
             problem(
@@ -581,7 +598,8 @@ mod tests {
              schedule = { every = \"1000000y\" }\n\
              restart = { delay = \"1000000y\", max_delay = \"1000000y\", min_uptime = \"100y\", max_retries = 4000000000 }\n\
              health = { exec = \"true\", interval = \"10y\", timeout = \"2h\", start_period = \"2days\", retries = 5000 }\n\
-             logs = { max_size = \"2TiB\" }\nmax_memory = \"100TiB\"\n",
+             logs = { max_size = \"2TiB\" }\nmax_memory = \"100TiB\"\n\
+             rlimits = { nofile = 99999999, core = \"2TiB\" }\n",
         );
         let Err(SpecError::Invalid(errors)) = spec else {
             panic!("accepted: {spec:?}");
@@ -600,6 +618,8 @@ mod tests {
             "health.retries",
             "logs.max_size",
             "max_memory",
+            "rlimits.nofile",
+            "rlimits.core",
         ] {
             assert!(named.contains(&field), "{field} not refused: {errors}");
         }

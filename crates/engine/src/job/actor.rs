@@ -962,6 +962,7 @@ impl JobActor {
                 cwd: self.spec.cwd.clone(),
                 env: self.probe_env(),
                 search_path: self.context.search_path.clone(),
+                engine_marker: self.context.engine_marker.clone(),
             },
             pid,
             move |report| {

@@ -30,6 +30,9 @@ pub(crate) struct ProbeEnv {
     pub cwd: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
     pub search_path: OsString,
+    /// This engine's home, as every child carries it: a probe left by a killed engine is
+    /// found and stopped by the next one.
+    pub engine_marker: OsString,
 }
 
 /// The checking task of one run; dropping it stops the checks.
@@ -140,6 +143,7 @@ async fn exec_probe(command: &str, env: &ProbeEnv) -> Result<String, String> {
     }
     cmd.env_remove(crate::process::env::LAUNCHD_JOB_VAR);
     cmd.envs(&env.env);
+    cmd.env(crate::process::marker::ENGINE_ENV, &env.engine_marker);
     if let Some(cwd) = &env.cwd {
         cmd.current_dir(cwd);
     }

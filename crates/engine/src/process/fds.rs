@@ -142,8 +142,11 @@ pub(crate) fn check_room() -> Result<(), String> {
     let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(());
     };
+    // The count itself needs a descriptor: when even that fails, there is no room.
     let Some(open) = open_count() else {
-        return Ok(());
+        return Err(room_for_start(soft, soft).err().unwrap_or_else(|| {
+            "not enough file descriptors: the engine cannot even open a directory".into()
+        }));
     };
     let sure = room_for_start(open, soft)?;
     STARTS_WITHOUT_COUNT.store(sure, Ordering::Release);

@@ -17,6 +17,8 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::time::Instant;
 
+use crate::later::Later;
+
 /// Children carry their engine's home in this variable (an absolute path, symlinks resolved).
 pub(crate) const ENGINE_ENV: &str = "SENTINEL_ENGINE";
 
@@ -289,8 +291,8 @@ pub async fn stop_processes(pids: &[u32], grace: Duration) {
     for &pid in pids {
         let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
     }
-    let kill_at = Instant::now() + grace;
-    let give_up_at = kill_at + Duration::from_secs(3);
+    let kill_at = Instant::now().later(grace);
+    let give_up_at = kill_at.later(Duration::from_secs(3));
     let mut killed = false;
     let mut pause = Duration::from_millis(1);
     loop {

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::later::Later;
+
 /// Marks the PATH in the shell's output, so that whatever its profile prints is ignored.
 const MARKER: &str = "__SENTINEL_PATH__";
 
@@ -117,7 +119,7 @@ pub fn read_login_shell_path(command: &ShellCommand, limit: Duration) -> Result<
                 .map_err(|errno| std::io::Error::from_raw_os_error(errno as i32))
         });
     }
-    let deadline = Instant::now() + limit;
+    let deadline = Instant::now().later(limit);
     let mut child = cmd
         .spawn()
         .map_err(|err| format!("cannot run {shown}: {err}"))?;

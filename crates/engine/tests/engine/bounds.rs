@@ -56,6 +56,12 @@ async fn a_definition_out_of_bounds_is_refused_and_nothing_is_saved() {
         ..Default::default()
     });
     assert_eq!(invalid_fields(t.engine.add(never).await), ["schedule.cron"]);
+    let mut never_restarted = job("never-restarted", "sleep 1");
+    never_restarted.restart_schedule = Some("0 0 30 2 *".into());
+    assert_eq!(
+        invalid_fields(t.engine.add(never_restarted).await),
+        ["restart_schedule"]
+    );
 
     // The same through an imported file: all or nothing, and named by job.
     let file = ConfigFile::parse(
