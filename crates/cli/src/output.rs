@@ -230,14 +230,24 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
     let policy = &spec.restart;
     let delays = match delay_sequence(policy) {
         Some(delays) if delays.is_empty() => "no retries".to_string(),
-        Some(delays) => format!(
-            "retries after {}, then gives up",
-            delays
+        Some(delays) => {
+            // A long sequence (max_retries may be a million) is its start and its count.
+            const SHOWN: usize = 8;
+            let shown = delays
                 .iter()
+                .take(SHOWN)
                 .map(|d| short_duration(*d))
                 .collect::<Vec<_>>()
-                .join(", ")
-        ),
+                .join(", ");
+            match delays.last() {
+                Some(last) if delays.len() > SHOWN => format!(
+                    "retries after {shown}, … ({} retries, the last after {}), then gives up",
+                    delays.len(),
+                    short_duration(*last)
+                ),
+                _ => format!("retries after {shown}, then gives up"),
+            }
+        }
         None => format!(
             "retries after {}, ×{} each time up to {}, never gives up",
             short_duration(policy.delay),
@@ -711,6 +721,38 @@ mod tests {
         assert_eq!(
             short_duration(Duration::from_secs(4 * 86400 + 3 * 3600)),
             "4d 3h"
+        );
+    }
+
+    #[test]
+    fn a_long_retry_sequence_is_its_start_and_its_count() {
+        let mut spec = sentinel_proto::JobSpec::new("api", "true");
+        spec.restart.max_retries = 1_000_000;
+        let status = JobStatus {
+            name: "api".into(),
+            group: None,
+            kind: sentinel_proto::JobKind::Service,
+            enabled: true,
+            state: JobState::Stopped,
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+            next_run_at: None,
+            health: None,
+            resources: None,
+            log_error: None,
+        };
+        let detail = JobDetail {
+            spec,
+            status,
+            log_file: "api.log".into(),
+        };
+        let text = job_detail(&detail, &Style { colour: false });
+        let restart = text.lines().find(|l| l.contains("retries after")).unwrap();
+        assert!(restart.len() < 200, "{restart}");
+        assert!(
+            restart.contains("… (1000000 retries, the last after 5m 0s)"),
+            "{restart}"
         );
     }
 
