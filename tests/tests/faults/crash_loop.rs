@@ -17,11 +17,11 @@ const LOOPING_AT_MOST: Duration = Duration::from_secs(150);
 /// filled within seconds by the 2 KB line every crash prints).
 const WARM_UP: Duration = Duration::from_secs(15);
 /// Level means: over the last `PLATEAU`, resident memory rose at most `PLATEAU_RISE_KIB`
-/// above its peak before (about 60 bytes per restart at the ~200 restarts a second seen).
+/// above its peak before (about 30 bytes per restart at the ~200 restarts a second seen).
 /// How long the warm-up lasts depends on what else the machine does (1.1 MiB over 90 s was
 /// seen with other work beside it); a leak never levels off.
 const PLATEAU: Duration = Duration::from_secs(20);
-const PLATEAU_RISE_KIB: u64 = 256;
+const PLATEAU_RISE_KIB: u64 = 128;
 /// And the warm-up itself stays small.
 const RSS_GROWTH_BOUND_KIB: u64 = 4096;
 const THROTTLE: Duration = Duration::from_secs(10);
