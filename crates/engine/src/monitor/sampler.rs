@@ -72,19 +72,21 @@ pub(crate) fn spawn_sampler(
             // Reading the processes makes system calls for each of them: on a blocking
             // thread, so the runtime's workers (actors, the API) never wait for it.
             let read = tokio::task::spawn_blocking(move || {
+                // The moment of the reading, not of its processing: CPU use is per elapsed time.
+                let at = Instant::now();
                 let usage = reader.read(&leaders);
-                (reader, usage)
+                (reader, usage, at)
             })
             .await;
-            let usage;
-            (reader, usage) = match read {
+            let (usage, read_at);
+            (reader, usage, read_at) = match read {
                 Ok(done) => done,
                 Err(err) => {
                     tracing::error!("resource sampling stopped: {err}");
                     return;
                 }
             };
-            sampler.tick(&context, targets, usage);
+            sampler.tick(&context, targets, usage, read_at);
         }
     });
 }
@@ -95,8 +97,8 @@ impl Sampler {
         context: &Arc<Context>,
         targets: Vec<SampleTarget>,
         usage: HashMap<u32, Vec<Usage>>,
+        now: Instant,
     ) {
-        let now = Instant::now();
         let elapsed = self
             .last_tick
             .map(|last| now - last)
