@@ -22,21 +22,34 @@ async fn samples_of(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cpu_burning_child_uses_about_one_core() {
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "reads /proc for what the process really got"
+)]
+async fn a_cpu_burning_child_is_measured_as_the_cpu_it_really_got() {
     let _quiet = CPU_QUIET.write().await;
     let home = tempfile::tempdir().unwrap();
     let engine = open_with(home.path(), quick_settings(), vec![]).await;
     let mut events = engine.subscribe();
     engine.add(sh("burn", "while :; do :; done")).await.unwrap();
-    engine.start("burn").await.unwrap();
+    let started = engine.start("burn").await.unwrap();
+    let pid = started.state.pid().unwrap();
     // The first sample of a run covers less than an interval: judge the settled ones.
-    let samples = samples_of(&mut events, "burn", 12).await;
-    let mut settled: Vec<f64> = samples[2..].iter().map(|s| s.cpu_percent).collect();
+    let _ = samples_of(&mut events, "burn", 2).await;
+    // What the burner really got, read by the test itself around the samples: on a busy
+    // machine that is less than a core, and the sampler must say so, not a fixed figure.
+    let (cpu_before, wall_before) = (cpu_ticks(pid), std::time::Instant::now());
+    let samples = samples_of(&mut events, "burn", 10).await;
+    let got = (cpu_ticks(pid) - cpu_before) as f64
+        / ticks_per_second()
+        / wall_before.elapsed().as_secs_f64()
+        * 100.0;
+    let mut settled: Vec<f64> = samples.iter().map(|s| s.cpu_percent).collect();
     settled.sort_by(f64::total_cmp);
-    let median = settled[settled.len() / 2];
+    let mean = settled.iter().sum::<f64>() / settled.len() as f64;
     assert!(
-        (80.0..=115.0).contains(&median),
-        "median CPU {median}% of {settled:?}"
+        (mean - got).abs() <= 20.0 && got > 25.0,
+        "the sampler says {mean:.1}% on average ({settled:?}); the process got {got:.1}%"
     );
     let last = samples.last().unwrap();
     assert_eq!(last.processes, 1);
@@ -116,4 +129,20 @@ async fn the_memory_limit_restarts_a_growing_child() {
     let status = engine.get("leaky").unwrap().status;
     assert!(status.restarts >= 1);
     engine.shutdown().await;
+}
+
+/// User and system CPU time of a process so far, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .collect();
+    // utime and stime: fields 14 and 15, the 12th and 13th after the command name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn ticks_per_second() -> f64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .unwrap()
+        .unwrap() as f64
 }
