@@ -3,6 +3,7 @@
 //! is never touched; its size is bounded by the job's own `logs` settings.
 
 use std::collections::BTreeSet;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +17,21 @@ pub(crate) fn sweep(
     existing_jobs: &BTreeSet<String>,
     now: SystemTime,
 ) -> Vec<PathBuf> {
+    use nix::fcntl::AtFlags;
+    use nix::sys::stat::fstatat;
+    use nix::unistd::{unlinkat, UnlinkatFlags};
     let mut deleted = Vec::new();
+    // Every look and every removal is relative to the directory opened without following a
+    // link: a log directory swapped for a link to somewhere else is refused, never swept.
+    let at = match crate::home::open_log_dir(dir, false) {
+        Ok(at) => at,
+        Err(err) => {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("log retention skipped: {err}");
+            }
+            return deleted;
+        }
+    };
     let Ok(entries) = std::fs::read_dir(dir) else {
         return deleted;
     };
@@ -30,14 +45,24 @@ pub(crate) fn sweep(
         if !rotated && existing_jobs.contains(job) {
             continue;
         }
-        let old_enough = entry
-            .metadata()
-            .and_then(|meta| meta.modified())
-            .ok()
-            .and_then(|modified| now.duration_since(modified).ok())
-            .is_some_and(|age| age > max_age);
+        let old_enough = fstatat(
+            Some(at.as_raw_fd()),
+            name.as_str(),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .ok()
+        .and_then(|stat| {
+            let modified = SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(u64::try_from(stat.st_mtime).ok()?))?;
+            now.duration_since(modified).ok()
+        })
+        .is_some_and(|age| age > max_age);
         if old_enough {
-            match std::fs::remove_file(entry.path()) {
+            match unlinkat(
+                Some(at.as_raw_fd()),
+                name.as_str(),
+                UnlinkatFlags::NoRemoveDir,
+            ) {
                 Ok(()) => deleted.push(entry.path()),
                 Err(err) => {
                     tracing::warn!("cannot delete old log {}: {err}", entry.path().display())
@@ -101,5 +126,30 @@ mod tests {
         for kept in ["api.log", "api.log.1", "recent-gone.log", "other.txt"] {
             assert!(dir.path().join(kept).exists(), "{kept} should be kept");
         }
+    }
+
+    #[test]
+    fn a_log_directory_swapped_for_a_link_is_not_swept() {
+        let home = tempfile::tempdir().unwrap();
+        let victim = home.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        let old = victim.join("gone.log");
+        std::fs::write(&old, b"keep me\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(100 * 86400))
+            .unwrap();
+        let logs = home.path().join("logs");
+        std::os::unix::fs::symlink(&victim, &logs).unwrap();
+        let deleted = sweep(
+            &logs,
+            Duration::from_secs(60),
+            &BTreeSet::new(),
+            SystemTime::now(),
+        );
+        assert!(deleted.is_empty(), "{deleted:?}");
+        assert!(old.exists(), "the link was followed");
     }
 }
