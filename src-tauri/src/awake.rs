@@ -123,18 +123,8 @@ mod tests {
 
     fn job(state: JobState, next_run: bool) -> JobStatus {
         JobStatus {
-            name: "j".into(),
-            group: None,
-            kind: JobKind::Service,
-            enabled: true,
-            state,
-            restarts: 0,
-            failures: 0,
-            last_exit: None,
             next_run_at: next_run.then(Utc::now),
-            health: None,
-            resources: None,
-            log_error: None,
+            ..JobStatus::new("j", JobKind::Service, state)
         }
     }
 

@@ -225,14 +225,14 @@ mod tests {
     fn quit_stops_every_job_before_it_asks_the_app_to_exit() {
         let home = tempfile::tempdir().unwrap();
         let (app, _engine, pids) = app_with_jobs(home.path(), vec![JobSpec::new("a", "sleep 300")]);
-        // The mock runtime cannot exit (its request_exit is unimplemented and panics): the
+        // The mock runtime has no way to exit (its request_exit panics): the
         // panic marks the moment `app.exit` was called, which must come after the shutdown.
         let quitting = tauri::async_runtime::spawn(quit(app.handle().clone()));
         let ended = tauri::async_runtime::block_on(quitting);
-        let reached_exit = ended.expect_err("the mock's exit panics");
+        // Nothing else in quit panics: shut_down logs what fails and carries on.
         assert!(
-            reached_exit.to_string().contains("not implemented"),
-            "quit ended otherwise than in app.exit: {reached_exit}"
+            matches!(&ended, Err(tauri::Error::JoinError(join)) if join.is_panic()),
+            "quit ended otherwise than in the mock's app.exit: {ended:?}"
         );
         assert!(has_shut_down(app.handle()));
         assert!(!group_alive(pids[0]), "a job outlived the quit");

@@ -281,20 +281,7 @@ mod tests {
     use sentinel_proto::JobKind;
 
     fn job(name: &str, state: JobState) -> JobStatus {
-        JobStatus {
-            name: name.into(),
-            group: None,
-            kind: JobKind::Service,
-            enabled: true,
-            state,
-            restarts: 0,
-            failures: 0,
-            last_exit: None,
-            next_run_at: None,
-            health: None,
-            resources: None,
-            log_error: None,
-        }
+        JobStatus::new(name, JobKind::Service, state)
     }
 
     fn running(name: &str) -> JobStatus {

@@ -728,20 +728,7 @@ mod tests {
     fn a_long_retry_sequence_is_its_start_and_its_count() {
         let mut spec = sentinel_proto::JobSpec::new("api", "true");
         spec.restart.max_retries = 1_000_000;
-        let status = JobStatus {
-            name: "api".into(),
-            group: None,
-            kind: sentinel_proto::JobKind::Service,
-            enabled: true,
-            state: JobState::Stopped,
-            restarts: 0,
-            failures: 0,
-            last_exit: None,
-            next_run_at: None,
-            health: None,
-            resources: None,
-            log_error: None,
-        };
+        let status = JobStatus::new("api", sentinel_proto::JobKind::Service, JobState::Stopped);
         let detail = JobDetail {
             spec,
             status,

@@ -2,19 +2,14 @@
 //! through it; it holds no business logic of its own beyond keeping the registry of jobs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::Utc;
-use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
 use sentinel_proto::api::{BulkRequest, JobDetail};
 use sentinel_proto::config::{job_field, ConfigFile, ImportPlan};
-use sentinel_proto::schedule::When;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, JobKind, JobSpec, JobStatus, LogLine, LogStream, RunRecord, Trigger,
@@ -27,11 +22,12 @@ use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::events::{EventBus, EventSubscription};
 use crate::job::{graph, spawn_job, JobHandle};
+use crate::lock::EngineLock;
 use crate::monitor::{spawn_sampler, SampleTarget};
 use crate::notify::{default_notifiers, Alerts, Notifier};
 use crate::paths::EnginePaths;
 use crate::process::{marker, recover};
-use crate::schedule::Scheduler;
+use crate::schedule::{refuse_unschedulable, Scheduler};
 use crate::store::Store;
 use sentinel_proto::monitor::ResourceHistory;
 use sentinel_proto::settings::Settings;
@@ -877,43 +873,6 @@ fn running_pid(status: &JobStatus) -> Option<u32> {
     }
 }
 
-/// One engine per home: an exclusive lock on `engine.lock`, released when the engine shuts
-/// down or its process dies, so a crash never leaves a stale lock behind.
-struct EngineLock(#[allow(dead_code)] Flock<File>);
-
-impl EngineLock {
-    fn acquire(dir: &Path) -> Result<EngineLock> {
-        let path = dir.join("engine.lock");
-        let file = crate::home::open(
-            &path,
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true),
-            crate::home::Kind::Output,
-        )?;
-        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(lock) => {
-                let mut file: &File = &lock;
-                let _ = file.set_len(0);
-                let _ = writeln!(file, "{}", std::process::id());
-                Ok(EngineLock(lock))
-            }
-            Err((file, Errno::EWOULDBLOCK)) => Err(EngineError::AlreadyRunning {
-                home: dir.to_path_buf(),
-                pid: std::io::read_to_string(file)
-                    .ok()
-                    .and_then(|p| p.trim().parse().ok()),
-            }),
-            Err((_, errno)) => Err(EngineError::io(
-                format!("cannot lock {}", path.display()),
-                errno.into(),
-            )),
-        }
-    }
-}
-
 /// The running jobs, for the sampler; each can be restarted when it exceeds its memory limit.
 fn sample_targets(inner: &Inner) -> Vec<SampleTarget> {
     let jobs = inner.jobs.read().unwrap_or_else(|p| p.into_inner());
@@ -948,7 +907,7 @@ fn sample_targets(inner: &Inner) -> Vec<SampleTarget> {
 fn load_settings(path: &Path) -> Result<Settings> {
     let file = match crate::home::open(
         path,
-        OpenOptions::new().read(true),
+        std::fs::OpenOptions::new().read(true),
         crate::home::Kind::Trusted,
     ) {
         Ok(file) => file,
@@ -971,60 +930,6 @@ pub enum BulkAction {
     Start,
     Stop,
     Restart,
-}
-
-/// A schedule that would never fire is refused: a one-time schedule in the past when the job
-/// is `new` (an existing job keeps the time it already ran at), and a cron expression or an
-/// interval with no fire time ahead that a date can hold (`0 0 30 2 *`).
-fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
-    let now = Utc::now();
-    if let Some(schedule) = spec
-        .restart_schedule
-        .as_deref()
-        .and_then(|expr| sentinel_proto::schedule::parse_cron(expr).ok())
-    {
-        let when = When::Cron {
-            source: String::new(),
-            schedule: Box::new(schedule),
-        };
-        if sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local).is_none() {
-            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
-                field: "restart_schedule".into(),
-                message: "never fires in the next ten years".into(),
-            }])));
-        }
-    }
-    let Some(when) = spec.schedule.as_ref().and_then(|s| s.when().ok()) else {
-        return Ok(());
-    };
-    let problem = match &when {
-        When::At(at) if new && *at <= now => Some((
-            "schedule.at",
-            format!(
-                "{} is in the past",
-                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
-            ),
-        )),
-        When::At(_) => None,
-        When::Cron { .. } => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
-            .is_none()
-            .then(|| {
-                (
-                    "schedule.cron",
-                    "never fires in the next ten years".to_string(),
-                )
-            }),
-        When::Every(_) => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
-            .is_none()
-            .then(|| ("schedule.every", "cannot be scheduled from now".to_string())),
-    };
-    match problem {
-        Some((field, message)) => Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
-            field: field.into(),
-            message,
-        }]))),
-        None => Ok(()),
-    }
 }
 
 fn starts_with_engine(spec: &JobSpec) -> bool {

@@ -9,6 +9,7 @@ mod events;
 mod home;
 pub mod job;
 mod later;
+mod lock;
 pub mod logs;
 mod metrics;
 mod monitor;

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 use sentinel_proto::schedule::{self, Due, MissedPolicy, When};
-use sentinel_proto::{JobKind, JobSpec, Trigger};
+use sentinel_proto::{FieldError, JobKind, JobSpec, Trigger, ValidationErrors};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::error::{EngineError, Result};
 use crate::job::JobHandle;
 
 /// The longest single sleep: how soon a wall-clock jump or a wake from sleep is noticed.
@@ -204,4 +205,58 @@ fn fire_if_due(entry: &mut Entry, now: DateTime<Utc>) {
     entry.anchor = fired_for;
     entry.next = schedule::next_after(&entry.when, fired_for.max(now), fired_for, &Local);
     entry.job.set_next_run(entry.next);
+}
+
+/// A schedule that would never fire is refused: a one-time schedule in the past when the job
+/// is `new` (an existing job keeps the time it already ran at), and a cron expression or an
+/// interval with no fire time ahead that a date can hold (`0 0 30 2 *`).
+pub(crate) fn refuse_unschedulable(spec: &JobSpec, new: bool) -> Result<()> {
+    let now = Utc::now();
+    if let Some(schedule) = spec
+        .restart_schedule
+        .as_deref()
+        .and_then(|expr| sentinel_proto::schedule::parse_cron(expr).ok())
+    {
+        let when = When::Cron {
+            source: String::new(),
+            schedule: Box::new(schedule),
+        };
+        if sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local).is_none() {
+            return Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+                field: "restart_schedule".into(),
+                message: "never fires in the next ten years".into(),
+            }])));
+        }
+    }
+    let Some(when) = spec.schedule.as_ref().and_then(|s| s.when().ok()) else {
+        return Ok(());
+    };
+    let problem = match &when {
+        When::At(at) if new && *at <= now => Some((
+            "schedule.at",
+            format!(
+                "{} is in the past",
+                at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
+            ),
+        )),
+        When::At(_) => None,
+        When::Cron { .. } => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
+            .is_none()
+            .then(|| {
+                (
+                    "schedule.cron",
+                    "never fires in the next ten years".to_string(),
+                )
+            }),
+        When::Every(_) => sentinel_proto::schedule::next_after(&when, now, now, &chrono::Local)
+            .is_none()
+            .then(|| ("schedule.every", "cannot be scheduled from now".to_string())),
+    };
+    match problem {
+        Some((field, message)) => Err(EngineError::Invalid(ValidationErrors(vec![FieldError {
+            field: field.into(),
+            message,
+        }]))),
+        None => Ok(()),
+    }
 }

@@ -132,6 +132,27 @@ pub struct JobStatus {
     pub log_error: Option<String>,
 }
 
+impl JobStatus {
+    /// A service's or task's status with nothing behind it yet: no runs, no samples, no
+    /// health verdict, enabled, in no group.
+    pub fn new(name: impl Into<String>, kind: crate::JobKind, state: JobState) -> JobStatus {
+        JobStatus {
+            name: name.into(),
+            group: None,
+            kind,
+            enabled: true,
+            state,
+            restarts: 0,
+            failures: 0,
+            last_exit: None,
+            next_run_at: None,
+            health: None,
+            resources: None,
+            log_error: None,
+        }
+    }
+}
+
 /// Why a run was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

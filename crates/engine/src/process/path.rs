@@ -123,7 +123,10 @@ pub fn read_login_shell_path(command: &ShellCommand, limit: Duration) -> Result<
     let mut child = cmd
         .spawn()
         .map_err(|err| format!("cannot run {shown}: {err}"))?;
-    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let Some(mut stdout) = child.stdout.take() else {
+        let _ = child.kill();
+        return Err(format!("cannot read what {shown} prints"));
+    };
     let (chunks, output) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
