@@ -3,6 +3,8 @@
 //! transactions, so a crash loop or a burst of starts never waits on the disk.
 
 mod backlog;
+mod history;
+mod jobs;
 mod migrate;
 
 use std::collections::HashMap;
@@ -12,15 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sentinel_proto::{EventEnvelope, JobSpec, RunOutcome, RunRecord, Trigger};
+use sentinel_proto::{EventEnvelope, JobSpec, RunOutcome, Trigger};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::home::sibling;
-use crate::process::recover::OpenRun;
 use backlog::Backlog;
 use migrate::migrate;
 
@@ -177,222 +178,9 @@ impl Store {
         let _ = self.writes.send(Write::Event(event));
     }
 
-    /// Every job with when it was defined and the last fire time its schedule ran for.
-    pub async fn load_jobs(&self) -> Result<Vec<StoredJob>> {
-        let rows = sqlx::query(
-            "SELECT name, spec, created_at, \
-             (SELECT MAX(scheduled_at) FROM runs WHERE runs.job = jobs.name) AS last_scheduled \
-             FROM jobs ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut specs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let name: String = row.get("name");
-            let text: String = row.get("spec");
-            match serde_json::from_str::<JobSpec>(&text) {
-                Ok(spec) => specs.push(StoredJob {
-                    spec,
-                    created_at: from_millis(row.get("created_at")),
-                    last_scheduled: row.get::<Option<i64>, _>("last_scheduled").map(from_millis),
-                }),
-                // A row this version cannot read is kept untouched rather than dropped.
-                Err(err) => tracing::error!(job = %name, "stored definition cannot be read: {err}"),
-            }
-        }
-        Ok(specs)
-    }
-
-    pub async fn insert_job(&self, spec: &JobSpec) -> Result<()> {
-        let now = millis(Utc::now());
-        let result = sqlx::query(
-            "INSERT INTO jobs (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&spec.name)
-        .bind(spec_json(spec))
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await;
-        match result {
-            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                Err(EngineError::AlreadyExists(spec.name.clone()))
-            }
-            other => other.map(|_| ()).map_err(EngineError::from),
-        }
-    }
-
-    pub async fn update_job(&self, spec: &JobSpec) -> Result<()> {
-        sqlx::query("UPDATE jobs SET spec = ?, updated_at = ? WHERE name = ?")
-            .bind(spec_json(spec))
-            .bind(millis(Utc::now()))
-            .bind(&spec.name)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Writes an import's definitions in one transaction.
-    pub async fn apply_import(
-        &self,
-        adds: &[JobSpec],
-        updates: &[JobSpec],
-        removes: &[String],
-    ) -> Result<()> {
-        self.flush().await;
-        let now = millis(Utc::now());
-        let mut tx = self.pool.begin().await?;
-        for spec in adds {
-            sqlx::query(
-                "INSERT INTO jobs (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&spec.name)
-            .bind(spec_json(spec))
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for spec in updates {
-            sqlx::query("UPDATE jobs SET spec = ?, updated_at = ? WHERE name = ?")
-                .bind(spec_json(spec))
-                .bind(now)
-                .bind(&spec.name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for name in removes {
-            sqlx::query("DELETE FROM runs WHERE job = ?")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM jobs WHERE name = ?")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Removes a job and its run history.
-    pub async fn delete_job(&self, name: &str) -> Result<()> {
-        self.flush().await;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM runs WHERE job = ?")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM jobs WHERE name = ?")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The next free run id and event sequence number.
-    pub async fn next_ids(&self) -> Result<(i64, u64)> {
-        let run: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM runs")
-            .fetch_one(&self.pool)
-            .await?;
-        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((run, seq.max(1) as u64))
-    }
-
-    /// Runs left open by an engine that died, so their processes can be found.
-    pub async fn open_runs(&self) -> Result<Vec<OpenRun>> {
-        let rows = sqlx::query(
-            "SELECT id, job, pid, proc_start FROM runs WHERE outcome IS NULL ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| OpenRun {
-                run_id: row.get("id"),
-                job: row.get("job"),
-                pid: row.get::<Option<i64>, _>("pid").map(|p| p as u32),
-                proc_start: row.get::<Option<i64>, _>("proc_start").map(|s| s as u64),
-            })
-            .collect())
-    }
-
-    /// Marks runs left open by an engine that died as interrupted.
-    pub async fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE runs SET outcome = 'interrupted', ended_at = ?, \
-             reason = 'the engine stopped unexpectedly while this run was in progress' \
-             WHERE outcome IS NULL",
-        )
-        .bind(millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
     pub async fn prune_events(&self) -> Result<()> {
         prune_events(&self.pool, self.kept.events).await
     }
-
-    /// The newest `limit` events, oldest first.
-    pub async fn recent_events(&self, limit: u32) -> Result<Vec<EventEnvelope>> {
-        self.flush().await;
-        let rows = sqlx::query("SELECT seq, at, data FROM events ORDER BY seq DESC LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut events: Vec<EventEnvelope> = rows
-            .iter()
-            .filter_map(|row| {
-                let event = serde_json::from_str(row.get::<&str, _>("data")).ok()?;
-                Some(EventEnvelope {
-                    seq: row.get::<i64, _>("seq") as u64,
-                    at: from_millis(row.get("at")),
-                    event,
-                })
-            })
-            .collect();
-        events.reverse();
-        Ok(events)
-    }
-
-    /// The newest runs of a job first.
-    pub async fn runs(&self, job: &str, limit: u32) -> Result<Vec<RunRecord>> {
-        self.flush().await;
-        let rows = sqlx::query(
-            "SELECT id, job, trigger, scheduled_at, started_at, ended_at, pid, outcome, exit_code, signal, reason \
-             FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(job)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| RunRecord {
-                id: row.get("id"),
-                job: row.get("job"),
-                trigger: Trigger::parse(row.get("trigger")).unwrap_or(Trigger::Manual),
-                scheduled_at: row.get::<Option<i64>, _>("scheduled_at").map(from_millis),
-                started_at: from_millis(row.get("started_at")),
-                ended_at: row.get::<Option<i64>, _>("ended_at").map(from_millis),
-                pid: row.get::<Option<i64>, _>("pid").map(|p| p as u32),
-                outcome: row
-                    .get::<Option<String>, _>("outcome")
-                    .and_then(|o| RunOutcome::parse(&o)),
-                exit_code: row.get("exit_code"),
-                signal: row.get("signal"),
-                reason: row.get("reason"),
-            })
-            .collect())
-    }
-}
-
-fn spec_json(spec: &JobSpec) -> String {
-    serde_json::to_string(spec).expect("a job spec always serialises")
 }
 
 async fn prune_events(pool: &SqlitePool, kept: i64) -> Result<()> {
