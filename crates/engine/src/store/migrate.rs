@@ -89,7 +89,8 @@ mod tests {
     use sentinel_proto::JobSpec;
 
     use super::*;
-    use crate::store::{Store, RETENTION};
+    use crate::store::retention::RETENTION;
+    use crate::store::Store;
 
     /// The real migrations plus `extra` (named 9999_extra.sql), as a migrator read from disk.
     async fn migrator_with(dir: &Path, extra: &str) -> Migrator {
