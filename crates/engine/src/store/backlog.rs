@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::retention::Retention;
-use super::{Write, WRITE_BATCH};
+use super::writer::{Write, WRITE_BATCH};
 
 /// Below this many held writes a trim is not worth its scan (normal bursts stay under it).
 const TRIM_FROM: usize = 10_000;
