@@ -5,7 +5,7 @@ fn main() {
         tauri_build::AppManifest::new().commands(&[
             "snapshot",
             "job_action",
-            "group_action",
+            "act",
             "subscribe",
             "open_settings",
             "hide_popover",

@@ -321,8 +321,8 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
         api(
             &home,
             "POST",
-            "/api/jobs/bulk/start",
-            Some(json!({"all": true})),
+            "/api/actions",
+            Some(json!({"action": "start", "selection": "all"})),
         );
         wait_until("every child", || {
             procs::children_named(daemon.pid(), "sleep") == n
@@ -599,8 +599,8 @@ fn cli_latency(sizes: &[usize], runs: usize) {
         api(
             &home,
             "POST",
-            "/api/jobs/bulk/start",
-            Some(json!({"all": true})),
+            "/api/actions",
+            Some(json!({"action": "start", "selection": "all"})),
         );
         let samples: Vec<Duration> = (0..runs)
             .map(|_| {
@@ -839,8 +839,8 @@ fn monitoring_cost(n: usize, seconds: u64, renders: usize) {
         api(
             &home,
             "POST",
-            "/api/jobs/bulk/start",
-            Some(json!({"all": true})),
+            "/api/actions",
+            Some(json!({"action": "start", "selection": "all"})),
         );
         wait_until("every child", || {
             procs::children_named(daemon.pid(), "sleep") == n
@@ -961,8 +961,8 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
         api(
             &home,
             "POST",
-            "/api/jobs/bulk/start",
-            Some(json!({"all": true})),
+            "/api/actions",
+            Some(json!({"action": "start", "selection": "all"})),
         );
         wait_until("every child", || {
             procs::children_named(child.id(), "sleep") == n

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use sentinel_proto::api::{BulkResult, ErrorBody, JobDetail, Missed, SchedulePreview};
+use sentinel_proto::action::{Action, ActionResult, Outcome, Selection};
+use sentinel_proto::api::{ErrorBody, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::monitor::{
     HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
 };
@@ -23,7 +24,7 @@ use sentinel_proto::{
 };
 use ts_rs::{Config, TS};
 
-use crate::commands::{JobAction, Page, Snapshot, StreamItem};
+use crate::commands::{Page, Snapshot, StreamItem};
 use crate::settings::{AppSettings, LogItem};
 
 /// A command as the UI calls it: wrapper name, command, (argument, TS type)s, result type.
@@ -39,14 +40,14 @@ const COMMANDS: &[CommandSignature] = &[
     (
         "jobAction",
         "job_action",
-        &[("name", "string"), ("action", "JobAction")],
+        &[("name", "string"), ("action", "Action")],
         "JobStatus",
     ),
     (
-        "groupAction",
-        "group_action",
-        &[("group", "string"), ("action", "JobAction")],
-        "BulkResult[]",
+        "act",
+        "act",
+        &[("action", "Action"), ("selection", "Selection")],
+        "ActionResult[]",
     ),
     (
         "subscribe",
@@ -166,8 +167,10 @@ fn generate() -> String {
         Missed::decl(&cfg),
         FieldError::decl(&cfg),
         ErrorBody::decl(&cfg),
-        BulkResult::decl(&cfg),
-        JobAction::decl(&cfg),
+        ActionResult::decl(&cfg),
+        Outcome::decl(&cfg),
+        Action::decl(&cfg),
+        Selection::decl(&cfg),
         Page::decl(&cfg),
         StreamItem::decl(&cfg),
         Snapshot::decl(&cfg),
@@ -271,8 +274,8 @@ fn each_window_gets_only_its_commands() {
     assert_eq!(
         popover,
         [
+            "act",
             "free_ports",
-            "group_action",
             "hide_popover",
             "job_action",
             "job_ports",

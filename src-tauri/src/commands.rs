@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use sentinel_engine::{BulkAction, EngineError, EngineHandle, Received};
-use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody};
+use sentinel_engine::{action_results, EngineError, EngineHandle, Received};
+use sentinel_proto::action::{Action, ActionResult, Selection};
+use sentinel_proto::api::ErrorBody;
 use sentinel_proto::monitor::HistoryPoint;
 use sentinel_proto::stack::{FreedPorts, JobPorts};
 use sentinel_proto::{EngineEvent, EventEnvelope, JobStatus};
@@ -21,25 +22,6 @@ pub struct Snapshot {
     pub history: BTreeMap<String, Vec<HistoryPoint>>,
     /// The snapshot is current up to this event; older events are already in it.
     pub seq: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum JobAction {
-    Start,
-    Stop,
-    Restart,
-}
-
-impl From<JobAction> for BulkAction {
-    fn from(action: JobAction) -> BulkAction {
-        match action {
-            JobAction::Start => BulkAction::Start,
-            JobAction::Stop => BulkAction::Stop,
-            JobAction::Restart => BulkAction::Restart,
-        }
-    }
 }
 
 /// Which page the popover wants opened.
@@ -78,18 +60,7 @@ pub enum AppError {
 impl Serialize for AppError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let body = match self {
-            AppError::Engine(EngineError::Invalid(errors)) => ErrorBody {
-                code: "invalid".into(),
-                message: format!("invalid job: {errors}"),
-                field: errors.first_field().map(str::to_string),
-                errors: errors.0.clone(),
-            },
-            AppError::Engine(error) => ErrorBody {
-                code: error.code().into(),
-                message: error.to_string(),
-                field: None,
-                errors: Vec::new(),
-            },
+            AppError::Engine(error) => error.body(),
             AppError::Fields(errors) => ErrorBody {
                 code: "invalid".into(),
                 message: self.to_string(),
@@ -139,51 +110,24 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     Snapshot { jobs, history, seq }
 }
 
+/// Acts on one job: the popover's buttons.
 #[tauri::command]
 pub async fn job_action(
     state: State<'_, AppState>,
     name: String,
-    action: JobAction,
+    action: Action,
 ) -> AppResult<JobStatus> {
-    let engine = &state.engine;
-    Ok(match action {
-        JobAction::Start => engine.start(&name).await?,
-        JobAction::Stop => engine.stop(&name).await?,
-        JobAction::Restart => engine.restart(&name).await?,
-    })
+    Ok(state.engine.act_on(action, &name).await?)
 }
 
+/// Acts on jobs by name, group or all: the popover's group headers.
 #[tauri::command]
-pub async fn group_action(
+pub async fn act(
     state: State<'_, AppState>,
-    group: String,
-    action: JobAction,
-) -> AppResult<Vec<BulkResult>> {
-    let request = BulkRequest {
-        group: Some(group),
-        ..BulkRequest::default()
-    };
-    let results = state.engine.bulk(action.into(), &request).await?;
-    Ok(results
-        .into_iter()
-        .map(|(name, result)| match result {
-            Ok(status) => BulkResult {
-                name,
-                status: Some(status),
-                error: None,
-            },
-            Err(error) => BulkResult {
-                name,
-                status: None,
-                error: Some(ErrorBody {
-                    code: error.code().into(),
-                    message: error.to_string(),
-                    field: None,
-                    errors: Vec::new(),
-                }),
-            },
-        })
-        .collect())
+    action: Action,
+    selection: Selection,
+) -> AppResult<Vec<ActionResult>> {
+    Ok(action_results(state.engine.act(action, &selection).await?))
 }
 
 /// Forwards every engine event to the popover until it goes away. Answers once subscribed, so
@@ -271,7 +215,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
     tauri::generate_handler![
         snapshot,
         job_action,
-        group_action,
+        act,
         subscribe,
         open_settings,
         hide_popover,
@@ -328,8 +272,8 @@ mod tests {
 
         let results = invoke(
             &t,
-            "group_action",
-            json!({"group": "web", "action": "start"}),
+            "act",
+            json!({"action": "start", "selection": {"group": "web"}}),
         )
         .unwrap();
         assert_eq!(results.as_array().unwrap().len(), 2);
@@ -340,8 +284,8 @@ mod tests {
             .all(|r| r["status"]["state"] == "running"));
         let results = invoke(
             &t,
-            "group_action",
-            json!({"group": "web", "action": "stop"}),
+            "act",
+            json!({"action": "stop", "selection": {"group": "web"}}),
         )
         .unwrap();
         assert!(results
@@ -365,8 +309,8 @@ mod tests {
         assert_eq!(missing["message"], "no job named \"nope\"");
         let empty = invoke(
             &t,
-            "group_action",
-            json!({"group": "none", "action": "stop"}),
+            "act",
+            json!({"action": "stop", "selection": {"group": "none"}}),
         )
         .unwrap_err();
         assert_eq!(empty["code"], "not_found");

@@ -16,12 +16,12 @@ pub mod tray;
 pub use lifecycle::quit;
 use lifecycle::{Lifecycle, Server};
 use sentinel_engine::control::ControlServer;
-use sentinel_engine::proto::api::BulkRequest;
-use sentinel_engine::{BulkAction, EngineConfig, EngineHandle};
+use sentinel_engine::{EngineConfig, EngineHandle};
 use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tauri_plugin_positioner::{Position, WindowExt};
 
 use commands::{AppState, Page};
+use tray::MenuCommand;
 
 /// The popover window's label (tauri.conf.json).
 pub const POPOVER: &str = "popover";
@@ -175,52 +175,39 @@ pub fn toggle_popover<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// The tray menu's items: `open`, `settings`, `stop-all`, `quit`, and `ACTION:JOB`.
+/// A tray menu item was chosen (its id as [`MenuCommand::id`] wrote it).
 pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    let Some(command) = MenuCommand::parse(id) else {
+        return;
+    };
     let engine = app.state::<AppState>().engine.clone();
     let app = app.clone();
-    match id {
-        "open" => show_popover(&app),
-        "settings" => {
+    match command {
+        MenuCommand::Open => show_popover(&app),
+        MenuCommand::Settings => {
             if let Err(err) = settings::open_window(&app, None, Page::App) {
                 tracing::warn!("{err}");
             }
         }
-        "quit" => {
+        MenuCommand::Quit => {
             tauri::async_runtime::spawn(quit(app));
         }
-        "stop-all" => {
-            tauri::async_runtime::spawn(async move {
-                let all = BulkRequest {
-                    all: true,
-                    ..BulkRequest::default()
-                };
-                if let Err(err) = engine.bulk(BulkAction::Stop, &all).await {
-                    tracing::warn!("stop all: {err}");
-                }
-            });
+        MenuCommand::Logs(job) => {
+            if let Err(err) = settings::open_window(&app, Some(&job), Page::Logs) {
+                tracing::warn!("{job}: {err}");
+            }
         }
-        other => {
-            let Some((action, job)) = other.split_once(':') else {
-                return;
-            };
-            let job = job.to_string();
-            let action = action.to_string();
+        MenuCommand::Act(action, selection) => {
             tauri::async_runtime::spawn(async move {
-                let result = match action.as_str() {
-                    "start" => engine.start(&job).await.map(|_| ()),
-                    "stop" => engine.stop(&job).await.map(|_| ()),
-                    "restart" => engine.restart(&job).await.map(|_| ()),
-                    "logs" => {
-                        if let Err(err) = settings::open_window(&app, Some(&job), Page::Logs) {
-                            tracing::warn!("{job}: {err}");
+                match engine.act(action, &selection).await {
+                    Ok(results) => {
+                        for (job, result) in results {
+                            if let Err(err) = result {
+                                tracing::warn!("{action} {job}: {err}");
+                            }
                         }
-                        Ok(())
                     }
-                    _ => Ok(()),
-                };
-                if let Err(err) = result {
-                    tracing::warn!("{action} {job}: {err}");
+                    Err(err) => tracing::warn!("{action}: {err}"),
                 }
             });
         }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sentinel_engine::{EngineHandle, Received};
+use sentinel_proto::action::{Action, Selection};
 use sentinel_proto::{EngineEvent, HealthState, JobState, JobStatus};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -96,6 +97,56 @@ pub fn menu_order(jobs: &[JobStatus]) -> Vec<&JobStatus> {
     ordered
 }
 
+/// What a tray menu item does; its menu id is [`MenuCommand::id`], read back by
+/// [`MenuCommand::parse`]. Acting on jobs is the same [`Action`] on a [`Selection`] every
+/// other adapter sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuCommand {
+    Open,
+    Settings,
+    Quit,
+    Logs(String),
+    Act(Action, Selection),
+}
+
+impl MenuCommand {
+    pub fn id(&self) -> String {
+        match self {
+            MenuCommand::Open => "open".into(),
+            MenuCommand::Settings => "settings".into(),
+            MenuCommand::Quit => "quit".into(),
+            MenuCommand::Logs(job) => format!("logs:{job}"),
+            MenuCommand::Act(action, Selection::All) => format!("{action}:*"),
+            MenuCommand::Act(action, Selection::Group(group)) => format!("{action}:group:{group}"),
+            MenuCommand::Act(action, Selection::Names(names)) => {
+                format!("{action}:{}", names.join(","))
+            }
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<MenuCommand> {
+        match id {
+            "open" => return Some(MenuCommand::Open),
+            "settings" => return Some(MenuCommand::Settings),
+            "quit" => return Some(MenuCommand::Quit),
+            _ => {}
+        }
+        let (verb, rest) = id.split_once(':')?;
+        if verb == "logs" {
+            return Some(MenuCommand::Logs(rest.to_string()));
+        }
+        let action = Action::parse(verb)?;
+        let selection = match rest {
+            "*" => Selection::All,
+            _ => match rest.strip_prefix("group:") {
+                Some(group) => Selection::Group(group.to_string()),
+                None => Selection::Names(rest.split(',').map(str::to_string).collect()),
+            },
+        };
+        Some(MenuCommand::Act(action, selection))
+    }
+}
+
 /// The menu lists at most this many jobs; the popover shows them all.
 const MENU_JOBS: usize = 20;
 
@@ -130,26 +181,32 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
             &[
                 &MenuItem::with_id(
                     app,
-                    format!("start:{name}"),
+                    MenuCommand::Act(Action::Start, Selection::job(name)).id(),
                     "Start",
                     !job.state.is_active(),
                     None::<&str>,
                 )?,
                 &MenuItem::with_id(
                     app,
-                    format!("stop:{name}"),
+                    MenuCommand::Act(Action::Stop, Selection::job(name)).id(),
                     "Stop",
                     job.state.is_active(),
                     None::<&str>,
                 )?,
                 &MenuItem::with_id(
                     app,
-                    format!("restart:{name}"),
+                    MenuCommand::Act(Action::Restart, Selection::job(name)).id(),
                     "Restart",
                     true,
                     None::<&str>,
                 )?,
-                &MenuItem::with_id(app, format!("logs:{name}"), "Show logs", true, None::<&str>)?,
+                &MenuItem::with_id(
+                    app,
+                    MenuCommand::Logs(name.clone()).id(),
+                    "Show logs",
+                    true,
+                    None::<&str>,
+                )?,
             ],
         )?;
         menu.append(&submenu)?;
@@ -157,7 +214,7 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
     if ordered.len() > MENU_JOBS {
         menu.append(&MenuItem::with_id(
             app,
-            "open",
+            MenuCommand::Open.id(),
             format!("{} more in SentinelZero…", ordered.len() - MENU_JOBS),
             true,
             None::<&str>,
@@ -168,14 +225,14 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
     }
     menu.append(&MenuItem::with_id(
         app,
-        "open",
+        MenuCommand::Open.id(),
         "Open SentinelZero",
         true,
         None::<&str>,
     )?)?;
     menu.append(&MenuItem::with_id(
         app,
-        "stop-all",
+        MenuCommand::Act(Action::Stop, Selection::All).id(),
         "Stop all",
         !jobs.is_empty(),
         None::<&str>,
@@ -183,7 +240,7 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
         app,
-        "quit",
+        MenuCommand::Quit.id(),
         "Quit SentinelZero",
         true,
         Some("CmdOrCtrl+Q"),
@@ -277,6 +334,33 @@ pub fn popover<R: Runtime>(app: &AppHandle<R>) -> Option<tauri::WebviewWindow<R>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_menu_id_reads_back_as_the_command_that_wrote_it() {
+        let commands = [
+            MenuCommand::Open,
+            MenuCommand::Settings,
+            MenuCommand::Quit,
+            MenuCommand::Logs("web:1".into()),
+            MenuCommand::Act(Action::Restart, Selection::job("api")),
+            MenuCommand::Act(Action::Stop, Selection::All),
+            MenuCommand::Act(Action::Start, Selection::Group("stack".into())),
+        ];
+        for command in commands {
+            assert_eq!(
+                MenuCommand::parse(&command.id()),
+                Some(command.clone()),
+                "{}",
+                command.id()
+            );
+        }
+        assert_eq!(MenuCommand::parse("explode:api"), None);
+        assert_eq!(
+            MenuCommand::parse("job:api"),
+            None,
+            "a submenu is not a command"
+        );
+    }
+
     use super::*;
     use sentinel_proto::JobKind;
 

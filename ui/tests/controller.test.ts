@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createController } from '../src/lib/controller';
 import type { Ipc } from '../src/lib/ipc';
 import type { JobItem } from '../src/lib/jobs';
-import type { BulkResult, EventEnvelope, FreedPorts, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
+import type { ActionResult, EventEnvelope, FreedPorts, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
 import { NOW, sampleSnapshot } from './fixtures';
 
 const at = new Date(NOW).toISOString();
@@ -23,7 +23,7 @@ function fakeIpc(overrides: Partial<Ipc> = {}) {
   const ipc: Ipc = {
     snapshot: vi.fn(async () => sampleSnapshot(NOW, 100)),
     jobAction: vi.fn(async (name: string) => sampleSnapshot().jobs.find((j) => j.name === name)!),
-    groupAction: vi.fn(async () => [] as BulkResult[]),
+    act: vi.fn(async () => [] as ActionResult[]),
     subscribe: vi.fn(async (onEvent: (item: StreamItem) => void) => {
       listener = onEvent;
       return () => {
@@ -143,8 +143,8 @@ describe('controller', () => {
   });
 
   it('runs a group action with every member pending and reports per-job errors', async () => {
-    const reply = deferred<BulkResult[]>();
-    const { ipc } = fakeIpc({ groupAction: vi.fn(() => reply.promise) });
+    const reply = deferred<ActionResult[]>();
+    const { ipc } = fakeIpc({ act: vi.fn(() => reply.promise) });
     const ctrl = createController(ipc);
     await ctrl.start();
     const done = ctrl.groupAction('web', 'restart');
@@ -162,7 +162,7 @@ describe('controller', () => {
     expect(state.errors.get('worker')).toBe('worker is stopping');
     expect(state.groupErrors.get('web')).toBe('1 of 3 failed');
     expect(stateOf(ctrl, 'api')?.state).toBe('starting');
-    expect(ipc.groupAction).toHaveBeenCalledWith('web', 'restart');
+    expect(ipc.act).toHaveBeenCalledWith('restart', { group: 'web' });
   });
 
   it('says when the engine cannot be reached, and recovers on retry', async () => {

@@ -10,12 +10,12 @@ describe('tauriIpc', () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
-      return cmd === 'snapshot' ? { jobs: [], history: {}, seq: 0 } : cmd === 'group_action' ? [] : null;
+      return cmd === 'snapshot' ? { jobs: [], history: {}, seq: 0 } : cmd === 'act' ? [] : null;
     });
     await tauriIpc.freePorts('docs');
     await tauriIpc.snapshot();
     await tauriIpc.jobAction('api', 'restart');
-    await tauriIpc.groupAction('web', 'stop');
+    await tauriIpc.act('stop', { group: 'web' });
     await tauriIpc.openSettings({ job: 'api', page: 'logs' });
     await tauriIpc.openSettings();
     await tauriIpc.hidePopover();
@@ -24,7 +24,7 @@ describe('tauriIpc', () => {
       ['free_ports', { name: 'docs' }],
       ['snapshot', {}],
       ['job_action', { name: 'api', action: 'restart' }],
-      ['group_action', { group: 'web', action: 'stop' }],
+      ['act', { action: 'stop', selection: { group: 'web' } }],
       ['open_settings', { job: 'api', page: 'logs' }],
       ['open_settings', { job: null, page: null }],
       ['hide_popover', {}],

@@ -4,7 +4,7 @@
 // show and close.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
-import type { BulkResult, FreedPorts, JobAction, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
+import type { Action, ActionResult, FreedPorts, JobStatus, Selection, Snapshot, StreamItem } from '../src/lib/types';
 
 export interface Call {
   cmd: string;
@@ -14,8 +14,8 @@ export interface Call {
 export interface MockOptions {
   snapshot: Snapshot | (() => Snapshot);
   /** Answers job_action; the default returns the job's current status unchanged. */
-  jobAction?: (name: string, action: JobAction) => JobStatus | Promise<JobStatus>;
-  groupAction?: (group: string, action: JobAction) => BulkResult[] | Promise<BulkResult[]>;
+  jobAction?: (name: string, action: Action) => JobStatus | Promise<JobStatus>;
+  act?: (action: Action, selection: Selection) => ActionResult[] | Promise<ActionResult[]>;
   /** Answers free_ports; the default stops nothing. */
   freePorts?: (name: string) => FreedPorts | Promise<FreedPorts>;
   /** More commands (the settings window's), by name; consulted before the popover's. */
@@ -67,14 +67,14 @@ export function installMockBackend(options: MockOptions): MockBackend {
         return null;
       case 'job_action': {
         const name = args['name'] as string;
-        const action = args['action'] as JobAction;
+        const action = args['action'] as Action;
         if (options.jobAction) return options.jobAction(name, action);
         const job = snapshot().jobs.find((j) => j.name === name);
         if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
         return job;
       }
-      case 'group_action':
-        if (options.groupAction) return options.groupAction(args['group'] as string, args['action'] as JobAction);
+      case 'act':
+        if (options.act) return options.act(args['action'] as Action, args['selection'] as Selection);
         return [];
       case 'free_ports': {
         const name = args['name'] as string;

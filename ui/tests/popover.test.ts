@@ -7,7 +7,7 @@ import { readable } from 'svelte/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import Popover from '../src/components/Popover.svelte';
 import { tauriIpc } from '../src/lib/ipc';
-import type { BulkResult, FreedPorts, JobStatus, Snapshot } from '../src/lib/types';
+import type { ActionResult, FreedPorts, JobStatus, Snapshot } from '../src/lib/types';
 import { DOCS_CONFLICT, manyJobs, NOW, sampleSnapshot } from './fixtures';
 import { installMockBackend, type MockOptions } from './mock-backend';
 
@@ -84,8 +84,8 @@ describe('popover', () => {
     expect(rowNames().indexOf('worker')).toBeLessThan(rowNames().indexOf('api'));
 
     await userEvent.click(screen.getByRole('button', { name: 'Restart all in web' }));
-    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'group_action')).toBe(true));
-    expect(backend.calls.find((c) => c.cmd === 'group_action')?.args).toEqual({ group: 'web', action: 'restart' });
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'act')).toBe(true));
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'restart', selection: { group: 'web' } });
   });
 
   it('shows a pending action, then its error inline', async () => {
@@ -124,12 +124,12 @@ describe('popover', () => {
   });
 
   it('reports per-job errors of a group action', async () => {
-    const results: BulkResult[] = [
+    const results: ActionResult[] = [
       { name: 'api', error: { code: 'busy', message: 'api is stopping' } },
       { name: 'worker', status: { name: 'worker', group: 'web', kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0 } },
       { name: 'frontend-dev', status: { name: 'frontend-dev', group: 'web', kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0 } },
     ];
-    setup({ groupAction: () => results });
+    setup({ act: () => results });
     await screen.findAllByTestId('job-row');
     await userEvent.click(screen.getByRole('button', { name: 'Stop all in web' }));
     expect((await within(rowOf('api')).findByRole('alert')).textContent).toContain('api is stopping');

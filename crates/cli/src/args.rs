@@ -254,6 +254,16 @@ pub struct Selection {
     pub all: bool,
 }
 
+impl From<Selection> for sentinel_proto::action::Selection {
+    fn from(which: Selection) -> Self {
+        match (which.group, which.all) {
+            (Some(group), _) => sentinel_proto::action::Selection::Group(group),
+            (None, true) => sentinel_proto::action::Selection::All,
+            (None, false) => sentinel_proto::action::Selection::Names(which.names),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Toml,

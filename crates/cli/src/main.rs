@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use sentinel_proto::api::{BulkRequest, BulkResult, JobDetail, Missed, SchedulePreview};
+use sentinel_proto::action::{Action, ActionRequest, ActionResult};
+use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
 use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
 use sentinel_proto::stack::{EnvVar, FreedPorts, JobPorts};
 use sentinel_proto::{EventEnvelope, JobStatus, LogLine, RunRecord};
@@ -153,9 +154,11 @@ async fn run(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> 
                 print!("{}", output::job_detail(&detail, &style));
             }
         }
-        Command::Start { which, json } => bulk(&client, "start", which, json, &style).await?,
-        Command::Stop { which, json } => bulk(&client, "stop", which, json, &style).await?,
-        Command::Restart { which, json } => bulk(&client, "restart", which, json, &style).await?,
+        Command::Start { which, json } => act(&client, Action::Start, which, json, &style).await?,
+        Command::Stop { which, json } => act(&client, Action::Stop, which, json, &style).await?,
+        Command::Restart { which, json } => {
+            act(&client, Action::Restart, which, json, &style).await?
+        }
         Command::Run { name } => {
             let status: JobStatus = client
                 .post(&format!("/api/jobs/{}/run", segment(&name)), &())
@@ -521,27 +524,24 @@ async fn print_stream(
         .await
 }
 
-async fn bulk(
+async fn act(
     client: &Client,
-    action: &str,
-    selection: Selection,
+    action: Action,
+    which: Selection,
     json: bool,
     style: &Style,
 ) -> Result<(), CliError> {
-    let request = BulkRequest {
-        names: selection.names,
-        group: selection.group,
-        all: selection.all,
+    let request = ActionRequest {
+        action,
+        selection: which.into(),
     };
-    let results: Vec<BulkResult> = client
-        .post(&format!("/api/jobs/bulk/{action}"), &request)
-        .await?;
+    let results: Vec<ActionResult> = client.post("/api/actions", &request).await?;
     if json {
         print_json(&results);
     }
     let mut failed = 0;
     for result in &results {
-        match (&result.status, &result.error) {
+        match (result.status(), result.error()) {
             (Some(status), _) if !json => {
                 println!("{}: {}", status.name, style.state_name(&status.state));
             }

@@ -1,4 +1,6 @@
-use sentinel_proto::ValidationErrors;
+use sentinel_proto::action::{ActionResult, Outcome};
+use sentinel_proto::api::{ErrorBody, MAX_LISTED_ERRORS};
+use sentinel_proto::{FieldError, JobStatus, ValidationErrors};
 
 /// Everything an engine operation can refuse or fail with.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,35 @@ impl EngineError {
         }
     }
 
+    /// The error as every client gets it (the API, the app's commands): a code to match on,
+    /// a message for people, and for invalid input each field's problem, the first
+    /// [`MAX_LISTED_ERRORS`] of them so that an answer stays small.
+    pub fn body(&self) -> ErrorBody {
+        let code = self.code().to_string();
+        match self {
+            EngineError::Invalid(errors) => {
+                let field = errors.first_field().map(str::to_string);
+                let (listed, more) = capped(errors.0.clone());
+                let mut message = format!("invalid job: {}", ValidationErrors(listed.clone()));
+                if more > 0 {
+                    message.push_str(&format!("; and {more} more"));
+                }
+                ErrorBody {
+                    code,
+                    message,
+                    field,
+                    errors: listed,
+                }
+            }
+            error => ErrorBody {
+                code,
+                message: error.to_string(),
+                field: None,
+                errors: Vec::new(),
+            },
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> EngineError {
         EngineError::Io {
             context: context.into(),
@@ -83,3 +114,25 @@ impl EngineError {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// The first [`MAX_LISTED_ERRORS`] problems and how many more there are, so an answer stays
+/// small however many entries of a request are wrong.
+pub fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
+    let more = errors.len().saturating_sub(MAX_LISTED_ERRORS);
+    errors.truncate(MAX_LISTED_ERRORS);
+    (errors, more)
+}
+
+/// What [`EngineHandle::act`](crate::EngineHandle::act) did, as every client gets it.
+pub fn action_results(results: Vec<(String, Result<JobStatus>)>) -> Vec<ActionResult> {
+    results
+        .into_iter()
+        .map(|(name, result)| ActionResult {
+            name,
+            outcome: match result {
+                Ok(status) => Outcome::Status(Box::new(status)),
+                Err(error) => Outcome::Error(error.body()),
+            },
+        })
+        .collect()
+}

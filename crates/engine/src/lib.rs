@@ -22,8 +22,8 @@ mod store;
 
 pub mod control;
 
-pub use engine::{BulkAction, EngineConfig, EngineHandle};
-pub use error::{EngineError, Result};
+pub use engine::{EngineConfig, EngineHandle};
+pub use error::{action_results, EngineError, Result};
 pub use events::{EventSubscription, Received};
 pub use home::HomeProblem;
 pub use paths::EnginePaths;

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use crate::job::JobSpec;
 use crate::status::JobStatus;
-use crate::validate::{FieldError, ValidationErrors};
+use crate::validate::FieldError;
 
 /// Every error the API returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -31,71 +31,6 @@ pub const MAX_LISTED_ERRORS: usize = 100;
 /// The most lines a log tail answers with (`?tail=`, `sentinel logs -n`, the app's viewer);
 /// more is clamped to this, so a reply stays bounded however large the logs are.
 pub const MAX_TAIL_LINES: usize = 100_000;
-
-/// Which jobs a bulk action applies to: exactly one of `names`, `group` or `all`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkRequest {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub all: bool,
-}
-
-/// The most names one bulk request may list. Each name gets a result in the answer, so this
-/// bounds what one request can make the engine build and send (100,000 unknown names made an
-/// 8 MB answer); more jobs than this are reached with `group` or `all`.
-pub const MAX_BULK_NAMES: usize = 1000;
-
-impl BulkRequest {
-    /// Exactly one of `names`, `group` or `all`; at most [`MAX_BULK_NAMES`] names, none twice.
-    pub fn validate(&self) -> Result<(), ValidationErrors> {
-        let chosen = usize::from(!self.names.is_empty())
-            + usize::from(self.group.is_some())
-            + usize::from(self.all);
-        let problem = |field: String, message: String| {
-            Err(ValidationErrors(vec![FieldError { field, message }]))
-        };
-        if chosen != 1 {
-            return problem(
-                "names".into(),
-                "give exactly one of: a list of names, a group, or all".into(),
-            );
-        }
-        if self.names.len() > MAX_BULK_NAMES {
-            return problem(
-                "names".into(),
-                format!(
-                    "{} names are more than one request may list ({MAX_BULK_NAMES}); use a group or all",
-                    self.names.len()
-                ),
-            );
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for (index, name) in self.names.iter().enumerate() {
-            if !seen.insert(name.as_str()) {
-                return problem(
-                    format!("names[{index}]"),
-                    format!("{name:?} is listed twice"),
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The result of a bulk action for one job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct BulkResult {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<JobStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
-}
 
 /// In a stream, in place of items a slow reader missed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

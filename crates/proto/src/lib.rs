@@ -2,6 +2,7 @@
 //! tells the world. Everything here is plain data with serde; the engine, the CLI, the control
 //! API and the app all speak it.
 
+pub mod action;
 pub mod api;
 pub mod config;
 pub mod duration;
@@ -16,6 +17,7 @@ pub mod stack;
 pub mod status;
 pub mod validate;
 
+pub use action::{Action, ActionRequest, ActionResult, Outcome, Selection};
 pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
 pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};

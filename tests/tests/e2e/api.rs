@@ -140,7 +140,8 @@ fn the_openapi_document_is_served_and_checked_in() {
         "/api/jobs",
         "/api/jobs/{name}",
         "/api/jobs/{name}/logs",
-        "/api/jobs/bulk/start",
+        "/api/actions",
+        "/api/jobs/{name}/{action}",
         "/api/events",
         "/api/health/ready",
     ] {

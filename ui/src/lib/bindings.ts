@@ -130,9 +130,13 @@ field?: string | null,
  */
 errors?: Array<FieldError>, };
 
-export type BulkResult = { name: string, status?: JobStatus | null, error?: ErrorBody | null, };
+export type ActionResult = { name: string, } & ({ "status": JobStatus } | { "error": ErrorBody });
 
-export type JobAction = "start" | "stop" | "restart";
+export type Outcome = { "status": JobStatus } | { "error": ErrorBody };
+
+export type Action = "start" | "stop" | "restart" | "enable" | "disable";
+
+export type Selection = { "names": Array<string> } | { "group": string } | "all";
 
 export type Page = "logs" | "editor" | "new" | "runs" | "app";
 
@@ -494,8 +498,8 @@ export type LogItem = LogLine | Missed;
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
-  jobAction: (name: string, action: JobAction): Promise<JobStatus> => invoke<JobStatus>('job_action', { name, action }),
-  groupAction: (group: string, action: JobAction): Promise<BulkResult[]> => invoke<BulkResult[]>('group_action', { group, action }),
+  jobAction: (name: string, action: Action): Promise<JobStatus> => invoke<JobStatus>('job_action', { name, action }),
+  act: (action: Action, selection: Selection): Promise<ActionResult[]> => invoke<ActionResult[]>('act', { action, selection }),
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),

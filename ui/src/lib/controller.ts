@@ -4,12 +4,12 @@
 import { writable, type Readable } from 'svelte/store';
 import { toApiError, type Ipc, type Unsubscribe } from './ipc';
 import { applyItem, buildView, describeFreed, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
-import type { BulkResult, JobAction, JobStatus, StreamItem } from './types';
+import type { ActionResult, Action, JobStatus, StreamItem } from './types';
 
 export type Phase = 'loading' | 'ready' | 'error';
 
 /** What a row can have in flight: a job action, or stopping the leftovers that hold its ports. */
-export type RowAction = JobAction | 'free_ports';
+export type RowAction = Action | 'free_ports';
 
 export interface PopoverState {
   phase: Phase;
@@ -23,7 +23,7 @@ export interface PopoverState {
   errors: ReadonlyMap<string, string>;
   /** Job name -> what the last action did, when it says more than the new state (free_ports). */
   notices: ReadonlyMap<string, string>;
-  groupPending: ReadonlyMap<string, JobAction>;
+  groupPending: ReadonlyMap<string, Action>;
   groupErrors: ReadonlyMap<string, string>;
 }
 
@@ -32,8 +32,8 @@ export interface Controller extends Readable<PopoverState> {
   start(): Promise<void>;
   stop(): void;
   reload(): Promise<void>;
-  jobAction(name: string, action: JobAction): Promise<void>;
-  groupAction(group: string, action: JobAction): Promise<void>;
+  jobAction(name: string, action: Action): Promise<void>;
+  groupAction(group: string, action: Action): Promise<void>;
   freePorts(name: string): Promise<void>;
   /** Hides the row's inline error or notice. */
   dismiss(name: string): void;
@@ -56,7 +56,7 @@ export function createController(ipc: Ipc): Controller {
   const pending = new Map<string, RowAction>();
   const errors = new Map<string, string>();
   const notices = new Map<string, string>();
-  const groupPending = new Map<string, JobAction>();
+  const groupPending = new Map<string, Action>();
   const groupErrors = new Map<string, string>();
 
   let state = compute();
@@ -178,7 +178,7 @@ export function createController(ipc: Ipc): Controller {
     return true;
   }
 
-  async function jobAction(name: string, action: JobAction): Promise<void> {
+  async function jobAction(name: string, action: Action): Promise<void> {
     if (!begin(name, action)) return;
     const before = model?.jobs.get(name);
     try {
@@ -191,7 +191,7 @@ export function createController(ipc: Ipc): Controller {
     }
   }
 
-  async function groupAction(group: string, action: JobAction): Promise<void> {
+  async function groupAction(group: string, action: Action): Promise<void> {
     if (groupPending.has(group) || !model) return;
     const members = [...model.jobs.values()].filter((j) => j.group === group && !pending.has(j.name));
     const before = new Map(members.map((j) => [j.name, j] as const));
@@ -204,14 +204,14 @@ export function createController(ipc: Ipc): Controller {
     }
     notify();
     try {
-      const results: BulkResult[] = await ipc.groupAction(group, action);
+      const results: ActionResult[] = await ipc.act(action, { group });
       let failed = 0;
       for (const result of results) {
-        if (result.error) {
+        if ('error' in result) {
           failed += 1;
           errors.set(result.name, result.error.message);
         } else {
-          applyReply(result.name, before.get(result.name), result.status ?? undefined);
+          applyReply(result.name, before.get(result.name), result.status);
         }
       }
       if (failed > 0) groupErrors.set(group, `${failed} of ${results.length} failed`);

@@ -3,10 +3,11 @@
 import { Channel, commands } from './bindings';
 import type {
   ApiError,
-  BulkResult,
+  ActionResult,
   FreedPorts,
-  JobAction,
+  Action,
   JobStatus,
+  Selection,
   SettingsPage,
   Snapshot,
   StreamItem,
@@ -14,8 +15,9 @@ import type {
 
 export interface Ipc {
   snapshot(): Promise<Snapshot>;
-  jobAction(name: string, action: JobAction): Promise<JobStatus>;
-  groupAction(group: string, action: JobAction): Promise<BulkResult[]>;
+  jobAction(name: string, action: Action): Promise<JobStatus>;
+  /** Acts on jobs by name, group or all; one result per job. */
+  act(action: Action, selection: Selection): Promise<ActionResult[]>;
   /** Registers `onEvent` for every event after the call; resolves once registered. */
   subscribe(onEvent: (item: StreamItem) => void): Promise<Unsubscribe>;
   openSettings(target?: { job?: string; page?: SettingsPage }): Promise<void>;
@@ -30,7 +32,7 @@ export type Unsubscribe = () => void;
 export const tauriIpc: Ipc = {
   snapshot: () => commands.snapshot(),
   jobAction: (name, action) => commands.jobAction(name, action),
-  groupAction: (group, action) => commands.groupAction(group, action),
+  act: (action, selection) => commands.act(action, selection),
   async subscribe(onEvent) {
     const channel = new Channel<StreamItem>(onEvent);
     await commands.subscribe(channel);

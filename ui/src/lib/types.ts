@@ -4,7 +4,8 @@
 
 export type {
   AppSettings,
-  BulkResult,
+  ActionResult,
+  Selection,
   Condition,
   Dependency,
   EngineEvent,
@@ -18,7 +19,7 @@ export type {
   HealthCheck,
   HealthState,
   HistoryPoint,
-  JobAction,
+  Action,
   JobDetail,
   JobKind,
   JobPorts,

@@ -1,7 +1,7 @@
 // Injected into the page by scripts/screenshots.mjs (as an init script, before the app runs):
 // a fake engine behind mockIPC. The production bundle never contains this; without it the
 // page talks to real Tauri IPC.
-import type { FreedPorts, JobAction, JobStatus, StreamItem } from '../../src/lib/types';
+import type { FreedPorts, Action, JobStatus, StreamItem } from '../../src/lib/types';
 import { manyJobs, sampleSnapshot } from '../fixtures';
 import { installMockBackend, type MockBackend } from '../mock-backend';
 import { settingsBackend, type SettingsBackend } from '../settings-backend';
@@ -51,7 +51,7 @@ const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
   handlers: settings.handlers,
   window: location.pathname.endsWith('settings.html') ? 'settings' : 'popover',
-  jobAction(name: string, action: JobAction) {
+  jobAction(name: string, action: Action) {
     const job = statusOf(name);
     if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
     // One job that cannot start, to show an inline error.

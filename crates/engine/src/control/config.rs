@@ -11,8 +11,9 @@ use sentinel_proto::secret::Secrets;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{capped, ApiError, QueryParams};
+use super::error::{ApiError, QueryParams};
 use super::ApiState;
+use crate::error::capped;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,8 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use sentinel_proto::api::{ErrorBody, MAX_LISTED_ERRORS};
-use sentinel_proto::{FieldError, ValidationErrors};
+use sentinel_proto::api::ErrorBody;
 use serde::de::DeserializeOwned;
 
 use crate::error::EngineError;
@@ -72,28 +71,11 @@ pub fn status_of(error: &EngineError) -> StatusCode {
 
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> ApiError {
-        let status = status_of(&error);
-        let mut api = ApiError::new(status, error.code(), error.to_string());
-        if let EngineError::Invalid(errors) = error {
-            api.body.field = errors.first_field().map(str::to_string);
-            let (listed, more) = capped(errors.0);
-            let mut message = format!("invalid job: {}", ValidationErrors(listed.clone()));
-            if more > 0 {
-                message.push_str(&format!("; and {more} more"));
-            }
-            api.body.message = message;
-            api.body.errors = listed;
+        ApiError {
+            status: status_of(&error),
+            body: error.body(),
         }
-        api
     }
-}
-
-/// The first [`MAX_LISTED_ERRORS`] problems and how many more there are, so an answer stays
-/// small however many entries of a request are wrong.
-pub fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
-    let more = errors.len().saturating_sub(MAX_LISTED_ERRORS);
-    errors.truncate(MAX_LISTED_ERRORS);
-    (errors, more)
 }
 
 impl IntoResponse for ApiError {

@@ -3,7 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use sentinel_proto::api::{BulkRequest, BulkResult, ErrorBody, JobDetail};
+use sentinel_proto::action::{Action, ActionRequest, ActionResult};
+use sentinel_proto::api::{ErrorBody, JobDetail};
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::{JobSpec, JobStatus, RunRecord};
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use utoipa::IntoParams;
 
 use super::error::{ApiError, JsonBody, PathParam, QueryParams};
 use super::ApiState;
-use crate::engine::BulkAction;
+use crate::error::action_results;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -99,122 +100,29 @@ pub async fn delete_job(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Starts a job; answers once it runs or could not be started.
-#[utoipa::path(post, path = "/api/jobs/{name}/start", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn start_job(
+/// Acts on one job (`start`, `stop`, `restart`, `enable`, `disable`; `run` is start) and
+/// answers with its status once done: started, or nothing of its process group left.
+#[utoipa::path(post, path = "/api/jobs/{name}/{action}", tag = "actions",
+    params(("name" = String, Path), ("action" = Action, Path)),
+    responses((status = 200, body = JobStatus), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn act_on_job(
     State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
+    PathParam((name, action)): PathParam<(String, Action)>,
 ) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.start(&name).await?))
+    Ok(Json(api.engine.act_on(action, &name).await?))
 }
 
-/// Stops a job; answers once nothing of its process group is left.
-#[utoipa::path(post, path = "/api/jobs/{name}/stop", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
-pub async fn stop_job(
-    State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
-) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.stop(&name).await?))
-}
-
-/// Stops the job if it runs, then starts it.
-#[utoipa::path(post, path = "/api/jobs/{name}/restart", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn restart_job(
-    State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
-) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.restart(&name).await?))
-}
-
-/// Runs a job now, whatever its schedule says (a task runs once; a service starts).
-#[utoipa::path(post, path = "/api/jobs/{name}/run", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn run_job(
-    State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
-) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.run_now(&name).await?))
-}
-
-/// Enables a job: it may start, and its schedule fires again.
-#[utoipa::path(post, path = "/api/jobs/{name}/enable", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
-pub async fn enable_job(
-    State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
-) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.set_enabled(&name, true).await?))
-}
-
-/// Disables a job without deleting it: it is stopped and its schedule paused.
-#[utoipa::path(post, path = "/api/jobs/{name}/disable", tag = "actions", params(("name" = String, Path)),
-    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
-pub async fn disable_job(
-    State(api): State<ApiState>,
-    PathParam(name): PathParam<String>,
-) -> ApiResult<Json<JobStatus>> {
-    Ok(Json(api.engine.set_enabled(&name, false).await?))
-}
-
-async fn bulk(
-    api: ApiState,
-    action: BulkAction,
-    selection: BulkRequest,
-) -> ApiResult<Json<Vec<BulkResult>>> {
-    let results = api.engine.bulk(action, &selection).await?;
-    Ok(Json(
-        results
-            .into_iter()
-            .map(|(name, result)| match result {
-                Ok(status) => BulkResult {
-                    name,
-                    status: Some(status),
-                    error: None,
-                },
-                Err(err) => BulkResult {
-                    name,
-                    status: None,
-                    error: Some(ApiError::from(err).body),
-                },
-            })
-            .collect(),
-    ))
-}
-
-/// Starts several jobs at once: a list of names, a group, or all.
-#[utoipa::path(post, path = "/api/jobs/bulk/start", tag = "actions", request_body = BulkRequest,
-    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
+/// Acts on several jobs at once: a list of names, a group, or all; one result per job.
+#[utoipa::path(post, path = "/api/actions", tag = "actions", request_body = ActionRequest,
+    responses((status = 200, description = "One result per job", body = Vec<ActionResult>),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn bulk_start(
+pub async fn act(
     State(api): State<ApiState>,
-    JsonBody(body): JsonBody<BulkRequest>,
-) -> ApiResult<Json<Vec<BulkResult>>> {
-    bulk(api, BulkAction::Start, body).await
-}
-
-/// Stops several jobs at once: a list of names, a group, or all.
-#[utoipa::path(post, path = "/api/jobs/bulk/stop", tag = "actions", request_body = BulkRequest,
-    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn bulk_stop(
-    State(api): State<ApiState>,
-    JsonBody(body): JsonBody<BulkRequest>,
-) -> ApiResult<Json<Vec<BulkResult>>> {
-    bulk(api, BulkAction::Stop, body).await
-}
-
-/// Restarts several jobs at once: a list of names, a group, or all.
-#[utoipa::path(post, path = "/api/jobs/bulk/restart", tag = "actions", request_body = BulkRequest,
-    responses((status = 200, description = "One result per job", body = Vec<BulkResult>),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn bulk_restart(
-    State(api): State<ApiState>,
-    JsonBody(body): JsonBody<BulkRequest>,
-) -> ApiResult<Json<Vec<BulkResult>>> {
-    bulk(api, BulkAction::Restart, body).await
+    JsonBody(request): JsonBody<ActionRequest>,
+) -> ApiResult<Json<Vec<ActionResult>>> {
+    let results = api.engine.act(request.action, &request.selection).await?;
+    Ok(Json(action_results(results)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -45,9 +45,7 @@ enum Control {
         reply: oneshot::Sender<Result<JobStatus>>,
     },
     Stop {
-        reply: oneshot::Sender<JobStatus>,
-    },
-    Restart {
+        why: StopReason,
         reply: oneshot::Sender<Result<JobStatus>>,
     },
     Update {
@@ -123,13 +121,11 @@ impl JobHandle {
         self.ask(|reply| Control::Start { trigger, reply }).await?
     }
 
-    /// Answers once the whole process group is gone.
-    pub async fn stop(&self) -> Result<JobStatus> {
-        self.ask(|reply| Control::Stop { reply }).await
-    }
-
-    pub async fn restart(&self) -> Result<JobStatus> {
-        self.ask(|reply| Control::Restart { reply }).await?
+    /// Answers once the whole process group is gone. A stop to restart is refused, and
+    /// nothing stopped, when the job could not start again (disabled, or an invalid stored
+    /// definition).
+    pub async fn stop(&self, why: StopReason) -> Result<JobStatus> {
+        self.ask(|reply| Control::Stop { why, reply }).await?
     }
 
     /// Applies a new definition; answers whether the running process had to be restarted.
@@ -277,7 +273,7 @@ struct ActiveRun {
 
 /// Why the engine stopped a run, as the run history says it.
 #[derive(Clone)]
-enum StopReason {
+pub(crate) enum StopReason {
     User,
     Restart,
     DefinitionChanged,
@@ -565,19 +561,17 @@ impl JobActor {
             Control::Start { trigger, reply } => {
                 let _ = reply.send(self.start(trigger));
             }
-            Control::Stop { reply } => {
-                self.stop(StopReason::User).await;
-                let _ = reply.send(self.snapshot());
-            }
-            Control::Restart { reply } => {
-                let answer = if let Err(errors) = self.spec.validate() {
-                    Err(EngineError::Invalid(errors))
-                } else if self.spec.enabled {
-                    self.stop(StopReason::Restart).await;
-                    self.fresh_start(Trigger::Restart, None);
-                    Ok(self.snapshot())
-                } else {
-                    Err(EngineError::Disabled(self.spec.name.clone()))
+            Control::Stop { why, reply } => {
+                let answer = match why {
+                    StopReason::Restart => self.refuse_start(),
+                    _ => Ok(()),
+                };
+                let answer = match answer {
+                    Ok(()) => {
+                        self.stop(why).await;
+                        Ok(self.snapshot())
+                    }
+                    Err(err) => Err(err),
                 };
                 let _ = reply.send(answer);
             }
@@ -662,15 +656,20 @@ impl JobActor {
     }
 
     fn start(&mut self, trigger: Trigger) -> Result<JobStatus> {
-        if !self.spec.enabled {
-            return Err(EngineError::Disabled(self.spec.name.clone()));
-        }
-        // A definition stored by an older version may break a bound this one checks.
-        self.spec.validate().map_err(EngineError::Invalid)?;
+        self.refuse_start()?;
         if self.run.is_none() {
             self.fresh_start(trigger, None);
         }
         Ok(self.snapshot())
+    }
+
+    /// Why the job may not start: disabled, or a definition stored by an older version that
+    /// breaks a bound this one checks.
+    fn refuse_start(&self) -> Result<()> {
+        if !self.spec.enabled {
+            return Err(EngineError::Disabled(self.spec.name.clone()));
+        }
+        self.spec.validate().map_err(EngineError::Invalid)
     }
 
     /// A start by a user, the engine or a schedule forgets earlier failures: each occurrence

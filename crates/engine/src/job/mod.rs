@@ -10,4 +10,4 @@ mod watch;
 #[cfg(test)]
 mod panic_tests;
 
-pub(crate) use actor::{spawn_job, JobHandle};
+pub(crate) use actor::{spawn_job, JobHandle, StopReason};

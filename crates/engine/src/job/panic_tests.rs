@@ -1,6 +1,7 @@
 //! A bug that panics in a job's actor must not leave the job out of control: its run is
 //! killed and recorded, the job says why it failed, and it can be started again.
 
+use sentinel_proto::action::Action;
 use std::time::{Duration, Instant};
 
 use sentinel_proto::{JobSpec, JobState, JobStatus, RunOutcome};
@@ -66,17 +67,17 @@ async fn a_panic_in_a_jobs_actor_fails_the_job_and_it_stays_controllable() {
     assert!(run.reason.unwrap().contains("an injected bug"));
 
     // Still controllable: start, restart and stop answer as usual.
-    let started = engine.start("sleeper").await.unwrap();
+    let started = engine.act_on(Action::Start, "sleeper").await.unwrap();
     assert!(
         matches!(started.state, JobState::Running { .. }),
         "{started:?}"
     );
-    let restarted = engine.restart("sleeper").await.unwrap();
+    let restarted = engine.act_on(Action::Restart, "sleeper").await.unwrap();
     assert!(
         matches!(restarted.state, JobState::Running { .. }),
         "{restarted:?}"
     );
-    let stopped = engine.stop("sleeper").await.unwrap();
+    let stopped = engine.act_on(Action::Stop, "sleeper").await.unwrap();
     assert!(matches!(stopped.state, JobState::Stopped), "{stopped:?}");
     engine.shutdown().await;
 }
@@ -107,7 +108,7 @@ async fn a_panic_while_a_run_is_being_stopped_still_kills_its_group() {
     .await;
 
     engine.handle("stubborn").unwrap().panic_while_ending();
-    let stopped = engine.stop("stubborn").await;
+    let stopped = engine.act_on(Action::Stop, "stubborn").await;
     assert!(
         matches!(stopped, Err(EngineError::Internal(_))),
         "{stopped:?}"
@@ -132,7 +133,11 @@ async fn a_panic_while_a_run_is_being_stopped_still_kills_its_group() {
     assert_eq!(run.outcome, Some(RunOutcome::Failure));
     // And it answers as before.
     assert!(matches!(
-        engine.start("stubborn").await.unwrap().state,
+        engine
+            .act_on(Action::Start, "stubborn")
+            .await
+            .unwrap()
+            .state,
         JobState::Running { .. }
     ));
     engine.shutdown_within(Duration::from_secs(2)).await;

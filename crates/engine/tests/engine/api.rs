@@ -216,12 +216,12 @@ async fn every_job_route_answers_and_explains_its_errors() {
         .contains("disabled"));
     call(s, "POST", "/api/jobs/api/enable", None).await;
 
-    // Bulk by group and by names; a selection that is not exactly one kind is refused.
+    // Several jobs by group and by names; a selection that is not exactly one kind is refused.
     let bulk = call(
         s,
         "POST",
-        "/api/jobs/bulk/start",
-        Some(r#"{"group": "web"}"#),
+        "/api/actions",
+        Some(r#"{"action": "start", "selection": {"group": "web"}}"#),
     )
     .await;
     assert_eq!(bulk.status, 200, "{}", bulk.body);
@@ -229,13 +229,19 @@ async fn every_job_route_answers_and_explains_its_errors() {
     let restarted = call(
         s,
         "POST",
-        "/api/jobs/bulk/restart",
-        Some(r#"{"names": ["api", "worker", "ghost"]}"#),
+        "/api/actions",
+        Some(r#"{"action": "restart", "selection": {"names": ["api", "worker", "ghost"]}}"#),
     )
     .await
     .json();
     assert_eq!(restarted[2]["error"]["code"], "not_found");
-    let stopped = call(s, "POST", "/api/jobs/bulk/stop", Some(r#"{"all": true}"#)).await;
+    let stopped = call(
+        s,
+        "POST",
+        "/api/actions",
+        Some(r#"{"action": "stop", "selection": "all"}"#),
+    )
+    .await;
     assert!(stopped
         .json()
         .as_array()
@@ -245,16 +251,17 @@ async fn every_job_route_answers_and_explains_its_errors() {
     let neither = call(
         s,
         "POST",
-        "/api/jobs/bulk/stop",
-        Some(r#"{"all": true, "group": "web"}"#),
+        "/api/actions",
+        Some(r#"{"action": "stop", "selection": {"names": ["api"], "group": "web"}}"#),
     )
     .await;
-    assert_eq!(neither.status, 422, "{}", neither.body);
+    assert_eq!(neither.status, 400, "{}", neither.body);
+    assert_eq!(neither.json()["code"], "bad_json", "{}", neither.body);
     let empty = call(
         s,
         "POST",
-        "/api/jobs/bulk/stop",
-        Some(r#"{"group": "nobody"}"#),
+        "/api/actions",
+        Some(r#"{"action": "stop", "selection": {"group": "nobody"}}"#),
     )
     .await;
     assert_eq!(empty.status, 404, "{}", empty.body);
@@ -636,7 +643,8 @@ fn fuzzed_request_bodies_get_clear_errors_and_never_break_the_engine() {
     let routes = prop::sample::select(vec![
         ("POST", "/api/jobs"),
         ("PUT", "/api/jobs/fuzz"),
-        ("POST", "/api/jobs/bulk/stop"),
+        ("POST", "/api/actions"),
+        ("POST", "/api/jobs/fuzz/stop"),
         ("POST", "/api/config/import?format=json&dry_run=true"),
         ("POST", "/api/config/import?dry_run=true"),
     ]);
@@ -705,7 +713,7 @@ async fn a_declared_body_over_the_limit_is_refused_before_it_is_sent() {
     let t = TestEngine::new().await;
     let (_server, socket) = serve(&t).await;
     for length in [BODY_LIMIT as u64 + 1, 2_000_000, 10_000_000_000] {
-        for path in ["/api/jobs", "/api/config/import", "/api/jobs/bulk/stop"] {
+        for path in ["/api/jobs", "/api/config/import", "/api/actions"] {
             let asked = std::time::Instant::now();
             // Only the head: the answer must not wait for a body that is not coming.
             let reply = send_raw(
@@ -741,7 +749,7 @@ async fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_is_clos
     // Ten of the hundred bytes declared; and a chunked body whose last chunk never comes.
     let mut short = head_with_length("POST", "/api/jobs", 100);
     short.extend_from_slice(b"{\"name\": \"");
-    let chunked = b"POST /api/jobs/bulk/stop HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"all\r\n".to_vec();
+    let chunked = b"POST /api/actions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"all\r\n".to_vec();
     let within = BODY_READ_TIMEOUT + DEADLINE;
     let stalled = [
         tokio::spawn({
@@ -783,7 +791,8 @@ async fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_is_clos
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_in_requests_are_bounded_and_answers_stay_small() {
-    use sentinel_engine::proto::api::{MAX_BULK_NAMES, MAX_LISTED_ERRORS};
+    use sentinel_engine::proto::action::MAX_SELECTED_NAMES;
+    use sentinel_engine::proto::api::MAX_LISTED_ERRORS;
     use sentinel_engine::proto::config::MAX_IMPORT_JOBS;
 
     let t = TestEngine::new().await;
@@ -791,27 +800,33 @@ async fn lists_in_requests_are_bounded_and_answers_stay_small() {
     let names = |n: usize| (0..n).map(|i| format!("nobody{i}")).collect::<Vec<_>>();
 
     // One name too many: refused, naming the field, in a few hundred bytes.
-    let body = json!({ "names": names(MAX_BULK_NAMES + 1) }).to_string();
-    let refused = call(&socket, "POST", "/api/jobs/bulk/stop", Some(&body)).await;
+    let stop = |names: Vec<String>| {
+        json!({ "action": "stop", "selection": { "names": names } }).to_string()
+    };
+    let body = stop(names(MAX_SELECTED_NAMES + 1));
+    let refused = call(&socket, "POST", "/api/actions", Some(&body)).await;
     assert_eq!(refused.status, 422, "{}", &refused.body[..200]);
-    assert_eq!(refused.json()["field"], "names");
+    assert_eq!(refused.json()["field"], "selection.names");
     assert_eq!(refused.json()["code"], "invalid");
     assert!(refused.body.len() < 1024, "{}", refused.body.len());
     // As many as allowed: one result each.
-    let body = json!({ "names": names(MAX_BULK_NAMES) }).to_string();
-    let answered = call(&socket, "POST", "/api/jobs/bulk/stop", Some(&body)).await;
+    let body = stop(names(MAX_SELECTED_NAMES));
+    let answered = call(&socket, "POST", "/api/actions", Some(&body)).await;
     assert_eq!(answered.status, 200);
-    assert_eq!(answered.json().as_array().unwrap().len(), MAX_BULK_NAMES);
+    assert_eq!(
+        answered.json().as_array().unwrap().len(),
+        MAX_SELECTED_NAMES
+    );
     // A name twice would be a second result for the same job.
     let twice = call(
         &socket,
         "POST",
-        "/api/jobs/bulk/start",
-        Some(r#"{"names": ["a", "b", "a"]}"#),
+        "/api/actions",
+        Some(r#"{"action": "start", "selection": {"names": ["a", "b", "a"]}}"#),
     )
     .await;
     assert_eq!(twice.status, 422, "{}", twice.body);
-    assert_eq!(twice.json()["field"], "names[2]");
+    assert_eq!(twice.json()["field"], "selection.names[2]");
 
     // A job file with one job too many: refused as a whole, without a problem per job.
     let jobs: Vec<Value> = (0..=MAX_IMPORT_JOBS)

@@ -2,6 +2,7 @@
 //! in the database (stored by an older version) can neither stop the engine from starting nor
 //! run.
 
+use sentinel_engine::proto::action::Action;
 use std::time::Duration;
 
 use sentinel_engine::proto::config::{ConfigFile, ConfigFormat};
@@ -147,11 +148,11 @@ async fn a_stored_definition_out_of_bounds_neither_bricks_the_engine_nor_runs() 
         assert!(status.next_run_at.is_none(), "{name} is not scheduled");
         // It does not run, by any way in.
         assert!(matches!(
-            engine.start(name).await,
+            engine.act_on(Action::Start, name).await,
             Err(EngineError::Invalid(_))
         ));
         assert!(matches!(
-            engine.restart(name).await,
+            engine.act_on(Action::Restart, name).await,
             Err(EngineError::Invalid(_))
         ));
     }
@@ -166,7 +167,7 @@ async fn a_stored_definition_out_of_bounds_neither_bricks_the_engine_nor_runs() 
         .find(|s| s.name == "tick")
         .unwrap();
     assert!(matches!(status.state, JobState::Stopped), "{status:?}");
-    let started = engine.start("tick").await.unwrap();
+    let started = engine.act_on(Action::Start, "tick").await.unwrap();
     assert!(
         !matches!(started.state, JobState::Failed { .. }),
         "{started:?}"

@@ -1,11 +1,11 @@
 //! Job files: export, import (merge, replace, dry run, all or nothing), bulk actions.
 
-use sentinel_engine::proto::api::BulkRequest;
+use sentinel_engine::proto::action::{Action, Selection};
 use sentinel_engine::proto::config::ConfigFile;
 use sentinel_engine::proto::schedule::ScheduleSpec;
 use sentinel_engine::proto::secret::Secrets;
 use sentinel_engine::proto::{JobKind, JobSpec};
-use sentinel_engine::{BulkAction, EngineError};
+use sentinel_engine::EngineError;
 
 use crate::common::*;
 
@@ -115,30 +115,14 @@ async fn two_hundred_jobs_restart_together() {
         .import(ConfigFile::new(specs), false, false)
         .await
         .unwrap();
-    let started = t
-        .engine
-        .bulk(
-            BulkAction::Start,
-            &BulkRequest {
-                all: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let started = t.engine.act(Action::Start, &Selection::All).await.unwrap();
     let before: Vec<u32> = started
         .iter()
         .map(|(_, r)| running_pid(r.as_ref().unwrap()))
         .collect();
     let restarted = t
         .engine
-        .bulk(
-            BulkAction::Restart,
-            &BulkRequest {
-                all: true,
-                ..Default::default()
-            },
-        )
+        .act(Action::Restart, &Selection::All)
         .await
         .unwrap();
     assert_eq!(restarted.len(), 200);

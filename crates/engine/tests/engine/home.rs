@@ -2,6 +2,7 @@
 //! in it, is refused at start with what to fix; files are never opened through a link; files
 //! others may read are made private.
 
+use sentinel_engine::proto::action::Action;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -169,10 +170,10 @@ async fn a_log_file_or_directory_linked_after_start_is_not_followed() {
         .add(sh("linked", "while :; do echo tick; sleep 0.05; done"))
         .await
         .unwrap();
-    engine.start("linked").await.unwrap();
+    engine.act_on(Action::Start, "linked").await.unwrap();
     let error = log_error(&mut events, "linked").await;
     assert!(error.contains("symbolic link"), "{error}");
-    engine.stop("linked").await.unwrap();
+    engine.act_on(Action::Stop, "linked").await.unwrap();
     setup.assert_victim_untouched();
 
     // The whole log directory swapped for a link to the victim's directory.
@@ -183,7 +184,7 @@ async fn a_log_file_or_directory_linked_after_start_is_not_followed() {
         .add(sh("swapped", "while :; do echo tick; sleep 0.05; done"))
         .await
         .unwrap();
-    engine.start("swapped").await.unwrap();
+    engine.act_on(Action::Start, "swapped").await.unwrap();
     let error = log_error(&mut events, "swapped").await;
     assert!(error.contains("symbolic link"), "{error}");
     assert!(!setup.dir.path().join("swapped.log").exists());
@@ -229,7 +230,7 @@ async fn files_others_may_read_are_made_private() {
     let mut spec = sh("late", "echo hello");
     spec.kind = sentinel_engine::proto::JobKind::Task;
     engine.add(spec).await.unwrap();
-    engine.start("late").await.unwrap();
+    engine.act_on(Action::Start, "late").await.unwrap();
     state_of(&mut events, "late", "exited").await;
     assert_eq!(mode(&planted), 0o600);
     assert!(std::fs::read_to_string(&planted).unwrap().contains("hello"));

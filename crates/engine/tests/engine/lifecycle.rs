@@ -1,5 +1,6 @@
 //! Adding, changing and removing jobs; states and events as they happen.
 
+use sentinel_engine::proto::action::Action;
 use std::time::Duration;
 
 use sentinel_engine::proto::{EngineEvent, JobState, Trigger};
@@ -12,7 +13,7 @@ async fn every_transition_is_an_event_in_order() {
     let t = TestEngine::new().await;
     let mut events = t.engine.subscribe();
     t.engine.add(sh("brief", "exit 0")).await.unwrap();
-    t.engine.start("brief").await.unwrap();
+    t.engine.act_on(Action::Start, "brief").await.unwrap();
     let mut seen = Vec::new();
     let mut last_seq = 0;
     next_event(&mut events, |e| {
@@ -54,7 +55,7 @@ async fn an_autostart_service_starts_when_added_and_a_disabled_one_never() {
     off.autostart = true;
     assert_eq!(t.engine.add(off).await.unwrap().state, JobState::Stopped);
     assert!(matches!(
-        t.engine.start("off").await,
+        t.engine.act_on(Action::Start, "off").await,
         Err(EngineError::Disabled(_))
     ));
     t.engine.shutdown().await;
@@ -66,7 +67,7 @@ async fn updates_restart_only_when_the_process_must_change() {
     let mut events = t.engine.subscribe();
     let spec = job("svc", "sleep 1000");
     t.engine.add(spec.clone()).await.unwrap();
-    let pid = running_pid(&t.engine.start("svc").await.unwrap());
+    let pid = running_pid(&t.engine.act_on(Action::Start, "svc").await.unwrap());
 
     let mut regrouped = spec.clone();
     regrouped.group = Some("backend".into());
@@ -110,12 +111,15 @@ async fn updates_restart_only_when_the_process_must_change() {
 async fn restart_replaces_the_process() {
     let t = TestEngine::new().await;
     t.engine.add(job("svc", "sleep 1000")).await.unwrap();
-    let first = running_pid(&t.engine.start("svc").await.unwrap());
-    let second = running_pid(&t.engine.restart("svc").await.unwrap());
+    let first = running_pid(&t.engine.act_on(Action::Start, "svc").await.unwrap());
+    let second = running_pid(&t.engine.act_on(Action::Restart, "svc").await.unwrap());
     assert_ne!(first, second);
     assert!(!group_alive(first as i32));
     // Starting a running job changes nothing.
-    assert_eq!(running_pid(&t.engine.start("svc").await.unwrap()), second);
+    assert_eq!(
+        running_pid(&t.engine.act_on(Action::Start, "svc").await.unwrap()),
+        second
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +129,7 @@ async fn remove_stops_the_job_and_forgets_it() {
         .add(sh("doomed", "sleep 1000 & wait"))
         .await
         .unwrap();
-    let pid = running_pid(&t.engine.start("doomed").await.unwrap());
+    let pid = running_pid(&t.engine.act_on(Action::Start, "doomed").await.unwrap());
     t.engine.remove("doomed").await.unwrap();
     assert!(!group_alive(pid as i32));
     assert!(matches!(
@@ -161,7 +165,7 @@ async fn bad_requests_are_refused_with_what_is_wrong() {
     }
     assert_eq!(t.engine.list().len(), 1, "nothing half-written");
     assert!(matches!(
-        t.engine.start("nope").await,
+        t.engine.act_on(Action::Start, "nope").await,
         Err(EngineError::NotFound(_))
     ));
     assert!(matches!(
@@ -187,7 +191,7 @@ async fn a_job_finds_programs_on_its_own_path() {
         .insert("PATH".into(), format!("{}:/usr/bin:/bin", bin.display()));
     spec.cwd = Some(bin.clone());
     t.engine.add(spec).await.unwrap();
-    t.engine.start("tool").await.unwrap();
+    t.engine.act_on(Action::Start, "tool").await.unwrap();
     state_of(&mut events, "tool", "exited").await;
     let line = &t.engine.log_tail("tool", 1, None).unwrap()[0].text;
     assert!(

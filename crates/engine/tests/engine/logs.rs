@@ -1,5 +1,6 @@
 //! Log capture with real children: every byte, in order, across rotations.
 
+use sentinel_engine::proto::action::Action;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -49,7 +50,7 @@ async fn every_byte_of_both_streams_survives_rotation() {
         max_files: 1000,
     };
     t.engine.add(spec).await.unwrap();
-    t.engine.start("chatty").await.unwrap();
+    t.engine.act_on(Action::Start, "chatty").await.unwrap();
     state_of(&mut events, "chatty", "exited").await;
 
     let files = t.engine.log_files("chatty").unwrap();
@@ -95,7 +96,7 @@ async fn rotation_keeps_one_active_and_max_files_rotated() {
         max_files: 3,
     };
     t.engine.add(spec).await.unwrap();
-    t.engine.start("rotating").await.unwrap();
+    t.engine.act_on(Action::Start, "rotating").await.unwrap();
     state_of(&mut events, "rotating", "exited").await;
     let files = t.engine.log_files("rotating").unwrap();
     let names: Vec<String> = files
@@ -128,7 +129,7 @@ async fn followers_see_lines_as_they_are_written_with_their_stream() {
         f = fifo.display()
     );
     t.engine.add(sh("live", &script)).await.unwrap();
-    t.engine.start("live").await.unwrap();
+    t.engine.act_on(Action::Start, "live").await.unwrap();
     eventually("the first line", || {
         t.engine.log_tail("live", 1, None).unwrap().len() == 1
     })
@@ -159,7 +160,7 @@ async fn followers_see_lines_as_they_are_written_with_their_stream() {
         ]
     );
     std::fs::write(&fifo, "done\n").unwrap();
-    t.engine.stop("live").await.unwrap();
+    t.engine.act_on(Action::Stop, "live").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,7 +177,7 @@ async fn a_log_file_that_cannot_be_written_is_announced_and_so_is_its_recovery()
         .add(sh("chatty", "while :; do echo tick; sleep 0.05; done"))
         .await
         .unwrap();
-    t.engine.start("chatty").await.unwrap();
+    t.engine.act_on(Action::Start, "chatty").await.unwrap();
     // Published as a status change, so the app and `events` learn of it without polling.
     let failing = next_event(&mut events, |e| match &e.event {
         EngineEvent::StateChanged { status } if status.name == "chatty" => status.log_error.clone(),

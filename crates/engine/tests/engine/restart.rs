@@ -1,5 +1,6 @@
 //! Restart policies, seen in real spawns.
 
+use sentinel_engine::proto::action::Action;
 use std::time::Duration;
 
 use sentinel_engine::proto::{EngineEvent, JobState, RestartMode, RunOutcome, Trigger};
@@ -28,12 +29,12 @@ async fn always_restarts_after_a_clean_exit() {
     let mut spec = job("clean", "true");
     spec.restart.mode = RestartMode::Always;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("clean").await.unwrap();
+    t.engine.act_on(Action::Start, "clean").await.unwrap();
     assert_eq!(
         exits(&mut events, "clean", 3).await,
         vec![RunOutcome::Success; 3]
     );
-    let status = t.engine.stop("clean").await.unwrap();
+    let status = t.engine.act_on(Action::Stop, "clean").await.unwrap();
     assert_eq!(status.state, JobState::Stopped);
     assert!(status.restarts >= 2, "{status:?}");
     assert_eq!(status.failures, 0);
@@ -52,7 +53,7 @@ async fn on_failure_restarts_failures_and_keeps_a_clean_exit() {
     let mut spec = sh("flaky", &script);
     spec.restart.mode = RestartMode::OnFailure;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("flaky").await.unwrap();
+    t.engine.act_on(Action::Start, "flaky").await.unwrap();
     let status = state_of(&mut events, "flaky", "exited").await;
     assert_eq!(status.restarts, 2);
     assert_eq!(status.last_exit.unwrap().code, Some(0));
@@ -80,7 +81,7 @@ async fn never_leaves_a_failure_failed_after_one_run() {
     let mut spec = sh("once", "exit 7");
     spec.restart.mode = RestartMode::Never;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("once").await.unwrap();
+    t.engine.act_on(Action::Start, "once").await.unwrap();
     let status = state_of(&mut events, "once", "failed").await;
     match &status.state {
         JobState::Failed { reason, .. } => {
@@ -97,7 +98,7 @@ async fn never_leaves_a_failure_failed_after_one_run() {
     let mut clean = job("clean-once", "true");
     clean.restart.mode = RestartMode::Never;
     t.engine.add(clean).await.unwrap();
-    t.engine.start("clean-once").await.unwrap();
+    t.engine.act_on(Action::Start, "clean-once").await.unwrap();
     state_of(&mut events, "clean-once", "exited").await;
 }
 
@@ -110,7 +111,7 @@ async fn backoff_delays_show_in_real_spawn_times_and_then_it_gives_up() {
     spec.restart.backoff = 2.0;
     spec.restart.max_retries = 3;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("backoff").await.unwrap();
+    t.engine.act_on(Action::Start, "backoff").await.unwrap();
 
     let mut started = Vec::new();
     let mut backoffs = Vec::new();
@@ -153,7 +154,7 @@ async fn backoff_delays_show_in_real_spawn_times_and_then_it_gives_up() {
     }
     assert_eq!(failed.last_exit.unwrap().code, Some(1));
     // Failed stays failed until started again, and a start forgets the failures.
-    let restarted = t.engine.start("backoff").await.unwrap();
+    let restarted = t.engine.act_on(Action::Start, "backoff").await.unwrap();
     assert_eq!(restarted.failures, 0);
 }
 
@@ -165,7 +166,7 @@ async fn a_run_that_lived_min_uptime_resets_the_failure_count() {
     spec.restart.min_uptime = Duration::from_millis(600);
     spec.restart.max_retries = 1;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("steady").await.unwrap();
+    t.engine.act_on(Action::Start, "steady").await.unwrap();
     // With max_retries = 1 it would give up after the second failure, were they counted.
     assert_eq!(
         exits(&mut events, "steady", 4).await,
@@ -174,7 +175,7 @@ async fn a_run_that_lived_min_uptime_resets_the_failure_count() {
     let status = t.engine.get("steady").unwrap().status;
     assert_ne!(status.state.name(), "failed");
     assert_eq!(status.failures, 1);
-    t.engine.stop("steady").await.unwrap();
+    t.engine.act_on(Action::Stop, "steady").await.unwrap();
 
     // The same job dying at once gives up after one retry (even on a busy machine, spawning and
     // reaping `exit 1` takes well under min_uptime).
@@ -182,7 +183,7 @@ async fn a_run_that_lived_min_uptime_resets_the_failure_count() {
     quick.restart.min_uptime = Duration::from_millis(600);
     quick.restart.max_retries = 1;
     t.engine.add(quick).await.unwrap();
-    t.engine.start("quick").await.unwrap();
+    t.engine.act_on(Action::Start, "quick").await.unwrap();
     let failed = state_of(&mut events, "quick", "failed").await;
     assert_eq!(failed.failures, 2);
     assert_eq!(t.engine.runs("quick", 10).await.unwrap().len(), 2);
@@ -195,7 +196,7 @@ async fn success_exit_codes_decide_what_counts_as_success() {
     let mut spec = sh("three", "exit 3");
     spec.restart.success_exit_codes = vec![0, 3];
     t.engine.add(spec).await.unwrap();
-    t.engine.start("three").await.unwrap();
+    t.engine.act_on(Action::Start, "three").await.unwrap();
     let status = state_of(&mut events, "three", "exited").await;
     assert_eq!(status.last_exit.unwrap().code, Some(3));
     let runs = t.engine.runs("three", 10).await.unwrap();
@@ -206,7 +207,7 @@ async fn success_exit_codes_decide_what_counts_as_success() {
     zero.restart.success_exit_codes = vec![3];
     zero.restart.mode = RestartMode::Never;
     t.engine.add(zero).await.unwrap();
-    t.engine.start("zero").await.unwrap();
+    t.engine.act_on(Action::Start, "zero").await.unwrap();
     state_of(&mut events, "zero", "failed").await;
 }
 
@@ -217,7 +218,7 @@ async fn death_by_a_signal_nobody_asked_for_is_a_failure() {
     let mut spec = job("victim", "sleep 1000");
     spec.restart.mode = RestartMode::Never;
     t.engine.add(spec).await.unwrap();
-    let pid = running_pid(&t.engine.start("victim").await.unwrap());
+    let pid = running_pid(&t.engine.act_on(Action::Start, "victim").await.unwrap());
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGKILL,
@@ -259,7 +260,7 @@ async fn a_program_that_cannot_start_is_a_failed_start_that_counts_toward_retrie
     for (name, mut spec, expected) in cases {
         spec.restart.max_retries = 2;
         t.engine.add(spec).await.unwrap();
-        t.engine.start(name).await.unwrap();
+        t.engine.act_on(Action::Start, name).await.unwrap();
         let failed = state_of(&mut events, name, "failed").await;
         match &failed.state {
             JobState::Failed { reason, .. } => {

@@ -1,6 +1,7 @@
 //! Schedules with real runs: on the right second, overlap policies, catch-up after downtime,
 //! disable/enable, one-time runs, scheduled restarts of services.
 
+use sentinel_engine::proto::action::Action;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Timelike, Utc};
@@ -227,7 +228,7 @@ async fn a_disabled_schedule_does_not_fire_until_enabled() {
         .await
         .unwrap();
     started(&mut events, "paused", 1).await;
-    let status = t.engine.set_enabled("paused", false).await.unwrap();
+    let status = t.engine.act_on(Action::Disable, "paused").await.unwrap();
     assert!(!status.enabled);
     eventually("the schedule to pause", || {
         t.engine.get("paused").unwrap().status.next_run_at.is_none()
@@ -244,7 +245,7 @@ async fn a_disabled_schedule_does_not_fire_until_enabled() {
         t.engine.runs("paused", 100).await.unwrap().len(),
         runs_when_paused
     );
-    t.engine.set_enabled("paused", true).await.unwrap();
+    t.engine.act_on(Action::Enable, "paused").await.unwrap();
     started(&mut events, "paused", 1).await;
     t.engine.shutdown().await;
 }
@@ -337,7 +338,7 @@ async fn run_now_leaves_the_schedule_alone() {
     })
     .await;
     let planned = t.engine.get("report").unwrap().status.next_run_at;
-    t.engine.run_now("report").await.unwrap();
+    t.engine.act_on(Action::Start, "report").await.unwrap();
     assert_eq!(
         started(&mut events, "report", 1).await[0].1,
         Trigger::Manual
@@ -357,7 +358,7 @@ async fn a_service_restarts_on_its_restart_schedule() {
     let mut spec = job("svc", "sleep 1000");
     spec.restart_schedule = Some("* * * * * *".into());
     t.engine.add(spec).await.unwrap();
-    t.engine.start("svc").await.unwrap();
+    t.engine.act_on(Action::Start, "svc").await.unwrap();
     let (_, trigger) = started(&mut events, "svc", 2).await[1];
     assert_eq!(trigger, Trigger::Restart);
     let runs = t.engine.runs("svc", 10).await.unwrap();

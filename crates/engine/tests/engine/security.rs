@@ -1,5 +1,6 @@
 //! What a job definition cannot make the engine do behind the user's back.
 
+use sentinel_engine::proto::action::{Action, Selection};
 use sentinel_engine::proto::JobKind;
 
 use crate::common::*;
@@ -14,7 +15,7 @@ async fn without_shell_a_semicolon_is_just_an_argument() {
     let mut spec = job("echo", &command);
     spec.kind = JobKind::Task;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("echo").await.unwrap();
+    t.engine.act_on(Action::Start, "echo").await.unwrap();
     state_of(&mut events, "echo", "exited").await;
     assert_eq!(
         t.engine.log_tail("echo", 1, None).unwrap()[0].text,
@@ -27,7 +28,7 @@ async fn without_shell_a_semicolon_is_just_an_argument() {
     scripted.kind = JobKind::Task;
     scripted.shell = true;
     t.engine.add(scripted).await.unwrap();
-    t.engine.start("scripted").await.unwrap();
+    t.engine.act_on(Action::Start, "scripted").await.unwrap();
     state_of(&mut events, "scripted", "exited").await;
     assert!(marker.exists());
 }
@@ -49,9 +50,7 @@ async fn engine_with_max_running(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
-    use sentinel_engine::proto::api::BulkRequest;
     use sentinel_engine::proto::{EngineEvent, JobState};
-    use sentinel_engine::BulkAction;
 
     let home = tempfile::tempdir().unwrap();
     let engine = engine_with_max_running(home.path(), 2).await;
@@ -60,7 +59,7 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
     }
     // One after the other, so the line has a known order.
     for name in ["a", "b", "c", "d"] {
-        engine.start(name).await.unwrap();
+        engine.act_on(Action::Start, name).await.unwrap();
     }
     let state = |name: &str| engine.get(name).unwrap().status.state;
     assert!(matches!(state("a"), JobState::Running { .. }));
@@ -78,7 +77,7 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
     // A slot that frees up goes to the first in line; the line moving is no news for the
     // others (with thousands waiting, it would be thousands of events each time).
     let mut events = engine.subscribe();
-    engine.stop("a").await.unwrap();
+    engine.act_on(Action::Stop, "a").await.unwrap();
     let mut others = Vec::new();
     let next = next_event(&mut events, |e| match &e.event {
         EngineEvent::RunStarted { job, .. } if job != "a" && job != "b" => Some(job.clone()),
@@ -95,9 +94,9 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
     assert!(matches!(state("d"), JobState::Waiting { .. }));
     assert!(others.is_empty(), "d heard of it: {others:?}");
     // Stopping a waiting job takes it out of line.
-    engine.stop("d").await.unwrap();
+    engine.act_on(Action::Stop, "d").await.unwrap();
     assert_eq!(state("d"), JobState::Stopped);
-    engine.stop("b").await.unwrap();
+    engine.act_on(Action::Stop, "b").await.unwrap();
     let all = engine.list();
     let running: Vec<&str> = all
         .iter()
@@ -105,16 +104,7 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
         .map(|s| s.name.as_str())
         .collect();
     assert_eq!(running, ["c"], "only c runs: {all:#?}");
-    engine
-        .bulk(
-            BulkAction::Stop,
-            &BulkRequest {
-                all: true,
-                ..BulkRequest::default()
-            },
-        )
-        .await
-        .unwrap();
+    engine.act(Action::Stop, &Selection::All).await.unwrap();
     engine.shutdown().await;
 }
 
@@ -135,15 +125,15 @@ async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
     engine.add(api).await.unwrap();
     engine.add(job("worker", "sleep 300")).await.unwrap();
     // db takes the only slot; api is ready to run but has to wait in line for it.
-    engine.start("db").await.unwrap();
-    let waiting = engine.start("api").await.unwrap();
+    engine.act_on(Action::Start, "db").await.unwrap();
+    let waiting = engine.act_on(Action::Start, "api").await.unwrap();
     assert!(
         matches!(&waiting.state, JobState::Waiting { reason, .. } if reason.starts_with("waiting for a free slot")),
         "{waiting:?}"
     );
     // db stops: its slot is api's turn, but api now waits for db, not for a slot, so it leaves
     // the line and the next start gets the slot.
-    engine.stop("db").await.unwrap();
+    engine.act_on(Action::Stop, "db").await.unwrap();
     let reason = next_event(&mut events, |e| match &e.event {
         EngineEvent::StateChanged { status } if status.name == "api" => match &status.state {
             JobState::Waiting { reason, .. } if !reason.contains("free slot") => {
@@ -158,7 +148,7 @@ async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
         reason.starts_with("waiting for db to be running"),
         "{reason}"
     );
-    let worker = engine.start("worker").await.unwrap();
+    let worker = engine.act_on(Action::Start, "worker").await.unwrap();
     assert!(
         matches!(worker.state, JobState::Running { .. }),
         "{worker:?}"
@@ -190,7 +180,7 @@ async fn secret_values_stay_out_of_output_exports_and_edits() {
 
     // The job's own output: secret values (from env and env files) are masked; values too
     // short to search for safely are not.
-    t.engine.start("printer").await.unwrap();
+    t.engine.act_on(Action::Start, "printer").await.unwrap();
     state_of(&mut events, "printer", "exited").await;
     let line = t.engine.log_tail("printer", 1, None).unwrap()[0]
         .text

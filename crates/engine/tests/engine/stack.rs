@@ -1,10 +1,10 @@
 //! Dev stacks: dependencies between jobs, file-watch restarts, env files, declared ports,
 //! priority and limits — with real processes, files and sockets.
 
+use sentinel_engine::proto::action::{Action, Selection};
 use std::path::Path;
 use std::time::Duration;
 
-use sentinel_engine::proto::api::BulkRequest;
 use sentinel_engine::proto::config::ConfigFile;
 use sentinel_engine::proto::monitor::{HealthCheck, Probe};
 use sentinel_engine::proto::secret::Secrets;
@@ -12,7 +12,7 @@ use sentinel_engine::proto::stack::EnvSource;
 use sentinel_engine::proto::{
     Condition, Dependency, EngineEvent, JobKind, JobSpec, JobState, RestartMode, Trigger, WatchSpec,
 };
-use sentinel_engine::{BulkAction, EngineError};
+use sentinel_engine::EngineError;
 
 use crate::common::*;
 
@@ -69,18 +69,15 @@ async fn a_chain_comes_up_in_order_and_goes_down_in_reverse() {
         .unwrap();
 
     // Alone, the worker waits and says for what.
-    let status = t.engine.start("worker").await.unwrap();
+    let status = t.engine.act_on(Action::Start, "worker").await.unwrap();
     assert_eq!(
         waiting_reason(&status.state),
         "waiting for api to be running (api is stopped)"
     );
     assert!(t.engine.runs("worker", 10).await.unwrap().is_empty());
 
-    let group = BulkRequest {
-        group: Some("stack".into()),
-        ..BulkRequest::default()
-    };
-    t.engine.bulk(BulkAction::Start, &group).await.unwrap();
+    let group = Selection::Group("stack".into());
+    t.engine.act(Action::Start, &group).await.unwrap();
     let started = collect(&mut events, 3, |e| match &e.event {
         EngineEvent::RunStarted { job, .. } => Some(job.clone()),
         _ => None,
@@ -97,7 +94,7 @@ async fn a_chain_comes_up_in_order_and_goes_down_in_reverse() {
         .await;
     }
 
-    t.engine.bulk(BulkAction::Stop, &group).await.unwrap();
+    t.engine.act(Action::Stop, &group).await.unwrap();
     let stopped = collect(&mut events, 3, |e| match &e.event {
         EngineEvent::RunExited { job, .. } => Some(job.clone()),
         _ => None,
@@ -200,12 +197,12 @@ async fn healthy_waits_for_a_real_health_check() {
         .add(service("api", "g", vec![needs("db", Condition::Healthy)]))
         .await
         .unwrap();
-    let status = t.engine.start("api").await.unwrap();
+    let status = t.engine.act_on(Action::Start, "api").await.unwrap();
     assert!(
         waiting_reason(&status.state).starts_with("waiting for db to be healthy (db is stopped"),
         "{status:?}"
     );
-    t.engine.start("db").await.unwrap();
+    t.engine.act_on(Action::Start, "db").await.unwrap();
     let order = collect(&mut events, 2, |e| match &e.event {
         EngineEvent::HealthChanged { job, health, .. } if job == "db" => {
             Some(format!("db {}", health.as_str()))
@@ -215,8 +212,8 @@ async fn healthy_waits_for_a_real_health_check() {
     })
     .await;
     assert_eq!(order, ["db healthy", "api started"]);
-    t.engine.stop("api").await.unwrap();
-    t.engine.stop("db").await.unwrap();
+    t.engine.act_on(Action::Stop, "api").await.unwrap();
+    t.engine.act_on(Action::Stop, "db").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,8 +228,8 @@ async fn a_failed_dependency_leaves_dependants_waiting_with_the_reason() {
         .add(service("api", "g", vec![needs("db", Condition::Started)]))
         .await
         .unwrap();
-    t.engine.start("api").await.unwrap();
-    t.engine.start("db").await.unwrap();
+    t.engine.act_on(Action::Start, "api").await.unwrap();
+    t.engine.act_on(Action::Start, "db").await.unwrap();
     let status = next_event(&mut events, |e| match &e.event {
         EngineEvent::StateChanged { status }
             if status.name == "api"
@@ -251,7 +248,7 @@ async fn a_failed_dependency_leaves_dependants_waiting_with_the_reason() {
     );
     assert!(t.engine.runs("api", 10).await.unwrap().is_empty());
     // Stopping cancels the wait.
-    let stopped = t.engine.stop("api").await.unwrap();
+    let stopped = t.engine.act_on(Action::Stop, "api").await.unwrap();
     assert_eq!(stopped.state, JobState::Stopped);
 }
 
@@ -321,8 +318,8 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
         ))
         .await
         .unwrap();
-    t.engine.start("app").await.unwrap();
-    t.engine.start("witness").await.unwrap();
+    t.engine.act_on(Action::Start, "app").await.unwrap();
+    t.engine.act_on(Action::Start, "witness").await.unwrap();
 
     std::fs::write(project.join("server.log"), "noise").unwrap();
     std::fs::write(project.join("node_modules/dep.js"), "noise").unwrap();
@@ -348,11 +345,11 @@ async fn watched_files_restart_once_per_burst_and_ignored_files_never() {
     );
 
     // A job stopped by hand stays stopped whatever changes.
-    t.engine.stop("app").await.unwrap();
+    t.engine.act_on(Action::Stop, "app").await.unwrap();
     std::fs::write(project.join("src/main.txt"), "after stop").unwrap();
     file_change_restarts(&mut events, &["witness"]).await;
     assert_eq!(t.engine.get("app").unwrap().status.state, JobState::Stopped);
-    t.engine.stop("witness").await.unwrap();
+    t.engine.act_on(Action::Stop, "witness").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -381,19 +378,19 @@ async fn env_files_are_read_at_each_start_and_env_wins() {
             .text
             .clone()
     };
-    t.engine.start("printer").await.unwrap();
+    t.engine.act_on(Action::Start, "printer").await.unwrap();
     state_of(&mut events, "printer", "exited").await;
     assert_eq!(last_line(&t), "A=base B=local C=spec");
 
     // A changed file is read on the next start.
     std::fs::write(dir.join(".env"), "A=changed\n").unwrap();
-    t.engine.start("printer").await.unwrap();
+    t.engine.act_on(Action::Start, "printer").await.unwrap();
     state_of(&mut events, "printer", "exited").await;
     assert_eq!(last_line(&t), "A=changed B=local C=spec");
 
     // A missing file stops the start, naming the file.
     std::fs::remove_file(dir.join(".env.local")).unwrap();
-    t.engine.start("printer").await.unwrap();
+    t.engine.act_on(Action::Start, "printer").await.unwrap();
     let error = next_event(&mut events, |e| match &e.event {
         EngineEvent::SpawnFailed { job, error, .. } if job == "printer" => Some(error.clone()),
         _ => None,
@@ -438,7 +435,7 @@ async fn a_port_held_by_another_process_is_reported_and_the_job_starts_once_it_i
     );
     spec.ports = vec![port];
     t.engine.add(spec).await.unwrap();
-    let status = t.engine.start("web").await.unwrap();
+    let status = t.engine.act_on(Action::Start, "web").await.unwrap();
     let reason = waiting_reason(&status.state).to_string();
     assert!(
         reason.starts_with(&format!("port {port} is in use by pid {} (", holder.id())),
@@ -461,7 +458,7 @@ async fn a_port_held_by_another_process_is_reported_and_the_job_starts_once_it_i
         t.engine.ports("web").unwrap().ports[0].own
     })
     .await;
-    t.engine.stop("web").await.unwrap();
+    t.engine.act_on(Action::Stop, "web").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,7 +480,7 @@ async fn an_orphan_of_an_earlier_run_is_recognised_and_freed() {
     spec.kind = JobKind::Task;
     spec.ports = vec![port];
     t.engine.add(spec).await.unwrap();
-    t.engine.start("leaky").await.unwrap();
+    t.engine.act_on(Action::Start, "leaky").await.unwrap();
     state_of(&mut events, "leaky", "exited").await;
     eventually("the orphan listens", || {
         t.engine.ports("leaky").unwrap().ports[0].in_use
@@ -493,7 +490,7 @@ async fn an_orphan_of_an_earlier_run_is_recognised_and_freed() {
     assert!(orphan.orphan, "{orphan:?}");
     assert_eq!(orphan.job.as_deref(), Some("leaky"));
 
-    let status = t.engine.start("leaky").await.unwrap();
+    let status = t.engine.act_on(Action::Start, "leaky").await.unwrap();
     assert_eq!(
         waiting_reason(&status.state),
         format!(
@@ -531,7 +528,7 @@ async fn nice_and_limits_apply_to_the_process() {
     spec.rlimits.nofile = Some(256);
     spec.rlimits.core = Some(0);
     t.engine.add(spec).await.unwrap();
-    t.engine.start("limited").await.unwrap();
+    t.engine.act_on(Action::Start, "limited").await.unwrap();
     state_of(&mut events, "limited", "exited").await;
     assert_eq!(
         t.engine.log_tail("limited", 1, None).unwrap()[0].text,

@@ -1,6 +1,7 @@
 //! Stopping: the signal goes to the whole group, KILL follows the grace period, nothing is
 //! left behind, and many jobs stop at once.
 
+use sentinel_engine::proto::action::Action;
 use std::time::Duration;
 
 use sentinel_engine::proto::{JobState, RunOutcome};
@@ -32,11 +33,11 @@ async fn stop_leaves_no_grandchild_behind() {
         ))
         .await
         .unwrap();
-    let leader = running_pid(&t.engine.start("tree").await.unwrap()) as i32;
+    let leader = running_pid(&t.engine.act_on(Action::Start, "tree").await.unwrap()) as i32;
     let children = printed_pids(&t, "tree", 2).await;
     assert!(children.iter().all(|&pid| pid_alive(pid)));
 
-    let status = t.engine.stop("tree").await.unwrap();
+    let status = t.engine.act_on(Action::Stop, "tree").await.unwrap();
     assert_eq!(status.state, JobState::Stopped);
     assert!(!group_alive(leader), "the process group survived the stop");
     for pid in children {
@@ -55,14 +56,14 @@ async fn a_child_that_ignores_term_gets_kill_after_the_grace_period() {
     let mut spec = sh("stubborn", "trap '' TERM; echo ready; sleep 1000 & wait");
     spec.stop_timeout = Duration::from_millis(300);
     t.engine.add(spec).await.unwrap();
-    let leader = running_pid(&t.engine.start("stubborn").await.unwrap()) as i32;
+    let leader = running_pid(&t.engine.act_on(Action::Start, "stubborn").await.unwrap()) as i32;
     eventually("the job to set its trap", || {
         !t.engine.log_tail("stubborn", 1, None).unwrap().is_empty()
     })
     .await;
 
     let began = Instant::now();
-    t.engine.stop("stubborn").await.unwrap();
+    t.engine.act_on(Action::Stop, "stubborn").await.unwrap();
     assert!(
         began.elapsed() >= Duration::from_millis(300),
         "KILL came before the grace period ended"
@@ -79,7 +80,7 @@ async fn a_main_process_that_exits_does_not_leave_its_children_running() {
     let mut spec = sh("leaver", "sleep 1000 & echo $!; sleep 1000 & echo $!");
     spec.restart.mode = sentinel_engine::proto::RestartMode::Never;
     t.engine.add(spec).await.unwrap();
-    t.engine.start("leaver").await.unwrap();
+    t.engine.act_on(Action::Start, "leaver").await.unwrap();
     state_of(&mut events, "leaver", "exited").await;
     for pid in printed_pids(&t, "leaver", 2).await {
         assert!(!pid_alive(pid), "{pid} outlived its job");
@@ -94,7 +95,7 @@ async fn stdin_is_empty() {
         .add(sh("reader", "cat; echo after-eof"))
         .await
         .unwrap();
-    t.engine.start("reader").await.unwrap();
+    t.engine.act_on(Action::Start, "reader").await.unwrap();
     state_of(&mut events, "reader", "exited").await;
     assert_eq!(
         t.engine.log_tail("reader", 1, None).unwrap()[0].text,
@@ -112,7 +113,12 @@ async fn many_jobs_that_ignore_term_stop_concurrently() {
         let mut spec = sh(&format!("stubborn-{n}"), "trap '' TERM; sleep 1000 & wait");
         spec.stop_timeout = grace;
         t.engine.add(spec).await.unwrap();
-        leaders.push(running_pid(&t.engine.start(&format!("stubborn-{n}")).await.unwrap()) as i32);
+        leaders.push(running_pid(
+            &t.engine
+                .act_on(Action::Start, &format!("stubborn-{n}"))
+                .await
+                .unwrap(),
+        ) as i32);
     }
     let began = Instant::now();
     t.engine.shutdown().await;

@@ -1,5 +1,6 @@
 //! What survives the engine: definitions, run history, and the truth about interrupted runs.
 
+use sentinel_engine::proto::action::Action;
 use std::os::unix::process::CommandExt;
 
 use sentinel_engine::process::group_exists;
@@ -18,7 +19,7 @@ async fn definitions_and_history_survive_a_restart() {
     spec.group = Some("backups".into());
     spec.env.insert("TARGET".into(), "/mnt/backup".into());
     engine.add(spec.clone()).await.unwrap();
-    engine.start("nightly").await.unwrap();
+    engine.act_on(Action::Start, "nightly").await.unwrap();
     state_of(&mut events, "nightly", "exited").await;
     let mut service = job("api", "sleep 1000");
     service.autostart = true;

@@ -1,5 +1,6 @@
 //! Health checks of each kind against real loopback servers that go up and down.
 
+use sentinel_engine::proto::action::Action;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
@@ -64,7 +65,7 @@ async fn tcp_follows_a_listener_that_goes_away_and_comes_back() {
     let mut spec = job("db", "sleep 60");
     spec.health = Some(check(Probe::Tcp(address.to_string()), false));
     t.engine.add(spec).await.unwrap();
-    let status = t.engine.start("db").await.unwrap();
+    let status = t.engine.act_on(Action::Start, "db").await.unwrap();
     assert_eq!(status.health, Some(HealthState::Unknown));
 
     let (health, detail) = verdict(&mut events, "db").await;
@@ -108,7 +109,7 @@ async fn http_unhealthy_restarts_the_job() {
         true,
     ));
     t.engine.add(spec).await.unwrap();
-    let first = running_pid(&t.engine.start("web").await.unwrap());
+    let first = running_pid(&t.engine.act_on(Action::Start, "web").await.unwrap());
     let (health, detail) = verdict(&mut events, "web").await;
     assert_eq!(health, HealthState::Healthy);
     assert!(detail.contains("HTTP 200"), "{detail}");
@@ -159,7 +160,7 @@ async fn exec_checks_a_command_and_a_hung_check_times_out() {
         false,
     ));
     t.engine.add(spec).await.unwrap();
-    t.engine.start("worker").await.unwrap();
+    t.engine.act_on(Action::Start, "worker").await.unwrap();
     assert_eq!(verdict(&mut events, "worker").await.0, HealthState::Healthy);
     std::fs::remove_file(&marker).unwrap();
     let (health, detail) = verdict(&mut events, "worker").await;
@@ -202,7 +203,7 @@ async fn failures_in_the_start_period_do_not_count() {
     let mut spec = job("slow", "sleep 60");
     spec.health = Some(health);
     t.engine.add(spec).await.unwrap();
-    t.engine.start("slow").await.unwrap();
+    t.engine.act_on(Action::Start, "slow").await.unwrap();
     // Five failed checks inside the start period: still unknown, not restarted.
     eventually("five failed checks", || {
         std::fs::read_to_string(&tries).is_ok_and(|t| t.lines().count() >= 5)

@@ -1,5 +1,6 @@
 //! Notifications: what they say, the per-job throttle, opting out, recovery, and webhooks.
 
+use sentinel_engine::proto::action::Action;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +36,7 @@ async fn a_crash_loop_gets_one_notification_then_a_summary() {
     spec.restart.mode = RestartMode::OnFailure;
     spec.restart.max_retries = 2;
     engine.add(spec).await.unwrap();
-    engine.start("api").await.unwrap();
+    engine.act_on(Action::Start, "api").await.unwrap();
     state_of(&mut events, "api", "failed").await;
 
     let first = received(&recorder, 1).await.remove(0);
@@ -88,7 +89,7 @@ async fn a_scheduled_failure_and_an_opted_out_job() {
     quiet.notify = false;
     engine.add(backup).await.unwrap();
     engine.add(quiet).await.unwrap();
-    engine.start("quiet").await.unwrap();
+    engine.act_on(Action::Start, "quiet").await.unwrap();
 
     eventually("both jobs reported", || {
         let all = recorder.all();
@@ -127,7 +128,7 @@ async fn recovery_is_reported_when_asked_for() {
     let mut spec = job("svc", "sleep 60");
     spec.health = Some(health);
     engine.add(spec).await.unwrap();
-    engine.start("svc").await.unwrap();
+    engine.act_on(Action::Start, "svc").await.unwrap();
 
     let unhealthy = received(&recorder, 1).await.remove(0);
     assert_eq!(unhealthy.kind, AlertKind::Unhealthy);
@@ -173,7 +174,7 @@ async fn webhooks_receive_the_notification_as_json() {
     spec.restart.mode = RestartMode::Never;
     spec.webhook = Some(format!("http://{address}/etl-team"));
     engine.add(spec).await.unwrap();
-    engine.start("etl").await.unwrap();
+    engine.act_on(Action::Start, "etl").await.unwrap();
 
     let mut hooks = Vec::new();
     for _ in 0..2 {

@@ -1,5 +1,6 @@
 //! The sampler and the memory limit.
 
+use sentinel_engine::proto::action::Action;
 use sentinel_engine::proto::{EngineEvent, ResourceSample, RunOutcome, Trigger};
 
 use crate::common::*;
@@ -32,7 +33,7 @@ async fn a_cpu_burning_child_is_measured_as_the_cpu_it_really_got() {
     let engine = open_with(home.path(), quick_settings(), vec![]).await;
     let mut events = engine.subscribe();
     engine.add(sh("burn", "while :; do :; done")).await.unwrap();
-    let started = engine.start("burn").await.unwrap();
+    let started = engine.act_on(Action::Start, "burn").await.unwrap();
     let pid = started.state.pid().unwrap();
     // The first sample of a run covers less than an interval: judge the settled ones.
     let _ = samples_of(&mut events, "burn", 2).await;
@@ -72,7 +73,7 @@ async fn a_child_holding_100_mb_is_seen_with_its_group() {
     // The memory sits in a grandchild: the sampler must count the whole group.
     let hog = "python3 -c 'import time; b = b\"x\" * (100 * 1024 * 1024); print(\"ready\", flush=True); time.sleep(60)' & wait";
     engine.add(sh("hog", hog)).await.unwrap();
-    engine.start("hog").await.unwrap();
+    engine.act_on(Action::Start, "hog").await.unwrap();
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let sample = loop {
         let sample = samples_of(&mut events, "hog", 1).await.remove(0);
@@ -85,7 +86,7 @@ async fn a_child_holding_100_mb_is_seen_with_its_group() {
         "{sample:?}"
     );
     assert_eq!(sample.processes, 2, "sh and python: {sample:?}");
-    engine.stop("hog").await.unwrap();
+    engine.act_on(Action::Stop, "hog").await.unwrap();
     assert!(engine.get("hog").unwrap().status.resources.is_none());
     engine.shutdown().await;
 }
@@ -100,7 +101,7 @@ async fn the_memory_limit_restarts_a_growing_child() {
     let mut spec = sh("leaky", grow);
     spec.max_memory = Some(60 * 1024 * 1024);
     engine.add(spec).await.unwrap();
-    engine.start("leaky").await.unwrap();
+    engine.act_on(Action::Start, "leaky").await.unwrap();
 
     let (outcome, run_id) = next_event(&mut events, |e| match &e.event {
         EngineEvent::RunExited {

@@ -1,0 +1,262 @@
+//! Definitions: adding, changing, removing, exporting and importing jobs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use sentinel_proto::config::{job_field, ConfigFile, ImportPlan};
+use sentinel_proto::secret::Secrets;
+use sentinel_proto::ValidationErrors;
+use sentinel_proto::{EngineEvent, FieldError, JobKind, JobSpec, JobStatus, Trigger};
+
+use super::{EngineHandle, Registered};
+use crate::error::{EngineError, Result};
+use crate::job::{graph, spawn_job};
+use crate::schedule::refuse_unschedulable;
+
+impl EngineHandle {
+    /// Adds a job. An enabled `autostart` service starts right away, as it would with the
+    /// engine.
+    pub async fn add(&self, mut spec: JobSpec) -> Result<JobStatus> {
+        spec.restore_secrets(None, "")
+            .map_err(EngineError::Invalid)?;
+        spec.validate().map_err(EngineError::Invalid)?;
+        refuse_unschedulable(&spec, true)?;
+        self.refuse_if_shutting_down()?;
+        let _edit = self.inner.edits.lock().await;
+        if self.read_jobs().contains_key(&spec.name) {
+            return Err(EngineError::AlreadyExists(spec.name));
+        }
+        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
+        self.inner.context.store.insert_job(&spec).await?;
+        self.install(spec).await
+    }
+
+    /// Runs a job that is in the database: its actor, schedule and autostart.
+    async fn install(&self, spec: JobSpec) -> Result<JobStatus> {
+        let handle = spawn_job(spec.clone(), self.inner.context.clone());
+        self.write_jobs().insert(
+            spec.name.clone(),
+            Registered {
+                spec: spec.clone(),
+                handle: handle.clone(),
+            },
+        );
+        self.inner.context.emit(EngineEvent::JobAdded {
+            job: spec.name.clone(),
+        });
+        self.inner
+            .scheduler
+            .plan(&spec, handle.clone(), None, Utc::now());
+        if starts_with_engine(&spec) {
+            return handle.start(Trigger::Autostart).await;
+        }
+        Ok(handle.status())
+    }
+
+    /// Replaces a job's definition. A running job is restarted only when the change needs it
+    /// (command, shell, cwd, env, kind); disabling stops it.
+    pub async fn update(&self, mut spec: JobSpec) -> Result<JobStatus> {
+        self.refuse_if_shutting_down()?;
+        let _edit = self.inner.edits.lock().await;
+        let (stored, _) = self.spec_and_status(&spec.name)?;
+        spec.restore_secrets(Some(&stored), "")
+            .map_err(EngineError::Invalid)?;
+        spec.validate().map_err(EngineError::Invalid)?;
+        refuse_unschedulable(&spec, false)?;
+        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
+        self.inner.context.store.update_job(&spec).await?;
+        self.reinstall(spec).await
+    }
+
+    /// Applies a definition already in the database to the running job.
+    async fn reinstall(&self, spec: JobSpec) -> Result<JobStatus> {
+        let handle = self.handle(&spec.name)?;
+        if let Some(job) = self.write_jobs().get_mut(&spec.name) {
+            job.spec = spec.clone();
+        }
+        let restarted = handle.update(spec.clone()).await?;
+        self.inner
+            .scheduler
+            .plan(&spec, handle.clone(), None, Utc::now());
+        self.inner.context.emit(EngineEvent::JobUpdated {
+            job: spec.name,
+            restarted,
+        });
+        Ok(handle.status())
+    }
+
+    /// Stops a job (the whole process group) and forgets it and its run history.
+    pub async fn remove(&self, name: &str) -> Result<()> {
+        let _edit = self.inner.edits.lock().await;
+        self.handle(name)?;
+        self.uninstall(name).await;
+        self.inner.context.store.delete_job(name).await
+    }
+
+    async fn uninstall(&self, name: &str) {
+        let Ok(handle) = self.handle(name) else {
+            return;
+        };
+        // First, so that nobody waits on a status that is about to close.
+        self.inner.context.unlist_job(name);
+        self.inner.scheduler.forget(name);
+        handle.shutdown().await;
+        self.write_jobs().remove(name);
+        self.inner.context.resources.forget(name);
+        self.inner.context.emit(EngineEvent::JobRemoved {
+            job: name.to_string(),
+        });
+    }
+
+    /// The definitions of all jobs, a group, or named jobs, as a job file.
+    pub fn export(
+        &self,
+        group: Option<&str>,
+        names: &[String],
+        secrets: Secrets,
+    ) -> Result<ConfigFile> {
+        let jobs = self.read_jobs();
+        if let Some(missing) = names.iter().find(|name| !jobs.contains_key(*name)) {
+            return Err(EngineError::NotFound(missing.clone()));
+        }
+        let specs = jobs
+            .values()
+            .filter(|job| names.is_empty() || names.contains(&job.spec.name))
+            .filter(|job| group.is_none() || job.spec.group.as_deref() == group)
+            .map(|job| job.spec.clone().with_secrets(secrets))
+            .collect();
+        Ok(ConfigFile::new(specs))
+    }
+
+    /// Imports a job file: adds new jobs, updates changed ones, and with `replace` removes
+    /// the jobs the file does not have. All or nothing; `dry_run` only says what would change.
+    pub async fn import(
+        &self,
+        mut file: ConfigFile,
+        replace: bool,
+        dry_run: bool,
+    ) -> Result<ImportPlan> {
+        self.refuse_if_shutting_down()?;
+        let _edit = self.inner.edits.lock().await;
+        let mut plan = ImportPlan::default();
+        let mut problems = Vec::new();
+        {
+            let jobs = self.read_jobs();
+            for (index, spec) in file.jobs.iter_mut().enumerate() {
+                let stored = jobs.get(&spec.name).map(|job| &job.spec);
+                let prefix = job_field(index, &spec.name, "");
+                if let Err(errors) = spec.restore_secrets(stored, &prefix) {
+                    problems.extend(errors.0);
+                }
+            }
+            for (index, spec) in file.jobs.iter().enumerate() {
+                let known = jobs.get(&spec.name);
+                if let Err(EngineError::Invalid(errors)) =
+                    refuse_unschedulable(spec, known.is_none())
+                {
+                    problems.extend(errors.0.into_iter().map(|e| FieldError {
+                        field: job_field(index, &spec.name, &e.field),
+                        message: e.message,
+                    }));
+                }
+                match known {
+                    None => plan.add.push(spec.name.clone()),
+                    Some(job) if job.spec == *spec => plan.unchanged.push(spec.name.clone()),
+                    Some(_) => plan.update.push(spec.name.clone()),
+                }
+            }
+            if replace {
+                let keep: BTreeSet<&str> =
+                    file.jobs.iter().map(|spec| spec.name.as_str()).collect();
+                plan.remove = jobs
+                    .keys()
+                    .filter(|name| !keep.contains(name.as_str()))
+                    .cloned()
+                    .collect();
+            }
+        }
+        if let Err(EngineError::Invalid(errors)) =
+            self.check_dependencies(&file.jobs, &plan.remove, true)
+        {
+            problems.extend(errors.0);
+        }
+        if !problems.is_empty() {
+            return Err(EngineError::Invalid(ValidationErrors(problems)));
+        }
+        if dry_run {
+            return Ok(plan);
+        }
+        let specs_named = |names: &[String]| -> Vec<JobSpec> {
+            file.jobs
+                .iter()
+                .filter(|spec| names.contains(&spec.name))
+                .cloned()
+                .collect()
+        };
+        let (adds, updates) = (specs_named(&plan.add), specs_named(&plan.update));
+        // One transaction for every definition: the database never holds half an import.
+        self.inner
+            .context
+            .store
+            .apply_import(&adds, &updates, &plan.remove)
+            .await?;
+        for name in &plan.remove {
+            self.uninstall(name).await;
+        }
+        for spec in updates {
+            self.reinstall(spec).await?;
+        }
+        for spec in adds {
+            self.install(spec).await?;
+        }
+        plan.applied = true;
+        Ok(plan)
+    }
+
+    /// Refuses definitions whose dependencies do not hold together once `incoming` are in
+    /// and `removed` are gone: unknown jobs, cycles, waiting for health nobody checks. With
+    /// `in_file`, fields name the job as a job file does (`jobs[1] (api).depends_on`).
+    fn check_dependencies(
+        &self,
+        incoming: &[JobSpec],
+        removed: &[String],
+        in_file: bool,
+    ) -> Result<()> {
+        // Only a definition with dependencies can add a cycle or name a missing job; most have
+        // none, and adding thousands of jobs should not copy the registry each time.
+        if incoming.iter().all(|spec| spec.depends_on.is_empty()) {
+            return Ok(());
+        }
+        let mut world: BTreeMap<String, JobSpec> = self
+            .read_jobs()
+            .iter()
+            .filter(|(name, _)| !removed.contains(name))
+            .map(|(name, job)| (name.clone(), job.spec.clone()))
+            .collect();
+        for spec in incoming {
+            world.insert(spec.name.clone(), spec.clone());
+        }
+        let checked: BTreeSet<&str> = incoming.iter().map(|spec| spec.name.as_str()).collect();
+        let problems: Vec<FieldError> = graph::problems(&world, |name| checked.contains(name))
+            .into_iter()
+            .map(|(job, error)| FieldError {
+                field: if in_file {
+                    let index = incoming.iter().position(|spec| spec.name == job);
+                    job_field(index.unwrap_or_default(), &job, &error.field)
+                } else {
+                    error.field
+                },
+                message: error.message,
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Invalid(ValidationErrors(problems)))
+        }
+    }
+}
+
+fn starts_with_engine(spec: &JobSpec) -> bool {
+    spec.enabled && spec.autostart && spec.kind == JobKind::Service
+}
