@@ -13,6 +13,8 @@ import {
   isSecretRow,
   listRow,
   markSecret,
+  messagesIn,
+  SCHEDULE_FIELDS,
   SHOWN_FIELDS,
   specFromForm,
   specIndexes,
@@ -354,6 +356,10 @@ describe('editor form', () => {
     expect(errorsFor(errors, 'restart.delay')).toEqual(['nope']);
     expect(errorsFor(errors, 'env', true)).toEqual(['bad']);
     expect(errorsFor(errors, 'env')).toEqual([]);
+    const msgs = messagesIn([...errors, { field: 'schedule.cron', message: 'not cron' }, { field: 'schedule', message: 'none' }]);
+    expect(msgs('restart.delay')).toEqual(['nope']);
+    expect(msgs('env', true)).toEqual(['bad']);
+    expect(msgs(SCHEDULE_FIELDS)).toEqual(['none', 'not cron']);
   });
 });
 

@@ -393,6 +393,14 @@ export function errorsFor(errors: readonly FieldError[], field: string, prefix =
     .map((e) => e.message);
 }
 
+/**
+ * errorsFor over one list of errors, for the editor's sections: several fields at once (the
+ * schedule's, the health target's) give all their messages.
+ */
+export function messagesIn(errors: readonly FieldError[]): (field: string | readonly string[], prefix?: boolean) => string[] {
+  return (field, prefix = false) => (typeof field === 'string' ? [field] : field).flatMap((f) => errorsFor(errors, f, prefix));
+}
+
 /** Where the schedule's errors are shown: the engine names the field of the kind in use. */
 export const SCHEDULE_FIELDS = ['schedule', 'schedule.cron', 'schedule.every', 'schedule.at'];
 export const HEALTH_TARGET_FIELDS = ['health', 'health.exec', 'health.http', 'health.tcp'];
