@@ -2,9 +2,9 @@
 //! validator, so the UI, the CLI and the API say the same thing about the same mistake), runs,
 //! logs, schedule previews and the app's settings. The popover's capability grants none of it.
 
-use chrono::{Local, Utc};
+use chrono::Utc;
 use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
-use sentinel_proto::schedule::{self, ScheduleSpec};
+use sentinel_proto::schedule;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::settings::Settings;
 use sentinel_proto::stack::EnvVar;
@@ -14,6 +14,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State, WebviewUrl, WebviewWindowBuilder};
 
 use crate::commands::{AppError, AppState, Page};
+use sentinel_engine::EngineError;
 
 /// The settings window's label (capabilities/settings.json).
 pub const SETTINGS: &str = "settings";
@@ -45,41 +46,29 @@ fn parse_spec(spec: &serde_json::Value) -> Result<JobSpec, Vec<FieldError>> {
     JobSpec::from_json(&spec.to_string()).map_err(SpecError::into_field_errors)
 }
 
-/// A new job's name must be free; an edited job keeps its name.
-fn name_problem(
-    spec: &JobSpec,
-    original: Option<&str>,
-    engine: &sentinel_engine::EngineHandle,
-) -> Option<FieldError> {
-    let problem = |message: String| {
-        Some(FieldError {
-            field: "name".into(),
-            message,
-        })
-    };
-    match original {
-        Some(original) if original != spec.name => {
-            problem("a job's name cannot change (it names its logs and history); duplicate it under the new name instead".into())
-        }
-        None if engine.get(&spec.name).is_ok() => {
-            problem(format!("a job named {:?} already exists", spec.name))
-        }
-        _ => None,
-    }
-}
-
-/// Every problem with a definition the editor holds; empty when it can be saved.
+/// Every problem with a definition the editor holds, by the engine's one check (the same an
+/// add or update applies); empty when it can be saved.
 #[tauri::command]
 pub fn validate_job(
     state: State<'_, AppState>,
     spec: serde_json::Value,
     original: Option<String>,
 ) -> Vec<FieldError> {
-    match parse_spec(&spec) {
-        Ok(spec) => name_problem(&spec, original.as_deref(), &state.engine)
-            .into_iter()
-            .collect(),
-        Err(errors) => errors,
+    let spec = match parse_spec(&spec) {
+        Ok(spec) => spec,
+        Err(errors) => return errors,
+    };
+    match state.engine.check(&spec, original.as_deref()) {
+        Ok(()) => Vec::new(),
+        Err(EngineError::Invalid(errors)) => errors.0,
+        Err(error) => vec![FieldError {
+            field: if error.code() == "already_exists" {
+                "name".into()
+            } else {
+                String::new()
+            },
+            message: error.to_string(),
+        }],
     }
 }
 
@@ -91,11 +80,13 @@ pub async fn save_job(
     original: Option<String>,
 ) -> Result<JobStatus, AppError> {
     let spec = parse_spec(&spec).map_err(AppError::Fields)?;
-    if let Some(problem) = name_problem(&spec, original.as_deref(), &state.engine) {
-        return Err(AppError::Fields(vec![problem]));
-    }
     Ok(match original {
-        Some(_) => state.engine.update(spec).await?,
+        Some(original) => {
+            if let Some(problem) = spec.rename_problem(&original) {
+                return Err(AppError::Fields(vec![problem]));
+            }
+            state.engine.update(spec).await?
+        }
         None => state.engine.add(spec).await?,
     })
 }
@@ -192,31 +183,8 @@ pub fn schedule_preview(
     at: Option<String>,
     n: Option<usize>,
 ) -> Result<SchedulePreview, AppError> {
-    let field_error = |field: &str, message: String| {
-        AppError::Fields(vec![FieldError {
-            field: field.into(),
-            message,
-        }])
-    };
-    let every = every
-        .as_deref()
-        .map(sentinel_proto::duration::parse)
-        .transpose()
-        .map_err(|message| field_error("schedule.every", message))?;
-    let spec = ScheduleSpec {
-        cron,
-        every,
-        at,
-        ..ScheduleSpec::default()
-    };
-    let when = spec
-        .when()
-        .map_err(|(field, message)| field_error(field, message))?;
-    let now = Utc::now();
-    Ok(SchedulePreview {
-        description: schedule::describe(&when),
-        next: schedule::upcoming(&when, n.unwrap_or(5).clamp(1, 100), now, now, &Local),
-    })
+    schedule::preview(cron, every.as_deref(), at, n, Utc::now())
+        .map_err(|error| AppError::Fields(vec![error]))
 }
 
 fn home() -> Result<std::path::PathBuf, AppError> {

@@ -11,16 +11,8 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-/// The tray's one-glance verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Glance {
-    /// Nothing failed, nothing is on its way up.
-    Fine,
-    /// Something is starting or waiting to retry.
-    Busy,
-    /// Something failed or is unhealthy.
-    Failing,
-}
+/// The tray's verdict is the worst of its jobs', by the engine's one rule.
+pub use sentinel_proto::status::Glance;
 
 /// What the tray shows for these jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,14 +22,11 @@ pub struct Summary {
 }
 
 fn is_failing(job: &JobStatus) -> bool {
-    matches!(job.state, JobState::Failed { .. }) || job.health == Some(HealthState::Unhealthy)
+    job.glance() == Glance::Failing
 }
 
 fn is_busy(job: &JobStatus) -> bool {
-    matches!(
-        job.state,
-        JobState::Starting | JobState::Backoff { .. } | JobState::Waiting { .. }
-    )
+    job.glance() == Glance::Busy
 }
 
 pub fn summarize(jobs: &[JobStatus]) -> Summary {
@@ -65,7 +54,7 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
     } else if busy > 0 {
         (
             Glance::Busy,
-            format!("SentinelZero: {busy} starting, waiting or retrying, {running} running"),
+            format!("SentinelZero: {busy} starting, stopping or waiting, {running} running"),
         )
     } else if jobs.is_empty() {
         (Glance::Fine, "SentinelZero: no jobs yet".to_string())
@@ -81,19 +70,10 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
     Summary { glance, tooltip }
 }
 
-/// Jobs in menu order: failing, then starting, waiting or retrying, then the rest by name.
+/// Jobs in menu order: failing, then busy (starting, stopping, waiting), then the rest, by name.
 pub fn menu_order(jobs: &[JobStatus]) -> Vec<&JobStatus> {
     let mut ordered: Vec<&JobStatus> = jobs.iter().collect();
-    ordered.sort_by_key(|job| {
-        let rank = if is_failing(job) {
-            0
-        } else if is_busy(job) {
-            1
-        } else {
-            2
-        };
-        (rank, job.name.clone())
-    });
+    ordered.sort_by_key(|job| (job.glance(), job.name.clone()));
     ordered
 }
 
@@ -408,7 +388,7 @@ mod tests {
         ]);
         assert_eq!(
             waiting.tooltip,
-            "SentinelZero: 1 starting, waiting or retrying, 1 running"
+            "SentinelZero: 1 starting, stopping or waiting, 1 running"
         );
         let mut sick = running("c");
         sick.health = Some(HealthState::Unhealthy);
@@ -421,6 +401,19 @@ mod tests {
         ]);
         assert_eq!(failing.glance, Glance::Failing);
         assert_eq!(failing.tooltip, "SentinelZero: a, c, d and 1 more failing");
+        // Retrying after a crash is failing, as the popover and the CLI say too.
+        let retrying = summarize(&[
+            running("a"),
+            job(
+                "b",
+                JobState::Backoff {
+                    next_try_at: chrono::Utc::now(),
+                    attempt: 1,
+                },
+            ),
+        ]);
+        assert_eq!(retrying.glance, Glance::Failing);
+        assert_eq!(retrying.tooltip, "SentinelZero: b failing");
     }
 
     #[test]

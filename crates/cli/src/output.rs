@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
-use sentinel_engine::job::policy::delay_sequence;
 use sentinel_proto::api::JobDetail;
 use sentinel_proto::stack::{EnvSource, EnvVar, FreedPorts, JobPorts};
+use sentinel_proto::status::Glance;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, ExitInfo, JobState, JobStatus, LogLine, LogStream, RunRecord,
 };
@@ -36,15 +36,14 @@ impl Style {
         self.state(state, state.name())
     }
 
+    /// Coloured by the engine's one rule of what looks how at a glance (`Glance`): a
+    /// crashed job being retried is failing, as in the menu bar and the popover.
     fn state(&self, state: &JobState, padded: &str) -> String {
-        let code = match state {
-            JobState::Running { .. } => "32",
-            JobState::Starting
-            | JobState::Stopping { .. }
-            | JobState::Backoff { .. }
-            | JobState::Waiting { .. } => "33",
-            JobState::Failed { .. } => "31;1",
-            JobState::Stopped | JobState::Exited { .. } => "2",
+        let code = match (Glance::of(state, None), state) {
+            (Glance::Failing, _) => "31;1",
+            (Glance::Busy, _) => "33",
+            (Glance::Fine, JobState::Running { .. }) => "32",
+            (Glance::Fine, _) => "2",
         };
         self.paint(code, padded)
     }
@@ -228,33 +227,7 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
     };
     rows.push(("enabled", flags.into()));
     let policy = &spec.restart;
-    let delays = match delay_sequence(policy) {
-        Some(delays) if delays.is_empty() => "no retries".to_string(),
-        Some(delays) => {
-            // A long sequence (max_retries may be a million) is its start and its count.
-            const SHOWN: usize = 8;
-            let shown = delays
-                .iter()
-                .take(SHOWN)
-                .map(|d| short_duration(*d))
-                .collect::<Vec<_>>()
-                .join(", ");
-            match delays.last() {
-                Some(last) if delays.len() > SHOWN => format!(
-                    "retries after {shown}, … ({} retries, the last after {}), then gives up",
-                    delays.len(),
-                    short_duration(*last)
-                ),
-                _ => format!("retries after {shown}, then gives up"),
-            }
-        }
-        None => format!(
-            "retries after {}, ×{} each time up to {}, never gives up",
-            short_duration(policy.delay),
-            policy.backoff,
-            short_duration(policy.max_delay)
-        ),
-    };
+    let delays = policy.preview().text;
     rows.push(("restart", format!("{}; {delays}", policy.mode)));
     rows.push((
         "success",
@@ -735,10 +708,10 @@ mod tests {
             log_file: "api.log".into(),
         };
         let text = job_detail(&detail, &Style { colour: false });
-        let restart = text.lines().find(|l| l.contains("retries after")).unwrap();
+        let restart = text.lines().find(|l| l.contains("gives up after")).unwrap();
         assert!(restart.len() < 200, "{restart}");
         assert!(
-            restart.contains("… (1000000 retries, the last after 5m 0s)"),
+            restart.ends_with("17.1s, … — gives up after 1000000 failures"),
             "{restart}"
         );
     }

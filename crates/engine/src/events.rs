@@ -90,7 +90,7 @@ mod tests {
     use super::*;
 
     fn added(n: usize) -> EngineEvent {
-        EngineEvent::JobAdded {
+        EngineEvent::JobRemoved {
             job: format!("job{n}"),
         }
     }

@@ -11,13 +11,17 @@ use crate::status::{ExitInfo, JobStatus, RunOutcome, Trigger};
 #[serde(tag = "type", rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EngineEvent {
+    /// A job was added; `status` is its first status (clients add it without asking again).
     JobAdded {
         job: String,
+        status: JobStatus,
     },
-    /// `restarted` says whether the change needed the running process to be restarted.
+    /// `restarted` says whether the change needed the running process to be restarted;
+    /// `status` is the job's whole status afterwards (group, kind, enabled, health may change).
     JobUpdated {
         job: String,
         restarted: bool,
+        status: JobStatus,
     },
     JobRemoved {
         job: String,
@@ -70,7 +74,7 @@ impl EngineEvent {
     /// The job the event is about; `None` for events about many jobs.
     pub fn job(&self) -> Option<&str> {
         match self {
-            EngineEvent::JobAdded { job }
+            EngineEvent::JobAdded { job, .. }
             | EngineEvent::JobUpdated { job, .. }
             | EngineEvent::JobRemoved { job }
             | EngineEvent::RunStarted { job, .. }

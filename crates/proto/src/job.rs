@@ -113,6 +113,16 @@ fn default_stop_timeout() -> Duration {
 }
 
 impl JobSpec {
+    /// Every field a definition may have, by its name in a file or a request, read from the
+    /// schema the API documents: tests that try every field follow the struct by themselves.
+    pub fn field_names() -> Vec<String> {
+        use utoipa::openapi::{RefOr, Schema};
+        match <JobSpec as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A spec with every default, for building one in code.
     pub fn new(name: impl Into<String>, command: impl Into<String>) -> Self {
         JobSpec {
@@ -475,6 +485,27 @@ impl<'de> Deserialize<'de> for SignalName {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_field_names_are_the_structs() {
+        let names = JobSpec::field_names();
+        for field in [
+            "name",
+            "command",
+            "secrets",
+            "depends_on",
+            "rlimits",
+            "restart",
+        ] {
+            assert!(names.iter().any(|n| n == field), "{field} in {names:?}");
+        }
+        // Every field of a full definition is listed, and nothing else.
+        let full = serde_json::to_value(JobSpec::new("a", "b")).unwrap();
+        for key in full.as_object().unwrap().keys() {
+            assert!(names.contains(key), "{key}");
+        }
+        assert!(names.len() >= 25, "{names:?}");
+    }
+
     #[test]
     fn sizes_read_back_to_the_same_bytes() {
         for text in [

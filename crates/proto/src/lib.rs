@@ -10,6 +10,7 @@ pub mod event;
 pub mod job;
 pub mod limits;
 pub mod monitor;
+pub mod restart;
 pub mod schedule;
 pub mod secret;
 pub mod settings;

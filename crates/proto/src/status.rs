@@ -77,6 +77,36 @@ impl JobState {
     }
 }
 
+/// A job at a glance: the one rule behind the menu-bar icon, the popover's order and colours,
+/// and the CLI's colours.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Glance {
+    /// Failed, retrying after a failure (backoff), or failing its health check.
+    Failing,
+    /// On its way somewhere: starting, stopping, or held back by a dependency or a port.
+    Busy,
+    /// Running healthy, or at rest (stopped, exited).
+    Fine,
+}
+
+impl Glance {
+    /// What `state` and `health` look like at a glance.
+    pub fn of(state: &JobState, health: Option<crate::monitor::HealthState>) -> Glance {
+        match state {
+            JobState::Failed { .. } | JobState::Backoff { .. } => Glance::Failing,
+            _ if health == Some(crate::monitor::HealthState::Unhealthy) => Glance::Failing,
+            JobState::Starting | JobState::Stopping { .. } | JobState::Waiting { .. } => {
+                Glance::Busy
+            }
+            JobState::Running { .. } | JobState::Stopped | JobState::Exited { .. } => Glance::Fine,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -133,6 +163,10 @@ pub struct JobStatus {
 }
 
 impl JobStatus {
+    pub fn glance(&self) -> Glance {
+        Glance::of(&self.state, self.health)
+    }
+
     /// A service's or task's status with nothing behind it yet: no runs, no samples, no
     /// health verdict, enabled, in no group.
     pub fn new(name: impl Into<String>, kind: crate::JobKind, state: JobState) -> JobStatus {

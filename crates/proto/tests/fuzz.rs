@@ -19,33 +19,7 @@ fn near_miss() -> impl Strategy<Value = String> {
 
 /// A job as JSON, built from the real field names with values of any JSON type.
 fn job_json() -> impl Strategy<Value = String> {
-    let fields = [
-        "name",
-        "command",
-        "shell",
-        "cwd",
-        "env",
-        "group",
-        "enabled",
-        "autostart",
-        "kind",
-        "restart",
-        "stop_signal",
-        "stop_timeout",
-        "logs",
-        "schedule",
-        "restart_schedule",
-        "health",
-        "max_memory",
-        "notify",
-        "webhook",
-        "depends_on",
-        "watch",
-        "env_files",
-        "ports",
-        "nice",
-        "rlimits",
-    ];
+    let fields = JobSpec::field_names();
     let value = prop_oneof![
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
@@ -56,7 +30,7 @@ fn job_json() -> impl Strategy<Value = String> {
         prop::collection::btree_map("[a-z_]{1,10}", near_miss(), 0..3)
             .prop_map(|m| serde_json::json!(m)),
     ];
-    prop::collection::vec((prop::sample::select(fields.to_vec()), value), 0..8).prop_map(|pairs| {
+    prop::collection::vec((prop::sample::select(fields), value), 0..8).prop_map(|pairs| {
         let mut object = serde_json::Map::new();
         object.insert("name".into(), "fuzz".into());
         object.insert("command".into(), "true".into());

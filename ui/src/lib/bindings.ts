@@ -88,7 +88,7 @@ export type Trigger = "manual" | "autostart" | "retry" | "restart" | "recovery" 
 
 export type RunOutcome = "success" | "failure" | "stopped" | "spawn_failed" | "interrupted";
 
-export type EngineEvent = { "type": "job_added", job: string, } | { "type": "job_updated", job: string, restarted: boolean, } | { "type": "job_removed", job: string, } | { "type": "state_changed", status: JobStatus, } | { "type": "run_started", job: string, run_id: number, pid: number, trigger: Trigger, 
+export type EngineEvent = { "type": "job_added", job: string, status: JobStatus, } | { "type": "job_updated", job: string, restarted: boolean, status: JobStatus, } | { "type": "job_removed", job: string, } | { "type": "state_changed", status: JobStatus, } | { "type": "run_started", job: string, run_id: number, pid: number, trigger: Trigger, 
 /**
  * The fire time, when a schedule started the run.
  */
@@ -98,7 +98,7 @@ export type EventEnvelope = {
 /**
  * Increases by one per event; a gap means events were missed.
  */
-seq: number, at: string, } & ({ "type": "job_added", job: string, } | { "type": "job_updated", job: string, restarted: boolean, } | { "type": "job_removed", job: string, } | { "type": "state_changed", status: JobStatus, } | { "type": "run_started", job: string, run_id: number, pid: number, trigger: Trigger, 
+seq: number, at: string, } & ({ "type": "job_added", job: string, status: JobStatus, } | { "type": "job_updated", job: string, restarted: boolean, status: JobStatus, } | { "type": "job_removed", job: string, } | { "type": "state_changed", status: JobStatus, } | { "type": "run_started", job: string, run_id: number, pid: number, trigger: Trigger, 
 /**
  * The fire time, when a schedule started the run.
  */

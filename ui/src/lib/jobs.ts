@@ -41,17 +41,20 @@ function isActive(state: StateName): boolean {
   return state === 'starting' || state === 'running' || state === 'stopping';
 }
 
-/** Applies a status to the model, keeping what only other events carry. */
-export function putStatus(model: Model, status: JobStatus): void {
+/**
+ * Applies a status to the model, keeping what only other events carry. A status sent `whole`
+ * (after an edit) is the engine's word on health too; only the newest resource sample is kept.
+ */
+export function putStatus(model: Model, status: JobStatus, { whole = false } = {}): void {
   const previous = model.jobs.get(status.name);
   let next = status;
   if (previous) {
     // Resources and health arrive on their own events; a transition that does not repeat
-    // them must not blank them. A removed health check comes with job_updated (a reload).
+    // them must not blank them. A removed health check comes with job_updated, whole.
     if (next.resources === undefined && previous.resources && isActive(next.state)) {
       next = { ...next, resources: previous.resources };
     }
-    if (next.health === undefined && previous.health !== undefined) {
+    if (!whole && next.health === undefined && previous.health !== undefined) {
       next = { ...next, health: previous.health };
     }
   }
@@ -70,10 +73,11 @@ export function applyItem(model: Model, item: StreamItem): Effect {
   model.seq = item.seq;
   switch (item.type) {
     case 'job_added':
-      return model.jobs.has(item.job) ? 'none' : 'reload';
     case 'job_updated':
-      // Group, kind or enabled may have changed; only a snapshot carries them.
-      return 'reload';
+      // The whole status as the engine has it after the change: group, kind, enabled and
+      // health may all be new (a removed health check leaves none).
+      putStatus(model, item.status, { whole: true });
+      return 'changed';
     case 'job_removed': {
       const had = model.jobs.delete(item.job);
       model.history.delete(item.job);
@@ -265,9 +269,9 @@ export function logError(job: JobStatus): string | null {
   return error ? error : null;
 }
 
-/** The settings window's warning about a log file that cannot be written. */
+/** The settings window's warning about a log file that cannot be written, in the engine's words. */
 export function describeLogError(error: string): string {
-  return `Writing the log fails: ${error.replace(/\.+$/, '')}. Output is kept in memory (the newest 1 MiB) and written once the file can be written again.`;
+  return `Writing the log fails: ${error}`;
 }
 
 export interface PortConflict {

@@ -6,13 +6,13 @@ use axum::Json;
 use sentinel_proto::action::{Action, ActionRequest, ActionResult};
 use sentinel_proto::api::{ErrorBody, JobDetail};
 use sentinel_proto::secret::Secrets;
-use sentinel_proto::{JobSpec, JobStatus, RunRecord};
+use sentinel_proto::{JobSpec, JobStatus, RunRecord, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, JsonBody, PathParam, QueryParams};
 use super::ApiState;
-use crate::error::action_results;
+use crate::error::{action_results, EngineError};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -75,16 +75,8 @@ pub async fn update_job(
     PathParam(name): PathParam<String>,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> ApiResult<Json<JobStatus>> {
-    if spec.name != name {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!(
-                "name: the body names {:?} but the path names {name:?}; jobs cannot be renamed",
-                spec.name
-            ),
-        )
-        .with_field("name"));
+    if let Some(problem) = spec.rename_problem(&name) {
+        return Err(EngineError::Invalid(ValidationErrors(vec![problem])).into());
     }
     Ok(Json(api.engine.update(spec).await?))
 }

@@ -2,9 +2,9 @@
 
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{Local, Utc};
+use chrono::Utc;
 use sentinel_proto::api::{ErrorBody, SchedulePreview};
-use sentinel_proto::schedule::{self, ScheduleSpec};
+use sentinel_proto::schedule;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -29,32 +29,20 @@ pub struct PreviewQuery {
 pub async fn preview(
     QueryParams(query): QueryParams<PreviewQuery>,
 ) -> Result<Json<SchedulePreview>, ApiError> {
-    let invalid = |field: &str, message: String| {
+    schedule::preview(
+        query.cron,
+        query.every.as_deref(),
+        query.at,
+        query.n,
+        Utc::now(),
+    )
+    .map(Json)
+    .map_err(|error| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
-            format!("{field}: {message}"),
+            format!("{}: {}", error.field, error.message),
         )
-        .with_field(field)
-    };
-    let every = query
-        .every
-        .as_deref()
-        .map(sentinel_proto::duration::parse)
-        .transpose()
-        .map_err(|message| invalid("schedule.every", message))?;
-    let spec = ScheduleSpec {
-        cron: query.cron,
-        every,
-        at: query.at,
-        ..ScheduleSpec::default()
-    };
-    let when = spec
-        .when()
-        .map_err(|(field, message)| invalid(field, message))?;
-    let now = Utc::now();
-    Ok(Json(SchedulePreview {
-        description: schedule::describe(&when),
-        next: schedule::upcoming(&when, query.n.unwrap_or(5).clamp(1, 100), now, now, &Local),
-    }))
+        .with_field(error.field)
+    })
 }

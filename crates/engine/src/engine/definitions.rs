@@ -17,18 +17,37 @@ impl EngineHandle {
     /// Adds a job. An enabled `autostart` service starts right away, as it would with the
     /// engine.
     pub async fn add(&self, mut spec: JobSpec) -> Result<JobStatus> {
-        spec.restore_secrets(None, "")
-            .map_err(EngineError::Invalid)?;
-        spec.validate().map_err(EngineError::Invalid)?;
-        refuse_unschedulable(&spec, true)?;
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
-        if self.read_jobs().contains_key(&spec.name) {
-            return Err(EngineError::AlreadyExists(spec.name));
-        }
-        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
+        self.prepare(&mut spec, None)?;
         self.inner.context.store.insert_job(&spec).await?;
         self.install(spec).await
+    }
+
+    /// What `add` (no `original`) or `update` of `original` would refuse `spec` for, changing
+    /// nothing: the editor shows it before the user saves.
+    pub fn check(&self, spec: &JobSpec, original: Option<&str>) -> Result<()> {
+        self.prepare(&mut spec.clone(), original)
+    }
+
+    /// The one check of a definition on its way in, for adds (no `original`) and updates:
+    /// the name is free (or unchanged), masked secrets are filled from the stored definition,
+    /// every field is within its bounds, the schedule fires, and the dependencies hold.
+    fn prepare(&self, spec: &mut JobSpec, original: Option<&str>) -> Result<()> {
+        let stored = match original {
+            Some(original) => {
+                if let Some(problem) = spec.rename_problem(original) {
+                    return Err(EngineError::Invalid(ValidationErrors(vec![problem])));
+                }
+                Some(self.spec_and_status(original)?.0)
+            }
+            None if self.read_jobs().contains_key(&spec.name) => {
+                return Err(EngineError::AlreadyExists(spec.name.clone()));
+            }
+            None => None,
+        };
+        prepare_spec(spec, stored.as_ref()).map_err(EngineError::Invalid)?;
+        self.check_dependencies(std::slice::from_ref(spec), &[], false)
     }
 
     /// Runs a job that is in the database: its actor, schedule and autostart.
@@ -43,6 +62,7 @@ impl EngineHandle {
         );
         self.inner.context.emit(EngineEvent::JobAdded {
             job: spec.name.clone(),
+            status: handle.status(),
         });
         self.inner
             .scheduler
@@ -58,12 +78,8 @@ impl EngineHandle {
     pub async fn update(&self, mut spec: JobSpec) -> Result<JobStatus> {
         self.refuse_if_shutting_down()?;
         let _edit = self.inner.edits.lock().await;
-        let (stored, _) = self.spec_and_status(&spec.name)?;
-        spec.restore_secrets(Some(&stored), "")
-            .map_err(EngineError::Invalid)?;
-        spec.validate().map_err(EngineError::Invalid)?;
-        refuse_unschedulable(&spec, false)?;
-        self.check_dependencies(std::slice::from_ref(&spec), &[], false)?;
+        let name = spec.name.clone();
+        self.prepare(&mut spec, Some(&name))?;
         self.inner.context.store.update_job(&spec).await?;
         self.reinstall(spec).await
     }
@@ -78,11 +94,13 @@ impl EngineHandle {
         self.inner
             .scheduler
             .plan(&spec, handle.clone(), None, Utc::now());
+        let status = handle.status();
         self.inner.context.emit(EngineEvent::JobUpdated {
             job: spec.name,
             restarted,
+            status: status.clone(),
         });
-        Ok(handle.status())
+        Ok(status)
     }
 
     /// Stops a job (the whole process group) and forgets it and its run history.
@@ -143,17 +161,8 @@ impl EngineHandle {
         {
             let jobs = self.read_jobs();
             for (index, spec) in file.jobs.iter_mut().enumerate() {
-                let stored = jobs.get(&spec.name).map(|job| &job.spec);
-                let prefix = job_field(index, &spec.name, "");
-                if let Err(errors) = spec.restore_secrets(stored, &prefix) {
-                    problems.extend(errors.0);
-                }
-            }
-            for (index, spec) in file.jobs.iter().enumerate() {
                 let known = jobs.get(&spec.name);
-                if let Err(EngineError::Invalid(errors)) =
-                    refuse_unschedulable(spec, known.is_none())
-                {
+                if let Err(errors) = prepare_spec(spec, known.map(|job| &job.spec)) {
                     problems.extend(errors.0.into_iter().map(|e| FieldError {
                         field: job_field(index, &spec.name, &e.field),
                         message: e.message,
@@ -259,4 +268,20 @@ impl EngineHandle {
 
 fn starts_with_engine(spec: &JobSpec) -> bool {
     spec.enabled && spec.autostart && spec.kind == JobKind::Service
+}
+
+/// A definition's own checks, whoever sends it (an add, an update, an import, the editor):
+/// masked secrets filled from `stored` (none for a new job), every field within its bounds,
+/// and a schedule that fires.
+fn prepare_spec(spec: &mut JobSpec, stored: Option<&JobSpec>) -> Result<(), ValidationErrors> {
+    spec.restore_secrets(stored, "")?;
+    spec.validate()?;
+    match refuse_unschedulable(spec, stored.is_none()) {
+        Err(EngineError::Invalid(errors)) => Err(errors),
+        Err(other) => Err(ValidationErrors(vec![FieldError {
+            field: "schedule".into(),
+            message: other.to_string(),
+        }])),
+        Ok(()) => Ok(()),
+    }
 }

@@ -1,4 +1,5 @@
-//! Restart decisions as pure functions: policy + what happened -> what to do next.
+//! Restart decisions as pure functions: policy + what happened -> what to do next. The waits
+//! themselves are `RestartPolicy::retry_delay` in proto, beside the preview people see.
 
 use std::time::Duration;
 
@@ -27,28 +28,6 @@ pub struct Decision {
     pub next: Next,
     /// Consecutive failures after this run, counted towards `max_retries`.
     pub failures: u32,
-}
-
-/// The delay before retry number `attempt` (1-based): `delay * backoff^(attempt-1)`,
-/// capped at `max_delay`.
-pub fn retry_delay(policy: &RestartPolicy, attempt: u32) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(1000) as i32;
-    let secs = policy.delay.as_secs_f64() * policy.backoff.max(1.0).powi(exponent);
-    Duration::try_from_secs_f64(secs)
-        .unwrap_or(policy.max_delay)
-        .min(policy.max_delay)
-}
-
-/// The delays a failing job goes through before it gives up; `None` when it never gives up.
-pub fn delay_sequence(policy: &RestartPolicy) -> Option<Vec<Duration>> {
-    if policy.mode == RestartMode::Never {
-        return Some(Vec::new());
-    }
-    (policy.max_retries > 0).then(|| {
-        (1..=policy.max_retries)
-            .map(|n| retry_delay(policy, n))
-            .collect()
-    })
 }
 
 /// What to do after a run ended. `uptime` is how long it ran (zero when it never started);
@@ -84,7 +63,7 @@ pub fn after_exit(
                 Next::GiveUp
             } else {
                 Next::Restart {
-                    delay: retry_delay(policy, failures),
+                    delay: policy.retry_delay(failures),
                 }
             };
             Decision { next, failures }
@@ -114,17 +93,15 @@ mod tests {
     #[test]
     fn delays_grow_by_the_backoff_and_stop_at_the_cap() {
         let p = policy(RestartMode::Always);
-        let ms: Vec<u128> = (1..=6).map(|n| retry_delay(&p, n).as_millis()).collect();
+        let ms: Vec<u128> = (1..=6).map(|n| p.retry_delay(n).as_millis()).collect();
         assert_eq!(ms, vec![100, 200, 400, 800, 1000, 1000]);
     }
 
     #[test]
     fn the_default_sequence_reads_as_documented() {
         let p = RestartPolicy::default();
-        let ms: Vec<u128> = delay_sequence(&p)
-            .unwrap()
-            .iter()
-            .map(Duration::as_millis)
+        let ms: Vec<u128> = (1..=p.max_retries)
+            .map(|n| p.retry_delay(n).as_millis())
             .collect();
         assert_eq!(ms, vec![1000, 1500, 2250, 3375, 5062]);
     }
@@ -219,18 +196,18 @@ mod tests {
     proptest! {
         #[test]
         fn delays_never_shrink_and_never_pass_the_cap(p in any_policy(), attempt in 1u32..5000) {
-            let here = retry_delay(&p, attempt);
-            let next = retry_delay(&p, attempt + 1);
+            let here = p.retry_delay(attempt);
+            let next = p.retry_delay(attempt + 1);
             prop_assert!(here <= next);
             prop_assert!(next <= p.max_delay);
-            prop_assert!(retry_delay(&p, 1) == p.delay.min(p.max_delay));
+            prop_assert!(p.retry_delay(1) == p.delay.min(p.max_delay));
         }
 
         #[test]
         fn constant_backoff_means_constant_delay(delay in 0u64..100_000, attempt in 1u32..100) {
             let p = RestartPolicy { delay: Duration::from_millis(delay), backoff: 1.0,
                 max_delay: Duration::from_secs(1000), ..RestartPolicy::default() };
-            prop_assert_eq!(retry_delay(&p, attempt), p.delay);
+            prop_assert_eq!(p.retry_delay(attempt), p.delay);
         }
 
         #[test]
@@ -246,7 +223,7 @@ mod tests {
                 prop_assert!(restarts <= p.max_retries);
             }
             prop_assert_eq!(restarts, p.max_retries);
-            prop_assert_eq!(delay_sequence(&p).unwrap().len() as u32, p.max_retries);
+            prop_assert_eq!(p.preview().gives_up_after, Some(p.max_retries));
         }
     }
 }

@@ -153,7 +153,7 @@ mod tests {
         Write::Event(EventEnvelope {
             seq,
             at: Utc::now(),
-            event: EngineEvent::JobAdded {
+            event: EngineEvent::JobRemoved {
                 job: format!("job{seq}"),
             },
         })

@@ -105,7 +105,7 @@ mod tests {
             store.record_event(EventEnvelope {
                 seq,
                 at: Utc::now(),
-                event: EngineEvent::JobAdded {
+                event: EngineEvent::JobRemoved {
                     job: format!("job{seq}"),
                 },
             });

@@ -601,38 +601,11 @@ fn fuzzed_request_bodies_get_clear_errors_and_never_break_the_engine() {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     });
-    let fields: Vec<&str> = vec![
-        "name",
-        "command",
-        "shell",
-        "cwd",
-        "env",
-        "secrets",
-        "group",
-        "enabled",
-        "autostart",
-        "kind",
-        "restart",
-        "stop_signal",
-        "stop_timeout",
-        "logs",
-        "schedule",
-        "restart_schedule",
-        "health",
-        "max_memory",
-        "notify",
-        "webhook",
-        "depends_on",
-        "watch",
-        "env_files",
-        "ports",
-        "nice",
-        "rlimits",
-        "unknown_field",
-    ];
+    let mut fields = sentinel_engine::proto::JobSpec::field_names();
+    fields.push("unknown_field".into());
     let mutated = (prop::sample::select(fields), value.clone()).prop_map(move |(field, v)| {
         let mut spec = base.clone();
-        spec[field] = v;
+        spec[field.as_str()] = v;
         spec.to_string().into_bytes()
     });
     let body = prop_oneof![
