@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use sentinel_app_macros::{app_command, app_commands};
 use sentinel_engine::{action_results, EngineError, EngineHandle, Received};
 use sentinel_proto::action::{Action, ActionResult, Selection};
 use sentinel_proto::api::ErrorBody;
@@ -91,7 +92,7 @@ pub struct AppState {
 /// Samples per job in a snapshot: what the popover's sparklines draw.
 const SPARKLINE_POINTS: usize = 60;
 
-#[tauri::command]
+#[app_command]
 pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     let engine = &state.engine;
     // The sequence number first: events after it may or may not be in the snapshot, and the
@@ -111,7 +112,7 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
 }
 
 /// Acts on one job: the popover's buttons.
-#[tauri::command]
+#[app_command]
 pub async fn job_action(
     state: State<'_, AppState>,
     name: String,
@@ -121,7 +122,7 @@ pub async fn job_action(
 }
 
 /// Acts on jobs by name, group or all: the popover's group headers.
-#[tauri::command]
+#[app_command]
 pub async fn act(
     state: State<'_, AppState>,
     action: Action,
@@ -132,7 +133,7 @@ pub async fn act(
 
 /// Forwards every engine event to the popover until it goes away. Answers once subscribed, so
 /// the snapshot the popover takes next misses nothing.
-#[tauri::command]
+#[app_command]
 pub fn subscribe<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -163,7 +164,7 @@ pub fn subscribe<R: Runtime>(
 }
 
 /// Opens the settings window at a job's page (or a page of its own).
-#[tauri::command]
+#[app_command]
 pub fn open_settings<R: Runtime>(
     app: AppHandle<R>,
     job: Option<String>,
@@ -184,7 +185,7 @@ fn popover_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 /// A job's declared ports and who holds them (the popover shows a conflict's process).
-#[tauri::command]
+#[app_command]
 pub async fn job_ports(state: State<'_, AppState>, name: String) -> Result<JobPorts, AppError> {
     let engine = state.engine.clone();
     // Finding a port's process reads /proc (lsof on macOS): off the async workers.
@@ -196,46 +197,20 @@ pub async fn job_ports(state: State<'_, AppState>, name: String) -> Result<JobPo
 
 /// Stops the leftovers of the job's earlier runs that hold its ports; a waiting start then
 /// goes ahead.
-#[tauri::command]
+#[app_command]
 pub async fn free_ports(state: State<'_, AppState>, name: String) -> Result<FreedPorts, AppError> {
     Ok(state.engine.free_ports(&name).await?)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn hide_popover<R: Runtime>(app: AppHandle<R>) {
     if let Some(window) = app.get_webview_window(crate::POPOVER) {
         let _ = window.hide();
     }
 }
 
-/// Every command of both windows, for the invoke handler; each window's capability says which
-/// it may call.
-pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use crate::settings::*;
-    tauri::generate_handler![
-        snapshot,
-        job_action,
-        act,
-        subscribe,
-        open_settings,
-        hide_popover,
-        job_ports,
-        free_ports,
-        job_env,
-        get_job,
-        validate_job,
-        save_job,
-        delete_job,
-        job_runs,
-        log_tail,
-        follow_logs,
-        schedule_preview,
-        app_settings,
-        save_settings,
-        set_launch_at_login,
-        regenerate_metrics_token
-    ]
-}
+// The invoke handler (`handler`) and the commands' signatures, from the one table.
+include!("command_table.rs");
 
 #[cfg(test)]
 mod tests {

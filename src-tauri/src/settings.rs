@@ -2,7 +2,10 @@
 //! validator, so the UI, the CLI and the API say the same thing about the same mistake), runs,
 //! logs, schedule previews and the app's settings. The popover's capability grants none of it.
 
+use std::marker::PhantomData;
+
 use chrono::{Local, Utc};
+use sentinel_app_macros::app_command;
 use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
 use sentinel_proto::schedule::{self, ScheduleSpec};
 use sentinel_proto::secret::Secrets;
@@ -40,9 +43,19 @@ pub enum LogItem {
     Missed(Missed),
 }
 
+/// JSON the UI sends as a `T`, read by the command itself rather than by Tauri: so a mistake
+/// comes back as the field it is in (`restart.delay: …`), and the UI's wrapper still takes a `T`.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Unparsed<T> {
+    json: serde_json::Value,
+    #[serde(skip)]
+    reads_as: PhantomData<T>,
+}
+
 /// A spec from the UI, read exactly as the API reads one: parse errors name their field.
-fn parse_spec(spec: &serde_json::Value) -> Result<JobSpec, Vec<FieldError>> {
-    JobSpec::from_json(&spec.to_string()).map_err(SpecError::into_field_errors)
+fn parse_spec(spec: &Unparsed<JobSpec>) -> Result<JobSpec, Vec<FieldError>> {
+    JobSpec::from_json(&spec.json.to_string()).map_err(SpecError::into_field_errors)
 }
 
 /// A new job's name must be free; an edited job keeps its name.
@@ -69,10 +82,10 @@ fn name_problem(
 }
 
 /// Every problem with a definition the editor holds; empty when it can be saved.
-#[tauri::command]
+#[app_command]
 pub fn validate_job(
     state: State<'_, AppState>,
-    spec: serde_json::Value,
+    spec: Unparsed<JobSpec>,
     original: Option<String>,
 ) -> Vec<FieldError> {
     match parse_spec(&spec) {
@@ -84,10 +97,10 @@ pub fn validate_job(
 }
 
 /// Creates the job (`original` absent) or replaces the definition of `original`.
-#[tauri::command]
+#[app_command]
 pub async fn save_job(
     state: State<'_, AppState>,
-    spec: serde_json::Value,
+    spec: Unparsed<JobSpec>,
     original: Option<String>,
 ) -> Result<JobStatus, AppError> {
     let spec = parse_spec(&spec).map_err(AppError::Fields)?;
@@ -100,14 +113,14 @@ pub async fn save_job(
     })
 }
 
-#[tauri::command]
+#[app_command]
 pub async fn delete_job(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
     Ok(state.engine.remove(&name).await?)
 }
 
 /// A job's definition and status; secret values are masked unless `show_secrets` (the
 /// editor sends a masked value back unchanged, and the engine keeps the real one).
-#[tauri::command]
+#[app_command]
 pub fn get_job(
     state: State<'_, AppState>,
     name: String,
@@ -119,7 +132,7 @@ pub fn get_job(
 
 /// The variables the job's next run gets from its env files and `env`, with their sources;
 /// secret values masked unless `show_secrets`.
-#[tauri::command]
+#[app_command]
 pub fn job_env(
     state: State<'_, AppState>,
     name: String,
@@ -129,7 +142,7 @@ pub fn job_env(
     Ok(state.engine.job_env(&name, secrets)?)
 }
 
-#[tauri::command]
+#[app_command]
 pub async fn job_runs(
     state: State<'_, AppState>,
     name: String,
@@ -141,7 +154,7 @@ pub async fn job_runs(
         .await?)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn log_tail(
     state: State<'_, AppState>,
     name: String,
@@ -152,7 +165,7 @@ pub fn log_tail(
 
 /// The last `lines` lines, then every new one, until the window goes away. Answers once
 /// subscribed.
-#[tauri::command]
+#[app_command]
 pub fn follow_logs(
     state: State<'_, AppState>,
     name: String,
@@ -185,7 +198,7 @@ pub fn follow_logs(
 }
 
 /// What a schedule means and when it fires next, before it is saved.
-#[tauri::command]
+#[app_command]
 pub fn schedule_preview(
     cron: Option<String>,
     every: Option<String>,
@@ -243,18 +256,18 @@ fn read_app_settings(state: &AppState) -> Result<AppSettings, AppError> {
     })
 }
 
-#[tauri::command]
+#[app_command]
 pub fn app_settings(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
     read_app_settings(&state)
 }
 
 /// Checks and writes `settings.toml` (whole, or not at all); it applies at the next start.
-#[tauri::command]
+#[app_command]
 pub fn save_settings(
     state: State<'_, AppState>,
-    settings: serde_json::Value,
+    settings: Unparsed<Settings>,
 ) -> Result<AppSettings, AppError> {
-    let text = settings.to_string();
+    let text = settings.json.to_string();
     let de = &mut serde_json::Deserializer::from_str(&text);
     let settings: Settings = serde_path_to_error::deserialize(de).map_err(|err| {
         AppError::Fields(vec![FieldError {
@@ -287,7 +300,7 @@ pub fn save_settings(
     read_app_settings(&state)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn set_launch_at_login(
     state: State<'_, AppState>,
     enabled: bool,
@@ -303,7 +316,7 @@ pub fn set_launch_at_login(
 }
 
 /// A new metrics token; scrapers need the new one (the endpoint reads it at start).
-#[tauri::command]
+#[app_command]
 pub fn regenerate_metrics_token(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
     let path = state.engine.paths().metrics_token();
     match std::fs::remove_file(&path) {
