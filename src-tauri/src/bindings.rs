@@ -244,7 +244,6 @@ fn each_window_gets_only_its_commands() {
             "act",
             "free_ports",
             "hide_popover",
-            "job_action",
             "job_ports",
             "open_settings",
             "snapshot",

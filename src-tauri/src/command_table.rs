@@ -4,7 +4,6 @@
 // A new command is its function, marked #[app_command], and its line here.
 app_commands! {
     commands::snapshot: [popover, settings],
-    commands::job_action: [popover, settings],
     commands::act: [popover, settings],
     commands::subscribe: [popover, settings],
     commands::open_settings: [popover, settings],

@@ -111,17 +111,8 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     Snapshot { jobs, history, seq }
 }
 
-/// Acts on one job: the popover's buttons.
-#[app_command]
-pub async fn job_action(
-    state: State<'_, AppState>,
-    name: String,
-    action: Action,
-) -> AppResult<JobStatus> {
-    Ok(state.engine.act_on(action, &name).await?)
-}
-
-/// Acts on jobs by name, group or all: the popover's group headers.
+/// Acts on jobs by name, group or all: the popover's rows and group headers, the settings
+/// window's job page. One result per job, its new status or its error.
 #[app_command]
 pub async fn act(
     state: State<'_, AppState>,
@@ -239,10 +230,21 @@ mod tests {
         assert_eq!(names, ["api", "worker"]);
         assert!(snapshot["seq"].as_u64().unwrap() >= 2, "{snapshot}");
 
-        let started = invoke(&t, "job_action", json!({"name": "api", "action": "start"})).unwrap();
+        let on_api = |action: &str| {
+            let results = invoke(
+                &t,
+                "act",
+                json!({"action": action, "selection": {"names": ["api"]}}),
+            )
+            .unwrap();
+            assert_eq!(results.as_array().unwrap().len(), 1, "{results}");
+            assert_eq!(results[0]["name"], "api");
+            results[0]["status"].clone()
+        };
+        let started = on_api("start");
         assert_eq!(started["state"], "running");
         assert!(started["pid"].as_u64().is_some());
-        let stopped = invoke(&t, "job_action", json!({"name": "api", "action": "stop"})).unwrap();
+        let stopped = on_api("stop");
         assert_eq!(stopped["state"], "stopped");
 
         let results = invoke(
@@ -274,12 +276,15 @@ mod tests {
     #[test]
     fn errors_carry_a_code_and_a_message() {
         let t = app();
-        let missing = invoke(
+        // A job that is not there is that job's error, beside the others' results.
+        let results = invoke(
             &t,
-            "job_action",
-            json!({"name": "nope", "action": "restart"}),
+            "act",
+            json!({"action": "restart", "selection": {"names": ["nope"]}}),
         )
-        .unwrap_err();
+        .unwrap();
+        let missing = &results[0]["error"];
+        assert_eq!(results[0]["name"], "nope");
         assert_eq!(missing["code"], "not_found");
         assert_eq!(missing["message"], "no job named \"nope\"");
         let empty = invoke(
@@ -289,8 +294,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(empty["code"], "not_found");
-        let bad_action =
-            invoke(&t, "job_action", json!({"name": "x", "action": "explode"})).unwrap_err();
+        let bad_action = invoke(
+            &t,
+            "act",
+            json!({"action": "explode", "selection": {"names": ["x"]}}),
+        )
+        .unwrap_err();
         assert!(
             bad_action.as_str().unwrap_or("").contains("explode"),
             "{bad_action}"

@@ -503,8 +503,8 @@ mod tests {
         invoke(&t, "save_job", json!({"spec": echo, "original": null})).unwrap();
         invoke(
             &t,
-            "job_action",
-            json!({"name": "hello", "action": "start"}),
+            "act",
+            json!({"action": "start", "selection": {"names": ["hello"]}}),
         )
         .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -498,7 +498,6 @@ export type LogItem = LogLine | Missed;
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
-  jobAction: (name: string, action: Action): Promise<JobStatus> => invoke<JobStatus>('job_action', { name, action }),
   act: (action: Action, selection: Selection): Promise<ActionResult[]> => invoke<ActionResult[]>('act', { action, selection }),
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),

@@ -1,5 +1,5 @@
 // Every command the settings window uses, behind one interface so tests can swap the
-// transport. The popover's commands (snapshot, subscribe, job_action, free_ports, …) come from
+// transport. The popover's commands (snapshot, subscribe, act, free_ports, …) come from
 // ipc.ts; the settings commands are the generated wrappers in bindings.ts; closing goes through
 // Tauri's window API.
 import { getCurrentWindow } from '@tauri-apps/api/window';
