@@ -9,6 +9,7 @@ use sentinel_proto::api::{ErrorBody, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::monitor::{
     HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
 };
+use sentinel_proto::restart::RestartPreview;
 use sentinel_proto::schedule::{MissedPolicy, Overlap, ScheduleSpec};
 use sentinel_proto::settings::{
     Limits, LogRetention, MetricsSettings, MonitorSettings, NotificationSettings, Settings,
@@ -17,209 +18,179 @@ use sentinel_proto::stack::{
     Condition, Dependency, EnvSource, EnvVar, FreedPorts, JobPorts, PortHolder, PortStatus,
     Rlimits, WatchSpec,
 };
+use sentinel_proto::status::Glance;
 use sentinel_proto::{
     EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState, JobStatus,
     LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord, SignalName,
     Trigger,
 };
+use tauri::ipc::Channel;
 use ts_rs::{Config, TS};
 
-use crate::commands::{Page, Snapshot, StreamItem};
-use crate::settings::{AppSettings, LogItem};
+use crate::commands::{AppError, Page, Snapshot, StreamItem};
+use crate::settings::{AppSettings, LogItem, Unparsed};
 
-/// A command as the UI calls it: wrapper name, command, (argument, TS type)s, result type.
-type CommandSignature = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
+/// A command as the UI calls it, read from its function by `#[app_command]`.
+pub struct Signature {
+    pub command: &'static str,
+    /// The function in `commands`: the command's name, camelCased.
+    pub wrapper: &'static str,
+    /// What the UI sends: each argument's name as Tauri reads it, and its TypeScript type.
+    pub args: Vec<(&'static str, String)>,
+    /// What the promise resolves to.
+    pub reply: String,
+}
 
-const COMMANDS: &[CommandSignature] = &[
-    ("snapshot", "snapshot", &[], "Snapshot"),
-    (
-        "jobAction",
-        "job_action",
-        &[("name", "string"), ("action", "Action")],
-        "JobStatus",
-    ),
-    (
-        "act",
-        "act",
-        &[("action", "Action"), ("selection", "Selection")],
-        "ActionResult[]",
-    ),
-    (
-        "subscribe",
-        "subscribe",
-        &[("onEvent", "Channel<StreamItem>")],
-        "void",
-    ),
-    (
-        "openSettings",
-        "open_settings",
-        &[("job", "string | null"), ("page", "Page | null")],
-        "void",
-    ),
-    ("hidePopover", "hide_popover", &[], "void"),
-    ("jobPorts", "job_ports", &[("name", "string")], "JobPorts"),
-    (
-        "freePorts",
-        "free_ports",
-        &[("name", "string")],
-        "FreedPorts",
-    ),
-    (
-        "jobEnv",
-        "job_env",
-        &[("name", "string"), ("showSecrets", "boolean | null")],
-        "EnvVar[]",
-    ),
-    (
-        "getJob",
-        "get_job",
-        &[("name", "string"), ("showSecrets", "boolean | null")],
-        "JobDetail",
-    ),
-    (
-        "validateJob",
-        "validate_job",
-        &[("spec", "JobSpec"), ("original", "string | null")],
-        "FieldError[]",
-    ),
-    (
-        "saveJob",
-        "save_job",
-        &[("spec", "JobSpec"), ("original", "string | null")],
-        "JobStatus",
-    ),
-    ("deleteJob", "delete_job", &[("name", "string")], "void"),
-    (
-        "jobRuns",
-        "job_runs",
-        &[("name", "string"), ("limit", "number | null")],
-        "RunRecord[]",
-    ),
-    (
-        "logTail",
-        "log_tail",
-        &[("name", "string"), ("lines", "number | null")],
-        "LogLine[]",
-    ),
-    (
-        "followLogs",
-        "follow_logs",
-        &[
-            ("name", "string"),
-            ("lines", "number | null"),
-            ("onLine", "Channel<LogItem>"),
-        ],
-        "void",
-    ),
-    (
-        "schedulePreview",
-        "schedule_preview",
-        &[
-            ("cron", "string | null"),
-            ("every", "string | null"),
-            ("at", "string | null"),
-            ("n", "number | null"),
-        ],
-        "SchedulePreview",
-    ),
-    ("appSettings", "app_settings", &[], "AppSettings"),
-    (
-        "saveSettings",
-        "save_settings",
-        &[("settings", "Settings")],
-        "AppSettings",
-    ),
-    (
-        "setLaunchAtLogin",
-        "set_launch_at_login",
-        &[("enabled", "boolean")],
-        "AppSettings",
-    ),
-    (
-        "regenerateMetricsToken",
-        "regenerate_metrics_token",
-        &[],
-        "AppSettings",
-    ),
+/// The TypeScript type of a command's argument or reply.
+pub trait Wire {
+    fn ts(cfg: &Config) -> String;
+}
+
+/// The wire types by their declared names; the bindings declare them in this order.
+macro_rules! declared {
+    ($($ty:ty),* $(,)?) => {
+        fn declarations(cfg: &Config) -> Vec<String> {
+            vec![$(<$ty as TS>::decl(cfg)),*]
+        }
+        $(impl Wire for $ty {
+            fn ts(cfg: &Config) -> String {
+                <$ty as TS>::name(cfg)
+            }
+        })*
+    };
+}
+
+declared![
+    JobKind,
+    JobState,
+    ExitInfo,
+    HealthState,
+    ResourceSample,
+    HistoryPoint,
+    JobSample,
+    JobStatus,
+    Glance,
+    Trigger,
+    RunOutcome,
+    EngineEvent,
+    EventEnvelope,
+    Missed,
+    FieldError,
+    ErrorBody,
+    ActionResult,
+    Outcome,
+    Action,
+    Selection,
+    Page,
+    StreamItem,
+    Snapshot,
+    RestartMode,
+    RestartPolicy,
+    LogSettings,
+    SignalName,
+    Overlap,
+    MissedPolicy,
+    ScheduleSpec,
+    HealthCheck,
+    Condition,
+    Dependency,
+    WatchSpec,
+    Rlimits,
+    EnvSource,
+    EnvVar,
+    PortHolder,
+    PortStatus,
+    JobPorts,
+    FreedPorts,
+    JobSpec,
+    JobDetail,
+    RunRecord,
+    LogStream,
+    LogLine,
+    SchedulePreview,
+    RestartPreview,
+    ResourceHistory,
+    MonitorSettings,
+    NotificationSettings,
+    MetricsSettings,
+    LogRetention,
+    Limits,
+    Settings,
+    AppSettings,
+    LogItem,
 ];
+
+macro_rules! primitive {
+    ($($ty:ty),*) => {
+        $(impl Wire for $ty {
+            fn ts(cfg: &Config) -> String {
+                <$ty as TS>::name(cfg)
+            }
+        })*
+    };
+}
+
+primitive!(String, bool, u32, usize);
+
+/// A command without a reply resolves to nothing.
+impl Wire for () {
+    fn ts(_: &Config) -> String {
+        "void".into()
+    }
+}
+
+impl<T: Wire> Wire for Option<T> {
+    fn ts(cfg: &Config) -> String {
+        format!("{} | null", T::ts(cfg))
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    fn ts(cfg: &Config) -> String {
+        format!("{}[]", T::ts(cfg))
+    }
+}
+
+impl<T: Wire> Wire for Channel<T> {
+    fn ts(cfg: &Config) -> String {
+        format!("Channel<{}>", T::ts(cfg))
+    }
+}
+
+/// An error rejects the promise (with an `ErrorBody`): the reply is what it resolves to.
+impl<T: Wire> Wire for Result<T, AppError> {
+    fn ts(cfg: &Config) -> String {
+        T::ts(cfg)
+    }
+}
+
+impl<T: Wire> Wire for Unparsed<T> {
+    fn ts(cfg: &Config) -> String {
+        T::ts(cfg)
+    }
+}
 
 fn generate() -> String {
     // JSON numbers, not bigint: counters and ids stay far below 2^53.
     let cfg = Config::new().with_large_int("number");
-    let declarations = [
-        JobKind::decl(&cfg),
-        JobState::decl(&cfg),
-        ExitInfo::decl(&cfg),
-        HealthState::decl(&cfg),
-        ResourceSample::decl(&cfg),
-        HistoryPoint::decl(&cfg),
-        JobSample::decl(&cfg),
-        JobStatus::decl(&cfg),
-        Trigger::decl(&cfg),
-        RunOutcome::decl(&cfg),
-        EngineEvent::decl(&cfg),
-        EventEnvelope::decl(&cfg),
-        Missed::decl(&cfg),
-        FieldError::decl(&cfg),
-        ErrorBody::decl(&cfg),
-        ActionResult::decl(&cfg),
-        Outcome::decl(&cfg),
-        Action::decl(&cfg),
-        Selection::decl(&cfg),
-        Page::decl(&cfg),
-        StreamItem::decl(&cfg),
-        Snapshot::decl(&cfg),
-        RestartMode::decl(&cfg),
-        RestartPolicy::decl(&cfg),
-        LogSettings::decl(&cfg),
-        SignalName::decl(&cfg),
-        Overlap::decl(&cfg),
-        MissedPolicy::decl(&cfg),
-        ScheduleSpec::decl(&cfg),
-        HealthCheck::decl(&cfg),
-        Condition::decl(&cfg),
-        Dependency::decl(&cfg),
-        WatchSpec::decl(&cfg),
-        Rlimits::decl(&cfg),
-        EnvSource::decl(&cfg),
-        EnvVar::decl(&cfg),
-        PortHolder::decl(&cfg),
-        PortStatus::decl(&cfg),
-        JobPorts::decl(&cfg),
-        FreedPorts::decl(&cfg),
-        JobSpec::decl(&cfg),
-        JobDetail::decl(&cfg),
-        RunRecord::decl(&cfg),
-        LogStream::decl(&cfg),
-        LogLine::decl(&cfg),
-        SchedulePreview::decl(&cfg),
-        ResourceHistory::decl(&cfg),
-        MonitorSettings::decl(&cfg),
-        NotificationSettings::decl(&cfg),
-        MetricsSettings::decl(&cfg),
-        LogRetention::decl(&cfg),
-        Limits::decl(&cfg),
-        Settings::decl(&cfg),
-        AppSettings::decl(&cfg),
-        LogItem::decl(&cfg),
-    ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\
          // UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings\n\n\
          import { Channel, invoke } from '@tauri-apps/api/core';\n\n",
     );
-    for declaration in declarations {
+    for declaration in declarations(&cfg) {
         out.push_str("export ");
         out.push_str(declaration.trim());
         out.push_str("\n\n");
     }
     out.push_str("/** Every command of the app, typed. */\nexport const commands = {\n");
-    for (wrapper, command, args, result) in COMMANDS {
+    for Signature {
+        command,
+        wrapper,
+        args,
+        reply,
+    } in crate::commands::signatures(&cfg)
+    {
         let params: Vec<String> = args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
         let names: Vec<&str> = args.iter().map(|(n, _)| *n).collect();
         let payload = if names.is_empty() {
@@ -228,7 +199,7 @@ fn generate() -> String {
             format!(", {{ {} }}", names.join(", "))
         };
         out.push_str(&format!(
-            "  {wrapper}: ({}): Promise<{result}> => invoke<{result}>('{command}'{payload}),\n",
+            "  {wrapper}: ({}): Promise<{reply}> => invoke<{reply}>('{command}'{payload}),\n",
             params.join(", ")
         ));
     }
@@ -277,7 +248,6 @@ fn each_window_gets_only_its_commands() {
             "act",
             "free_ports",
             "hide_popover",
-            "job_action",
             "job_ports",
             "open_settings",
             "snapshot",
@@ -285,7 +255,7 @@ fn each_window_gets_only_its_commands() {
         ]
     );
     let settings = read("settings.json");
-    for (_, command, _, _) in COMMANDS {
+    for Signature { command, .. } in crate::commands::signatures(&Config::new()) {
         let in_popover = popover.iter().any(|c| c == command);
         let in_settings = settings.iter().any(|c| c == command);
         assert!(

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use sentinel_app_macros::{app_command, app_commands};
 use sentinel_engine::{action_results, EngineError, EngineHandle, Received};
 use sentinel_proto::action::{Action, ActionResult, Selection};
 use sentinel_proto::api::ErrorBody;
@@ -91,7 +92,7 @@ pub struct AppState {
 /// Samples per job in a snapshot: what the popover's sparklines draw.
 const SPARKLINE_POINTS: usize = 60;
 
-#[tauri::command]
+#[app_command]
 pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     let engine = &state.engine;
     // The sequence number first: events after it may or may not be in the snapshot, and the
@@ -110,18 +111,9 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     Snapshot { jobs, history, seq }
 }
 
-/// Acts on one job: the popover's buttons.
-#[tauri::command]
-pub async fn job_action(
-    state: State<'_, AppState>,
-    name: String,
-    action: Action,
-) -> AppResult<JobStatus> {
-    Ok(state.engine.act_on(action, &name).await?)
-}
-
-/// Acts on jobs by name, group or all: the popover's group headers.
-#[tauri::command]
+/// Acts on jobs by name, group or all: the popover's rows and group headers, the settings
+/// window's job page. One result per job, its new status or its error.
+#[app_command]
 pub async fn act(
     state: State<'_, AppState>,
     action: Action,
@@ -132,7 +124,7 @@ pub async fn act(
 
 /// Forwards every engine event to the popover until it goes away. Answers once subscribed, so
 /// the snapshot the popover takes next misses nothing.
-#[tauri::command]
+#[app_command]
 pub fn subscribe<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -163,7 +155,7 @@ pub fn subscribe<R: Runtime>(
 }
 
 /// Opens the settings window at a job's page (or a page of its own).
-#[tauri::command]
+#[app_command]
 pub fn open_settings<R: Runtime>(
     app: AppHandle<R>,
     job: Option<String>,
@@ -184,7 +176,7 @@ fn popover_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 /// A job's declared ports and who holds them (the popover shows a conflict's process).
-#[tauri::command]
+#[app_command]
 pub async fn job_ports(state: State<'_, AppState>, name: String) -> Result<JobPorts, AppError> {
     let engine = state.engine.clone();
     // Finding a port's process reads /proc (lsof on macOS): off the async workers.
@@ -196,46 +188,20 @@ pub async fn job_ports(state: State<'_, AppState>, name: String) -> Result<JobPo
 
 /// Stops the leftovers of the job's earlier runs that hold its ports; a waiting start then
 /// goes ahead.
-#[tauri::command]
+#[app_command]
 pub async fn free_ports(state: State<'_, AppState>, name: String) -> Result<FreedPorts, AppError> {
     Ok(state.engine.free_ports(&name).await?)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn hide_popover<R: Runtime>(app: AppHandle<R>) {
     if let Some(window) = app.get_webview_window(crate::POPOVER) {
         let _ = window.hide();
     }
 }
 
-/// Every command of both windows, for the invoke handler; each window's capability says which
-/// it may call.
-pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use crate::settings::*;
-    tauri::generate_handler![
-        snapshot,
-        job_action,
-        act,
-        subscribe,
-        open_settings,
-        hide_popover,
-        job_ports,
-        free_ports,
-        job_env,
-        get_job,
-        validate_job,
-        save_job,
-        delete_job,
-        job_runs,
-        log_tail,
-        follow_logs,
-        schedule_preview,
-        app_settings,
-        save_settings,
-        set_launch_at_login,
-        regenerate_metrics_token
-    ]
-}
+// The invoke handler (`handler`) and the commands' signatures, from the one table.
+include!("command_table.rs");
 
 #[cfg(test)]
 mod tests {
@@ -264,10 +230,21 @@ mod tests {
         assert_eq!(names, ["api", "worker"]);
         assert!(snapshot["seq"].as_u64().unwrap() >= 2, "{snapshot}");
 
-        let started = invoke(&t, "job_action", json!({"name": "api", "action": "start"})).unwrap();
+        let on_api = |action: &str| {
+            let results = invoke(
+                &t,
+                "act",
+                json!({"action": action, "selection": {"names": ["api"]}}),
+            )
+            .unwrap();
+            assert_eq!(results.as_array().unwrap().len(), 1, "{results}");
+            assert_eq!(results[0]["name"], "api");
+            results[0]["status"].clone()
+        };
+        let started = on_api("start");
         assert_eq!(started["state"], "running");
         assert!(started["pid"].as_u64().is_some());
-        let stopped = invoke(&t, "job_action", json!({"name": "api", "action": "stop"})).unwrap();
+        let stopped = on_api("stop");
         assert_eq!(stopped["state"], "stopped");
 
         let results = invoke(
@@ -299,12 +276,15 @@ mod tests {
     #[test]
     fn errors_carry_a_code_and_a_message() {
         let t = app();
-        let missing = invoke(
+        // A job that is not there is that job's error, beside the others' results.
+        let results = invoke(
             &t,
-            "job_action",
-            json!({"name": "nope", "action": "restart"}),
+            "act",
+            json!({"action": "restart", "selection": {"names": ["nope"]}}),
         )
-        .unwrap_err();
+        .unwrap();
+        let missing = &results[0]["error"];
+        assert_eq!(results[0]["name"], "nope");
         assert_eq!(missing["code"], "not_found");
         assert_eq!(missing["message"], "no job named \"nope\"");
         let empty = invoke(
@@ -314,8 +294,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(empty["code"], "not_found");
-        let bad_action =
-            invoke(&t, "job_action", json!({"name": "x", "action": "explode"})).unwrap_err();
+        let bad_action = invoke(
+            &t,
+            "act",
+            json!({"action": "explode", "selection": {"names": ["x"]}}),
+        )
+        .unwrap_err();
         assert!(
             bad_action.as_str().unwrap_or("").contains("explode"),
             "{bad_action}"

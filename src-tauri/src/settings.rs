@@ -2,13 +2,19 @@
 //! validator, so the UI, the CLI and the API say the same thing about the same mistake), runs,
 //! logs, schedule previews and the app's settings. The popover's capability grants none of it.
 
+use std::marker::PhantomData;
+
 use chrono::Utc;
+use sentinel_app_macros::app_command;
 use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
+use sentinel_proto::restart::RestartPreview;
 use sentinel_proto::schedule;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::settings::Settings;
 use sentinel_proto::stack::EnvVar;
-use sentinel_proto::{FieldError, JobSpec, JobStatus, LogLine, RunRecord, SpecError};
+use sentinel_proto::{
+    FieldError, JobSpec, JobStatus, LogLine, RestartPolicy, RunRecord, SpecError,
+};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State, WebviewUrl, WebviewWindowBuilder};
@@ -41,17 +47,27 @@ pub enum LogItem {
     Missed(Missed),
 }
 
+/// JSON the UI sends as a `T`, read by the command itself rather than by Tauri: so a mistake
+/// comes back as the field it is in (`restart.delay: …`), and the UI's wrapper still takes a `T`.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Unparsed<T> {
+    json: serde_json::Value,
+    #[serde(skip)]
+    reads_as: PhantomData<T>,
+}
+
 /// A spec from the UI, read exactly as the API reads one: parse errors name their field.
-fn parse_spec(spec: &serde_json::Value) -> Result<JobSpec, Vec<FieldError>> {
-    JobSpec::from_json(&spec.to_string()).map_err(SpecError::into_field_errors)
+fn parse_spec(spec: &Unparsed<JobSpec>) -> Result<JobSpec, Vec<FieldError>> {
+    JobSpec::from_json(&spec.json.to_string()).map_err(SpecError::into_field_errors)
 }
 
 /// Every problem with a definition the editor holds, by the engine's one check (the same an
 /// add or update applies); empty when it can be saved.
-#[tauri::command]
+#[app_command]
 pub fn validate_job(
     state: State<'_, AppState>,
-    spec: serde_json::Value,
+    spec: Unparsed<JobSpec>,
     original: Option<String>,
 ) -> Vec<FieldError> {
     let spec = match parse_spec(&spec) {
@@ -73,10 +89,10 @@ pub fn validate_job(
 }
 
 /// Creates the job (`original` absent) or replaces the definition of `original`.
-#[tauri::command]
+#[app_command]
 pub async fn save_job(
     state: State<'_, AppState>,
-    spec: serde_json::Value,
+    spec: Unparsed<JobSpec>,
     original: Option<String>,
 ) -> Result<JobStatus, AppError> {
     let spec = parse_spec(&spec).map_err(AppError::Fields)?;
@@ -91,14 +107,14 @@ pub async fn save_job(
     })
 }
 
-#[tauri::command]
+#[app_command]
 pub async fn delete_job(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
     Ok(state.engine.remove(&name).await?)
 }
 
 /// A job's definition and status; secret values are masked unless `show_secrets` (the
 /// editor sends a masked value back unchanged, and the engine keeps the real one).
-#[tauri::command]
+#[app_command]
 pub fn get_job(
     state: State<'_, AppState>,
     name: String,
@@ -110,7 +126,7 @@ pub fn get_job(
 
 /// The variables the job's next run gets from its env files and `env`, with their sources;
 /// secret values masked unless `show_secrets`.
-#[tauri::command]
+#[app_command]
 pub fn job_env(
     state: State<'_, AppState>,
     name: String,
@@ -120,7 +136,7 @@ pub fn job_env(
     Ok(state.engine.job_env(&name, secrets)?)
 }
 
-#[tauri::command]
+#[app_command]
 pub async fn job_runs(
     state: State<'_, AppState>,
     name: String,
@@ -132,7 +148,7 @@ pub async fn job_runs(
         .await?)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn log_tail(
     state: State<'_, AppState>,
     name: String,
@@ -143,7 +159,7 @@ pub fn log_tail(
 
 /// The last `lines` lines, then every new one, until the window goes away. Answers once
 /// subscribed.
-#[tauri::command]
+#[app_command]
 pub fn follow_logs(
     state: State<'_, AppState>,
     name: String,
@@ -176,7 +192,7 @@ pub fn follow_logs(
 }
 
 /// What a schedule means and when it fires next, before it is saved.
-#[tauri::command]
+#[app_command]
 pub fn schedule_preview(
     cron: Option<String>,
     every: Option<String>,
@@ -185,6 +201,23 @@ pub fn schedule_preview(
 ) -> Result<SchedulePreview, AppError> {
     schedule::preview(cron, every.as_deref(), at, n, Utc::now())
         .map_err(|error| AppError::Fields(vec![error]))
+}
+
+/// What a restart policy does to a failing job, in the engine's words, as the editor shows it
+/// while the user types (the same text `sentinel status` prints).
+#[app_command]
+pub fn restart_preview(policy: Unparsed<RestartPolicy>) -> Result<RestartPreview, AppError> {
+    let text = policy.json.to_string();
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let policy: RestartPolicy = serde_path_to_error::deserialize(de).map_err(|err| {
+        AppError::Fields(vec![FieldError {
+            field: format!("restart.{}", err.path())
+                .trim_end_matches('.')
+                .to_string(),
+            message: err.into_inner().to_string(),
+        }])
+    })?;
+    Ok(policy.preview())
 }
 
 fn home() -> Result<std::path::PathBuf, AppError> {
@@ -211,18 +244,18 @@ fn read_app_settings(state: &AppState) -> Result<AppSettings, AppError> {
     })
 }
 
-#[tauri::command]
+#[app_command]
 pub fn app_settings(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
     read_app_settings(&state)
 }
 
 /// Checks and writes `settings.toml` (whole, or not at all); it applies at the next start.
-#[tauri::command]
+#[app_command]
 pub fn save_settings(
     state: State<'_, AppState>,
-    settings: serde_json::Value,
+    settings: Unparsed<Settings>,
 ) -> Result<AppSettings, AppError> {
-    let text = settings.to_string();
+    let text = settings.json.to_string();
     let de = &mut serde_json::Deserializer::from_str(&text);
     let settings: Settings = serde_path_to_error::deserialize(de).map_err(|err| {
         AppError::Fields(vec![FieldError {
@@ -255,7 +288,7 @@ pub fn save_settings(
     read_app_settings(&state)
 }
 
-#[tauri::command]
+#[app_command]
 pub fn set_launch_at_login(
     state: State<'_, AppState>,
     enabled: bool,
@@ -271,7 +304,7 @@ pub fn set_launch_at_login(
 }
 
 /// A new metrics token; scrapers need the new one (the endpoint reads it at start).
-#[tauri::command]
+#[app_command]
 pub fn regenerate_metrics_token(state: State<'_, AppState>) -> Result<AppSettings, AppError> {
     let path = state.engine.paths().metrics_token();
     match std::fs::remove_file(&path) {
@@ -458,8 +491,8 @@ mod tests {
         invoke(&t, "save_job", json!({"spec": echo, "original": null})).unwrap();
         invoke(
             &t,
-            "job_action",
-            json!({"name": "hello", "action": "start"}),
+            "act",
+            json!({"action": "start", "selection": {"names": ["hello"]}}),
         )
         .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createController } from '../src/lib/controller';
 import type { Ipc } from '../src/lib/ipc';
 import type { JobItem } from '../src/lib/jobs';
-import type { ActionResult, EventEnvelope, FreedPorts, JobStatus, Snapshot, StreamItem } from '../src/lib/types';
+import type { Action, ActionResult, EventEnvelope, FreedPorts, JobStatus, Selection, Snapshot, StreamItem } from '../src/lib/types';
 import { NOW, sampleSnapshot } from './fixtures';
 
 const at = new Date(NOW).toISOString();
@@ -22,8 +22,12 @@ function fakeIpc(overrides: Partial<Ipc> = {}) {
   let listener: ((item: StreamItem) => void) | null = null;
   const ipc: Ipc = {
     snapshot: vi.fn(async () => sampleSnapshot(NOW, 100)),
-    jobAction: vi.fn(async (name: string) => sampleSnapshot().jobs.find((j) => j.name === name)!),
-    act: vi.fn(async () => [] as ActionResult[]),
+    // Named jobs answer with their current status; groups with nothing.
+    act: vi.fn(async (_action: Action, selection: Selection): Promise<ActionResult[]> =>
+      typeof selection === 'object' && 'names' in selection
+        ? selection.names.map((name) => ({ name, status: sampleSnapshot().jobs.find((j) => j.name === name)! }))
+        : [],
+    ),
     subscribe: vi.fn(async (onEvent: (item: StreamItem) => void) => {
       listener = onEvent;
       return () => {
@@ -81,42 +85,47 @@ describe('controller', () => {
   });
 
   it('shows a job action as pending, then applies the reply', async () => {
-    const reply = deferred<JobStatus>();
-    const { ipc } = fakeIpc({ jobAction: vi.fn(() => reply.promise) });
+    const reply = deferred<ActionResult[]>();
+    const { ipc } = fakeIpc({ act: vi.fn(() => reply.promise) });
     const ctrl = createController(ipc);
     await ctrl.start();
     const done = ctrl.jobAction('report', 'start');
     await vi.waitFor(() => expect(ctrl.current().pending.get('report')).toBe('start'));
     // A second click while pending does nothing.
     await ctrl.jobAction('report', 'start');
-    expect(ipc.jobAction).toHaveBeenCalledTimes(1);
-    reply.resolve({ ...stopped('report', 'data'), kind: 'task', state: 'running', pid: 7, since: at } as JobStatus);
+    expect(ipc.act).toHaveBeenCalledTimes(1);
+    expect(ipc.act).toHaveBeenCalledWith('start', { names: ['report'] });
+    reply.resolve([{ name: 'report', status: { ...stopped('report', 'data'), kind: 'task', state: 'running', pid: 7, since: at } as JobStatus }]);
     await done;
     await vi.waitFor(() => expect(ctrl.current().pending.has('report')).toBe(false));
     expect(stateOf(ctrl, 'report')?.state).toBe('running');
   });
 
   it('keeps a newer event over an older action reply', async () => {
-    const reply = deferred<JobStatus>();
-    const { ipc, emit } = fakeIpc({ jobAction: vi.fn(() => reply.promise) });
+    const reply = deferred<ActionResult[]>();
+    const { ipc, emit } = fakeIpc({ act: vi.fn(() => reply.promise) });
     const ctrl = createController(ipc);
     await ctrl.start();
     const done = ctrl.jobAction('report', 'start');
     emit(env(101, { type: 'state_changed', status: { ...stopped('report', 'data'), state: 'failed', reason: 'boom', since: at } }));
-    reply.resolve({ ...stopped('report', 'data'), state: 'running', pid: 7, since: at } as JobStatus);
+    reply.resolve([{ name: 'report', status: { ...stopped('report', 'data'), state: 'running', pid: 7, since: at } as JobStatus }]);
     await done;
     await vi.waitFor(() => expect(ctrl.current().pending.size).toBe(0));
     expect(stateOf(ctrl, 'report')?.state).toBe('failed');
   });
 
   it('keeps an action error until dismissed or retried', async () => {
-    const { ipc } = fakeIpc({ jobAction: vi.fn(async () => Promise.reject({ code: 'spawn', message: 'program not found: foo' })) });
+    const { ipc } = fakeIpc({ act: vi.fn(async () => [{ name: 'report', error: { code: 'spawn', message: 'program not found: foo' } }]) });
     const ctrl = createController(ipc);
     await ctrl.start();
     await ctrl.jobAction('report', 'start');
     await vi.waitFor(() => expect(ctrl.current().errors.get('report')).toBe('program not found: foo'));
     ctrl.dismiss('report');
     await vi.waitFor(() => expect(ctrl.current().errors.has('report')).toBe(false));
+    // The whole call failing reads the same.
+    vi.mocked(ipc.act).mockRejectedValueOnce({ code: 'shutting_down', message: 'the engine is shutting down' });
+    await ctrl.jobAction('report', 'start');
+    await vi.waitFor(() => expect(ctrl.current().errors.get('report')).toBe('the engine is shutting down'));
   });
 
   it('frees ports with the row pending, then says what it stopped until dismissed', async () => {
@@ -128,7 +137,7 @@ describe('controller', () => {
     await vi.waitFor(() => expect(ctrl.current().pending.get('api')).toBe('free_ports'));
     // One thing at a time per row.
     await ctrl.jobAction('api', 'stop');
-    expect(ipc.jobAction).not.toHaveBeenCalled();
+    expect(ipc.act).not.toHaveBeenCalled();
     reply.resolve({ job: 'api', stopped: [{ pid: 123, command: 'python3 -m http.server 8080', job: 'api', orphan: true }], kept: [] });
     await done;
     await vi.waitFor(() => expect(ctrl.current().notices.get('api')).toBe('stopped pid 123 (python3 -m http.server 8080)'));

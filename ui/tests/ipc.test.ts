@@ -1,7 +1,8 @@
 import { Channel } from '@tauri-apps/api/core';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tauriIpc, toApiError } from '../src/lib/ipc';
+import { actOn, tauriIpc, toApiError } from '../src/lib/ipc';
+import type { ActionResult, JobStatus } from '../src/lib/types';
 
 afterEach(() => clearMocks());
 
@@ -14,7 +15,7 @@ describe('tauriIpc', () => {
     });
     await tauriIpc.freePorts('docs');
     await tauriIpc.snapshot();
-    await tauriIpc.jobAction('api', 'restart');
+    await tauriIpc.act('restart', { names: ['api'] });
     await tauriIpc.act('stop', { group: 'web' });
     await tauriIpc.openSettings({ job: 'api', page: 'logs' });
     await tauriIpc.openSettings();
@@ -23,7 +24,7 @@ describe('tauriIpc', () => {
     expect(calls.slice(0, 7)).toEqual([
       ['free_ports', { name: 'docs' }],
       ['snapshot', {}],
-      ['job_action', { name: 'api', action: 'restart' }],
+      ['act', { action: 'restart', selection: { names: ['api'] } }],
       ['act', { action: 'stop', selection: { group: 'web' } }],
       ['open_settings', { job: 'api', page: 'logs' }],
       ['open_settings', { job: null, page: null }],
@@ -36,7 +37,20 @@ describe('tauriIpc', () => {
 
   it('passes command errors through as ApiError', async () => {
     mockIPC(() => Promise.reject({ code: 'not_found', message: 'no job named x', field: 'name' }));
-    await expect(tauriIpc.jobAction('x', 'start')).rejects.toEqual({ code: 'not_found', message: 'no job named x', field: 'name' });
+    await expect(tauriIpc.act('start', { names: ['x'] })).rejects.toEqual({ code: 'not_found', message: 'no job named x', field: 'name' });
+  });
+});
+
+describe('actOn', () => {
+  const running = { name: 'api', kind: 'service', enabled: true, state: 'running', pid: 7, since: '2026-01-01T00:00:00Z', restarts: 0, failures: 0 } as JobStatus;
+  const answering = (results: ActionResult[]) => ({ ...tauriIpc, act: async () => results });
+
+  it('acts on the one job and resolves to its status, or rejects with its error', async () => {
+    mockIPC((cmd, args) => (cmd === 'act' ? [{ name: 'api', status: running }] : Promise.reject(args)));
+    await expect(actOn(tauriIpc, 'api', 'start')).resolves.toEqual(running);
+    const error = { code: 'spawn_failed', message: 'program not found: api' };
+    await expect(actOn(answering([{ name: 'api', error }]), 'api', 'start')).rejects.toEqual(error);
+    await expect(actOn(answering([]), 'api', 'start')).rejects.toEqual({ code: 'error', message: 'api: the engine did not answer' });
   });
 });
 

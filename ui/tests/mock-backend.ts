@@ -4,7 +4,7 @@
 // show and close.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
-import type { Action, ActionResult, FreedPorts, JobStatus, Selection, Snapshot, StreamItem } from '../src/lib/types';
+import type { Action, ActionResult, ErrorBody, FreedPorts, JobStatus, Selection, Snapshot, StreamItem } from '../src/lib/types';
 
 export interface Call {
   cmd: string;
@@ -13,8 +13,12 @@ export interface Call {
 
 export interface MockOptions {
   snapshot: Snapshot | (() => Snapshot);
-  /** Answers job_action; the default returns the job's current status unchanged. */
-  jobAction?: (name: string, action: Action) => JobStatus | Promise<JobStatus>;
+  /**
+   * Answers `act` on named jobs, one job at a time: its new status, or a rejection that becomes
+   * the job's error in the results. The default returns the job's current status unchanged.
+   */
+  actOn?: (name: string, action: Action) => JobStatus | Promise<JobStatus>;
+  /** Answers `act` on any selection, in place of `actOn`; the default answers groups with []. */
   act?: (action: Action, selection: Selection) => ActionResult[] | Promise<ActionResult[]>;
   /** Answers free_ports; the default stops nothing. */
   freePorts?: (name: string) => FreedPorts | Promise<FreedPorts>;
@@ -53,6 +57,18 @@ export function installMockBackend(options: MockOptions): MockBackend {
 
   mockWindows(options.window ?? 'popover');
 
+  // As the engine answers: one result per job, its status or its error.
+  async function actOnJob(name: string, action: Action): Promise<ActionResult> {
+    try {
+      if (options.actOn) return { name, status: await options.actOn(name, action) };
+      const job = snapshot().jobs.find((j) => j.name === name);
+      if (!job) return { name, error: { code: 'not_found', message: `no job named ${name}` } };
+      return { name, status: job };
+    } catch (err) {
+      return { name, error: err as ErrorBody };
+    }
+  }
+
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args });
@@ -65,17 +81,13 @@ export function installMockBackend(options: MockOptions): MockBackend {
       case 'subscribe':
         channels.push({ channel: args['onEvent'] as Channel<StreamItem>, next: 0 });
         return null;
-      case 'job_action': {
-        const name = args['name'] as string;
+      case 'act': {
         const action = args['action'] as Action;
-        if (options.jobAction) return options.jobAction(name, action);
-        const job = snapshot().jobs.find((j) => j.name === name);
-        if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
-        return job;
+        const selection = args['selection'] as Selection;
+        if (options.act) return options.act(action, selection);
+        if (typeof selection !== 'object' || !('names' in selection)) return [];
+        return Promise.all(selection.names.map((name) => actOnJob(name, action)));
       }
-      case 'act':
-        if (options.act) return options.act(args['action'] as Action, args['selection'] as Selection);
-        return [];
       case 'free_ports': {
         const name = args['name'] as string;
         if (options.freePorts) return options.freePorts(name);

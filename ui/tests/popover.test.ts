@@ -90,7 +90,7 @@ describe('popover', () => {
 
   it('shows a pending action, then its error inline', async () => {
     const reply = deferred<JobStatus>();
-    const { backend } = setup({ jobAction: () => reply.promise });
+    const { backend } = setup({ actOn: () => reply.promise });
     await screen.findAllByTestId('job-row');
     const start = within(rowOf('report')).getByRole('button', { name: 'Start report' });
     await userEvent.click(start);
@@ -98,7 +98,7 @@ describe('popover', () => {
     expect(within(rowOf('report')).getByRole('button', { name: 'Start report' }).hasAttribute('disabled')).toBe(true);
     expect(within(rowOf('report')).getByRole('button', { name: 'Restart report' }).hasAttribute('disabled')).toBe(true);
     expect(rowOf('report').querySelector('.spinner')).not.toBeNull();
-    expect(backend.calls.find((c) => c.cmd === 'job_action')?.args).toEqual({ name: 'report', action: 'start' });
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { names: ['report'] } });
 
     reply.reject({ code: 'spawn_failed', message: 'program not found: report.sh' });
     const alert = await within(rowOf('report')).findByRole('alert');
@@ -112,7 +112,7 @@ describe('popover', () => {
 
   it('applies the reply of a successful action at once', async () => {
     setup({
-      jobAction: (name, action) => ({
+      actOn: (name, action) => ({
         name, group: 'web', kind: 'service', enabled: true, restarts: 0, failures: 0,
         ...(action === 'stop' ? { state: 'stopped' } : { state: 'running', pid: 1, since: at }),
       }) as JobStatus,
@@ -260,18 +260,18 @@ describe('popover', () => {
     await userEvent.keyboard('{Home}');
     await waitFor(() => expect(selected()).toBe('queue-consumer'));
 
-    const actions = () => backend.calls.filter((c) => c.cmd === 'job_action').map((c) => c.args);
+    const actions = () => backend.calls.filter((c) => c.cmd === 'act').map((c) => c.args);
     await userEvent.keyboard('r');
-    await waitFor(() => expect(actions()).toEqual([{ name: 'queue-consumer', action: 'restart' }]));
+    await waitFor(() => expect(actions()).toEqual([{ action: 'restart', selection: { names: ['queue-consumer'] } }]));
     // S toggles: a failed job starts, a running one stops.
     await userEvent.keyboard('s');
     await waitFor(() => expect(actions()).toHaveLength(2));
-    expect(actions()[1]).toEqual({ name: 'queue-consumer', action: 'start' });
+    expect(actions()[1]).toEqual({ action: 'start', selection: { names: ['queue-consumer'] } });
     await userEvent.click(rowOf('api'));
     await waitFor(() => expect(selected()).toBe('api'));
     await userEvent.keyboard('S');
     await waitFor(() => expect(actions()).toHaveLength(3));
-    expect(actions()[2]).toEqual({ name: 'api', action: 'stop' });
+    expect(actions()[2]).toEqual({ action: 'stop', selection: { names: ['api'] } });
 
     const settings = () => backend.calls.filter((c) => c.cmd === 'open_settings').map((c) => c.args);
     await userEvent.keyboard('l');

@@ -3,7 +3,7 @@
 // the component tests and, bundled, by the browser checks.
 import type { Channel } from '@tauri-apps/api/core';
 import { defaultSpec } from '../src/lib/editor';
-import { parseDuration } from '../src/lib/duration';
+import { delaySequence, parseDuration, type DelayPolicy } from './toy-duration';
 import { MASK } from '../src/lib/secrets';
 import type { AppSettings } from '../src/lib/types';
 import type { EnvSource, EnvVar, FieldError, JobSpec, JobStatus, LogLine, Missed, RunRecord, SchedulePreview, Settings } from '../src/lib/types';
@@ -381,6 +381,11 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
     log_tail(args) {
       const name = args['name'] as string;
       return copy(logsOf(name).slice(-(args['lines'] as number)));
+    },
+    restart_preview(args) {
+      const preview = delaySequence(args['policy'] as DelayPolicy);
+      if (!preview) return Promise.reject({ code: 'invalid', message: 'restart.delay: not a duration', field: 'restart.delay' });
+      return { delays_ms: preview.delays, text: preview.text };
     },
     schedule_preview(args) {
       try {

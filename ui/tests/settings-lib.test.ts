@@ -21,7 +21,6 @@ import {
   unmaskDraftKey,
   unmaskRows,
 } from '../src/lib/editor';
-import { delaySequence, formatDelay, parseDuration } from '../src/lib/duration';
 import { copyText, filterLines, indexAtTime, LogBuffer } from '../src/lib/logbuffer';
 import { formatRoute, parseRoute } from '../src/lib/route';
 import { runRow } from '../src/lib/runs';
@@ -29,66 +28,6 @@ import { MASK } from '../src/lib/secrets';
 import { sections, shortcutFor } from '../src/lib/sidebar';
 import { resolveTheme } from '../src/lib/theme';
 import type { JobSpec, JobStatus } from '../src/lib/types';
-
-describe('durations', () => {
-  it('parses the forms people write', () => {
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('5m')).toBe(300_000);
-    expect(parseDuration('1h 30m')).toBe(5_400_000);
-    expect(parseDuration('1h30m')).toBe(5_400_000);
-    expect(parseDuration('2hours')).toBe(7_200_000);
-    // Like the engine: number and unit go together.
-    expect(parseDuration('5 hours')).toBeNull();
-    expect(parseDuration('')).toBeNull();
-    expect(parseDuration('5')).toBeNull();
-    expect(parseDuration('5 parsecs')).toBeNull();
-    expect(parseDuration('abc')).toBeNull();
-  });
-
-  it('formats delays briefly', () => {
-    expect(formatDelay(500)).toBe('500ms');
-    expect(formatDelay(1500)).toBe('1.5s');
-    expect(formatDelay(2250)).toBe('2.3s');
-    expect(formatDelay(5000)).toBe('5s');
-    expect(formatDelay(90_000)).toBe('1m 30s');
-    expect(formatDelay(300_000)).toBe('5m');
-    expect(formatDelay(3_900_000)).toBe('1h 5m');
-  });
-});
-
-describe('delay sequence preview', () => {
-  const policy = { mode: 'on-failure', max_retries: 5, delay: '1s', backoff: 1.5, max_delay: '5s' };
-
-  it('multiplies by the backoff and caps at max_delay', () => {
-    expect(delaySequence(policy)?.text).toBe('1s, 1.5s, 2.3s, 3.4s, 5s — gives up after 5 failures');
-    expect(delaySequence(policy)?.delays).toEqual([1000, 1500, 2250, 3375, 5000]);
-  });
-
-  it('is constant with backoff 1', () => {
-    expect(delaySequence({ ...policy, backoff: 1, delay: '30s', max_retries: 3, max_delay: '5m' })?.text).toBe('30s, 30s, 30s — gives up after 3 failures');
-  });
-
-  it('never gives up with max_retries 0, and says the cap once reached', () => {
-    expect(delaySequence({ ...policy, max_retries: 0, backoff: 2, delay: '500ms', max_delay: '10s' })?.text).toBe(
-      '500ms, 1s, 2s, 4s, 8s, 10s, 10s, 10s … then every 10s — never gives up',
-    );
-    expect(delaySequence({ ...policy, max_retries: 0, backoff: 1.1, delay: '1s', max_delay: '1h' })?.text).toMatch(/, … — never gives up$/);
-  });
-
-  it('summarises long lists, handles one retry and never', () => {
-    expect(delaySequence({ ...policy, max_retries: 20, backoff: 2, delay: '1s', max_delay: '1m' })?.text).toBe(
-      '1s, 2s, 4s, 8s, 16s, 32s, 1m, 1m … then every 1m — gives up after 20 failures',
-    );
-    expect(delaySequence({ ...policy, max_retries: 1 })?.text).toBe('1s — gives up after 1 failure');
-    expect(delaySequence({ ...policy, mode: 'never' })?.text).toBe('never restarts');
-  });
-
-  it('gives nothing for a delay that does not parse', () => {
-    expect(delaySequence({ ...policy, delay: '5 parsecs' })).toBeNull();
-    expect(delaySequence({ ...policy, backoff: Number.NaN })).toBeNull();
-  });
-});
 
 describe('command splitting', () => {
   it('splits like a POSIX shell', () => {

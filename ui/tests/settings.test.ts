@@ -185,15 +185,15 @@ describe('job editor', () => {
     expect(argv()).toEqual(['/bin/sh', '-c', 'python3 -m worker --queue "default jobs"']);
 
     const preview = () => screen.getByTestId('delay-preview').textContent?.trim();
-    expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5.1s — gives up after 5 failures');
+    await waitFor(() => expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5.1s — gives up after 5 failures'));
     await typeInto(user, input('Max delay'), '5s');
-    expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5s — gives up after 5 failures');
+    await waitFor(() => expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5s — gives up after 5 failures'));
     await typeInto(user, input('Max retries'), '0');
-    expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5s, 5s, 5s, 5s … then every 5s — never gives up');
+    await waitFor(() => expect(preview()).toBe('1s, 1.5s, 2.3s, 3.4s, 5s, 5s, 5s, 5s … then every 5s — never gives up'));
     await typeInto(user, input('Delay'), 'soon');
-    expect(preview()).toBe('Fix the delays above to see the retry sequence.');
+    await waitFor(() => expect(preview()).toBe('Fix the delays above to see the retry sequence.'));
     await user.selectOptions(screen.getByLabelText('Restart'), 'never');
-    expect(preview()).toBe('never restarts');
+    await waitFor(() => expect(preview()).toBe('never restarts'));
   });
 
   it('previews schedules with their description and next five times', async () => {

@@ -84,6 +84,8 @@ resources?: ResourceSample | null,
  */
 log_error?: string | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, });
 
+export type Glance = "failing" | "busy" | "fine";
+
 export type Trigger = "manual" | "autostart" | "retry" | "restart" | "recovery" | "schedule" | "catch_up" | "memory_limit" | "health_check" | "file_change";
 
 export type RunOutcome = "success" | "failure" | "stopped" | "spawn_failed" | "interrupted";
@@ -427,6 +429,20 @@ export type LogLine = { ts: string, stream: LogStream, text: string, partial?: b
 
 export type SchedulePreview = { description: string, next: Array<string>, };
 
+export type RestartPreview = { 
+/**
+ * The waits before the first retries, in milliseconds (at most [`PREVIEW_DELAYS`]).
+ */
+delays_ms: Array<number>, 
+/**
+ * The failures retried before the job is `failed`; absent when it never gives up.
+ */
+gives_up_after?: number | null, 
+/**
+ * "1s, 1.5s, 2.3s — gives up after 3 failures".
+ */
+text: string, };
+
 export type ResourceHistory = { job: string, 
 /**
  * Time between samples.
@@ -498,7 +514,6 @@ export type LogItem = LogLine | Missed;
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
-  jobAction: (name: string, action: Action): Promise<JobStatus> => invoke<JobStatus>('job_action', { name, action }),
   act: (action: Action, selection: Selection): Promise<ActionResult[]> => invoke<ActionResult[]>('act', { action, selection }),
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
@@ -514,6 +529,7 @@ export const commands = {
   logTail: (name: string, lines: number | null): Promise<LogLine[]> => invoke<LogLine[]>('log_tail', { name, lines }),
   followLogs: (name: string, lines: number | null, onLine: Channel<LogItem>): Promise<void> => invoke<void>('follow_logs', { name, lines, onLine }),
   schedulePreview: (cron: string | null, every: string | null, at: string | null, n: number | null): Promise<SchedulePreview> => invoke<SchedulePreview>('schedule_preview', { cron, every, at, n }),
+  restartPreview: (policy: RestartPolicy): Promise<RestartPreview> => invoke<RestartPreview>('restart_preview', { policy }),
   appSettings: (): Promise<AppSettings> => invoke<AppSettings>('app_settings'),
   saveSettings: (settings: Settings): Promise<AppSettings> => invoke<AppSettings>('save_settings', { settings }),
   setLaunchAtLogin: (enabled: boolean): Promise<AppSettings> => invoke<AppSettings>('set_launch_at_login', { enabled }),

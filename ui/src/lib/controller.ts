@@ -2,7 +2,7 @@
 // polls), runs job and group actions with per-row pending/error state, and publishes an
 // immutable view as a Svelte store. Components only read the store and call these methods.
 import { writable, type Readable } from 'svelte/store';
-import { toApiError, type Ipc, type Unsubscribe } from './ipc';
+import { actOn, toApiError, type Ipc, type Unsubscribe } from './ipc';
 import { applyItem, buildView, describeFreed, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
 import type { ActionResult, Action, JobStatus, StreamItem } from './types';
 
@@ -182,7 +182,7 @@ export function createController(ipc: Ipc): Controller {
     if (!begin(name, action)) return;
     const before = model?.jobs.get(name);
     try {
-      applyReply(name, before, await ipc.jobAction(name, action));
+      applyReply(name, before, await actOn(ipc, name, action));
     } catch (err) {
       errors.set(name, toApiError(err).message);
     } finally {

@@ -15,7 +15,6 @@ import type {
 
 export interface Ipc {
   snapshot(): Promise<Snapshot>;
-  jobAction(name: string, action: Action): Promise<JobStatus>;
   /** Acts on jobs by name, group or all; one result per job. */
   act(action: Action, selection: Selection): Promise<ActionResult[]>;
   /** Registers `onEvent` for every event after the call; resolves once registered. */
@@ -31,7 +30,6 @@ export type Unsubscribe = () => void;
 // The generated, typed command wrappers.
 export const tauriIpc: Ipc = {
   snapshot: () => commands.snapshot(),
-  jobAction: (name, action) => commands.jobAction(name, action),
   act: (action, selection) => commands.act(action, selection),
   async subscribe(onEvent) {
     const channel = new Channel<StreamItem>(onEvent);
@@ -45,6 +43,14 @@ export const tauriIpc: Ipc = {
   hidePopover: () => commands.hidePopover(),
   freePorts: (name) => commands.freePorts(name),
 };
+
+/** Acts on one job: resolves to its new status, or rejects with its error (an ErrorBody). */
+export async function actOn(ipc: Ipc, name: string, action: Action): Promise<JobStatus> {
+  const [result] = await ipc.act(action, { names: [name] });
+  if (!result) throw { code: 'error', message: `${name}: the engine did not answer` };
+  if ('error' in result) throw result.error;
+  return result.status;
+}
 
 /** Commands reject with an ErrorBody; anything else (a string, an Error) is wrapped. */
 export function toApiError(err: unknown): ApiError {

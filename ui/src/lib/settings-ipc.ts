@@ -1,5 +1,5 @@
 // Every command the settings window uses, behind one interface so tests can swap the
-// transport. The popover's commands (snapshot, subscribe, job_action, free_ports, …) come from
+// transport. The popover's commands (snapshot, subscribe, act, free_ports, …) come from
 // ipc.ts; the settings commands are the generated wrappers in bindings.ts; closing goes through
 // Tauri's window API.
 import { getCurrentWindow } from '@tauri-apps/api/window';
@@ -15,6 +15,8 @@ import type {
   LogItem,
   LogLine,
   RunRecord,
+  RestartPolicy,
+  RestartPreview,
   SchedulePreview,
   Settings,
 } from './types';
@@ -44,6 +46,8 @@ export interface SettingsIpc extends Ipc {
   followLogs(name: string, lines: number, onLine: (item: LogItem) => void): Promise<Unsubscribe>;
   logTail(name: string, lines: number): Promise<LogLine[]>;
   schedulePreview(query: ScheduleQuery, n: number): Promise<SchedulePreview>;
+  /** What a restart policy does to a failing job, in the engine's words. */
+  restartPreview(policy: unknown): Promise<RestartPreview>;
   appSettings(): Promise<AppSettings>;
   saveSettings(settings: Settings): Promise<AppSettings>;
   setLaunchAtLogin(enabled: boolean): Promise<AppSettings>;
@@ -73,6 +77,7 @@ export const tauriSettingsIpc: SettingsIpc = {
   },
   logTail: (name, lines) => commands.logTail(name, lines),
   schedulePreview: (query, n) => commands.schedulePreview(query.cron, query.every, query.at, n),
+  restartPreview: (policy) => commands.restartPreview(policy as RestartPolicy),
   appSettings: () => commands.appSettings(),
   saveSettings: (settings) => commands.saveSettings(settings),
   setLaunchAtLogin: (enabled) => commands.setLaunchAtLogin(enabled),

@@ -42,6 +42,7 @@ export type {
   ResourceSample,
   RestartMode,
   RestartPolicy,
+  RestartPreview,
   Rlimits,
   RunOutcome,
   RunRecord,

@@ -51,7 +51,7 @@ const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
   handlers: settings.handlers,
   window: location.pathname.endsWith('settings.html') ? 'settings' : 'popover',
-  jobAction(name: string, action: Action) {
+  actOn(name: string, action: Action) {
     const job = statusOf(name);
     if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
     // One job that cannot start, to show an inline error.

@@ -1,5 +1,5 @@
-// Human durations ("500ms", "30s", "1h 30m") for previews only: the engine's parser (through
-// validate_job) is the authority on what is valid; this just has to agree on the common forms.
+// The toy engine's durations and restart delays, for the mock backends only: the app asks the
+// real engine (restart_preview, validate_job), which is the authority on both.
 
 const UNITS: Record<string, number> = {
   ns: 1e-6, nsec: 1e-6,
