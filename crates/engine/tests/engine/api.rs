@@ -395,6 +395,7 @@ async fn streams_config_schedules_metrics_ports_and_env() {
     )
     .await;
     assert_eq!(broken.status, 422, "{}", broken.body);
+    assert_eq!(broken.json()["code"], "invalid_file");
     talker["name"] = json!("talker2");
     let as_json = json!({"version": 1, "jobs": [talker]}).to_string();
     let imported = call(s, "POST", "/api/config/import?format=json", Some(&as_json))
