@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use sentinel_client::ClientError;
 use sentinel_proto::api::{ErrorBody, INVALID_FILE};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,18 @@ fn describe(body: &ErrorBody) -> String {
         text.push_str(&format!("\n  {}: {}", error.field, error.message));
     }
     text
+}
+
+impl From<ClientError> for CliError {
+    fn from(error: ClientError) -> CliError {
+        match error {
+            ClientError::Api { body, .. } => CliError::Api(body),
+            ClientError::Connect { socket, source } => {
+                crate::socket::connect_error(&socket, &source)
+            }
+            other => CliError::Other(other.to_string()),
+        }
+    }
 }
 
 impl CliError {
