@@ -3,9 +3,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use sentinel_client::{ClientError, Follow, Streamed};
 use sentinel_engine::logs::format::reassemble;
-use sentinel_proto::LogStream;
-use sentinel_tests::{group_alive, request, wait_until, Home};
+use sentinel_proto::secret::Secrets;
+use sentinel_proto::{Action, EngineEvent, EventEnvelope, JobSpec, JobState, LogStream, Selection};
+use sentinel_tests::{block_on, group_alive, request, wait_until, Home};
 use serde_json::{json, Value};
 
 use crate::chart;
@@ -107,13 +109,13 @@ fn crash_loop(seconds: u64) {
         &home,
         json!({"name": "crasher", "command": format!("{} child-fail {}", self_exe(), file.display()), "autostart": false}),
     );
-    api(&home, "POST", "/api/jobs/crasher/start", None);
+    api(home.client().act_on(Action::Start, "crasher"));
     std::thread::sleep(window);
-    let detail = api(&home, "GET", "/api/jobs/crasher", None);
-    let end = match detail["status"]["state"].as_str() {
-        Some("failed") => "gave up (failed)".to_string(),
-        Some("backoff") => "still retrying (backoff)".to_string(),
-        other => other.unwrap_or("?").to_string(),
+    let detail = api(home.client().job("crasher", Secrets::Masked));
+    let end = match detail.status.state.name() {
+        "failed" => "gave up (failed)".to_string(),
+        "backoff" => "still retrying (backoff)".to_string(),
+        other => other.to_string(),
     };
     crash_row("SentinelZero", &stamps(&file), &end);
     drop(daemon);
@@ -170,37 +172,26 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn api(home: &Home, method: &str, path: &str, body: Option<Value>) -> Value {
-    let body = body.map(|b| b.to_string());
-    let response = request(
-        &home.socket(),
-        method,
-        path,
-        body.as_deref().map(str::as_bytes),
-    )
-    .expect("the daemon answers");
-    assert!(
-        response.status < 300,
-        "{method} {path}: {} {}",
-        response.status,
-        response.body
-    );
-    if response.body.is_empty() {
-        Value::Null
-    } else {
-        response.json()
-    }
+/// One call to the engine through the typed client; a refusal ends the benchmark.
+fn api<T>(call: impl std::future::Future<Output = Result<T, ClientError>>) -> T {
+    block_on(call).unwrap_or_else(|err| panic!("the engine refused: {err}"))
 }
 
+/// Adds a job given as its JSON definition.
 fn add(home: &Home, spec: Value) {
-    api(home, "POST", "/api/jobs", Some(spec));
+    let spec: JobSpec = serde_json::from_value(spec).expect("a valid job definition");
+    api(home.client().add(&spec));
 }
 
-fn running_pid(home: &Home, job: &str) -> Option<u64> {
-    let detail = api(home, "GET", &format!("/api/jobs/{job}"), None);
-    (detail["status"]["state"] == "running")
-        .then(|| detail["status"]["pid"].as_u64())
-        .flatten()
+fn start_all(home: &Home) {
+    api(home.client().act(Action::Start, Selection::All));
+}
+
+fn running_pid(home: &Home, job: &str) -> Option<u32> {
+    match api(home.client().job(job, Secrets::Masked)).status.state {
+        JobState::Running { pid, .. } => Some(pid),
+        _ => None,
+    }
 }
 
 fn self_exe() -> String {
@@ -236,9 +227,7 @@ fn restart_latency(trials: usize) {
             "restart": {"mode": "always", "delay": "0s", "max_retries": 0},
         }),
     );
-    let ours = measure_restarts(trials, &stamps_file, || {
-        running_pid(&home, "victim").map(|p| p as u32)
-    });
+    let ours = measure_restarts(trials, &stamps_file, || running_pid(&home, "victim"));
     drop(daemon);
     let mut rows = vec![("SentinelZero", summarize(&ours))];
     for peer in peers::all() {
@@ -318,12 +307,7 @@ fn idle_footprint(sizes: &[usize], seconds: u64) {
             );
         }
         let began = Instant::now();
-        api(
-            &home,
-            "POST",
-            "/api/actions",
-            Some(json!({"action": "start", "selection": "all"})),
-        );
+        start_all(&home);
         wait_until("every child", || {
             procs::children_named(daemon.pid(), "sleep") == n
         });
@@ -406,11 +390,11 @@ fn tree_stop(trials: usize) {
     let mut samples = Vec::new();
     let mut leftovers = 0;
     for _ in 0..trials {
-        api(&home, "POST", "/api/jobs/tree/start", None);
-        let pid = running_pid(&home, "tree").unwrap() as u32;
+        api(home.client().act_on(Action::Start, "tree"));
+        let pid = running_pid(&home, "tree").unwrap();
         wait_until("both children", || procs::in_group(pid) == 3);
         let began = Instant::now();
-        api(&home, "POST", "/api/jobs/tree/stop", None);
+        api(home.client().act_on(Action::Stop, "tree"));
         samples.push(began.elapsed());
         if group_alive(pid) {
             leftovers += 1;
@@ -496,9 +480,12 @@ fn log_throughput(mib: u64) {
             "logs": {"max_size": "64MiB", "max_files": 100},
         }),
     );
-    let exited = EventWaiter::new(&home, "\"type\":\"run_exited\",\"job\":\"writer\"");
+    let exited = EventWaiter::new(
+        &home,
+        |event| matches!(&event.event, EngineEvent::RunExited { job, .. } if job == "writer"),
+    );
     let began = Instant::now();
-    api(&home, "POST", "/api/jobs/writer/start", None);
+    api(home.client().act_on(Action::Start, "writer"));
     exited.wait();
     let captured = began.elapsed();
     let files: Vec<Vec<u8>> = {
@@ -596,12 +583,7 @@ fn cli_latency(sizes: &[usize], runs: usize) {
                 json!({"name": format!("job{i}"), "command": "sleep 100000", "autostart": false}),
             );
         }
-        api(
-            &home,
-            "POST",
-            "/api/actions",
-            Some(json!({"action": "start", "selection": "all"})),
-        );
+        start_all(&home);
         let samples: Vec<Duration> = (0..runs)
             .map(|_| {
                 let began = Instant::now();
@@ -663,10 +645,8 @@ fn api_round_trip(per_client: usize) {
                 (0..per_client)
                     .map(|_| {
                         let began = Instant::now();
-                        let response =
-                            request(&socket, "GET", &format!("/api/jobs/job{client}"), None)
-                                .unwrap();
-                        assert_eq!(response.status, 200);
+                        api(sentinel_client::Client::new(&socket)
+                            .job(&format!("job{client}"), Secrets::Masked));
                         began.elapsed()
                     })
                     .collect::<Vec<_>>()
@@ -688,37 +668,29 @@ fn api_round_trip(per_client: usize) {
 
 /// Waits for an event on the daemon's event stream: precise where polling would add its
 /// own interval to the measurement.
-struct EventWaiter {
-    stream: std::os::unix::net::UnixStream,
-    needle: String,
+struct EventWaiter<F> {
+    events: Follow<EventEnvelope>,
+    wanted: F,
 }
 
-impl EventWaiter {
-    fn new(home: &Home, needle: &str) -> EventWaiter {
-        use std::io::{Read, Write};
-        let mut stream = std::os::unix::net::UnixStream::connect(home.socket()).unwrap();
-        stream
-            .write_all(b"GET /api/events?follow=true HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .unwrap();
-        // The response head arrives once the subscription exists.
-        let mut head = [0u8; 512];
-        let n = stream.read(&mut head).unwrap();
-        assert!(head[..n].starts_with(b"HTTP/1.1 200"));
-        EventWaiter {
-            stream,
-            needle: needle.to_string(),
-        }
+impl<F: Fn(&EventEnvelope) -> bool> EventWaiter<F> {
+    /// Returns once the engine follows the events for us, so none is missed from then on.
+    fn new(home: &Home, wanted: F) -> EventWaiter<F> {
+        let events = api(home.client().follow_events());
+        EventWaiter { events, wanted }
     }
 
     fn wait(mut self) {
-        use std::io::Read;
-        let mut seen = Vec::new();
-        let mut buffer = [0u8; 65536];
-        while !String::from_utf8_lossy(&seen).contains(&self.needle) {
-            let n = self.stream.read(&mut buffer).unwrap();
-            assert!(n > 0, "the event stream ended");
-            seen.extend_from_slice(&buffer[..n]);
-        }
+        block_on(async {
+            loop {
+                match self.events.next().await {
+                    Some(Ok(Streamed::Item(event))) if (self.wanted)(&event) => return,
+                    Some(Ok(_)) => continue,
+                    Some(Err(err)) => panic!("the event stream broke: {err}"),
+                    None => panic!("the event stream ended"),
+                }
+            }
+        })
     }
 }
 
@@ -763,20 +735,13 @@ fn schedule_lateness(seconds: u64, idle_seconds: u64) {
         std::thread::sleep(Duration::from_secs(seconds));
         let mut samples = Vec::new();
         for i in 0..jobs {
-            api(&home, "POST", &format!("/api/jobs/tick{i}/disable"), None);
-            let runs = api(
-                &home,
-                "GET",
-                &format!("/api/jobs/tick{i}/runs?limit=1000"),
-                None,
-            );
-            for run in runs.as_array().unwrap() {
-                let (Some(scheduled), Some(started)) =
-                    (run["scheduled_at"].as_str(), run["started_at"].as_str())
-                else {
+            let name = format!("tick{i}");
+            api(home.client().act_on(Action::Disable, &name));
+            for run in api(home.client().runs(&name, Some(1000))) {
+                let Some(scheduled) = run.scheduled_at else {
                     continue;
                 };
-                let late = chrono_millis(started) - chrono_millis(scheduled);
+                let late = (run.started_at - scheduled).num_milliseconds();
                 samples.push(Duration::from_millis(late.max(0) as u64));
             }
         }
@@ -811,13 +776,6 @@ fn schedule_lateness(seconds: u64, idle_seconds: u64) {
     );
 }
 
-/// Milliseconds since the epoch of an RFC 3339 time.
-fn chrono_millis(text: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_millis())
-        .unwrap_or(0)
-}
-
 /// What resource sampling costs with 500 running jobs (sampled every 2 s against sampling
 /// practically off), and how long `/metrics` takes for 500 jobs.
 fn monitoring_cost(n: usize, seconds: u64, renders: usize) {
@@ -836,12 +794,7 @@ fn monitoring_cost(n: usize, seconds: u64, renders: usize) {
                 json!({"name": format!("sleeper{i}"), "command": "sleep 100000", "autostart": false}),
             );
         }
-        api(
-            &home,
-            "POST",
-            "/api/actions",
-            Some(json!({"action": "start", "selection": "all"})),
-        );
+        start_all(&home);
         wait_until("every child", || {
             procs::children_named(daemon.pid(), "sleep") == n
         });
@@ -950,7 +903,7 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
         home.write_settings("[notifications]\nenabled = false\n");
         let (mut child, _) = start(&home, show);
         wait_until("the app's socket", || {
-            request(&home.socket(), "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+            block_on(home.client().ready()).is_ok()
         });
         for i in 0..n {
             add(
@@ -958,12 +911,7 @@ fn app_footprint(n: usize, seconds: u64, launches: usize) {
                 json!({"name": format!("sleeper{i}"), "command": "sleep 100000", "autostart": false}),
             );
         }
-        api(
-            &home,
-            "POST",
-            "/api/actions",
-            Some(json!({"action": "start", "selection": "all"})),
-        );
+        start_all(&home);
         wait_until("every child", || {
             procs::children_named(child.id(), "sleep") == n
         });

@@ -1,5 +1,6 @@
 //! Helpers for end-to-end tests: the real `sentinel` binary, a real daemon in a temporary
-//! `SENTINEL_HOME`, and raw HTTP over its Unix socket.
+//! `SENTINEL_HOME`, and its API through the typed client (or any request, for tests of what
+//! the API refuses).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -7,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+pub use sentinel_client::{Client, ClientError};
 
 /// Guards against hangs; not a performance claim.
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -87,6 +90,12 @@ impl Home {
         self.path().join("sentinel.sock")
     }
 
+    /// The typed API client for this home's engine; run its calls with [`within_deadline`] or
+    /// [`block_on`].
+    pub fn client(&self) -> Client {
+        Client::new(self.socket())
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(sentinel_bin());
         command
@@ -155,7 +164,7 @@ impl Home {
             .spawn()
             .expect("the daemon starts");
         let mut daemon = Daemon { child };
-        let socket = self.socket();
+        let client = self.client();
         let log = self.dir.path().join("daemon.log");
         wait_until("the daemon to answer", || {
             if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -164,7 +173,7 @@ impl Home {
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
-            request(&socket, "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+            within_deadline(client.ready()).is_ok()
         });
         daemon
     }
@@ -230,23 +239,52 @@ impl Response {
     }
 }
 
-/// One HTTP/1.1 request over the Unix socket, raw, so tests control every byte.
+/// Runs a client call (or any future) to completion on this thread; without a deadline, for
+/// calls that may take long (see [`within_deadline`]).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    thread_local! {
+        // One runtime per thread: tests call from many threads at once, never nested.
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+    }
+    RUNTIME.with(|runtime| runtime.block_on(future))
+}
+
+/// Runs a client call to completion on this thread; no answer within [`DEADLINE`] is an error.
+pub fn within_deadline<T>(
+    call: impl std::future::Future<Output = Result<T, ClientError>>,
+) -> Result<T, ClientError> {
+    block_on(async {
+        tokio::time::timeout(DEADLINE, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Transport {
+                    context: "no answer within the deadline",
+                    source: Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut)),
+                })
+            })
+    })
+}
+
+/// Any request, answered whatever its status: for what no typed call would send (a malformed
+/// body, a method a route does not take, a path that is not one).
 pub fn request(
     socket: &Path,
     method: &str,
     path: &str,
     body: Option<&[u8]>,
-) -> std::io::Result<Response> {
-    let body = body.unwrap_or_default();
-    let mut raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    raw.extend_from_slice(body);
-    raw_request(socket, &raw)
+) -> Result<Response, ClientError> {
+    let answer = within_deadline(Client::new(socket).request(method, path, body))?;
+    Ok(Response {
+        status: answer.status,
+        body: answer.body,
+    })
 }
 
+/// Bytes that are not HTTP at all, sent as they are; the answer as far as it can be read
+/// (status 0 when there is none).
 pub fn raw_request(socket: &Path, raw: &[u8]) -> std::io::Result<Response> {
     let mut stream = UnixStream::connect(socket)?;
     stream.set_read_timeout(Some(DEADLINE))?;

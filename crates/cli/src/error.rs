@@ -1,6 +1,9 @@
+//! Why a command failed, in words, and the exit code that says so.
+
 use std::path::PathBuf;
 
-use sentinel_proto::api::ErrorBody;
+use sentinel_client::ClientError;
+use sentinel_proto::api::{ErrorBody, INVALID_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -24,21 +27,34 @@ pub enum CliError {
     Other(String),
 }
 
+/// An error body in words. A refused job file's message is a headline for its list of
+/// problems; an invalid job's message already holds its problems, listed one per line when
+/// there are several.
 fn describe(body: &ErrorBody) -> String {
-    if body.errors.len() > 1
-        || (body.errors.len() == 1 && body.message.contains("nothing was changed"))
-    {
-        let mut text = if body.message.contains("nothing was changed") {
-            body.message.clone() + ":"
-        } else {
-            String::from("invalid job:")
-        };
-        for error in &body.errors {
-            text.push_str(&format!("\n  {}: {}", error.field, error.message));
-        }
-        text
+    let refused_file = body.code == INVALID_FILE && !body.errors.is_empty();
+    if !refused_file && body.errors.len() <= 1 {
+        return body.message.clone();
+    }
+    let mut text = if refused_file {
+        body.message.clone() + ":"
     } else {
-        body.message.clone()
+        String::from("invalid job:")
+    };
+    for error in &body.errors {
+        text.push_str(&format!("\n  {}: {}", error.field, error.message));
+    }
+    text
+}
+
+impl From<ClientError> for CliError {
+    fn from(error: ClientError) -> CliError {
+        match error {
+            ClientError::Api { body, .. } => CliError::Api(body),
+            ClientError::Connect { socket, source } => {
+                crate::socket::connect_error(&socket, &source)
+            }
+            other => CliError::Other(other.to_string()),
+        }
     }
 }
 
@@ -48,5 +64,48 @@ impl CliError {
             CliError::Usage(_) => 2,
             _ => 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sentinel_proto::FieldError;
+
+    use super::*;
+
+    fn body(code: &str, message: &str, fields: &[&str]) -> ErrorBody {
+        ErrorBody {
+            code: code.into(),
+            message: message.into(),
+            field: fields.first().map(|f| f.to_string()),
+            errors: fields
+                .iter()
+                .map(|field| FieldError {
+                    field: field.to_string(),
+                    message: "wrong".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_refused_file_is_its_headline_and_every_problem_by_its_code() {
+        let refused = body(
+            INVALID_FILE,
+            "the file has 1 problem; nothing was changed",
+            &["jobs[0] (a).command"],
+        );
+        assert_eq!(
+            describe(&refused),
+            "the file has 1 problem; nothing was changed:\n  jobs[0] (a).command: wrong"
+        );
+        // The same words under another code are no headline.
+        let invalid = body("invalid", "nothing was changed", &["command"]);
+        assert_eq!(describe(&invalid), "nothing was changed");
+        let several = body("invalid", "invalid job: a; b", &["command", "cwd"]);
+        assert_eq!(
+            describe(&several),
+            "invalid job:\n  command: wrong\n  cwd: wrong"
+        );
     }
 }

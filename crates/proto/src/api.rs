@@ -23,6 +23,11 @@ pub struct ErrorBody {
     pub errors: Vec<FieldError>,
 }
 
+/// The `code` of a job file refused as a whole on import because its text or a job in it is
+/// wrong: the message is a headline (`the file has 2 problems; nothing was changed`) and
+/// `errors` lists every problem.
+pub const INVALID_FILE: &str = "invalid_file";
+
 /// The most field problems one error body lists in `errors` (and its message spells out); the
 /// message says how many more there are. A definition or file with a problem in every one of
 /// thousands of entries gets an answer of bounded size.

@@ -1,10 +1,6 @@
 //! A hundred API clients at once, some of them hanging up in the middle of a stream, while
 //! jobs crash-loop and log.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
-
 use sentinel_tests::*;
 
 use crate::import;
@@ -70,23 +66,17 @@ fn a_hundred_concurrent_clients_all_get_answers() {
     assert_eq!(status["status"]["state"], "running");
 }
 
-/// Follows the events or a log, reads the start of the answer, and hangs up.
-fn hang_up_mid_stream(socket: &std::path::Path, client: usize) -> std::io::Result<()> {
-    let path = if client.is_multiple_of(2) {
-        "/api/events?follow=true"
-    } else {
-        "/api/jobs/svc/logs?follow=true"
-    };
-    let mut stream = UnixStream::connect(socket)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())?;
-    let mut head = [0u8; 512];
-    let n = stream.read(&mut head)?;
-    if !head[..n].starts_with(b"HTTP/1.1 200") {
-        return Err(std::io::Error::other(format!(
-            "{path}: {}",
-            String::from_utf8_lossy(&head[..n])
-        )));
-    }
-    Ok(())
+/// Follows the events or a log until the engine has answered, and hangs up.
+fn hang_up_mid_stream(socket: &std::path::Path, client: usize) -> Result<(), ClientError> {
+    let engine = Client::new(socket);
+    within_deadline(async {
+        if client.is_multiple_of(2) {
+            engine.follow_events().await.map(drop)
+        } else {
+            engine
+                .follow_logs("svc", sentinel_client::LogQuery::default())
+                .await
+                .map(drop)
+        }
+    })
 }

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use sentinel_proto::api::ErrorBody;
+use sentinel_proto::api::{ErrorBody, INVALID_FILE};
 use sentinel_proto::config::{ConfigFile, ConfigFormat, ImportPlan};
 use sentinel_proto::secret::Secrets;
 use serde::Deserialize;
@@ -92,7 +92,7 @@ pub async fn import(
         ConfigFile::parse(body, query.format.unwrap_or(ConfigFormat::Toml)).map_err(|errors| {
             let mut error = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
+                INVALID_FILE,
                 format!(
                     "the file has {} problem{}; nothing was changed",
                     errors.len(),

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use sentinel_client::{Client, Follow, LogQuery};
 use sentinel_engine::control::ControlServer;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -12,7 +14,10 @@ use crate::common::*;
 
 struct Reply {
     status: u16,
+    /// The response head as sent, when read off the wire ([`send_raw`]).
     head: String,
+    /// The `Content-Type`, from [`call`].
+    content_type: String,
     body: String,
 }
 
@@ -23,22 +28,25 @@ impl Reply {
     }
 }
 
+/// Any request through the client's low-level call, answered whatever its status.
 async fn call(socket: &Path, method: &str, path: &str, body: Option<&str>) -> Reply {
-    let mut stream = UnixStream::connect(socket).await.unwrap();
-    let body = body.unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(DEADLINE, stream.read_to_end(&mut raw))
-        .await
-        .expect("the server answers and closes")
-        .unwrap();
-    parse(&String::from_utf8_lossy(&raw))
+    let answer = tokio::time::timeout(
+        DEADLINE,
+        Client::new(socket).request(method, path, body.map(str::as_bytes)),
+    )
+    .await
+    .expect("the server answers")
+    .unwrap();
+    Reply {
+        status: answer.status,
+        head: String::new(),
+        content_type: answer.content_type.unwrap_or_default(),
+        body: answer.body,
+    }
 }
 
+/// A response read off the wire as it came, for requests no HTTP client sends; the engine's
+/// refusals have a length, never chunks.
 fn parse(raw: &str) -> Reply {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
     let status = head
@@ -46,80 +54,28 @@ fn parse(raw: &str) -> Reply {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
     Reply {
         status,
         head: head.to_string(),
-        body,
+        content_type: String::new(),
+        body: body.to_string(),
     }
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// Opens a streaming response; returns once its head has arrived, which the server sends
-/// after it has subscribed, so nothing that happens from then on is missed.
-async fn open_stream(socket: &Path, path: &str) -> (UnixStream, Vec<u8>) {
-    let mut stream = UnixStream::connect(socket).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 8192];
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buffer))
-            .await
-            .expect("the response head")
-            .unwrap();
-        assert!(n > 0, "no response head");
-        seen.extend_from_slice(&buffer[..n]);
-    }
-    assert!(
-        seen.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&seen)
-    );
-    (stream, seen)
-}
-
-/// Reads an open stream until `needle` has arrived, then hangs up.
-/// Reads a stream until every one of `needles` has been seen, in any order.
-async fn read_until((mut stream, mut seen): (UnixStream, Vec<u8>), needles: &[&str]) -> String {
-    let mut buffer = [0u8; 8192];
-    while !needles
-        .iter()
-        .all(|needle| String::from_utf8_lossy(&seen).contains(needle))
-    {
-        let n = tokio::time::timeout(DEADLINE, stream.read(&mut buffer))
+/// Reads a followed answer until every one of `needles` has been seen, in any order, and
+/// hangs up.
+async fn read_until<T: DeserializeOwned>(mut stream: Follow<T>, needles: &[&str]) -> String {
+    let mut seen = String::new();
+    while !needles.iter().all(|needle| seen.contains(needle)) {
+        let line = tokio::time::timeout(DEADLINE, stream.next_line())
             .await
             .expect("more of the stream")
+            .unwrap_or_else(|| panic!("the stream ended early: {seen}"))
             .unwrap();
-        assert!(
-            n > 0,
-            "the stream ended early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buffer[..n]);
+        seen.push_str(&String::from_utf8_lossy(&line));
+        seen.push('\n');
     }
-    String::from_utf8_lossy(&seen).into_owned()
+    seen
 }
 
 async fn serve(t: &TestEngine) -> (ControlServer, PathBuf) {
@@ -317,9 +273,14 @@ async fn streams_config_schedules_metrics_ports_and_env() {
                             "autostart": false, "cwd": dir, "env_files": [".env"], "ports": [1]});
     call(s, "POST", "/api/jobs", Some(&talker.to_string())).await;
 
-    // Follow the events and the logs while the job starts and prints.
-    let events = open_stream(s, "/api/events?follow=true").await;
-    let logs = open_stream(s, "/api/jobs/talker/logs?follow=true").await;
+    // Follow the events and the logs while the job starts and prints (each answers its head
+    // once it follows, so nothing from then on is missed).
+    let client = Client::new(s);
+    let events = client.follow_events().await.unwrap();
+    let logs = client
+        .follow_logs("talker", LogQuery::default())
+        .await
+        .unwrap();
     assert_eq!(
         call(s, "POST", "/api/jobs/talker/start", None).await.status,
         200
@@ -395,6 +356,7 @@ async fn streams_config_schedules_metrics_ports_and_env() {
     )
     .await;
     assert_eq!(broken.status, 422, "{}", broken.body);
+    assert_eq!(broken.json()["code"], "invalid_file");
     talker["name"] = json!("talker2");
     let as_json = json!({"version": 1, "jobs": [talker]}).to_string();
     let imported = call(s, "POST", "/api/config/import?format=json", Some(&as_json))
@@ -433,9 +395,12 @@ async fn streams_config_schedules_metrics_ports_and_env() {
     // Metrics, in both places, and the OpenAPI document.
     let metrics = call(s, "GET", "/metrics", None).await;
     assert!(
-        metrics.head.to_ascii_lowercase().contains("openmetrics"),
+        metrics
+            .content_type
+            .to_ascii_lowercase()
+            .contains("openmetrics"),
         "{}",
-        metrics.head
+        metrics.content_type
     );
     assert!(
         metrics.body.contains("sentinel_job_up{job=\"talker\"} 1"),
