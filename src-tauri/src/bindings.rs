@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use sentinel_proto::action::{Action, ActionResult, Outcome, Selection};
-use sentinel_proto::api::{ErrorBody, JobDetail, Missed, SchedulePreview};
+use sentinel_proto::api::{ErrorBody, JobDefaults, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::monitor::{
     HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
 };
@@ -109,6 +109,7 @@ declared![
     LogLine,
     SchedulePreview,
     RestartPreview,
+    JobDefaults,
     ResourceHistory,
     MonitorSettings,
     NotificationSettings,
@@ -211,6 +212,24 @@ fn generate() -> String {
 fn bindings_are_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
     let generated = generate();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings`",
+        path.display()
+    );
+}
+
+/// The mock engine of the UI tests starts new jobs from the real engine's defaults.
+#[test]
+fn the_ui_tests_know_the_engines_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/tests/engine-defaults.json");
+    let defaults = JobDefaults::new().unwrap();
+    let generated = format!("{}\n", serde_json::to_string_pretty(&defaults).unwrap());
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::write(&path, &generated).unwrap();
         return;

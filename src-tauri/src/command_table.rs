@@ -20,6 +20,7 @@ app_commands! {
     settings::follow_logs: [settings],
     settings::schedule_preview: [settings],
     settings::restart_preview: [settings],
+    settings::job_defaults: [settings],
     settings::app_settings: [settings],
     settings::save_settings: [settings],
     settings::set_launch_at_login: [settings],

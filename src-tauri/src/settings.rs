@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use chrono::Utc;
 use sentinel_app_macros::app_command;
-use sentinel_proto::api::{JobDetail, Missed, SchedulePreview};
+use sentinel_proto::api::{JobDefaults, JobDetail, Missed, SchedulePreview};
 use sentinel_proto::restart::RestartPreview;
 use sentinel_proto::schedule;
 use sentinel_proto::secret::Secrets;
@@ -201,6 +201,13 @@ pub fn schedule_preview(
 ) -> Result<SchedulePreview, AppError> {
     schedule::preview(cron, every.as_deref(), at, n, Utc::now())
         .map_err(|error| AppError::Fields(vec![error]))
+}
+
+/// What a new job starts with, and a health check or file watch once turned on: the engine's
+/// defaults, so the editor keeps no copy of its own.
+#[app_command]
+pub fn job_defaults() -> Result<JobDefaults, AppError> {
+    JobDefaults::new().map_err(|err| AppError::Unavailable(format!("the defaults: {err}")))
 }
 
 /// What a restart policy does to a failing job, in the engine's words, as the editor shows it

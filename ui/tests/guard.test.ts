@@ -1,6 +1,7 @@
 // Unit tests of the unsaved-edits guard (lib/guard.ts) and the editor's draft key.
+import { defaultSpec, toyDefaults } from './toy-defaults';
 import { describe, expect, it } from 'vitest';
-import { defaultSpec, draftKey, envRow, formFromSpec } from '../src/lib/editor';
+import { draftKey, envRow, formFromSpec } from '../src/lib/editor';
 import { leaveQuestion, samePage } from '../src/lib/guard';
 import type { JobSpec } from '../src/lib/types';
 
@@ -40,12 +41,12 @@ describe('draftKey', () => {
   const spec: JobSpec = { ...defaultSpec(), name: 'api', command: 'node server.js', env: { PORT: '8080' } };
 
   it('is the same for a form and its spec however often it is converted', () => {
-    expect(draftKey(formFromSpec(spec), spec)).toBe(draftKey(formFromSpec(spec), spec));
+    expect(draftKey(formFromSpec(spec, toyDefaults()), spec)).toBe(draftKey(formFromSpec(spec, toyDefaults()), spec));
   });
 
   it('changes with any edit, and not with an edit undone', () => {
-    const saved = draftKey(formFromSpec(spec), spec);
-    const form = formFromSpec(spec);
+    const saved = draftKey(formFromSpec(spec, toyDefaults()), spec);
+    const form = formFromSpec(spec, toyDefaults());
     form.command = 'node server.js --port 9090';
     expect(draftKey(form, spec)).not.toBe(saved);
     form.command = 'node server.js';
@@ -53,8 +54,8 @@ describe('draftKey', () => {
   });
 
   it('counts secret markers, but not an empty env row nothing would save', () => {
-    const saved = draftKey(formFromSpec(spec), spec);
-    const form = formFromSpec(spec);
+    const saved = draftKey(formFromSpec(spec, toyDefaults()), spec);
+    const form = formFromSpec(spec, toyDefaults());
     form.env.push(envRow());
     expect(draftKey(form, spec)).toBe(saved);
     form.env[0].secret = true;
@@ -65,18 +66,18 @@ describe('draftKey', () => {
   });
 
   it('counts edits the spec cannot hold (a key set twice, a bad exit code)', () => {
-    const saved = draftKey(formFromSpec(spec), spec);
-    const twice = formFromSpec(spec);
+    const saved = draftKey(formFromSpec(spec, toyDefaults()), spec);
+    const twice = formFromSpec(spec, toyDefaults());
     twice.env.push(envRow('PORT', '9090'));
     expect(draftKey(twice, spec)).not.toBe(saved);
-    const codes = formFromSpec(spec);
+    const codes = formFromSpec(spec, toyDefaults());
     codes.restart.success_exit_codes = '0, x';
     expect(draftKey(codes, spec)).not.toBe(saved);
   });
 
   it('makes a new job dirty once anything is typed', () => {
-    const fresh = draftKey(formFromSpec(defaultSpec()));
-    const form = formFromSpec(defaultSpec());
+    const fresh = draftKey(formFromSpec(defaultSpec(), toyDefaults()));
+    const form = formFromSpec(defaultSpec(), toyDefaults());
     form.name = 'b';
     expect(draftKey(form)).not.toBe(fresh);
   });

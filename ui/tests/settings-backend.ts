@@ -1,8 +1,8 @@
 // The settings window's commands for the fake engine (mock-backend.ts): job definitions, a
 // toy validator, runs, logs with a live channel, schedule previews and app settings. Used by
 // the component tests and, bundled, by the browser checks.
+import { defaultSpec, toyDefaults } from './toy-defaults';
 import type { Channel } from '@tauri-apps/api/core';
-import { defaultSpec } from '../src/lib/editor';
 import { delaySequence, parseDuration, type DelayPolicy } from './toy-duration';
 import { MASK } from '../src/lib/secrets';
 import type { AppSettings } from '../src/lib/types';
@@ -382,6 +382,7 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
       const name = args['name'] as string;
       return copy(logsOf(name).slice(-(args['lines'] as number)));
     },
+    job_defaults: () => toyDefaults(),
     restart_preview(args) {
       const preview = delaySequence(args['policy'] as DelayPolicy);
       if (!preview) return Promise.reject({ code: 'invalid', message: 'restart.delay: not a duration', field: 'restart.delay' });

@@ -1,8 +1,8 @@
+import { defaultSpec } from './toy-defaults';
 import { Channel } from '@tauri-apps/api/core';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closeWindow, tauriSettingsIpc } from '../src/lib/settings-ipc';
-import { defaultSpec } from '../src/lib/editor';
 import { installMockBackend } from './mock-backend';
 
 afterEach(() => clearMocks());

@@ -1,9 +1,9 @@
 // Unit tests of the settings window's pure modules.
+import { defaultSpec, toyDefaults } from './toy-defaults';
 import { describe, expect, it } from 'vitest';
 import { highlight, parseAnsi, stripAnsi } from '../src/lib/ansi';
 import { commandArgv, splitCommand } from '../src/lib/argv';
 import {
-  defaultSpec,
   dependencyRow,
   draftKey,
   duplicateSpec,
@@ -150,7 +150,7 @@ describe('editor form', () => {
   };
 
   it('round-trips a spec', () => {
-    const form = formFromSpec(spec);
+    const form = formFromSpec(spec, toyDefaults());
     expect(form.schedule).toEqual({ kind: 'cron', value: '0 2 * * *', overlap: 'queue', missed: 'skip' });
     expect(form.health.kind).toBe('http');
     expect(form.env.map((r) => [r.key, r.secret])).toEqual([['A', false], ['SECRET', true]]);
@@ -160,7 +160,7 @@ describe('editor form', () => {
   });
 
   it('writes secrets from the rows marked secret and keeps the env files\' ones', () => {
-    const form = formFromSpec(spec);
+    const form = formFromSpec(spec, toyDefaults());
     form.env[0].secret = true;
     form.env[1].secret = false;
     form.env.push(envRow('', '', true), envRow('NEW', 'v', true), envRow('FROM_FILE', 'set here'));
@@ -179,8 +179,8 @@ describe('editor form', () => {
 
   it('puts the shown values into masked rows, and into the draft as loaded', () => {
     const masked: JobSpec = { ...spec, env: { A: '1', SECRET: MASK, OTHER: MASK } };
-    const loaded = draftKey(formFromSpec(masked), masked);
-    const form = formFromSpec(masked);
+    const loaded = draftKey(formFromSpec(masked, toyDefaults()), masked);
+    const form = formFromSpec(masked, toyDefaults());
     form.env[2].value = 'typed';
     unmaskRows(form.env, { A: '1', SECRET: 'real', OTHER: 'real2' });
     expect(form.env.map((r) => r.value)).toEqual(['1', 'real', 'typed']);
@@ -191,7 +191,7 @@ describe('editor form', () => {
   });
 
   it('turns empty text into null and reports what cannot be a spec', () => {
-    const form = formFromSpec(defaultSpec());
+    const form = formFromSpec(defaultSpec(), toyDefaults());
     form.name = ' x ';
     form.cwd = '  ';
     form.restart.success_exit_codes = '0, 2 x';
@@ -214,7 +214,7 @@ describe('editor form', () => {
       nice: -5,
       rlimits: { nofile: 4096, core: '0' },
     };
-    const form = formFromSpec(stack);
+    const form = formFromSpec(stack, toyDefaults());
     expect(form.depends_on.map((d) => [d.job, d.condition])).toEqual([['db', 'healthy'], ['migrate', 'completed']]);
     expect(form.watch.enabled).toBe(true);
     expect(form.watch.paths.map((r) => r.value)).toEqual(['src', 'package.json']);
@@ -225,7 +225,7 @@ describe('editor form', () => {
     expect(specFromForm(form, stack)).toEqual({ spec: stack, errors: [] });
 
     // The engine leaves empty fields out of what it sends: the form fills in the defaults.
-    const bare = formFromSpec({ name: 'x', command: 'y', shell: false, enabled: true, autostart: true, kind: 'service', restart: spec.restart, stop_signal: 'TERM', stop_timeout: '10s', logs: spec.logs });
+    const bare = formFromSpec({ name: 'x', command: 'y', shell: false, enabled: true, autostart: true, kind: 'service', restart: spec.restart, stop_signal: 'TERM', stop_timeout: '10s', logs: spec.logs }, toyDefaults());
     expect(bare.watch).toMatchObject({ enabled: false, debounce: '500ms' });
     expect(bare.watch.paths.map((r) => r.value)).toEqual(['.']);
     const out = specFromForm(bare).spec;
@@ -233,7 +233,7 @@ describe('editor form', () => {
   });
 
   it('leaves blank rows out and names rows by their index in the spec', () => {
-    const form = formFromSpec(defaultSpec());
+    const form = formFromSpec(defaultSpec(), toyDefaults());
     form.env_files = [listRow('.env'), listRow('  '), listRow('.env.local')];
     form.depends_on = [dependencyRow(''), dependencyRow('db', 'healthy')];
     form.watch = { enabled: true, paths: [listRow(''), listRow('src')], ignore: [listRow('*.log ')], debounce: ' 1s ' };
@@ -244,8 +244,8 @@ describe('editor form', () => {
     expect(specIndexes(form.env_files.map((r) => r.value))).toEqual([0, null, 1]);
     expect(specIndexes(form.depends_on.map((r) => r.job))).toEqual([null, 0]);
     // A blank row is not an edit.
-    const before = draftKey(formFromSpec(defaultSpec()));
-    const blank = formFromSpec(defaultSpec());
+    const before = draftKey(formFromSpec(defaultSpec(), toyDefaults()));
+    const blank = formFromSpec(defaultSpec(), toyDefaults());
     blank.env_files = [listRow()];
     expect(draftKey(blank)).toBe(before);
     blank.nice = 3;
@@ -253,7 +253,7 @@ describe('editor form', () => {
   });
 
   it('sends a watch only for services, and reports ports and numbers that cannot be a spec', () => {
-    const form = formFromSpec({ ...defaultSpec(), watch: { paths: ['.'], ignore: [], debounce: '500ms' } });
+    const form = formFromSpec({ ...defaultSpec(), watch: { paths: ['.'], ignore: [], debounce: '500ms' } }, toyDefaults());
     form.kind = 'task';
     expect(specFromForm(form).spec.watch).toBeNull();
     // Kept in the form: a service again watches as before.

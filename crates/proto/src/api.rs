@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::job::JobSpec;
+use crate::monitor::HealthCheck;
+use crate::stack::WatchSpec;
 use crate::status::JobStatus;
 use crate::validate::FieldError;
 
@@ -89,5 +91,27 @@ impl JobDetail {
     pub fn with_secrets(mut self, secrets: crate::secret::Secrets) -> JobDetail {
         self.spec = self.spec.with_secrets(secrets);
         self
+    }
+}
+
+/// What the engine fills in where a definition says nothing: a new job's whole definition, and
+/// the settings of a health check or a file watch once one is turned on. The editor starts from
+/// these rather than keeping its own copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JobDefaults {
+    pub spec: JobSpec,
+    pub health: HealthCheck,
+    pub watch: WatchSpec,
+}
+
+impl JobDefaults {
+    /// Read from the definitions' own serde defaults: what an empty table in a job file means.
+    pub fn new() -> Result<JobDefaults, serde_json::Error> {
+        Ok(JobDefaults {
+            spec: JobSpec::new("", ""),
+            health: serde_json::from_str("{}")?,
+            watch: serde_json::from_str("{}")?,
+        })
     }
 }

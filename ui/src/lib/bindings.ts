@@ -443,6 +443,8 @@ gives_up_after?: number | null,
  */
 text: string, };
 
+export type JobDefaults = { spec: JobSpec, health: HealthCheck, watch: WatchSpec, };
+
 export type ResourceHistory = { job: string, 
 /**
  * Time between samples.
@@ -530,6 +532,7 @@ export const commands = {
   followLogs: (name: string, lines: number | null, onLine: Channel<LogItem>): Promise<void> => invoke<void>('follow_logs', { name, lines, onLine }),
   schedulePreview: (cron: string | null, every: string | null, at: string | null, n: number | null): Promise<SchedulePreview> => invoke<SchedulePreview>('schedule_preview', { cron, every, at, n }),
   restartPreview: (policy: RestartPolicy): Promise<RestartPreview> => invoke<RestartPreview>('restart_preview', { policy }),
+  jobDefaults: (): Promise<JobDefaults> => invoke<JobDefaults>('job_defaults'),
   appSettings: (): Promise<AppSettings> => invoke<AppSettings>('app_settings'),
   saveSettings: (settings: Settings): Promise<AppSettings> => invoke<AppSettings>('save_settings', { settings }),
   setLaunchAtLogin: (enabled: boolean): Promise<AppSettings> => invoke<AppSettings>('set_launch_at_login', { enabled }),

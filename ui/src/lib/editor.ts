@@ -2,7 +2,7 @@
 // conversions both ways. The engine validates (validate_job); this only catches what cannot be
 // expressed as a JobSpec at all (a non-numeric exit code, a duplicate env key).
 import { MASK } from './secrets';
-import type { Condition, Dependency, FieldError, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode, WatchSpec } from './types';
+import type { Condition, Dependency, FieldError, JobDefaults, JobKind, JobSpec, MissedPolicy, Overlap, RestartMode, WatchSpec } from './types';
 
 export type ScheduleKind = 'none' | 'cron' | 'every' | 'at';
 export type HealthKind = 'none' | 'exec' | 'http' | 'tcp';
@@ -99,52 +99,11 @@ export function dependencyRow(job = '', condition: Condition = 'started'): Depen
   return { id: rowIds, job, condition };
 }
 
-/** WatchSpec's defaults (stack.rs): the cwd, nothing extra ignored, 500ms. */
-const WATCH_DEFAULTS: WatchSpec = { paths: ['.'], ignore: [], debounce: '500ms' };
-
-/** A new job with the engine's defaults (JobSpec::new in crates/proto). */
-export function defaultSpec(): JobSpec {
-  return {
-    name: '',
-    command: '',
-    shell: false,
-    cwd: null,
-    env: {},
-    secrets: [],
-    group: null,
-    enabled: true,
-    autostart: true,
-    kind: 'service',
-    restart: {
-      mode: 'on-failure',
-      max_retries: 5,
-      delay: '1s',
-      backoff: 1.5,
-      max_delay: '5m',
-      success_exit_codes: [0],
-      min_uptime: '10s',
-    },
-    stop_signal: 'TERM',
-    stop_timeout: '10s',
-    logs: { max_size: '10MiB', max_files: 5 },
-    schedule: null,
-    restart_schedule: null,
-    health: null,
-    max_memory: null,
-    notify: true,
-    webhook: null,
-    depends_on: [],
-    watch: null,
-    env_files: [],
-    ports: [],
-    nice: null,
-    rlimits: { nofile: null, core: null },
-  };
-}
-
-const HEALTH_DEFAULTS = { interval: '10s', timeout: '5s', retries: 3, start_period: '0s', restart: true };
-
-export function formFromSpec(spec: JobSpec): JobForm {
+/**
+ * The form for `spec`. Where the spec has no health check or file watch, their inputs start
+ * from the engine's defaults (job_defaults), shown once the user turns one on.
+ */
+export function formFromSpec(spec: JobSpec, defaults: JobDefaults): JobForm {
   const schedule = spec.schedule;
   const scheduleKind: ScheduleKind = schedule?.cron ? 'cron' : schedule?.every ? 'every' : schedule?.at ? 'at' : 'none';
   const health = spec.health;
@@ -182,11 +141,11 @@ export function formFromSpec(spec: JobSpec): JobForm {
     health: {
       kind: healthKind,
       target: (healthKind === 'none' ? '' : health?.[healthKind]) ?? '',
-      interval: health?.interval ?? HEALTH_DEFAULTS.interval,
-      timeout: health?.timeout ?? HEALTH_DEFAULTS.timeout,
-      retries: health?.retries ?? HEALTH_DEFAULTS.retries,
-      start_period: health?.start_period ?? HEALTH_DEFAULTS.start_period,
-      restart: health?.restart ?? HEALTH_DEFAULTS.restart,
+      interval: health?.interval ?? defaults.health.interval,
+      timeout: health?.timeout ?? defaults.health.timeout,
+      retries: health?.retries ?? defaults.health.retries,
+      start_period: health?.start_period ?? defaults.health.start_period,
+      restart: health?.restart ?? defaults.health.restart,
     },
     max_memory: spec.max_memory ?? '',
     notify: spec.notify ?? true,
@@ -194,9 +153,9 @@ export function formFromSpec(spec: JobSpec): JobForm {
     depends_on: (spec.depends_on ?? []).map((d) => dependencyRow(d.job, d.condition)),
     watch: {
       enabled: !!spec.watch,
-      paths: (spec.watch?.paths ?? WATCH_DEFAULTS.paths).map((p) => listRow(p)),
-      ignore: (spec.watch?.ignore ?? WATCH_DEFAULTS.ignore ?? []).map((g) => listRow(g)),
-      debounce: spec.watch?.debounce ?? WATCH_DEFAULTS.debounce,
+      paths: (spec.watch?.paths ?? defaults.watch.paths).map((p) => listRow(p)),
+      ignore: (spec.watch?.ignore ?? defaults.watch.ignore ?? []).map((g) => listRow(g)),
+      debounce: spec.watch?.debounce ?? defaults.watch.debounce,
     },
     env_files: (spec.env_files ?? []).map((f) => listRow(f)),
     ports: (spec.ports ?? []).join(', '),

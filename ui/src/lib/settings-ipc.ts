@@ -9,6 +9,7 @@ import type {
   AppSettings,
   EnvVar,
   FieldError,
+  JobDefaults,
   JobDetail,
   JobSpec,
   JobStatus,
@@ -46,6 +47,8 @@ export interface SettingsIpc extends Ipc {
   followLogs(name: string, lines: number, onLine: (item: LogItem) => void): Promise<Unsubscribe>;
   logTail(name: string, lines: number): Promise<LogLine[]>;
   schedulePreview(query: ScheduleQuery, n: number): Promise<SchedulePreview>;
+  /** The engine's defaults for a new job, a health check and a file watch. */
+  jobDefaults(): Promise<JobDefaults>;
   /** What a restart policy does to a failing job, in the engine's words. */
   restartPreview(policy: unknown): Promise<RestartPreview>;
   appSettings(): Promise<AppSettings>;
@@ -77,6 +80,7 @@ export const tauriSettingsIpc: SettingsIpc = {
   },
   logTail: (name, lines) => commands.logTail(name, lines),
   schedulePreview: (query, n) => commands.schedulePreview(query.cron, query.every, query.at, n),
+  jobDefaults: () => commands.jobDefaults(),
   restartPreview: (policy) => commands.restartPreview(policy as RestartPolicy),
   appSettings: () => commands.appSettings(),
   saveSettings: (settings) => commands.saveSettings(settings),

@@ -20,6 +20,7 @@ export type {
   HealthState,
   HistoryPoint,
   Action,
+  JobDefaults,
   JobDetail,
   JobKind,
   JobPorts,
