@@ -149,6 +149,21 @@ impl JobSpec {
     pub fn argv(&self) -> Result<Vec<String>, String> {
         crate::validate::command_argv(&self.command, self.shell)
     }
+
+    /// Whether a running process of `old` must be restarted for this definition to apply:
+    /// what the process was started with (command, shell, cwd, environment, env files,
+    /// priority, limits) and its kind. Everything else applies to the running process (logs,
+    /// health check, watch), at its stop (signal, timeout) or at its next start or exit.
+    pub fn restart_needed(&self, old: &JobSpec) -> bool {
+        self.command != old.command
+            || self.shell != old.shell
+            || self.cwd != old.cwd
+            || self.env != old.env
+            || self.env_files != old.env_files
+            || self.nice != old.nice
+            || self.rlimits != old.rlimits
+            || self.kind != old.kind
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
@@ -580,6 +595,63 @@ mod tests {
         assert_eq!(SignalName::parse("INT").unwrap().as_str(), "INT");
         assert!(SignalName::parse("SIGFOO").is_err());
         assert!(SignalName::parse("STOP").is_err());
+    }
+
+    #[test]
+    fn only_what_a_process_starts_with_needs_a_restart() {
+        type Change = (&'static str, fn(&mut JobSpec));
+        let old = JobSpec::new("api", "node server.js");
+        let changes: [Change; 8] = [
+            ("command", |s| s.command = "node other.js".into()),
+            ("shell", |s| s.shell = true),
+            ("cwd", |s| s.cwd = Some("/srv".into())),
+            ("env", |s| {
+                s.env.insert("PORT".into(), "80".into());
+            }),
+            ("env_files", |s| s.env_files = vec![".env".into()]),
+            ("nice", |s| s.nice = Some(5)),
+            ("rlimits", |s| s.rlimits.nofile = Some(256)),
+            ("kind", |s| s.kind = JobKind::Task),
+        ];
+        for (field, change) in changes {
+            let mut new = old.clone();
+            change(&mut new);
+            assert!(new.restart_needed(&old), "{field} needs a restart");
+        }
+        let live: [Change; 12] = [
+            ("group", |s| s.group = Some("web".into())),
+            ("enabled", |s| s.enabled = false),
+            ("restart", |s| s.restart.max_retries = 9),
+            ("stop_signal", |s| {
+                s.stop_signal = SignalName::parse("INT").unwrap()
+            }),
+            ("stop_timeout", |s| s.stop_timeout = Duration::from_secs(1)),
+            ("logs", |s| s.logs.max_files = 2),
+            ("health", |s| {
+                s.health = Some(serde_json::from_str(r#"{"tcp":"127.0.0.1:1"}"#).unwrap())
+            }),
+            ("max_memory", |s| s.max_memory = Some(1 << 30)),
+            ("notify", |s| s.notify = false),
+            ("depends_on", |s| {
+                s.depends_on = vec![crate::stack::Dependency {
+                    job: "db".into(),
+                    condition: crate::stack::Condition::Started,
+                }]
+            }),
+            ("watch", |s| {
+                s.watch = Some(crate::stack::WatchSpec::default())
+            }),
+            ("ports", |s| s.ports = vec![8080]),
+        ];
+        for (field, change) in live {
+            let mut new = old.clone();
+            change(&mut new);
+            assert!(
+                !new.restart_needed(&old),
+                "{field} applies without a restart"
+            );
+        }
+        assert!(!old.clone().restart_needed(&old));
     }
 
     #[test]

@@ -1266,14 +1266,7 @@ impl JobActor {
         if self.run.is_none() && self.spec.validate().is_err() {
             self.state = JobState::Stopped;
         }
-        let needs_restart = spec.command != self.spec.command
-            || spec.shell != self.spec.shell
-            || spec.cwd != self.spec.cwd
-            || spec.env != self.spec.env
-            || spec.env_files != self.spec.env_files
-            || spec.nice != self.spec.nice
-            || spec.rlimits != self.spec.rlimits
-            || spec.kind != self.spec.kind;
+        let needs_restart = spec.restart_needed(&self.spec);
         let active = self.run.is_some();
         let health_changed = spec.health != self.spec.health;
         let watch_changed = spec.watch != self.spec.watch
