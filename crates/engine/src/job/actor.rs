@@ -1,9 +1,6 @@
-//! The job's actor: one task that owns the job's state machine and its child, serves the
-//! controls one at a time and survives a panic in any of them.
+//! The job's actor: one task that owns the job's phase and its child, serves the controls one
+//! at a time and survives a panic in any of them.
 
-use std::future::pending;
-use std::io;
-use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,26 +10,24 @@ use sentinel_proto::schedule::Overlap;
 use sentinel_proto::{
     EngineEvent, ExitInfo, HealthState, JobSpec, JobState, JobStatus, RunOutcome, Trigger,
 };
-use tokio::sync::{mpsc, watch, Notify};
-use tokio::time::Instant;
+use tokio::sync::{mpsc, watch};
 
-use super::gate::{any_changed, my_turn};
 use super::handle::{Control, JobHandle, StopReason};
-use super::run::{drain_output, exit_info, ActiveRun, EndingRun};
+use super::phase::{Due, Held, Phase, Rest, Running, Series, Until};
+use super::run::{drain_output, exit_info};
 use super::watch::WatchTask;
 use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::logs::JobLogs;
-use crate::notify::AlertKind;
 use crate::process;
 use crate::schedule::FireAction;
 
 /// Starts the actor of a job, initially stopped; `failed`, and refusing to start, when the
 /// definition (stored by an older version) breaks a bound this version checks.
 pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
-    let state = match spec.validate() {
-        Ok(()) => JobState::Stopped,
-        Err(errors) => JobState::Failed {
+    let rest = match spec.validate() {
+        Ok(()) => Rest::Stopped,
+        Err(errors) => Rest::Failed {
             reason: format!(
                 "its stored definition is invalid ({errors}); change it with `sentinel edit {}` or remove it",
                 spec.name
@@ -47,48 +42,30 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         context.log_memory,
     );
     let (controls, inbox) = mpsc::unbounded_channel();
-    let health = spec.health.as_ref().map(|_| HealthState::Unknown);
     let mut actor = JobActor {
+        phase: Phase::Idle(rest),
         log_error: logs.error_changes(),
-        held: None,
-        dependency_watch: Vec::new(),
-        recheck_at: None,
-        slot_turn: None,
         watcher: None,
-        ending: None,
         #[cfg(test)]
         panic_while_ending: false,
         own_controls: controls.downgrade(),
-        health,
+        health: spec.health.as_ref().map(|_| HealthState::Unknown),
         alerted: false,
-        stable_at: None,
-        state: state.clone(),
-        run: None,
         restarts: 0,
         failures: 0,
         last_exit: None,
-        retry_at: None,
-        queued: None,
-        occurrence: None,
         next_run_at: None,
         logs: logs.clone(),
         context,
-        status: watch::Sender::new(JobStatus {
-            name: spec.name.clone(),
-            group: spec.group.clone(),
-            kind: spec.kind,
-            enabled: spec.enabled,
-            state,
-            restarts: 0,
-            failures: 0,
-            last_exit: None,
-            next_run_at: None,
-            health,
-            resources: None,
-            log_error: None,
-        }),
+        // Replaced by the actor's own snapshot before anyone can read it.
+        status: watch::Sender::new(JobStatus::new(
+            spec.name.clone(),
+            spec.kind,
+            JobState::Stopped,
+        )),
         spec,
     };
+    actor.status.send_replace(actor.snapshot());
     let status = actor.status.subscribe();
     actor.context.list_job(&actor.spec.name, status.clone());
     actor.watcher = actor.start_watch();
@@ -103,12 +80,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
 enum Wake {
     Control(Control),
     Closed,
-    Exited(io::Result<ExitStatus>),
-    RetryDue,
-    /// A service that was reported has now run long enough to count as recovered.
-    Stable,
-    /// A held-back start should look again.
-    Recheck,
+    Due(Due),
     /// Writing the log file started or stopped failing.
     LogError,
 }
@@ -118,16 +90,11 @@ pub(super) struct JobActor {
     pub(super) context: Arc<Context>,
     pub(super) logs: Arc<JobLogs>,
     pub(super) status: watch::Sender<JobStatus>,
-    pub(super) state: JobState,
-    pub(super) run: Option<ActiveRun>,
+    /// What the job is doing, with the data of that alone; its state is read from it.
+    pub(super) phase: Phase,
     pub(super) restarts: u32,
     pub(super) failures: u32,
     pub(super) last_exit: Option<ExitInfo>,
-    pub(super) retry_at: Option<Instant>,
-    /// A scheduled run waiting for the current one to finish (overlap = queue).
-    pub(super) queued: Option<DateTime<Utc>>,
-    /// The fire time the current run (and its retries) is for.
-    pub(super) occurrence: Option<DateTime<Utc>>,
     pub(super) next_run_at: Option<DateTime<Utc>>,
     /// For health reports from the checking task; weak, so the actor still ends when every
     /// handle is gone.
@@ -135,39 +102,13 @@ pub(super) struct JobActor {
     pub(super) health: Option<HealthState>,
     /// A notification went out and no recovery since.
     pub(super) alerted: bool,
-    pub(super) stable_at: Option<Instant>,
-    /// A start held back by a dependency or a taken port: its trigger and occurrence.
-    pub(super) held: Option<(Trigger, Option<DateTime<Utc>>)>,
-    /// While held: the dependencies' statuses, which wake the actor when they change.
-    pub(super) dependency_watch: Vec<watch::Receiver<JobStatus>>,
-    pub(super) recheck_at: Option<Instant>,
-    /// While waiting for a `max_running` slot: wakes when it is this job's turn.
-    pub(super) slot_turn: Option<Arc<Notify>>,
     /// The log file's write error: a change is published with the job's status.
     pub(super) log_error: watch::Receiver<Option<String>>,
     /// Watches files while the job is enabled and has `watch`; dropped to stop.
     pub(super) watcher: Option<WatchTask>,
-    /// The run being ended, while it is out of `run` and its end is awaited: should a panic
-    /// strike then, the recovery still finds its group to kill and its record to close.
-    pub(super) ending: Option<EndingRun>,
     /// Tests only: panic in the middle of ending a run, as a bug there would.
     #[cfg(test)]
     pub(super) panic_while_ending: bool,
-}
-
-async fn child_exit(run: &mut Option<ActiveRun>) -> io::Result<ExitStatus> {
-    match run {
-        Some(run) => run.child.wait().await,
-        None => pending().await,
-    }
-}
-
-async fn due(at: Option<Instant>) {
-    match at {
-        Some(at) if at > Instant::now() => tokio::time::sleep_until(at).await,
-        Some(_) => {}
-        None => pending().await,
-    }
 }
 
 /// What a panic said, for the job's failure reason.
@@ -197,64 +138,61 @@ impl JobActor {
                 .await;
             if recovered.is_err() {
                 // Even the clean-up failed: say so in the status at least.
-                self.state = JobState::Failed {
+                self.phase = Phase::Idle(Rest::Failed {
                     reason: format!("internal error: {message}"),
                     since: Utc::now(),
-                };
+                });
                 let status = self.snapshot();
                 self.status.send_replace(status);
             }
         }
     }
 
-    /// After a panic: whatever state the actor was in cannot be trusted, so the run (if any) is
+    /// After a panic: whatever phase the actor was in cannot be trusted, so the run (if any) is
     /// killed with its group and recorded as failed, every pending wake-up is dropped, and the
     /// job is `failed` with the panic's message until someone starts it again.
     async fn recover_from_panic(&mut self, message: String) {
         tracing::error!(job = %self.spec.name, "the job's supervisor failed: {message}");
         let reason = format!("internal error: {message}; the job was stopped");
-        self.retry_at = None;
-        self.stable_at = None;
-        self.held = None;
-        self.queued = None;
-        self.dependency_watch.clear();
-        self.recheck_at = None;
-        if self.slot_turn.take().is_some() {
-            self.context.slots.leave(&self.spec.name);
-        }
-        if let Some(mut run) = self.run.take() {
-            run.health_check = None;
-            process::signal_group(run.pid, Signal::SIGKILL);
-            let exit = tokio::time::timeout(Duration::from_secs(5), run.child.wait()).await;
-            process::clear_group(run.pid, Signal::SIGKILL, Duration::ZERO).await;
-            drain_output(run.output).await;
-            let status = exit.ok().and_then(|exit| exit.ok());
-            let info = exit_info(status.as_ref(), run.started_at, run.started.elapsed());
-            self.finish_run(run.id, &info, RunOutcome::Failure, Some(reason.clone()));
-        }
-        // A run that was being ended: its process may ignore the stop signal; KILL ends it.
-        if let Some(ending) = self.ending.take() {
-            process::signal_group(ending.pid, Signal::SIGKILL);
-            process::clear_group(ending.pid, Signal::SIGKILL, Duration::ZERO).await;
-            let info = exit_info(None, ending.started_at, ending.started.elapsed());
-            self.finish_run(ending.id, &info, RunOutcome::Failure, Some(reason.clone()));
-        }
-        self.set_state(JobState::Failed {
-            reason,
+        let failed = Phase::Idle(Rest::Failed {
+            reason: reason.clone(),
             since: Utc::now(),
         });
+        match std::mem::replace(&mut self.phase, failed) {
+            Phase::Held(Held {
+                until: Until::Turn(_),
+                ..
+            }) => self.context.slots.leave(&self.spec.name),
+            Phase::Running(Running { mut run, .. }) => {
+                run.health_check = None;
+                process::signal_group(run.pid, Signal::SIGKILL);
+                let exit = tokio::time::timeout(Duration::from_secs(5), run.child.wait()).await;
+                process::clear_group(run.pid, Signal::SIGKILL, Duration::ZERO).await;
+                drain_output(run.output).await;
+                let status = exit.ok().and_then(|exit| exit.ok());
+                let info = exit_info(status.as_ref(), run.started_at, run.started.elapsed());
+                self.finish_run(run.id, &info, RunOutcome::Failure, Some(reason.clone()));
+            }
+            // A run that was being ended: its process may ignore the stop signal; KILL ends it.
+            Phase::Ending(ending) => {
+                process::signal_group(ending.pid, Signal::SIGKILL);
+                process::clear_group(ending.pid, Signal::SIGKILL, Duration::ZERO).await;
+                let info = exit_info(None, ending.started_at, ending.started.elapsed());
+                self.finish_run(ending.id, &info, RunOutcome::Failure, Some(reason.clone()));
+            }
+            Phase::Idle(_) | Phase::Held(_) | Phase::Starting | Phase::Retry(_) => {}
+        }
+        self.set_phase(Phase::Idle(Rest::Failed {
+            reason,
+            since: Utc::now(),
+        }));
     }
 
     async fn serve(&mut self, inbox: &mut mpsc::UnboundedReceiver<Control>) {
         loop {
             let wake = tokio::select! {
                 control = inbox.recv() => control.map_or(Wake::Closed, Wake::Control),
-                exit = child_exit(&mut self.run) => Wake::Exited(exit),
-                () = due(self.retry_at) => Wake::RetryDue,
-                () = due(self.stable_at) => Wake::Stable,
-                () = due(self.recheck_at) => Wake::Recheck,
-                () = any_changed(&mut self.dependency_watch) => Wake::Recheck,
-                () = my_turn(&self.slot_turn) => Wake::Recheck,
+                due = self.phase.due() => Wake::Due(due),
                 Ok(()) = self.log_error.changed() => Wake::LogError,
             };
             match wake {
@@ -268,19 +206,10 @@ impl JobActor {
                     return;
                 }
                 Wake::Control(control) => self.handle(control).await,
-                Wake::Exited(exit) => self.on_exit(exit).await,
-                Wake::RetryDue => {
-                    self.retry_at = None;
-                    let scheduled_at = self.occurrence;
-                    self.launch(Trigger::Retry, scheduled_at);
-                }
-                Wake::Stable => {
-                    self.stable_at = None;
-                    if self.run.is_some() && self.alerted {
-                        self.raise(AlertKind::Recovered, "running again".into(), String::new());
-                    }
-                }
-                Wake::Recheck => self.recheck(),
+                Wake::Due(Due::Exited(exit)) => self.on_exit(exit).await,
+                Wake::Due(Due::Retry) => self.retry(),
+                Wake::Due(Due::Stable) => self.on_stable(),
+                Wake::Due(Due::Recheck) => self.recheck(),
                 Wake::LogError => self.publish(),
             }
         }
@@ -324,7 +253,7 @@ impl JobActor {
                 trigger,
                 reason,
             } => {
-                if self.run.as_ref().is_some_and(|run| run.pid == pid) {
+                if self.phase.running_pid() == Some(pid) {
                     tracing::warn!(job = %self.spec.name, "{reason}; restarting");
                     self.watchdog_restart(trigger, reason).await;
                 }
@@ -348,28 +277,26 @@ impl JobActor {
         if !self.spec.enabled {
             return;
         }
-        let busy = self.run.is_some();
-        match action {
-            FireAction::Restart if busy => {
+        let overlap = self
+            .spec
+            .schedule
+            .as_ref()
+            .map(|s| s.overlap)
+            .unwrap_or_default();
+        match (action, &mut self.phase) {
+            (FireAction::Restart, Phase::Running(_)) => {
                 self.stop(StopReason::ScheduledRestart).await;
                 self.fresh_start(Trigger::Restart, None);
             }
-            FireAction::Restart => {}
-            FireAction::Run if !busy => self.fresh_start(trigger, Some(scheduled_at)),
-            FireAction::Run => match self
-                .spec
-                .schedule
-                .as_ref()
-                .map(|s| s.overlap)
-                .unwrap_or_default()
-            {
+            (FireAction::Restart, _) => {}
+            (FireAction::Run, Phase::Running(running)) => match overlap {
                 Overlap::Skip => self.context.emit(EngineEvent::ScheduleSkipped {
                     job: self.spec.name.clone(),
                     scheduled_at,
                     reason: "the previous run is still going (overlap = skip)".into(),
                 }),
                 Overlap::Queue => {
-                    if let Some(dropped) = self.queued.replace(scheduled_at) {
+                    if let Some(dropped) = running.series.queued.replace(scheduled_at) {
                         self.context.emit(EngineEvent::ScheduleSkipped {
                             job: self.spec.name.clone(),
                             scheduled_at: dropped,
@@ -382,12 +309,13 @@ impl JobActor {
                     self.fresh_start(trigger, Some(scheduled_at));
                 }
             },
+            (FireAction::Run, _) => self.fresh_start(trigger, Some(scheduled_at)),
         }
     }
 
     fn start(&mut self, trigger: Trigger) -> Result<JobStatus> {
         self.refuse_start()?;
-        if self.run.is_none() {
+        if !matches!(self.phase, Phase::Running(_)) {
             self.fresh_start(trigger, None);
         }
         Ok(self.snapshot())
@@ -405,55 +333,17 @@ impl JobActor {
     /// A start by a user, the engine or a schedule forgets earlier failures: each occurrence
     /// of a schedule starts fresh.
     pub(super) fn fresh_start(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
-        self.retry_at = None;
         self.failures = 0;
         self.restarts = 0;
-        self.occurrence = scheduled_at;
-        self.launch(trigger, scheduled_at);
-    }
-
-    async fn update(&mut self, spec: JobSpec) -> bool {
-        // The engine validated `spec`; the failure an invalid stored one was marked with ends.
-        if self.run.is_none() && self.spec.validate().is_err() {
-            self.state = JobState::Stopped;
-        }
-        let needs_restart = spec.restart_needed(&self.spec);
-        let active = self.run.is_some();
-        let health_changed = spec.health != self.spec.health;
-        let watch_changed = spec.watch != self.spec.watch
-            || spec.cwd != self.spec.cwd
-            || spec.enabled != self.spec.enabled;
-        self.logs.set_settings(spec.logs.clone());
-        self.spec = spec;
-        if watch_changed {
-            self.watcher = None;
-            self.watcher = self.start_watch();
-        }
-        if health_changed {
-            self.health = self.spec.health.as_ref().map(|_| HealthState::Unknown);
-            if let Some(pid) = self.run.as_ref().map(|run| run.pid) {
-                let check = self.start_health_check(pid);
-                if let Some(run) = self.run.as_mut() {
-                    run.health_check = check;
-                }
-            }
-        }
-        if !self.spec.enabled {
-            self.stop(StopReason::Disabled).await;
-            self.publish();
-            return false;
-        }
-        if needs_restart && active {
-            self.stop(StopReason::DefinitionChanged).await;
-            self.fresh_start(Trigger::Restart, None);
-            return true;
-        }
-        // What a held-back start waits for may have changed with the definition.
-        if self.held.is_some() {
-            self.recheck();
-        }
-        self.publish();
-        false
+        // A scheduled run queued behind the start in progress waits behind this one instead.
+        let queued = self.phase.series().and_then(|series| series.queued);
+        self.launch(
+            trigger,
+            Series {
+                scheduled_at,
+                queued,
+            },
+        );
     }
 
     pub(super) fn snapshot(&self) -> JobStatus {
@@ -462,22 +352,23 @@ impl JobActor {
             group: self.spec.group.clone(),
             kind: self.spec.kind,
             enabled: self.spec.enabled,
-            state: self.state.clone(),
+            state: self.phase.state(),
             restarts: self.restarts,
             failures: self.failures,
             last_exit: self.last_exit.clone(),
             next_run_at: self.next_run_at,
             health: self.health,
-            resources: self
-                .run
-                .as_ref()
-                .and_then(|_| self.context.resources.latest(&self.spec.name)),
+            resources: match self.phase {
+                Phase::Running(_) => self.context.resources.latest(&self.spec.name),
+                _ => None,
+            },
             log_error: self.logs.last_error(),
         }
     }
 
-    pub(super) fn set_state(&mut self, state: JobState) {
-        self.state = state;
+    /// Moves to `phase` and tells the world.
+    pub(super) fn set_phase(&mut self, phase: Phase) {
+        self.phase = phase;
         self.publish();
     }
 

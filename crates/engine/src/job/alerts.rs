@@ -6,6 +6,7 @@ use chrono::Utc;
 use sentinel_proto::{JobKind, RestartMode};
 
 use super::actor::JobActor;
+use super::phase::Phase;
 use super::policy::Next;
 use crate::notify::{compose, AlertKind, Notification};
 
@@ -13,11 +14,24 @@ use crate::notify::{compose, AlertKind, Notification};
 const ALERT_LOG_LINES: usize = 5;
 
 impl JobActor {
+    /// A service that was reported has run long enough since its restart to count as
+    /// recovered.
+    pub(super) fn on_stable(&mut self) {
+        if let Phase::Running(running) = &mut self.phase {
+            running.stable_at = None;
+            if self.alerted {
+                self.raise(AlertKind::Recovered, "running again".into(), String::new());
+            }
+        }
+    }
+
     /// Tells the notifiers; the text carries the last exit and the last log lines.
     pub(super) fn raise(&mut self, kind: AlertKind, detail: String, next: String) {
         self.alerted = kind != AlertKind::Recovered;
         if kind == AlertKind::Recovered {
-            self.stable_at = None;
+            if let Phase::Running(running) = &mut self.phase {
+                running.stable_at = None;
+            }
         }
         let (title, body) = compose(&self.spec.name, kind, &detail, &next);
         let log_tail = if kind == AlertKind::Recovered {
@@ -47,8 +61,14 @@ impl JobActor {
     }
 
     /// A failed run is worth a notification when the job gives up, when a service dies, and
-    /// when a scheduled run fails.
-    pub(super) fn alert_failure(&mut self, next: &Next, uptime: Duration, reason: &str) {
+    /// when a run its schedule started fails.
+    pub(super) fn alert_failure(
+        &mut self,
+        next: &Next,
+        uptime: Duration,
+        reason: &str,
+        scheduled: bool,
+    ) {
         let detail = if uptime.is_zero() {
             reason.to_string()
         } else {
@@ -69,8 +89,7 @@ impl JobActor {
                         self.failures, self.spec.restart.max_retries
                     )
                 };
-                let scheduled = self.spec.kind == JobKind::Task && self.occurrence.is_some();
-                let kind = if scheduled {
+                let kind = if self.spec.kind == JobKind::Task && scheduled {
                     AlertKind::ScheduledRunFailed
                 } else {
                     AlertKind::GaveUp
@@ -85,7 +104,7 @@ impl JobActor {
                 };
                 if self.spec.kind == JobKind::Service {
                     self.raise(AlertKind::Crashed, detail, format!("restarting {when}"));
-                } else if self.occurrence.is_some() {
+                } else if scheduled {
                     self.raise(
                         AlertKind::ScheduledRunFailed,
                         detail,
@@ -94,7 +113,7 @@ impl JobActor {
                 }
             }
             Next::Exit => {
-                if self.spec.kind == JobKind::Task && self.occurrence.is_some() {
+                if self.spec.kind == JobKind::Task && scheduled {
                     self.raise(AlertKind::ScheduledRunFailed, detail, String::new());
                 }
             }

@@ -40,7 +40,7 @@ impl JobActor {
     pub(super) async fn on_files_changed(&mut self, paths: Vec<std::path::PathBuf>) {
         let cwd = self.spec.cwd.clone().unwrap_or_default();
         let what = describe_changes(&paths, &cwd);
-        match self.state {
+        match self.phase.state() {
             JobState::Running { .. } | JobState::Starting => {
                 tracing::info!(job = %self.spec.name, "watched files changed ({what}); restarting");
                 self.stop(StopReason::FilesChanged(what)).await;

@@ -45,7 +45,7 @@ impl JobActor {
     }
 
     pub(super) async fn on_health(&mut self, report: HealthReport) {
-        if self.run.as_ref().is_none_or(|run| run.pid != report.pid) {
+        if self.phase.running_pid() != Some(report.pid) {
             return;
         }
         let before = self.health.replace(report.health);

@@ -8,9 +8,12 @@ mod gate;
 pub(crate) mod graph;
 mod handle;
 mod health;
+mod phase;
 pub mod policy;
 mod run;
 pub(crate) mod slots;
+mod stop;
+mod update;
 mod watch;
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! A run of the job: its spawn and record, its end (by itself or stopped), and what the
-//! restart policy makes of it.
+//! A run of the job: its spawn and record, its exit, and what the restart policy makes of it.
+//! Ending a run from outside is `stop.rs`.
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -7,16 +7,14 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use nix::sys::signal::Signal;
 use sentinel_proto::{
-    EngineEvent, ExitInfo, HealthState, JobKind, JobState, LogStream, RestartMode, RunOutcome,
-    Trigger,
+    EngineEvent, ExitInfo, HealthState, JobKind, LogStream, RestartMode, RunOutcome, Trigger,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::actor::JobActor;
-use super::handle::StopReason;
+use super::phase::{Backoff, Phase, Rest, Retry, Running, Series};
 use super::policy::{self, Next, RunResult};
 use super::slots::Slot;
 use crate::later::Later;
@@ -28,6 +26,7 @@ use crate::store::{NewRun, RunEnd};
 /// How long to wait for output still in the pipes after a process group is gone.
 const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 
+/// A run whose process group may be alive.
 pub(super) struct ActiveRun {
     pub(super) id: i64,
     pub(super) pid: u32,
@@ -41,6 +40,7 @@ pub(super) struct ActiveRun {
     _slot: Slot,
 }
 
+/// What is left of a run while its end is awaited.
 #[derive(Clone, Copy)]
 pub(super) struct EndingRun {
     pub(super) id: i64,
@@ -50,7 +50,7 @@ pub(super) struct EndingRun {
 }
 
 impl EndingRun {
-    fn of(run: &ActiveRun) -> EndingRun {
+    pub(super) fn of(run: &ActiveRun) -> EndingRun {
         EndingRun {
             id: run.id,
             pid: run.pid,
@@ -60,20 +60,20 @@ impl EndingRun {
     }
 }
 
+/// A run whose group is gone: what recording its end takes, and the start it was part of.
+pub(super) struct Ended {
+    pub(super) id: i64,
+    pub(super) info: ExitInfo,
+    pub(super) series: Series,
+}
+
 impl JobActor {
     /// Starts the command with its slot, records the run and publishes it; a start that fails
     /// is recorded too, and the restart policy decides what comes next.
-    pub(super) fn spawn_run(
-        &mut self,
-        trigger: Trigger,
-        scheduled_at: Option<DateTime<Utc>>,
-        slot: Slot,
-    ) {
+    pub(super) fn spawn_run(&mut self, trigger: Trigger, series: Series, slot: Slot) {
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
-        if self.state != JobState::Starting {
-            self.set_state(JobState::Starting);
-        }
+        let scheduled_at = series.scheduled_at;
         match process::spawn(
             &self.spec,
             &self.context.search_path,
@@ -105,7 +105,7 @@ impl JobActor {
                     )),
                 ];
                 let health_check = self.start_health_check(pid);
-                self.run = Some(ActiveRun {
+                let run = ActiveRun {
                     id,
                     pid,
                     child: spawned.child,
@@ -114,11 +114,16 @@ impl JobActor {
                     output,
                     health_check,
                     _slot: slot,
-                });
-                if self.alerted && self.spec.kind == JobKind::Service {
+                };
+                let stable_at = (self.alerted && self.spec.kind == JobKind::Service).then(|| {
                     let settle = self.spec.restart.min_uptime.max(Duration::from_secs(1));
-                    self.stable_at = Some(Instant::now().later(settle));
-                }
+                    Instant::now().later(settle)
+                });
+                self.phase = Phase::Running(Running {
+                    run,
+                    series,
+                    stable_at,
+                });
                 self.context.emit(EngineEvent::RunStarted {
                     job,
                     run_id: id,
@@ -126,10 +131,7 @@ impl JobActor {
                     trigger,
                     scheduled_at,
                 });
-                self.set_state(JobState::Running {
-                    pid,
-                    since: started_at,
-                });
+                self.publish();
             }
             Err(error) => {
                 let error = process::protected::explain(error, &self.spec);
@@ -161,14 +163,18 @@ impl JobActor {
                     RunResult::Failure,
                     Duration::ZERO,
                     format!("could not start: {error}"),
+                    series,
                 );
             }
         }
     }
 
+    /// The main process exited by itself: what is left of its group is cleared, the run
+    /// recorded, and the restart policy decides what comes next.
     pub(super) async fn on_exit(&mut self, exit: io::Result<ExitStatus>) {
-        let Some(run) = self.run.take() else { return };
-        self.ending = Some(EndingRun::of(&run));
+        let Some(Running { run, series, .. }) = self.take_run() else {
+            return;
+        };
         let uptime = run.started.elapsed();
         let signal = process::signal_from_name(self.spec.stop_signal.as_str());
         if process::clear_group(run.pid, signal, self.spec.stop_timeout).await {
@@ -189,21 +195,11 @@ impl JobActor {
             };
             (RunResult::Failure, RunOutcome::Failure, Some(reason))
         };
-        self.ending = None;
+        // The group is gone: nothing is left for a panic's recovery to kill. The restart
+        // policy sets the next phase.
+        self.phase = Phase::Idle(Rest::Stopped);
         self.finish_run(run.id, &info, outcome, reason.clone());
-        self.after_run(result, uptime, reason.unwrap_or_default());
-    }
-
-    /// Ends the current run as a failure with `reason` and starts a new one at once. Watchdog
-    /// restarts do not count towards `max_retries`: the process did not fail on its own.
-    pub(super) async fn watchdog_restart(&mut self, trigger: Trigger, reason: String) {
-        let Some((id, info)) = self.end_run().await else {
-            return;
-        };
-        self.finish_run(id, &info, RunOutcome::Failure, Some(reason));
-        self.restarts += 1;
-        let scheduled_at = self.occurrence;
-        self.launch(trigger, scheduled_at);
+        self.after_run(result, uptime, reason.unwrap_or_default(), series);
     }
 
     pub(super) fn finish_run(
@@ -232,8 +228,8 @@ impl JobActor {
         });
     }
 
-    /// Applies the restart policy after a run ended (or failed to start).
-    pub(super) fn after_run(&mut self, result: RunResult, uptime: Duration, reason: String) {
+    /// Applies the restart policy after a run of `series` ended (or failed to start).
+    fn after_run(&mut self, result: RunResult, uptime: Duration, reason: String, series: Series) {
         let decision = policy::after_exit(
             &self.spec.restart,
             self.spec.kind,
@@ -243,7 +239,8 @@ impl JobActor {
         );
         self.failures = decision.failures;
         if result == RunResult::Failure {
-            self.alert_failure(&decision.next, uptime, &reason);
+            let scheduled = series.scheduled_at.is_some();
+            self.alert_failure(&decision.next, uptime, &reason, scheduled);
         } else if self.alerted && self.spec.kind == JobKind::Task {
             self.raise(
                 AlertKind::Recovered,
@@ -254,21 +251,21 @@ impl JobActor {
         match decision.next {
             Next::Restart { delay } => {
                 self.restarts += 1;
-                self.retry_at = Some(Instant::now().later(delay));
+                let at = Instant::now().later(delay);
                 // A zero delay restarts at once: starting, without a backoff in between.
-                if delay.is_zero() {
-                    self.set_state(JobState::Starting);
-                } else {
-                    let next_try_at = Utc::now().later(delay);
-                    self.set_state(JobState::Backoff {
-                        next_try_at,
-                        attempt: self.failures,
-                    });
-                }
+                let backoff = (!delay.is_zero()).then(|| Backoff {
+                    next_try_at: Utc::now().later(delay),
+                    attempt: self.failures,
+                });
+                self.set_phase(Phase::Retry(Retry {
+                    at,
+                    series,
+                    backoff,
+                }));
             }
             Next::Exit => {
-                self.set_state(JobState::Exited { since: Utc::now() });
-                self.run_queued();
+                self.set_phase(Phase::Idle(Rest::Exited { since: Utc::now() }));
+                self.run_queued(series);
             }
             Next::GiveUp => {
                 let reason = if self.spec.restart.mode == RestartMode::Never {
@@ -279,76 +276,28 @@ impl JobActor {
                         self.failures, self.spec.restart.max_retries
                     )
                 };
-                self.set_state(JobState::Failed {
+                self.set_phase(Phase::Idle(Rest::Failed {
                     reason,
                     since: Utc::now(),
-                });
-                self.run_queued();
+                }));
+                self.run_queued(series);
             }
+        }
+    }
+
+    /// The restart the policy asked for is due.
+    pub(super) fn retry(&mut self) {
+        if let Phase::Retry(retry) = &self.phase {
+            let series = retry.series;
+            self.launch(Trigger::Retry, series);
         }
     }
 
     /// Starts the scheduled run that waited for the previous one (overlap = queue).
-    pub(super) fn run_queued(&mut self) {
-        if let Some(scheduled_at) = self.queued.take() {
+    fn run_queued(&mut self, series: Series) {
+        if let Some(scheduled_at) = series.queued {
             self.fresh_start(Trigger::Schedule, Some(scheduled_at));
         }
-    }
-
-    /// Stops the run, if any: the stop signal to the group, KILL after the grace period, and
-    /// returns once nothing of the group is left.
-    pub(super) async fn stop(&mut self, why: StopReason) {
-        self.retry_at = None;
-        self.stable_at = None;
-        self.held = None;
-        self.dependency_watch.clear();
-        self.recheck_at = None;
-        if self.slot_turn.take().is_some() {
-            self.context.slots.leave(&self.spec.name);
-        }
-        let Some((id, info)) = self.end_run().await else {
-            if matches!(
-                self.state,
-                JobState::Backoff { .. } | JobState::Starting | JobState::Waiting { .. }
-            ) {
-                self.set_state(JobState::Stopped);
-            }
-            return;
-        };
-        self.finish_run(id, &info, RunOutcome::Stopped, Some(why.describe()));
-        self.failures = 0;
-        self.set_state(JobState::Stopped);
-    }
-
-    /// Ends the current run: the stop signal to the group, KILL after the grace period;
-    /// returns once nothing of the group is left, with the run's id and exit.
-    pub(super) async fn end_run(&mut self) -> Option<(i64, ExitInfo)> {
-        let mut run = self.run.take()?;
-        self.ending = Some(EndingRun::of(&run));
-        run.health_check = None;
-        self.set_state(JobState::Stopping { pid: run.pid });
-        let signal = process::signal_from_name(self.spec.stop_signal.as_str());
-        let grace = self.spec.stop_timeout;
-        let began = Instant::now();
-        process::signal_group(run.pid, signal);
-        #[cfg(test)]
-        if self.panic_while_ending {
-            self.panic_while_ending = false;
-            panic!("an injected bug while stopping");
-        }
-        let exit = match tokio::time::timeout(grace, run.child.wait()).await {
-            Ok(exit) => exit,
-            Err(_) => {
-                tracing::info!(job = %self.spec.name, "did not stop within {grace:?}; sending SIGKILL");
-                process::signal_group(run.pid, Signal::SIGKILL);
-                run.child.wait().await
-            }
-        };
-        process::clear_group(run.pid, signal, grace.saturating_sub(began.elapsed())).await;
-        drain_output(run.output).await;
-        let info = exit_info(exit.as_ref().ok(), run.started_at, run.started.elapsed());
-        self.ending = None;
-        Some((run.id, info))
     }
 }
 
