@@ -159,6 +159,21 @@ impl JobSpec {
     pub fn argv(&self) -> Result<Vec<String>, String> {
         crate::validate::command_argv(&self.command, self.shell)
     }
+
+    /// Whether a running process of `old` must be restarted for this definition to apply:
+    /// what the process was started with (command, shell, cwd, environment, env files,
+    /// priority, limits) and its kind. Everything else applies to the running process (logs,
+    /// health check, watch), at its stop (signal, timeout) or at its next start or exit.
+    pub fn restart_needed(&self, old: &JobSpec) -> bool {
+        self.command != old.command
+            || self.shell != old.shell
+            || self.cwd != old.cwd
+            || self.env != old.env
+            || self.env_files != old.env_files
+            || self.nice != old.nice
+            || self.rlimits != old.rlimits
+            || self.kind != old.kind
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]

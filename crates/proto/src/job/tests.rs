@@ -1,23 +1,4 @@
-#[test]
-fn the_field_names_are_the_structs() {
-    let names = JobSpec::field_names();
-    for field in [
-        "name",
-        "command",
-        "secrets",
-        "depends_on",
-        "rlimits",
-        "restart",
-    ] {
-        assert!(names.iter().any(|n| n == field), "{field} in {names:?}");
-    }
-    // Every field of a full definition is listed, and nothing else.
-    let full = serde_json::to_value(JobSpec::new("a", "b")).unwrap();
-    for key in full.as_object().unwrap().keys() {
-        assert!(names.contains(key), "{key}");
-    }
-    assert!(names.len() >= 25, "{names:?}");
-}
+use super::*;
 
 #[test]
 fn sizes_read_back_to_the_same_bytes() {
@@ -39,7 +20,6 @@ fn sizes_read_back_to_the_same_bytes() {
     assert_eq!(byte_size::format(70_570_000), "67.3MiB");
     assert_eq!(byte_size::format(512_000_000), "488.3MiB");
 }
-use super::*;
 
 #[test]
 fn minimal_toml_gets_every_default() {
@@ -126,10 +106,88 @@ fn signal_names_are_normalised() {
 }
 
 #[test]
+fn only_what_a_process_starts_with_needs_a_restart() {
+    type Change = (&'static str, fn(&mut JobSpec));
+    let old = JobSpec::new("api", "node server.js");
+    let changes: [Change; 8] = [
+        ("command", |s| s.command = "node other.js".into()),
+        ("shell", |s| s.shell = true),
+        ("cwd", |s| s.cwd = Some("/srv".into())),
+        ("env", |s| {
+            s.env.insert("PORT".into(), "80".into());
+        }),
+        ("env_files", |s| s.env_files = vec![".env".into()]),
+        ("nice", |s| s.nice = Some(5)),
+        ("rlimits", |s| s.rlimits.nofile = Some(256)),
+        ("kind", |s| s.kind = JobKind::Task),
+    ];
+    for (field, change) in changes {
+        let mut new = old.clone();
+        change(&mut new);
+        assert!(new.restart_needed(&old), "{field} needs a restart");
+    }
+    let live: [Change; 12] = [
+        ("group", |s| s.group = Some("web".into())),
+        ("enabled", |s| s.enabled = false),
+        ("restart", |s| s.restart.max_retries = 9),
+        ("stop_signal", |s| {
+            s.stop_signal = SignalName::parse("INT").unwrap()
+        }),
+        ("stop_timeout", |s| s.stop_timeout = Duration::from_secs(1)),
+        ("logs", |s| s.logs.max_files = 2),
+        ("health", |s| {
+            s.health = Some(serde_json::from_str(r#"{"tcp":"127.0.0.1:1"}"#).unwrap())
+        }),
+        ("max_memory", |s| s.max_memory = Some(1 << 30)),
+        ("notify", |s| s.notify = false),
+        ("depends_on", |s| {
+            s.depends_on = vec![crate::stack::Dependency {
+                job: "db".into(),
+                condition: crate::stack::Condition::Started,
+            }]
+        }),
+        ("watch", |s| {
+            s.watch = Some(crate::stack::WatchSpec::default())
+        }),
+        ("ports", |s| s.ports = vec![8080]),
+    ];
+    for (field, change) in live {
+        let mut new = old.clone();
+        change(&mut new);
+        assert!(
+            !new.restart_needed(&old),
+            "{field} applies without a restart"
+        );
+    }
+    assert!(!old.clone().restart_needed(&old));
+}
+
+#[test]
 fn sizes_read_as_text_or_bytes() {
     assert_eq!(byte_size::parse("10MiB").unwrap(), 10 * 1024 * 1024);
     assert_eq!(byte_size::parse("512KB").unwrap(), 512_000);
     let spec: JobSpec = toml::from_str("name='a'\ncommand='x'\n[logs]\nmax_size=4096").unwrap();
     assert_eq!(spec.logs.max_size, 4096);
     assert!(byte_size::parse("lots").is_err());
+}
+
+#[test]
+fn the_field_names_are_the_structs() {
+    let names = JobSpec::field_names();
+    for field in [
+        "name",
+        "command",
+        "secrets",
+        "depends_on",
+        "rlimits",
+        "restart",
+    ] {
+        assert!(names.iter().any(|n| n == field), "{field} in {names:?}");
+    }
+    // Every field of a full definition is listed, and nothing else.
+    let full = serde_json::to_value(JobSpec::new("a", "b")).unwrap();
+    for key in full.as_object().unwrap().keys() {
+        assert!(names.contains(key), "{key}");
+    }
+    assert!(names.len() >= 25, "{names:?}");
 }
