@@ -18,9 +18,9 @@ use sentinel_proto::stack::{
     Rlimits, WatchSpec,
 };
 use sentinel_proto::{
-    EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState, JobStatus,
-    LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord, SignalName,
-    Trigger,
+    DependencyState, EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState,
+    JobStatus, LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord,
+    SignalName, Trigger, WaitReason,
 };
 use ts_rs::{Config, TS};
 
@@ -154,6 +154,8 @@ fn generate() -> String {
     let declarations = [
         JobKind::decl(&cfg),
         JobState::decl(&cfg),
+        WaitReason::decl(&cfg),
+        DependencyState::decl(&cfg),
         ExitInfo::decl(&cfg),
         HealthState::decl(&cfg),
         ResourceSample::decl(&cfg),

@@ -314,8 +314,10 @@ pub fn job_detail(detail: &JobDetail, style: &Style) -> String {
             ),
         ));
     }
-    if let JobState::Failed { reason, .. } | JobState::Waiting { reason, .. } = &status.state {
-        rows.push(("reason", reason.clone()));
+    if let JobState::Failed { reason: words, .. } | JobState::Waiting { message: words, .. } =
+        &status.state
+    {
+        rows.push(("reason", words.clone()));
     }
     if let Some(check) = &spec.health {
         let what = match check.probe() {
@@ -642,7 +644,7 @@ pub fn event_line(envelope: &EventEnvelope) -> Option<String> {
                 short_duration((*next_try_at - envelope.at).to_std().unwrap_or_default())
             ),
             JobState::Failed { reason, .. } => format!("failed: {reason}"),
-            JobState::Waiting { reason, .. } => reason.clone(),
+            JobState::Waiting { message, .. } => message.clone(),
             other => other.name().to_string(),
         },
         EngineEvent::RunStarted {

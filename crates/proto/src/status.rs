@@ -1,10 +1,14 @@
 //! What a job is doing now, and what its runs did.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::job::JobKind;
+use crate::monitor::HealthState;
+use crate::stack::{Condition, PortHolder};
 
 /// The lifecycle state of a job. Each state carries exactly the data that makes sense in it,
 /// so a `running` job always has a pid and a `backoff` job always has its next try.
@@ -38,15 +42,27 @@ pub enum JobState {
     Exited {
         since: DateTime<Utc>,
     },
-    /// Asked to start, but held back: a dependency is not ready or a declared port is taken.
-    /// Starts by itself once `reason` no longer holds.
+    /// Asked to start, but held back: a dependency is not ready, a declared port is taken or
+    /// `max_running` jobs run already. Starts by itself once `reason` no longer holds.
     Waiting {
-        reason: String,
+        // Boxed: statuses are copied often, and waiting ones are few.
+        reason: Box<WaitReason>,
+        /// `reason` in words, as `sentinel status` says it.
+        message: String,
         since: DateTime<Utc>,
     },
 }
 
 impl JobState {
+    /// Held back for `reason` since `since`; the message is the reason's words.
+    pub fn waiting(reason: WaitReason, since: DateTime<Utc>) -> JobState {
+        JobState::Waiting {
+            message: reason.to_string(),
+            reason: Box::new(reason),
+            since,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             JobState::Stopped => "stopped",
@@ -74,6 +90,144 @@ impl JobState {
             self,
             JobState::Starting | JobState::Running { .. } | JobState::Stopping { .. }
         )
+    }
+}
+
+/// Why a start is held back, as data; the waiting state's `message` says it in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum WaitReason {
+    /// A job it depends on does not meet its condition yet.
+    Dependency {
+        job: String,
+        condition: Condition,
+        /// What the dependency is doing now.
+        now: DependencyState,
+    },
+    /// A port the job declared is in use by another process.
+    Port {
+        port: u16,
+        /// Who listens on it; absent when the engine cannot see the process (another user's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder: Option<PortHolder>,
+    },
+    /// `max_running` jobs run already; waiting jobs start in the order they asked.
+    Slot { max_running: u32 },
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitReason::Dependency {
+                job,
+                condition,
+                now,
+            } => {
+                write!(f, "waiting for {job} to be {} (", condition.describe())?;
+                match now {
+                    DependencyState::Missing => write!(f, "there is no job named {job}"),
+                    DependencyState::Running { health } if *condition == Condition::Healthy => {
+                        match health {
+                            None => write!(f, "{job} has no health check"),
+                            Some(health) => {
+                                write!(f, "{job} is running, health {}", health.as_str())
+                            }
+                        }
+                    }
+                    DependencyState::Failed { reason } => write!(f, "{job} failed: {reason}"),
+                    DependencyState::Backoff => write!(f, "{job} is restarting after a failure"),
+                    DependencyState::Waiting => write!(f, "{job} is waiting too"),
+                    DependencyState::Exited => write!(f, "{job} has exited"),
+                    other => write!(f, "{job} is {}", other.name()),
+                }?;
+                f.write_str(")")
+            }
+            WaitReason::Port { port, holder: None } => write!(
+                f,
+                "port {port} is in use by a process this user cannot see"
+            ),
+            WaitReason::Port {
+                port,
+                holder: Some(holder),
+            } => {
+                write!(
+                    f,
+                    "port {port} is in use by pid {} ({})",
+                    holder.pid, holder.command
+                )?;
+                match (&holder.job, holder.orphan) {
+                    // An orphan is the waiting job's own: its `job` is the waiting job.
+                    (Some(job), true) => write!(
+                        f,
+                        ", left over from an earlier run of {job}; `sentinel ports {job} --free` stops it"
+                    ),
+                    (Some(other), false) => write!(f, " of job {other}"),
+                    (None, _) => Ok(()),
+                }
+            }
+            WaitReason::Slot { max_running } => write!(
+                f,
+                "waiting for a free slot (max_running = {max_running}); waiting jobs start in the order they asked"
+            ),
+        }
+    }
+}
+
+/// What a dependency is doing while a job waits for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum DependencyState {
+    /// There is no job of that name.
+    Missing,
+    Stopped,
+    Starting,
+    Running {
+        /// What its health check says; absent when it has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        health: Option<HealthState>,
+    },
+    Stopping,
+    Backoff,
+    Failed {
+        reason: String,
+    },
+    Exited,
+    Waiting,
+}
+
+impl DependencyState {
+    /// What the dependency's status says of it.
+    pub fn of(status: &JobStatus) -> DependencyState {
+        match &status.state {
+            JobState::Stopped => DependencyState::Stopped,
+            JobState::Starting => DependencyState::Starting,
+            JobState::Running { .. } => DependencyState::Running {
+                health: status.health,
+            },
+            JobState::Stopping { .. } => DependencyState::Stopping,
+            JobState::Backoff { .. } => DependencyState::Backoff,
+            JobState::Failed { reason, .. } => DependencyState::Failed {
+                reason: reason.clone(),
+            },
+            JobState::Exited { .. } => DependencyState::Exited,
+            JobState::Waiting { .. } => DependencyState::Waiting,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            DependencyState::Missing => "missing",
+            DependencyState::Stopped => "stopped",
+            DependencyState::Starting => "starting",
+            DependencyState::Running { .. } => "running",
+            DependencyState::Stopping => "stopping",
+            DependencyState::Backoff => "backoff",
+            DependencyState::Failed { .. } => "failed",
+            DependencyState::Exited => "exited",
+            DependencyState::Waiting => "waiting",
+        }
     }
 }
 
@@ -122,7 +276,7 @@ pub struct JobStatus {
     pub next_run_at: Option<DateTime<Utc>>,
     /// What the health check says; absent when the job has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<crate::monitor::HealthState>,
+    pub health: Option<HealthState>,
     /// The newest resource sample, while the job runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::monitor::ResourceSample>,
@@ -309,6 +463,208 @@ mod tests {
         assert_eq!(json["state"], "running");
         assert_eq!(json["pid"], 42);
         assert_eq!(serde_json::from_value::<JobStatus>(json).unwrap(), status);
+    }
+
+    fn dependency(job: &str, condition: Condition, now: DependencyState) -> WaitReason {
+        WaitReason::Dependency {
+            job: job.into(),
+            condition,
+            now,
+        }
+    }
+
+    #[test]
+    fn a_wait_reason_says_what_it_waits_for() {
+        let cases = [
+            (
+                dependency("api", Condition::Started, DependencyState::Stopped),
+                "waiting for api to be running (api is stopped)",
+            ),
+            (
+                dependency("db", Condition::Healthy, DependencyState::Starting),
+                "waiting for db to be healthy (db is starting)",
+            ),
+            (
+                dependency(
+                    "db",
+                    Condition::Healthy,
+                    DependencyState::Running { health: None },
+                ),
+                "waiting for db to be healthy (db has no health check)",
+            ),
+            (
+                dependency(
+                    "db",
+                    Condition::Healthy,
+                    DependencyState::Running {
+                        health: Some(HealthState::Unhealthy),
+                    },
+                ),
+                "waiting for db to be healthy (db is running, health unhealthy)",
+            ),
+            (
+                dependency(
+                    "migrate",
+                    Condition::Completed,
+                    DependencyState::Running {
+                        health: Some(HealthState::Healthy),
+                    },
+                ),
+                "waiting for migrate to be completed (migrate is running)",
+            ),
+            (
+                dependency(
+                    "db",
+                    Condition::Started,
+                    DependencyState::Failed {
+                        reason: "could not start: program not found".into(),
+                    },
+                ),
+                "waiting for db to be running (db failed: could not start: program not found)",
+            ),
+            (
+                dependency("db", Condition::Started, DependencyState::Backoff),
+                "waiting for db to be running (db is restarting after a failure)",
+            ),
+            (
+                dependency("db", Condition::Started, DependencyState::Waiting),
+                "waiting for db to be running (db is waiting too)",
+            ),
+            (
+                dependency("db", Condition::Healthy, DependencyState::Exited),
+                "waiting for db to be healthy (db has exited)",
+            ),
+            (
+                dependency("cache", Condition::Started, DependencyState::Missing),
+                "waiting for cache to be running (there is no job named cache)",
+            ),
+            (
+                WaitReason::Port {
+                    port: 8080,
+                    holder: None,
+                },
+                "port 8080 is in use by a process this user cannot see",
+            ),
+            (
+                WaitReason::Port {
+                    port: 8080,
+                    holder: Some(PortHolder {
+                        pid: 9,
+                        command: "nginx".into(),
+                        job: Some("proxy".into()),
+                        orphan: false,
+                    }),
+                },
+                "port 8080 is in use by pid 9 (nginx) of job proxy",
+            ),
+            (
+                WaitReason::Port {
+                    port: 8000,
+                    holder: Some(PortHolder {
+                        pid: 3121,
+                        command: "python3 -m http.server".into(),
+                        job: Some("docs".into()),
+                        orphan: true,
+                    }),
+                },
+                "port 8000 is in use by pid 3121 (python3 -m http.server), left over from an earlier run of docs; `sentinel ports docs --free` stops it",
+            ),
+            (
+                WaitReason::Port {
+                    port: 8000,
+                    holder: Some(PortHolder {
+                        pid: 12,
+                        command: "python3 -m http.server".into(),
+                        job: None,
+                        orphan: false,
+                    }),
+                },
+                "port 8000 is in use by pid 12 (python3 -m http.server)",
+            ),
+            (
+                WaitReason::Slot { max_running: 2 },
+                "waiting for a free slot (max_running = 2); waiting jobs start in the order they asked",
+            ),
+        ];
+        for (reason, words) in cases {
+            assert_eq!(reason.to_string(), words);
+        }
+    }
+
+    #[test]
+    fn a_waiting_status_carries_the_reason_as_data_and_in_words() {
+        let since = DateTime::from_timestamp(0, 0).unwrap();
+        let status = JobStatus::new(
+            "web",
+            JobKind::Service,
+            JobState::waiting(
+                dependency(
+                    "db",
+                    Condition::Healthy,
+                    DependencyState::Running {
+                        health: Some(HealthState::Unknown),
+                    },
+                ),
+                since,
+            ),
+        );
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["state"], "waiting");
+        assert_eq!(
+            json["reason"],
+            serde_json::json!({
+                "kind": "dependency",
+                "job": "db",
+                "condition": "healthy",
+                "now": { "state": "running", "health": "unknown" },
+            })
+        );
+        assert_eq!(
+            json["message"],
+            "waiting for db to be healthy (db is running, health unknown)"
+        );
+        assert_eq!(serde_json::from_value::<JobStatus>(json).unwrap(), status);
+
+        let port = serde_json::to_value(WaitReason::Port {
+            port: 8080,
+            holder: None,
+        })
+        .unwrap();
+        assert_eq!(port, serde_json::json!({ "kind": "port", "port": 8080 }));
+        let slot = serde_json::to_value(WaitReason::Slot { max_running: 4 }).unwrap();
+        assert_eq!(
+            slot,
+            serde_json::json!({ "kind": "slot", "max_running": 4 })
+        );
+    }
+
+    #[test]
+    fn a_dependency_state_is_read_from_its_status() {
+        let now = Utc::now();
+        let mut status = JobStatus::new(
+            "db",
+            JobKind::Service,
+            JobState::Running { pid: 1, since: now },
+        );
+        status.health = Some(HealthState::Healthy);
+        assert_eq!(
+            DependencyState::of(&status),
+            DependencyState::Running {
+                health: Some(HealthState::Healthy)
+            }
+        );
+        status.state = JobState::Failed {
+            reason: "exit code 1".into(),
+            since: now,
+        };
+        assert_eq!(
+            DependencyState::of(&status),
+            DependencyState::Failed {
+                reason: "exit code 1".into()
+            }
+        );
+        status.state = JobState::waiting(WaitReason::Slot { max_running: 1 }, now);
+        assert_eq!(DependencyState::of(&status), DependencyState::Waiting);
     }
 
     #[test]
