@@ -117,7 +117,7 @@ use platform::Activity;
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use sentinel_engine::proto::{JobKind, JobState, JobStatus};
+    use sentinel_engine::proto::{JobKind, JobState, JobStatus, WaitReason};
 
     use super::needs_timers;
 
@@ -155,10 +155,7 @@ mod tests {
                 false,
             ),
             job(
-                JobState::Waiting {
-                    reason: "db".into(),
-                    since: now,
-                },
+                JobState::waiting(WaitReason::Slot { max_running: 1 }, now),
                 false,
             ),
             job(JobState::Stopped, true),

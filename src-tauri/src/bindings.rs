@@ -20,9 +20,9 @@ use sentinel_proto::stack::{
 };
 use sentinel_proto::status::Glance;
 use sentinel_proto::{
-    EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState, JobStatus,
-    LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord, SignalName,
-    Trigger,
+    DependencyState, EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState,
+    JobStatus, LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord,
+    SignalName, Trigger, WaitReason,
 };
 use tauri::ipc::Channel;
 use ts_rs::{Config, TS};
@@ -63,6 +63,8 @@ macro_rules! declared {
 declared![
     JobKind,
     JobState,
+    WaitReason,
+    DependencyState,
     ExitInfo,
     HealthState,
     ResourceSample,

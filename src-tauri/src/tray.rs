@@ -342,7 +342,7 @@ mod tests {
     }
 
     use super::*;
-    use sentinel_proto::JobKind;
+    use sentinel_proto::{Condition, DependencyState, JobKind, WaitReason};
 
     fn job(name: &str, state: JobState) -> JobStatus {
         JobStatus::new(name, JobKind::Service, state)
@@ -380,10 +380,14 @@ mod tests {
             running("a"),
             job(
                 "b",
-                JobState::Waiting {
-                    reason: "waiting for a to be healthy".into(),
-                    since: chrono::Utc::now(),
-                },
+                JobState::waiting(
+                    WaitReason::Dependency {
+                        job: "a".into(),
+                        condition: Condition::Healthy,
+                        now: DependencyState::Starting,
+                    },
+                    chrono::Utc::now(),
+                ),
             ),
         ]);
         assert_eq!(

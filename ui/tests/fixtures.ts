@@ -1,10 +1,17 @@
 // Sample data for tests and screenshots: one job in every state, with health checks,
 // resource history, schedules and groups. Times are relative to `now` so text is stable.
 
-/** Why `docs` waits: its port is held by what its earlier run left behind (ports.rs words). */
+import type { JobStatus, ResourceSample, Snapshot, WaitReason } from '../src/lib/types';
+
+/** Why `docs` waits: its port is held by what its earlier run left behind. */
+export const DOCS_WAIT: WaitReason = {
+  kind: 'port',
+  port: 8000,
+  holder: { pid: 3121, command: 'python3 -m mkdocs serve -a 127.0.0.1:8000', job: 'docs', orphan: true },
+};
+/** The same, in the engine's words. */
 export const DOCS_CONFLICT =
   'port 8000 is in use by pid 3121 (python3 -m mkdocs serve -a 127.0.0.1:8000), left over from an earlier run of docs; `sentinel ports docs --free` stops it';
-import type { JobStatus, ResourceSample, Snapshot } from '../src/lib/types';
 
 export const NOW = Date.parse('2025-06-02T10:00:00Z');
 
@@ -85,7 +92,7 @@ export function sampleJobs(now: number = NOW): JobStatus[] {
     },
     {
       name: 'docs', kind: 'service', enabled: true,
-      state: 'waiting', reason: DOCS_CONFLICT, since: iso(now - 2 * m),
+      state: 'waiting', reason: DOCS_WAIT, message: DOCS_CONFLICT, since: iso(now - 2 * m),
       restarts: 0, failures: 0, last_exit: exit(undefined, 3 * h, 9),
     },
     {

@@ -16,7 +16,7 @@ import {
   type JobItem,
   type ListItem,
 } from '../src/lib/jobs';
-import type { EventEnvelope, JobSample, JobStatus } from '../src/lib/types';
+import type { EventEnvelope, JobSample, JobStatus, WaitReason } from '../src/lib/types';
 import { DOCS_CONFLICT, NOW, sampleSnapshot } from './fixtures';
 
 const at = new Date(NOW).toISOString();
@@ -26,6 +26,11 @@ const names = (items: ListItem[]) =>
 
 function job(name: string, extra: Partial<JobStatus> = {}): JobStatus {
   return { name, kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0, ...extra } as JobStatus;
+}
+
+/** A waiting job's state: why, as data and in the engine's words. */
+function waiting(reason: WaitReason, message: string): Partial<JobStatus> {
+  return { state: 'waiting', reason, message, since: at } as Partial<JobStatus>;
 }
 
 function sample(name: string, cpu: number): JobSample {
@@ -138,7 +143,7 @@ describe('buildView', () => {
       seq: 0,
     });
     expect(names(buildView(model).items)).toEqual(['c', 'a', 'b']);
-    model.jobs.set('d', job('d', { state: 'waiting', reason: 'waiting for c to be running (c failed: x)', since: at } as Partial<JobStatus>));
+    model.jobs.set('d', job('d', waiting({ kind: 'dependency', job: 'c', condition: 'started', now: { state: 'failed', reason: 'x' } }, 'waiting for c to be running (c failed: x)')));
     expect(names(buildView(model).items)).toEqual(['c', 'a', 'd', 'b']);
   });
 
@@ -183,17 +188,21 @@ describe('describeJob', () => {
     expect(text('report')).toBe('stopped · next in 14m · last exit 0 45m ago');
     expect(text('old-script')).toBe('disabled');
     expect(text('docs')).toBe(`${DOCS_CONFLICT} · last SIGKILL 3h ago`);
-    const waiting = job('web', { state: 'waiting', reason: 'waiting for api to be healthy (api is starting)', since: at } as Partial<JobStatus>);
-    expect(describeJob(waiting, NOW)).toEqual(['waiting for api to be healthy (api is starting)']);
-    expect(stateTitle(waiting)).toBe('waiting: waiting for api to be healthy (api is starting)');
+    const web = job('web', waiting({ kind: 'dependency', job: 'api', condition: 'healthy', now: { state: 'starting' } }, 'waiting for api to be healthy (api is starting)'));
+    expect(describeJob(web, NOW)).toEqual(['waiting for api to be healthy (api is starting)']);
+    expect(stateTitle(web)).toBe('waiting: waiting for api to be healthy (api is starting)');
     expect(stateTitle(byName.get('api')!)).toBe('running');
   });
 
   it('finds port conflicts and whether the holder is a leftover', () => {
     expect(portConflict(byName.get('docs')!)).toEqual({ reason: DOCS_CONFLICT, leftover: true });
-    const other = job('api', { state: 'waiting', reason: 'port 8080 is in use by pid 9 (nginx) of job proxy', since: at } as Partial<JobStatus>);
-    expect(portConflict(other)).toEqual({ reason: 'port 8080 is in use by pid 9 (nginx) of job proxy', leftover: false });
-    expect(portConflict(job('api', { state: 'waiting', reason: 'waiting for db to be running (db is stopped)', since: at } as Partial<JobStatus>))).toBeNull();
+    const proxy = 'port 8080 is in use by pid 9 (nginx) of job proxy';
+    const other = job('api', waiting({ kind: 'port', port: 8080, holder: { pid: 9, command: 'nginx', job: 'proxy', orphan: false } }, proxy));
+    expect(portConflict(other)).toEqual({ reason: proxy, leftover: false });
+    const unseen = 'port 8080 is in use by a process this user cannot see';
+    expect(portConflict(job('api', waiting({ kind: 'port', port: 8080 }, unseen)))).toEqual({ reason: unseen, leftover: false });
+    expect(portConflict(job('api', waiting({ kind: 'dependency', job: 'db', condition: 'started', now: { state: 'stopped' } }, 'waiting for db to be running (db is stopped)')))).toBeNull();
+    expect(portConflict(job('api', waiting({ kind: 'slot', max_running: 2 }, 'waiting for a free slot (max_running = 2); waiting jobs start in the order they asked')))).toBeNull();
     expect(portConflict(byName.get('queue-consumer')!)).toBeNull();
   });
 

@@ -180,7 +180,8 @@ describe('popover', () => {
   it('says why stopping the leftover failed, and offers it only for a leftover', async () => {
     const snapshot = sampleSnapshot();
     const proxy = 'port 8080 is in use by pid 9 (nginx) of job proxy';
-    snapshot.jobs.push({ name: 'web', kind: 'service', enabled: true, state: 'waiting', reason: proxy, since: at, restarts: 0, failures: 0 });
+    const holder = { pid: 9, command: 'nginx', job: 'proxy', orphan: false };
+    snapshot.jobs.push({ name: 'web', kind: 'service', enabled: true, state: 'waiting', reason: { kind: 'port', port: 8080, holder }, message: proxy, since: at, restarts: 0, failures: 0 });
     setup({ snapshot, freePorts: () => Promise.reject({ code: 'not_found', message: 'no job named docs' }) });
     await screen.findAllByTestId('job-row');
     expect(within(rowOf('web')).getByTestId('detail').textContent).toBe(proxy);

@@ -314,7 +314,10 @@ describe('a waiting job in the settings window', () => {
   it('offers no Stop leftover for a wait on a dependency', async () => {
     const snapshot = sampleSnapshot();
     const docs = snapshot.jobs.find((j) => j.name === 'docs')!;
-    Object.assign(docs, { reason: 'waiting for api to be healthy (api is starting)' });
+    Object.assign(docs, {
+      reason: { kind: 'dependency', job: 'api', condition: 'healthy', now: { state: 'starting' } },
+      message: 'waiting for api to be healthy (api is starting)',
+    });
     setup('#job=docs&page=runs', {}, { snapshot });
     await waitFor(() => expect(screen.getByTestId('job-detail').textContent).toContain('waiting for api to be healthy'));
     expect(screen.queryByRole('button', { name: 'Stop leftover' })).toBeNull();

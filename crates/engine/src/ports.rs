@@ -9,6 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use sentinel_proto::stack::{FreedPorts, PortHolder, PortStatus};
+use sentinel_proto::WaitReason;
 
 /// Children carry their job's name in this variable, so the engine can recognise a process
 /// of a job even after its run is over (an orphan that kept a port).
@@ -60,27 +61,14 @@ pub(crate) fn blocking<T>(scan: impl FnOnce() -> T) -> T {
 }
 
 /// Why the job cannot start yet, if one of its ports is held by someone else.
-pub(crate) fn conflict(job: &str, ports: &[u16]) -> Option<String> {
+pub(crate) fn conflict(job: &str, ports: &[u16]) -> Option<WaitReason> {
     let status = inspect(job, ports, None)
         .into_iter()
         .find(|status| status.in_use)?;
-    let port = status.port;
-    let Some(holder) = status.holders.first() else {
-        return Some(format!(
-            "port {port} is in use by a process this user cannot see"
-        ));
-    };
-    let whose = match (&holder.job, holder.orphan) {
-        (_, true) => format!(
-            ", left over from an earlier run of {job}; `sentinel ports {job} --free` stops it"
-        ),
-        (Some(other), false) => format!(" of job {other}"),
-        (None, false) => String::new(),
-    };
-    Some(format!(
-        "port {port} is in use by pid {} ({}){whose}",
-        holder.pid, holder.command
-    ))
+    Some(WaitReason::Port {
+        port: status.port,
+        holder: status.holders.into_iter().next(),
+    })
 }
 
 /// Stops the processes that hold `job`'s ports and are its own orphans (their whole process

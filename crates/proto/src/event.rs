@@ -14,14 +14,14 @@ pub enum EngineEvent {
     /// A job was added; `status` is its first status (clients add it without asking again).
     JobAdded {
         job: String,
-        status: JobStatus,
+        status: Box<JobStatus>,
     },
     /// `restarted` says whether the change needed the running process to be restarted;
     /// `status` is the job's whole status afterwards (group, kind, enabled, health may change).
     JobUpdated {
         job: String,
         restarted: bool,
-        status: JobStatus,
+        status: Box<JobStatus>,
     },
     JobRemoved {
         job: String,

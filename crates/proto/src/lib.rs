@@ -23,5 +23,7 @@ pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
 pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
 pub use stack::{Condition, Dependency, Rlimits, WatchSpec};
-pub use status::{ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger};
+pub use status::{
+    DependencyState, ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger, WaitReason,
+};
 pub use validate::{FieldError, SpecError, ValidationErrors};

@@ -1,10 +1,14 @@
 //! What a job is doing now, and what its runs did.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::job::JobKind;
+use crate::monitor::HealthState;
+use crate::stack::{Condition, PortHolder};
 
 /// The lifecycle state of a job. Each state carries exactly the data that makes sense in it,
 /// so a `running` job always has a pid and a `backoff` job always has its next try.
@@ -38,15 +42,27 @@ pub enum JobState {
     Exited {
         since: DateTime<Utc>,
     },
-    /// Asked to start, but held back: a dependency is not ready or a declared port is taken.
-    /// Starts by itself once `reason` no longer holds.
+    /// Asked to start, but held back: a dependency is not ready, a declared port is taken or
+    /// `max_running` jobs run already. Starts by itself once `reason` no longer holds.
     Waiting {
-        reason: String,
+        // Boxed: statuses are copied often, and waiting ones are few.
+        reason: Box<WaitReason>,
+        /// `reason` in words, as `sentinel status` says it.
+        message: String,
         since: DateTime<Utc>,
     },
 }
 
 impl JobState {
+    /// Held back for `reason` since `since`; the message is the reason's words.
+    pub fn waiting(reason: WaitReason, since: DateTime<Utc>) -> JobState {
+        JobState::Waiting {
+            message: reason.to_string(),
+            reason: Box::new(reason),
+            since,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             JobState::Stopped => "stopped",
@@ -107,6 +123,144 @@ impl Glance {
     }
 }
 
+/// Why a start is held back, as data; the waiting state's `message` says it in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum WaitReason {
+    /// A job it depends on does not meet its condition yet.
+    Dependency {
+        job: String,
+        condition: Condition,
+        /// What the dependency is doing now.
+        now: DependencyState,
+    },
+    /// A port the job declared is in use by another process.
+    Port {
+        port: u16,
+        /// Who listens on it; absent when the engine cannot see the process (another user's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        holder: Option<PortHolder>,
+    },
+    /// `max_running` jobs run already; waiting jobs start in the order they asked.
+    Slot { max_running: u32 },
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitReason::Dependency {
+                job,
+                condition,
+                now,
+            } => {
+                write!(f, "waiting for {job} to be {} (", condition.describe())?;
+                match now {
+                    DependencyState::Missing => write!(f, "there is no job named {job}"),
+                    DependencyState::Running { health } if *condition == Condition::Healthy => {
+                        match health {
+                            None => write!(f, "{job} has no health check"),
+                            Some(health) => {
+                                write!(f, "{job} is running, health {}", health.as_str())
+                            }
+                        }
+                    }
+                    DependencyState::Failed { reason } => write!(f, "{job} failed: {reason}"),
+                    DependencyState::Backoff => write!(f, "{job} is restarting after a failure"),
+                    DependencyState::Waiting => write!(f, "{job} is waiting too"),
+                    DependencyState::Exited => write!(f, "{job} has exited"),
+                    other => write!(f, "{job} is {}", other.name()),
+                }?;
+                f.write_str(")")
+            }
+            WaitReason::Port { port, holder: None } => write!(
+                f,
+                "port {port} is in use by a process this user cannot see"
+            ),
+            WaitReason::Port {
+                port,
+                holder: Some(holder),
+            } => {
+                write!(
+                    f,
+                    "port {port} is in use by pid {} ({})",
+                    holder.pid, holder.command
+                )?;
+                match (&holder.job, holder.orphan) {
+                    // An orphan is the waiting job's own: its `job` is the waiting job.
+                    (Some(job), true) => write!(
+                        f,
+                        ", left over from an earlier run of {job}; `sentinel ports {job} --free` stops it"
+                    ),
+                    (Some(other), false) => write!(f, " of job {other}"),
+                    (None, _) => Ok(()),
+                }
+            }
+            WaitReason::Slot { max_running } => write!(
+                f,
+                "waiting for a free slot (max_running = {max_running}); waiting jobs start in the order they asked"
+            ),
+        }
+    }
+}
+
+/// What a dependency is doing while a job waits for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum DependencyState {
+    /// There is no job of that name.
+    Missing,
+    Stopped,
+    Starting,
+    Running {
+        /// What its health check says; absent when it has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        health: Option<HealthState>,
+    },
+    Stopping,
+    Backoff,
+    Failed {
+        reason: String,
+    },
+    Exited,
+    Waiting,
+}
+
+impl DependencyState {
+    /// What the dependency's status says of it.
+    pub fn of(status: &JobStatus) -> DependencyState {
+        match &status.state {
+            JobState::Stopped => DependencyState::Stopped,
+            JobState::Starting => DependencyState::Starting,
+            JobState::Running { .. } => DependencyState::Running {
+                health: status.health,
+            },
+            JobState::Stopping { .. } => DependencyState::Stopping,
+            JobState::Backoff { .. } => DependencyState::Backoff,
+            JobState::Failed { reason, .. } => DependencyState::Failed {
+                reason: reason.clone(),
+            },
+            JobState::Exited { .. } => DependencyState::Exited,
+            JobState::Waiting { .. } => DependencyState::Waiting,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            DependencyState::Missing => "missing",
+            DependencyState::Stopped => "stopped",
+            DependencyState::Starting => "starting",
+            DependencyState::Running { .. } => "running",
+            DependencyState::Stopping => "stopping",
+            DependencyState::Backoff => "backoff",
+            DependencyState::Failed { .. } => "failed",
+            DependencyState::Exited => "exited",
+            DependencyState::Waiting => "waiting",
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -152,7 +306,7 @@ pub struct JobStatus {
     pub next_run_at: Option<DateTime<Utc>>,
     /// What the health check says; absent when the job has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<crate::monitor::HealthState>,
+    pub health: Option<HealthState>,
     /// The newest resource sample, while the job runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::monitor::ResourceSample>,
@@ -317,57 +471,4 @@ pub struct RunRecord {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_serialises_flat_with_a_state_tag() {
-        let status = JobStatus {
-            name: "api".into(),
-            group: None,
-            kind: JobKind::Service,
-            enabled: true,
-            state: JobState::Running {
-                pid: 42,
-                since: DateTime::from_timestamp(0, 0).unwrap(),
-            },
-            restarts: 0,
-            failures: 0,
-            last_exit: None,
-            next_run_at: None,
-            health: None,
-            resources: None,
-            log_error: None,
-        };
-        let json = serde_json::to_value(&status).unwrap();
-        assert_eq!(json["state"], "running");
-        assert_eq!(json["pid"], 42);
-        assert_eq!(serde_json::from_value::<JobStatus>(json).unwrap(), status);
-    }
-
-    #[test]
-    fn outcome_and_trigger_names_round_trip() {
-        for outcome in [
-            "success",
-            "failure",
-            "stopped",
-            "spawn_failed",
-            "interrupted",
-        ] {
-            assert_eq!(RunOutcome::parse(outcome).unwrap().as_str(), outcome);
-        }
-        for trigger in [
-            "manual",
-            "autostart",
-            "retry",
-            "restart",
-            "recovery",
-            "schedule",
-            "catch_up",
-            "memory_limit",
-            "health_check",
-        ] {
-            assert_eq!(Trigger::parse(trigger).unwrap().as_str(), trigger);
-        }
-    }
-}
+mod tests;

@@ -5,7 +5,27 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 
 export type JobKind = "service" | "task";
 
-export type JobState = { "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, };
+export type JobState = { "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: WaitReason, 
+/**
+ * `reason` in words, as `sentinel status` says it.
+ */
+message: string, since: string, };
+
+export type WaitReason = { "kind": "dependency", job: string, condition: Condition, 
+/**
+ * What the dependency is doing now.
+ */
+now: DependencyState, } | { "kind": "port", port: number, 
+/**
+ * Who listens on it; absent when the engine cannot see the process (another user's).
+ */
+holder?: PortHolder | null, } | { "kind": "slot", max_running: number, };
+
+export type DependencyState = { "state": "missing" } | { "state": "stopped" } | { "state": "starting" } | { "state": "running", 
+/**
+ * What its health check says; absent when it has none.
+ */
+health?: HealthState | null, } | { "state": "stopping" } | { "state": "backoff" } | { "state": "failed", reason: string, } | { "state": "exited" } | { "state": "waiting" };
 
 export type ExitInfo = { code?: number | null, signal?: number | null, at: string, duration_ms: number, };
 
@@ -82,7 +102,11 @@ resources?: ResourceSample | null,
  * Writing the job's log file fails (a full disk, say): what the OS said. Output is still
  * captured; the newest MiB is kept and written once the file can be written again.
  */
-log_error?: string | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: string, since: string, });
+log_error?: string | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: WaitReason, 
+/**
+ * `reason` in words, as `sentinel status` says it.
+ */
+message: string, since: string, });
 
 export type Glance = "failing" | "busy" | "fine";
 

@@ -257,7 +257,7 @@ export function canStop(job: JobStatus): boolean {
 
 /** The state dot's tooltip: a waiting job says what it waits for. */
 export function stateTitle(job: JobStatus): string {
-  return job.state === 'waiting' ? `waiting: ${job.reason}` : job.state;
+  return job.state === 'waiting' ? `waiting: ${job.message}` : job.state;
 }
 
 /**
@@ -283,8 +283,8 @@ export interface PortConflict {
 
 /** Why a waiting job cannot start, when it is one of its ports (ports.rs `conflict`). */
 export function portConflict(job: JobStatus): PortConflict | null {
-  if (job.state !== 'waiting' || !job.reason.startsWith('port ')) return null;
-  return { reason: job.reason, leftover: job.reason.includes('left over from an earlier run') };
+  if (job.state !== 'waiting' || job.reason.kind !== 'port') return null;
+  return { reason: job.message, leftover: job.reason.holder?.orphan ?? false };
 }
 
 const holder = (h: PortHolder): string => `pid ${h.pid} (${h.command})`;
@@ -318,8 +318,8 @@ export function describeJob(job: JobStatus, now: number): string[] {
       parts.push(job.reason || 'failed');
       break;
     case 'waiting':
-      // "waiting for db to be healthy (db is starting)", "port 8080 is in use by …".
-      parts.push(job.reason || 'waiting');
+      // The engine's words: "waiting for db to be healthy (db is starting)", "port 8080 is in use by …".
+      parts.push(job.message || 'waiting');
       break;
     case 'exited':
       parts.push(`done ${formatAgo(job.since, now)}`);

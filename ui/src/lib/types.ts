@@ -8,6 +8,7 @@ export type {
   Selection,
   Condition,
   Dependency,
+  DependencyState,
   EngineEvent,
   EnvSource,
   EnvVar,
@@ -53,6 +54,7 @@ export type {
   Snapshot,
   StreamItem,
   Trigger,
+  WaitReason,
   WatchSpec,
 } from './bindings';
 

@@ -63,7 +63,7 @@ const backend = installMockBackend({
     const since = new Date().toISOString();
     const { resources: _r, ...rest } = job;
     const base = { ...rest } as Record<string, unknown>;
-    for (const key of ['pid', 'since', 'next_try_at', 'attempt', 'reason']) delete base[key];
+    for (const key of ['pid', 'since', 'next_try_at', 'attempt', 'reason', 'message']) delete base[key];
     const next = (action === 'stop' ? { ...base, state: 'stopped' } : { ...base, state: 'running', pid: 4242, since }) as JobStatus;
     return new Promise((resolve) =>
       setTimeout(() => {
@@ -76,12 +76,12 @@ const backend = installMockBackend({
   freePorts(name: string) {
     const job = statusOf(name);
     if (!job) return Promise.reject({ code: 'not_found', message: `no job named ${name}` });
-    if (job.state !== 'waiting' || !job.reason.includes('left over')) return { job: name, stopped: [], kept: [] };
+    if (job.state !== 'waiting' || job.reason.kind !== 'port' || !job.reason.holder?.orphan) return { job: name, stopped: [], kept: [] };
     const freed: FreedPorts = { job: name, stopped: [{ pid: 3121, command: 'python3 -m mkdocs serve -a 127.0.0.1:8000', job: name, orphan: true }], kept: [] };
     return new Promise((resolve) =>
       setTimeout(() => {
         resolve(freed);
-        const { reason: _r, ...rest } = job;
+        const { reason: _r, message: _m, ...rest } = job;
         change({ ...rest, state: 'running', pid: 4243, since: new Date().toISOString() } as JobStatus);
       }, REPLY_MS),
     );

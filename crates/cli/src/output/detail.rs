@@ -180,8 +180,10 @@ fn history(detail: &JobDetail) -> Vec<Row> {
             ),
         ));
     }
-    if let JobState::Failed { reason, .. } | JobState::Waiting { reason, .. } = &status.state {
-        rows.push(("reason", reason.clone()));
+    if let JobState::Failed { reason: words, .. } | JobState::Waiting { message: words, .. } =
+        &status.state
+    {
+        rows.push(("reason", words.clone()));
     }
     rows
 }

@@ -31,7 +31,7 @@ pub fn event_line(envelope: &EventEnvelope) -> Option<String> {
                 short_duration((*next_try_at - envelope.at).to_std().unwrap_or_default())
             ),
             JobState::Failed { reason, .. } => format!("failed: {reason}"),
-            JobState::Waiting { reason, .. } => reason.clone(),
+            JobState::Waiting { message, .. } => message.clone(),
             other => other.name().to_string(),
         },
         EngineEvent::RunStarted {

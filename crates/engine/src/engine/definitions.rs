@@ -62,7 +62,7 @@ impl EngineHandle {
         );
         self.inner.context.emit(EngineEvent::JobAdded {
             job: spec.name.clone(),
-            status: handle.status(),
+            status: Box::new(handle.status()),
         });
         self.inner
             .scheduler
@@ -98,7 +98,7 @@ impl EngineHandle {
         self.inner.context.emit(EngineEvent::JobUpdated {
             job: spec.name,
             restarted,
-            status: status.clone(),
+            status: Box::new(status.clone()),
         });
         Ok(status)
     }

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sentinel_proto::{Condition, Dependency, HealthState, JobState, JobStatus, Trigger};
+use sentinel_proto::{
+    Condition, Dependency, DependencyState, HealthState, JobState, JobStatus, Trigger, WaitReason,
+};
 use tokio::time::Instant;
 
 use super::actor::JobActor;
@@ -17,34 +19,18 @@ use crate::later::Later;
 const RECHECK: Duration = Duration::from_secs(1);
 
 /// Why a dependency does not meet its condition yet, or None when it does.
-fn unmet(dependency: &Dependency, status: &JobStatus) -> Option<String> {
+fn unmet(dependency: &Dependency, status: &JobStatus) -> Option<WaitReason> {
     let running = matches!(status.state, JobState::Running { .. });
     let met = match dependency.condition {
         Condition::Started => running,
         Condition::Healthy => running && status.health == Some(HealthState::Healthy),
         Condition::Completed => matches!(status.state, JobState::Exited { .. }),
     };
-    if met {
-        return None;
-    }
-    let job = &dependency.job;
-    let now = match &status.state {
-        JobState::Running { .. } if dependency.condition == Condition::Healthy => {
-            match status.health {
-                None => format!("{job} has no health check"),
-                Some(health) => format!("{job} is running, health {}", health.as_str()),
-            }
-        }
-        JobState::Failed { reason, .. } => format!("{job} failed: {reason}"),
-        JobState::Backoff { .. } => format!("{job} is restarting after a failure"),
-        JobState::Waiting { .. } => format!("{job} is waiting too"),
-        JobState::Exited { .. } => format!("{job} has exited"),
-        other => format!("{job} is {}", other.name()),
-    };
-    Some(format!(
-        "waiting for {job} to be {} ({now})",
-        dependency.condition.describe()
-    ))
+    (!met).then(|| WaitReason::Dependency {
+        job: dependency.job.clone(),
+        condition: dependency.condition,
+        now: DependencyState::of(status),
+    })
 }
 
 impl JobActor {
@@ -81,10 +67,9 @@ impl JobActor {
             Err(full) => {
                 // No place in line in the reason: it would change for every waiting job
                 // whenever the line moves, an event each, thousands at a time.
-                let reason = format!(
-                    "waiting for a free slot (max_running = {}); waiting jobs start in the order they asked",
-                    full.max
-                );
+                let reason = WaitReason::Slot {
+                    max_running: u32::try_from(full.max).unwrap_or(u32::MAX),
+                };
                 self.hold(trigger, series, reason, Until::Turn(full.turn), shown);
                 return;
             }
@@ -99,7 +84,7 @@ impl JobActor {
 
     /// Why the job cannot start right now: a dependency that does not meet its condition, or
     /// a declared port someone else holds; and what to watch meanwhile.
-    fn held_back(&self) -> Option<(String, Until)> {
+    fn held_back(&self) -> Option<(WaitReason, Until)> {
         let mut reason = None;
         let mut dependencies = Vec::new();
         let mut look_again = false;
@@ -113,12 +98,10 @@ impl JobActor {
                 }
                 None => {
                     look_again = true;
-                    reason.get_or_insert_with(|| {
-                        format!(
-                            "waiting for {0} to be {1} (there is no job named {0})",
-                            dependency.job,
-                            dependency.condition.describe()
-                        )
+                    reason.get_or_insert_with(|| WaitReason::Dependency {
+                        job: dependency.job.clone(),
+                        condition: dependency.condition,
+                        now: DependencyState::Missing,
                     });
                 }
             }
@@ -141,7 +124,7 @@ impl JobActor {
         &mut self,
         trigger: Trigger,
         series: Series,
-        reason: String,
+        reason: WaitReason,
         until: Until,
         shown: JobState,
     ) {
@@ -149,7 +132,8 @@ impl JobActor {
             JobState::Waiting {
                 reason: before,
                 since,
-            } => (since, before == reason),
+                ..
+            } => (since, *before == reason),
             _ => (Utc::now(), false),
         };
         if !unchanged {

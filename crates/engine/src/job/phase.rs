@@ -8,7 +8,7 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sentinel_proto::{JobState, JobStatus, Trigger};
+use sentinel_proto::{JobState, JobStatus, Trigger, WaitReason};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
@@ -53,7 +53,7 @@ pub(super) struct Series {
 pub(super) struct Held {
     pub trigger: Trigger,
     pub series: Series,
-    pub reason: String,
+    pub reason: WaitReason,
     pub since: DateTime<Utc>,
     pub until: Until,
 }
@@ -110,10 +110,7 @@ impl Phase {
                 reason: reason.clone(),
                 since: *since,
             },
-            Phase::Held(held) => JobState::Waiting {
-                reason: held.reason.clone(),
-                since: held.since,
-            },
+            Phase::Held(held) => JobState::waiting(held.reason.clone(), held.since),
             Phase::Starting | Phase::Retry(Retry { backoff: None, .. }) => JobState::Starting,
             Phase::Running(running) => JobState::Running {
                 pid: running.run.pid,

@@ -50,7 +50,7 @@ async fn engine_with_max_running(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
-    use sentinel_engine::proto::{EngineEvent, JobState};
+    use sentinel_engine::proto::{EngineEvent, JobState, WaitReason};
 
     let home = tempfile::tempdir().unwrap();
     let engine = engine_with_max_running(home.path(), 2).await;
@@ -65,11 +65,15 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
     assert!(matches!(state("a"), JobState::Running { .. }));
     assert!(matches!(state("b"), JobState::Running { .. }));
     for name in ["c", "d"] {
-        let JobState::Waiting { reason, .. } = state(name) else {
+        let JobState::Waiting {
+            reason, message, ..
+        } = state(name)
+        else {
             panic!("{name} should wait: {:?}", state(name))
         };
+        assert_eq!(*reason, WaitReason::Slot { max_running: 2 });
         assert_eq!(
-            reason,
+            message,
             "waiting for a free slot (max_running = 2); waiting jobs start in the order they asked"
         );
     }
@@ -111,7 +115,7 @@ async fn no_more_than_max_running_jobs_run_and_the_rest_wait_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
     use sentinel_engine::proto::stack::{Condition, Dependency};
-    use sentinel_engine::proto::{EngineEvent, JobState};
+    use sentinel_engine::proto::{EngineEvent, JobState, WaitReason};
 
     let home = tempfile::tempdir().unwrap();
     let engine = engine_with_max_running(home.path(), 1).await;
@@ -128,7 +132,8 @@ async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
     engine.act_on(Action::Start, "db").await.unwrap();
     let waiting = engine.act_on(Action::Start, "api").await.unwrap();
     assert!(
-        matches!(&waiting.state, JobState::Waiting { reason, .. } if reason.starts_with("waiting for a free slot")),
+        matches!(&waiting.state, JobState::Waiting { reason, message, .. }
+            if **reason == WaitReason::Slot { max_running: 1 } && message.starts_with("waiting for a free slot")),
         "{waiting:?}"
     );
     // db stops: its slot is api's turn, but api now waits for db, not for a slot, so it leaves
@@ -136,17 +141,24 @@ async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
     engine.act_on(Action::Stop, "db").await.unwrap();
     let reason = next_event(&mut events, |e| match &e.event {
         EngineEvent::StateChanged { status } if status.name == "api" => match &status.state {
-            JobState::Waiting { reason, .. } if !reason.contains("free slot") => {
-                Some(reason.clone())
+            JobState::Waiting {
+                reason, message, ..
+            } if !matches!(**reason, WaitReason::Slot { .. }) => {
+                Some((*reason.clone(), message.clone()))
             }
             _ => None,
         },
         _ => None,
     })
     .await;
+    let (reason, message) = reason;
     assert!(
-        reason.starts_with("waiting for db to be running"),
-        "{reason}"
+        matches!(&reason, WaitReason::Dependency { job, .. } if job == "db"),
+        "{reason:?}"
+    );
+    assert!(
+        message.starts_with("waiting for db to be running"),
+        "{message}"
     );
     let worker = engine.act_on(Action::Start, "worker").await.unwrap();
     assert!(

@@ -10,7 +10,8 @@ use sentinel_engine::proto::monitor::{HealthCheck, Probe};
 use sentinel_engine::proto::secret::Secrets;
 use sentinel_engine::proto::stack::EnvSource;
 use sentinel_engine::proto::{
-    Condition, Dependency, EngineEvent, JobKind, JobSpec, JobState, RestartMode, Trigger, WatchSpec,
+    Condition, Dependency, EngineEvent, JobKind, JobSpec, JobState, RestartMode, Trigger,
+    WaitReason, WatchSpec,
 };
 use sentinel_engine::EngineError;
 
@@ -30,9 +31,10 @@ fn service(name: &str, group: &str, deps: Vec<Dependency>) -> JobSpec {
     spec
 }
 
+/// Why the job waits, in words.
 fn waiting_reason(state: &JobState) -> &str {
     match state {
-        JobState::Waiting { reason, .. } => reason,
+        JobState::Waiting { message, .. } => message,
         other => panic!("not waiting but {other:?}"),
     }
 }
@@ -233,7 +235,7 @@ async fn a_failed_dependency_leaves_dependants_waiting_with_the_reason() {
     let status = next_event(&mut events, |e| match &e.event {
         EngineEvent::StateChanged { status }
             if status.name == "api"
-                && matches!(&status.state, JobState::Waiting { reason, .. } if reason.contains("db failed")) =>
+                && matches!(&status.state, JobState::Waiting { message, .. } if message.contains("db failed")) =>
         {
             Some(status.clone())
         }
@@ -491,6 +493,16 @@ async fn an_orphan_of_an_earlier_run_is_recognised_and_freed() {
     assert_eq!(orphan.job.as_deref(), Some("leaky"));
 
     let status = t.engine.act_on(Action::Start, "leaky").await.unwrap();
+    let JobState::Waiting { reason, .. } = &status.state else {
+        panic!("not waiting: {status:?}");
+    };
+    assert_eq!(
+        **reason,
+        WaitReason::Port {
+            port,
+            holder: Some(orphan.clone())
+        }
+    );
     assert_eq!(
         waiting_reason(&status.state),
         format!(
