@@ -212,10 +212,14 @@ fn generate() -> String {
 
 #[test]
 fn bindings_are_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
-    let generated = generate();
+    check_generated("../ui/src/lib/bindings.ts", &generate());
+}
+
+/// Compares a generated file with the one checked in, or with `UPDATE_BINDINGS` rewrites it.
+fn check_generated(relative: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
-        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(&path, generated).unwrap();
         return;
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
@@ -229,19 +233,9 @@ fn bindings_are_current() {
 /// The mock engine of the UI tests starts new jobs from the real engine's defaults.
 #[test]
 fn the_ui_tests_know_the_engines_defaults() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/tests/engine-defaults.json");
     let defaults = JobDefaults::new().unwrap();
     let generated = format!("{}\n", serde_json::to_string_pretty(&defaults).unwrap());
-    if std::env::var_os("UPDATE_BINDINGS").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        checked_in == generated,
-        "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings`",
-        path.display()
-    );
+    check_generated("../ui/tests/engine-defaults.json", &generated);
 }
 
 /// The popover may call only what it needs; the settings window gets the rest.

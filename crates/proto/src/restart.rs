@@ -46,18 +46,20 @@ impl RestartPolicy {
             };
         }
         let forever = self.max_retries == 0;
+        // PREVIEW_DELAYS is small: the count fits any integer type.
+        let listed = u32::try_from(PREVIEW_DELAYS).unwrap_or(u32::MAX);
         let shown = if forever {
-            PREVIEW_DELAYS
+            listed
         } else {
-            PREVIEW_DELAYS.min(self.max_retries as usize)
+            listed.min(self.max_retries)
         };
-        let delays: Vec<Duration> = (1..=shown as u32).map(|n| self.retry_delay(n)).collect();
+        let delays: Vec<Duration> = (1..=shown).map(|n| self.retry_delay(n)).collect();
         let mut list = delays
             .iter()
             .map(|delay| format_delay(*delay))
             .collect::<Vec<_>>()
             .join(", ");
-        if forever || self.max_retries as usize > PREVIEW_DELAYS {
+        if forever || self.max_retries > listed {
             // Once capped, every later wait is the cap: say so rather than list it forever.
             match delays.last() {
                 Some(last) if *last >= self.max_delay => {
@@ -100,14 +102,16 @@ pub fn format_delay(delay: Duration) -> String {
             format!("{:.1}s", tenths / 10.0)
         };
     }
-    let secs = (ms / 1000.0).round() as u64;
+    // Whole seconds, then minutes: integer arithmetic from here on, and no float-to-int cast
+    // (a delay is at most a day, by the validator).
+    let secs = delay.as_secs() + u64::from(delay.subsec_millis() >= 500);
     if secs < 3600 {
         return match secs % 60 {
             0 => format!("{}m", secs / 60),
             s => format!("{}m {s}s", secs / 60),
         };
     }
-    let mins = (secs as f64 / 60.0).round() as u64;
+    let mins = secs / 60 + u64::from(secs % 60 >= 30);
     match mins % 60 {
         0 => format!("{}h", mins / 60),
         m => format!("{}h {m}m", mins / 60),

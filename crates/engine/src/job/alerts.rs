@@ -75,7 +75,7 @@ impl JobActor {
             format!(
                 "{reason} after {}",
                 sentinel_proto::duration::format(Duration::from_millis(
-                    uptime.as_millis() as u64 / 100 * 100
+                    u64::try_from(uptime.as_millis()).unwrap_or(u64::MAX) / 100 * 100
                 ))
             )
         };

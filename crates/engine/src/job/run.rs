@@ -322,6 +322,6 @@ pub(super) fn exit_info(
         code: status.and_then(ExitStatus::code),
         signal: status.and_then(ExitStatus::signal),
         at,
-        duration_ms: uptime.as_millis() as u64,
+        duration_ms: u64::try_from(uptime.as_millis()).unwrap_or(u64::MAX),
     }
 }
