@@ -9,6 +9,7 @@ use sentinel_proto::api::{ErrorBody, JobDefaults, JobDetail, Missed, SchedulePre
 use sentinel_proto::monitor::{
     HealthCheck, HealthState, HistoryPoint, JobSample, ResourceHistory, ResourceSample,
 };
+use sentinel_proto::project::{ProjectRef, ProjectSummary};
 use sentinel_proto::restart::RestartPreview;
 use sentinel_proto::schedule::{MissedPolicy, Overlap, ScheduleSpec};
 use sentinel_proto::settings::{
@@ -105,6 +106,8 @@ declared![
     JobPorts,
     FreedPorts,
     JobSpec,
+    ProjectRef,
+    ProjectSummary,
     JobDetail,
     RunRecord,
     LogStream,

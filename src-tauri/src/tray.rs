@@ -98,6 +98,9 @@ impl MenuCommand {
             MenuCommand::Logs(job) => format!("logs:{job}"),
             MenuCommand::Act(action, Selection::All) => format!("{action}:*"),
             MenuCommand::Act(action, Selection::Group(group)) => format!("{action}:group:{group}"),
+            MenuCommand::Act(action, Selection::Project(project)) => {
+                format!("{action}:project:{project}")
+            }
             MenuCommand::Act(action, Selection::Names(names)) => {
                 format!("{action}:{}", names.join(","))
             }
@@ -118,9 +121,11 @@ impl MenuCommand {
         let action = Action::parse(verb)?;
         let selection = match rest {
             "*" => Selection::All,
-            _ => match rest.strip_prefix("group:") {
-                Some(group) => Selection::Group(group.to_string()),
-                None => Selection::Names(rest.split(',').map(str::to_string).collect()),
+            // Job names have no ':', so these prefixes cannot be a job's name.
+            _ => match (rest.strip_prefix("group:"), rest.strip_prefix("project:")) {
+                (Some(group), _) => Selection::Group(group.to_string()),
+                (_, Some(project)) => Selection::Project(project.to_string()),
+                _ => Selection::Names(rest.split(',').map(str::to_string).collect()),
             },
         };
         Some(MenuCommand::Act(action, selection))

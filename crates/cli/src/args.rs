@@ -335,6 +335,7 @@ fn dependency(text: &str) -> Result<Dependency, String> {
     Ok(Dependency {
         job: job.to_string(),
         condition,
+        restart: false,
     })
 }
 

@@ -429,6 +429,7 @@ mod tests {
         spec.depends_on = vec![sentinel_proto::Dependency {
             job: "db".into(),
             condition: sentinel_proto::Condition::Started,
+            restart: false,
         }];
         spec.watch = Some(sentinel_proto::WatchSpec::default());
         let (unit, notes) = render(System::Systemd, &spec).unwrap();

@@ -9,6 +9,8 @@ pub enum EngineError {
     NotFound(String),
     #[error("no job is in group {0:?}")]
     EmptyGroup(String),
+    #[error("no project named {0:?} (sentinel up creates it from its sentinel.toml)")]
+    NoProject(String),
     #[error("a job named {0:?} already exists")]
     AlreadyExists(String),
     #[error("invalid job: {0}")]
@@ -60,7 +62,9 @@ impl EngineError {
     /// A stable, machine-readable code for API clients.
     pub fn code(&self) -> &'static str {
         match self {
-            EngineError::NotFound(_) | EngineError::EmptyGroup(_) => "not_found",
+            EngineError::NotFound(_) | EngineError::EmptyGroup(_) | EngineError::NoProject(_) => {
+                "not_found"
+            }
             EngineError::AlreadyExists(_) => "already_exists",
             EngineError::Invalid(_) | EngineError::Settings { .. } => "invalid",
             EngineError::Disabled(_) => "disabled",

@@ -63,7 +63,7 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// Which jobs an action applies to. One of three by construction; a list of names is checked
+/// Which jobs an action applies to. One of four by construction; a list of names is checked
 /// by [`Selection::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,6 +73,8 @@ pub enum Selection {
     Names(Vec<String>),
     /// Every job of this group.
     Group(String),
+    /// Every job of this project (`sentinel up`).
+    Project(String),
     /// Every job.
     All,
 }
@@ -120,6 +122,10 @@ impl Selection {
             Selection::Group(group) if group.is_empty() => {
                 problem("selection.group".into(), "name the group".into())
             }
+            Selection::Project(project) => match crate::project::project_name_problem(project) {
+                Some(message) => problem("selection.project".into(), message),
+                None => Ok(()),
+            },
             Selection::Group(_) | Selection::All => Ok(()),
         }
     }

@@ -64,29 +64,12 @@ impl ConfigFile {
 
     /// Reads a file and checks every job; all problems or nothing.
     pub fn parse(text: &str, format: ConfigFormat) -> Result<ConfigFile, Vec<FieldError>> {
-        let file: ConfigFile = match format {
-            ConfigFormat::Json => {
-                let de = &mut serde_json::Deserializer::from_str(text);
-                serde_path_to_error::deserialize(de).map_err(|err| {
-                    let field = err.path().to_string();
-                    vec![FieldError {
-                        field: if field == "." { String::new() } else { field },
-                        message: err.into_inner().to_string(),
-                    }]
-                })?
-            }
-            ConfigFormat::Toml => toml::from_str(text).map_err(|err| {
-                // Counted in bytes: toml's span may start inside a multi-byte character.
-                let line = err.span().map(|span| {
-                    let before = &text.as_bytes()[..span.start.min(text.len())];
-                    before.iter().filter(|&&b| b == b'\n').count() + 1
-                });
-                vec![FieldError {
-                    field: line.map(|l| format!("line {l}")).unwrap_or_default(),
-                    message: err.message().to_string(),
-                }]
-            })?,
-        };
+        deserialize::<ConfigFile>(text, format)?.check()
+    }
+
+    /// Every job checked, each problem named by the job's place in the file.
+    pub fn check(self) -> Result<ConfigFile, Vec<FieldError>> {
+        let file = self;
         let mut errors = Vec::new();
         if file.version != CONFIG_VERSION {
             errors.push(FieldError {
@@ -128,6 +111,37 @@ impl ConfigFile {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// Reads a file's text into `T`, a syntax or type problem named by its path (JSON) or line
+/// (TOML).
+pub fn deserialize<T: serde::de::DeserializeOwned>(
+    text: &str,
+    format: ConfigFormat,
+) -> Result<T, Vec<FieldError>> {
+    match format {
+        ConfigFormat::Json => {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|err| {
+                let field = err.path().to_string();
+                vec![FieldError {
+                    field: if field == "." { String::new() } else { field },
+                    message: err.into_inner().to_string(),
+                }]
+            })
+        }
+        ConfigFormat::Toml => toml::from_str(text).map_err(|err| {
+            // Counted in bytes: toml's span may start inside a multi-byte character.
+            let line = err.span().map(|span| {
+                let before = &text.as_bytes()[..span.start.min(text.len())];
+                before.iter().filter(|&&b| b == b'\n').count() + 1
+            });
+            vec![FieldError {
+                field: line.map(|l| format!("line {l}")).unwrap_or_default(),
+                message: err.message().to_string(),
+            }]
+        }),
     }
 }
 

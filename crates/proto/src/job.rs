@@ -34,6 +34,10 @@ pub struct JobSpec {
     pub secrets: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The project (`sentinel up`) the job belongs to; its name is `PROJECT.NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub project: Option<crate::project::ProjectRef>,
     /// A disabled job is kept but never started.
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -133,6 +137,7 @@ impl JobSpec {
             env: BTreeMap::new(),
             secrets: Vec::new(),
             group: None,
+            project: None,
             enabled: true,
             autostart: true,
             kind: JobKind::default(),

@@ -10,6 +10,7 @@ pub mod event;
 pub mod job;
 pub mod limits;
 pub mod monitor;
+pub mod project;
 pub mod restart;
 pub mod schedule;
 pub mod secret;
@@ -22,6 +23,7 @@ pub use action::{Action, ActionRequest, ActionResult, Outcome, Selection};
 pub use event::{EngineEvent, EventEnvelope, LogLine, LogStream};
 pub use job::{JobKind, JobSpec, LogSettings, RestartMode, RestartPolicy, SignalName};
 pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
+pub use project::{ProjectRef, ProjectSpec, ProjectSummary};
 pub use stack::{Condition, Dependency, Rlimits, WatchSpec};
 pub use status::{
     DependencyState, ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger, WaitReason,

@@ -75,7 +75,7 @@ impl HealthState {
     }
 }
 
-/// A health check: exactly one of `exec`, `http` or `tcp`.
+/// A health check: exactly one of `exec`, `http`, `tcp` or `log`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -89,6 +89,11 @@ pub struct HealthCheck {
     /// `host:port` that must accept a TCP connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp: Option<String>,
+    /// A regular expression matched against each line the job prints (stdout and stderr):
+    /// healthy at the first match; unhealthy when none matched within `start_period` +
+    /// `timeout` of the start. `interval` and `retries` do not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
     #[serde(default = "default_interval", with = "crate::duration")]
     #[schema(value_type = String, example = "10s")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
@@ -136,20 +141,64 @@ pub enum Probe {
         url: String,
     },
     Tcp(String),
+    /// A pattern that marks the job ready when a line of its output matches.
+    Log(String),
+}
+
+/// The longest `health.log` pattern; a readiness line is a phrase, not a program.
+pub const MAX_LOG_PATTERN: usize = 1024;
+
+/// Compiles a `health.log` pattern with a bounded program size, so that no definition can make
+/// the engine build a huge automaton.
+pub fn log_pattern(pattern: &str) -> Result<regex::Regex, String> {
+    if pattern.is_empty() {
+        return Err("is empty; give a pattern such as \"listening on\"".into());
+    }
+    if pattern.len() > MAX_LOG_PATTERN {
+        return Err(format!(
+            "is {} bytes; use at most {MAX_LOG_PATTERN}",
+            pattern.len()
+        ));
+    }
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|err| match err {
+            regex::Error::CompiledTooBig(_) => "is too complex a pattern".to_string(),
+            other => format!(
+                "{pattern:?} is not a regular expression: {}",
+                first_line(&other.to_string())
+            ),
+        })
+}
+
+fn first_line(text: &str) -> String {
+    // regex's messages draw the pattern with a caret over several lines; the last says why.
+    text.lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 impl HealthCheck {
     /// A check of one kind with every default.
     pub fn new(probe: Probe) -> HealthCheck {
-        let (exec, http, tcp) = match probe {
-            Probe::Exec(command) => (Some(command), None, None),
-            Probe::Http { url } => (None, Some(url), None),
-            Probe::Tcp(address) => (None, None, Some(address)),
-        };
+        let (mut exec, mut http, mut tcp, mut log) = (None, None, None, None);
+        match probe {
+            Probe::Exec(command) => exec = Some(command),
+            Probe::Http { url } => http = Some(url),
+            Probe::Tcp(address) => tcp = Some(address),
+            Probe::Log(pattern) => log = Some(pattern),
+        }
         HealthCheck {
             exec,
             http,
             tcp,
+            log,
             interval: default_interval(),
             timeout: default_timeout(),
             retries: default_retries(),
@@ -160,32 +209,45 @@ impl HealthCheck {
 
     /// The probe, or the field at fault and why.
     pub fn probe(&self) -> Result<Probe, (&'static str, String)> {
-        match (&self.exec, &self.http, &self.tcp) {
-            (Some(command), None, None) => {
-                if command.trim().is_empty() {
-                    return Err(("health.exec", "is empty; give a command to run".into()));
-                }
-                crate::validate::command_argv(command, false)
-                    .map_err(|message| ("health.exec", message))?;
-                Ok(Probe::Exec(command.clone()))
-            }
-            (None, Some(url), None) => {
-                check_http_url(url).map_err(|message| ("health.http", message))?;
-                Ok(Probe::Http { url: url.clone() })
-            }
-            (None, None, Some(address)) => {
-                check_host_port(address).map_err(|message| ("health.tcp", message))?;
-                Ok(Probe::Tcp(address.clone()))
-            }
-            (None, None, None) => Err((
+        let given = [&self.exec, &self.http, &self.tcp, &self.log]
+            .iter()
+            .filter(|probe| probe.is_some())
+            .count();
+        if given > 1 {
+            return Err((
                 "health",
-                "needs one of exec, http or tcp to say what to check".into(),
-            )),
-            _ => Err((
-                "health",
-                "give only one of exec, http or tcp; a check probes one thing".into(),
-            )),
+                "give only one of exec, http, tcp or log; a check probes one thing".into(),
+            ));
         }
+        if let Some(command) = &self.exec {
+            if command.trim().is_empty() {
+                return Err(("health.exec", "is empty; give a command to run".into()));
+            }
+            crate::validate::command_argv(command, false)
+                .map_err(|message| ("health.exec", message))?;
+            return Ok(Probe::Exec(command.clone()));
+        }
+        if let Some(url) = &self.http {
+            check_http_url(url).map_err(|message| ("health.http", message))?;
+            return Ok(Probe::Http { url: url.clone() });
+        }
+        if let Some(address) = &self.tcp {
+            check_host_port(address).map_err(|message| ("health.tcp", message))?;
+            return Ok(Probe::Tcp(address.clone()));
+        }
+        if let Some(pattern) = &self.log {
+            log_pattern(pattern).map_err(|message| ("health.log", message))?;
+            return Ok(Probe::Log(pattern.clone()));
+        }
+        Err((
+            "health",
+            "needs one of exec, http, tcp or log to say what to check".into(),
+        ))
+    }
+
+    /// How long after a start a `log` check waits for its line before the job is unhealthy.
+    pub fn log_deadline(&self) -> Duration {
+        self.start_period.saturating_add(self.timeout)
     }
 
     /// Every problem with the check, by field.
@@ -309,6 +371,13 @@ mod tests {
             ("tcp = \"localhost:99999\"", "health.tcp", "is not a port"),
             ("exec = \"check 'unclosed\"", "health.exec", "quote"),
             ("exec = \"  \"", "health.exec", "is empty"),
+            ("log = \"\"", "health.log", "is empty"),
+            (
+                "log = \"ready (\"",
+                "health.log",
+                "not a regular expression",
+            ),
+            ("log = \"\\\\w{1000}{1000}\"", "health.log", "too complex"),
         ];
         for (text, field, message) in bad {
             let (got_field, got_message) = check(text).probe().unwrap_err();
@@ -318,6 +387,14 @@ mod tests {
         assert!(check("http = \"http://127.0.0.1:8080/health?x=1\"")
             .probe()
             .is_ok());
+        assert_eq!(
+            check("log = \"ready to accept connections\"").probe(),
+            Ok(Probe::Log("ready to accept connections".into()))
+        );
+        let long = format!("log = \"{}\"", "a".repeat(MAX_LOG_PATTERN + 1));
+        assert_eq!(check(&long).probe().unwrap_err().0, "health.log");
+        let two = check("log = \"ready\"\nexec = \"true\"");
+        assert!(two.probe().unwrap_err().1.contains("only one"));
     }
 
     #[test]

@@ -8,13 +8,40 @@ use std::time::Duration;
 use serde::{de, Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-/// `depends_on = ["db", { job = "api", condition = "healthy" }]`: the job waits until each
-/// dependency meets its condition.
+/// `depends_on = ["db", { job = "api", condition = "healthy", restart = true }]`: the job
+/// waits until each dependency meets its condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Dependency {
     pub job: String,
     pub condition: Condition,
+    /// Restart this job with the dependency (Docker Compose's `restart: true`): when the
+    /// dependency restarts for any reason, this job stops first and starts again once the
+    /// condition holds again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub restart: bool,
+}
+
+impl Dependency {
+    /// Waits for `job` to be running; no cascade.
+    pub fn on(job: impl Into<String>) -> Dependency {
+        Dependency {
+            job: job.into(),
+            condition: Condition::Started,
+            restart: false,
+        }
+    }
+
+    pub fn when(mut self, condition: Condition) -> Dependency {
+        self.condition = condition;
+        self
+    }
+
+    pub fn restarting(mut self) -> Dependency {
+        self.restart = true;
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
@@ -49,6 +76,8 @@ impl<'de> Deserialize<'de> for Dependency {
             job: String,
             #[serde(default)]
             condition: Condition,
+            #[serde(default)]
+            restart: bool,
         }
         struct DependencyVisitor;
         impl<'de> de::Visitor<'de> for DependencyVisitor {
@@ -57,16 +86,14 @@ impl<'de> Deserialize<'de> for Dependency {
                 f.write_str("a job name or { job, condition }")
             }
             fn visit_str<E: de::Error>(self, job: &str) -> Result<Dependency, E> {
-                Ok(Dependency {
-                    job: job.to_string(),
-                    condition: Condition::Started,
-                })
+                Ok(Dependency::on(job))
             }
             fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<Dependency, M::Error> {
                 let table = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(Dependency {
                     job: table.job,
                     condition: table.condition,
+                    restart: table.restart,
                 })
             }
         }
@@ -270,24 +297,15 @@ mod tests {
     #[test]
     fn a_dependency_is_a_name_or_a_table() {
         let deps: Deps = toml::from_str(
-            "depends_on = [\"db\", { job = \"api\", condition = \"healthy\" }, { job = \"migrate\", condition = \"completed\" }]",
+            "depends_on = [\"db\", { job = \"api\", condition = \"healthy\", restart = true }, { job = \"migrate\", condition = \"completed\" }]",
         )
         .unwrap();
         assert_eq!(
             deps.depends_on,
             vec![
-                Dependency {
-                    job: "db".into(),
-                    condition: Condition::Started
-                },
-                Dependency {
-                    job: "api".into(),
-                    condition: Condition::Healthy
-                },
-                Dependency {
-                    job: "migrate".into(),
-                    condition: Condition::Completed
-                },
+                Dependency::on("db"),
+                Dependency::on("api").when(Condition::Healthy).restarting(),
+                Dependency::on("migrate").when(Condition::Completed),
             ]
         );
         let err = toml::from_str::<Deps>("depends_on = [{ job = \"db\", when = \"up\" }]")

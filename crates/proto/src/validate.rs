@@ -122,6 +122,32 @@ impl JobSpec {
                 "\"bulk\" is reserved for the API's bulk actions; choose another name".into(),
             );
         }
+        if let Some(project) = &self.project {
+            if let Some(message) = crate::project::project_name_problem(&project.name) {
+                problem("project.name", message);
+            } else if !self
+                .name
+                .strip_prefix(project.name.as_str())
+                .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+            {
+                problem(
+                    "name",
+                    format!(
+                        "a job of project {:?} is named {:?}",
+                        project.name,
+                        crate::project::scoped(&project.name, "NAME")
+                    ),
+                );
+            }
+            if let Some(message) = path_problem(&project.file) {
+                problem("project.file", message);
+            } else if !project.file.is_absolute() {
+                problem(
+                    "project.file",
+                    format!("{} is not an absolute path", project.file.display()),
+                );
+            }
+        }
         if self.command.len() > limits::MAX_COMMAND {
             problem(
                 "command",

@@ -162,7 +162,7 @@ export type Outcome = { "status": JobStatus } | { "error": ErrorBody };
 
 export type Action = "start" | "stop" | "restart" | "enable" | "disable";
 
-export type Selection = { "names": Array<string> } | { "group": string } | "all";
+export type Selection = { "names": Array<string> } | { "group": string } | { "project": string } | "all";
 
 export type Page = "logs" | "editor" | "new" | "runs" | "app";
 
@@ -245,7 +245,13 @@ http?: string | null,
 /**
  * `host:port` that must accept a TCP connection.
  */
-tcp?: string | null, interval: string, 
+tcp?: string | null, 
+/**
+ * A regular expression matched against each line the job prints (stdout and stderr):
+ * healthy at the first match; unhealthy when none matched within `start_period` +
+ * `timeout` of the start. `interval` and `retries` do not apply.
+ */
+log?: string | null, interval: string, 
 /**
  * A check that takes longer has failed.
  */
@@ -265,7 +271,13 @@ restart: boolean, };
 
 export type Condition = "started" | "healthy" | "completed";
 
-export type Dependency = { job: string, condition: Condition, };
+export type Dependency = { job: string, condition: Condition, 
+/**
+ * Restart this job with the dependency (Docker Compose's `restart: true`): when the
+ * dependency restarts for any reason, this job stops first and starts again once the
+ * condition holds again.
+ */
+restart?: boolean, };
 
 export type WatchSpec = { 
 /**
@@ -367,6 +379,10 @@ env?: { [key in string]: string },
  */
 secrets?: Array<string>, group?: string | null, 
 /**
+ * The project (`sentinel up`) the job belongs to; its name is `PROJECT.NAME`.
+ */
+project?: ProjectRef | null, 
+/**
  * A disabled job is kept but never started.
  */
 enabled: boolean, 
@@ -426,6 +442,14 @@ ports?: Array<number>,
  * Scheduling priority, -20 (first) to 19 (last); below 0 needs root.
  */
 nice?: number | null, rlimits?: Rlimits, };
+
+export type ProjectRef = { name: string, 
+/**
+ * The project file, absolute.
+ */
+file: string, };
+
+export type ProjectSummary = { name: string, file: string, jobs: Array<string>, };
 
 export type JobDetail = { spec: JobSpec, status: JobStatus, 
 /**

@@ -193,19 +193,28 @@ fn monitoring(detail: &JobDetail) -> Vec<Row> {
     let (spec, status) = (&detail.spec, &detail.status);
     let mut rows = Vec::new();
     if let Some(check) = &spec.health {
+        let every = |what: String| {
+            format!(
+                "{what} every {}, unhealthy after {} failures",
+                short_duration(check.interval),
+                check.retries,
+            )
+        };
         let what = match check.probe() {
-            Ok(Probe::Exec(command)) => format!("runs {command:?}"),
-            Ok(Probe::Http { url }) => format!("GET {url}"),
-            Ok(Probe::Tcp(address)) => format!("connects to {address}"),
+            Ok(Probe::Exec(command)) => every(format!("runs {command:?}")),
+            Ok(Probe::Http { url }) => every(format!("GET {url}")),
+            Ok(Probe::Tcp(address)) => every(format!("connects to {address}")),
+            Ok(Probe::Log(pattern)) => format!(
+                "ready when a line matches {pattern:?}, unhealthy if none within {}",
+                short_duration(check.log_deadline())
+            ),
             Err((_, message)) => message,
         };
         let verdict = status.health.map_or("unknown", |h| h.as_str());
         rows.push((
             "health",
             format!(
-                "{verdict}; {what} every {}, unhealthy after {} failures{}",
-                short_duration(check.interval),
-                check.retries,
+                "{verdict}; {what}{}",
                 if check.restart { ", then restarts" } else { "" }
             ),
         ));

@@ -53,7 +53,9 @@ impl ApiError {
 
 pub fn status_of(error: &EngineError) -> StatusCode {
     match error {
-        EngineError::NotFound(_) | EngineError::EmptyGroup(_) => StatusCode::NOT_FOUND,
+        EngineError::NotFound(_) | EngineError::EmptyGroup(_) | EngineError::NoProject(_) => {
+            StatusCode::NOT_FOUND
+        }
         EngineError::AlreadyExists(_)
         | EngineError::Disabled(_)
         | EngineError::AlreadyRunning { .. } => StatusCode::CONFLICT,

@@ -147,6 +147,22 @@ impl EngineHandle {
                 }
                 Ok(names)
             }
+            Selection::Project(project) => {
+                let names: Vec<String> = jobs
+                    .values()
+                    .filter(|job| {
+                        job.spec
+                            .project
+                            .as_ref()
+                            .is_some_and(|p| p.name == *project)
+                    })
+                    .map(|job| job.spec.name.clone())
+                    .collect();
+                if names.is_empty() {
+                    return Err(EngineError::NoProject(project.clone()));
+                }
+                Ok(names)
+            }
             Selection::All => Ok(jobs.keys().cloned().collect()),
         }
     }

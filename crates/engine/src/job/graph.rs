@@ -163,6 +163,7 @@ mod tests {
                     .map(|job| Dependency {
                         job: job.to_string(),
                         condition: Condition::Started,
+                        restart: false,
                     })
                     .collect();
                 (name.to_string(), spec)

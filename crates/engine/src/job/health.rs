@@ -24,7 +24,11 @@ impl JobActor {
         }
     }
 
-    pub(super) fn start_health_check(&self, pid: u32) -> Option<crate::monitor::HealthTask> {
+    pub(super) fn start_health_check(
+        &self,
+        pid: u32,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::monitor::HealthTask> {
         let check = self.spec.health.clone()?;
         let controls = self.own_controls.clone();
         spawn_health_check(
@@ -34,6 +38,10 @@ impl JobActor {
                 env: self.probe_env(),
                 search_path: self.context.search_path.clone(),
                 engine_marker: self.context.engine_marker.clone(),
+            },
+            crate::monitor::RunOutput {
+                logs: self.logs.clone(),
+                since,
             },
             pid,
             move |report| {

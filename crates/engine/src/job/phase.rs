@@ -135,6 +135,14 @@ impl Phase {
         }
     }
 
+    /// The pid and start time of the run in progress, if one is.
+    pub fn running_since(&self) -> Option<(u32, chrono::DateTime<chrono::Utc>)> {
+        match self {
+            Phase::Running(running) => Some((running.run.pid, running.run.started_at)),
+            _ => None,
+        }
+    }
+
     /// The start in progress, if one is.
     pub fn series(&self) -> Option<Series> {
         match self {

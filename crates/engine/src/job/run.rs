@@ -104,7 +104,7 @@ impl JobActor {
                         spawned.stderr,
                     )),
                 ];
-                let health_check = self.start_health_check(pid);
+                let health_check = self.start_health_check(pid, started_at);
                 let run = ActiveRun {
                     id,
                     pid,

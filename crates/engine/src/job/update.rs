@@ -30,8 +30,8 @@ impl JobActor {
         }
         if health_changed {
             self.health = self.spec.health.as_ref().map(|_| HealthState::Unknown);
-            if let Some(pid) = self.phase.running_pid() {
-                let check = self.start_health_check(pid);
+            if let Some((pid, since)) = self.phase.running_since() {
+                let check = self.start_health_check(pid, since);
                 if let Phase::Running(running) = &mut self.phase {
                     running.run.health_check = check;
                 }

@@ -1,5 +1,6 @@
 //! Health checks: while a run is alive, a task probes it every interval (a command, an HTTP
-//! GET or a TCP connect) and reports when its verdict changes.
+//! GET or a TCP connect) and reports when its verdict changes; a `log` check instead reads the
+//! run's output until a line matches.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -35,6 +36,16 @@ pub(crate) struct ProbeEnv {
     pub engine_marker: OsString,
 }
 
+/// The output of the run being checked, for a `log` check: lines at or after `since` are its.
+pub(crate) struct RunOutput {
+    pub logs: std::sync::Arc<crate::logs::JobLogs>,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+/// Lines already printed when a `log` check starts that it still reads (a check restarted by
+/// an edit finds a ready line the run printed just before).
+const RECENT_LINES: usize = 256;
+
 /// The checking task of one run; dropping it stops the checks.
 pub(crate) struct HealthTask(JoinHandle<()>);
 
@@ -48,10 +59,17 @@ impl Drop for HealthTask {
 pub(crate) fn spawn_health_check(
     check: HealthCheck,
     probe_env: ProbeEnv,
+    output: RunOutput,
     pid: u32,
     report: impl Fn(HealthReport) + Send + 'static,
 ) -> Option<HealthTask> {
     let probe = check.probe().ok()?;
+    if let Probe::Log(pattern) = &probe {
+        let pattern = sentinel_proto::monitor::log_pattern(pattern).ok()?;
+        return Some(HealthTask(tokio::spawn(wait_for_line(
+            check, pattern, output, pid, report,
+        ))));
+    }
     Some(HealthTask(tokio::spawn(async move {
         let started = Instant::now();
         let mut in_start_period = !check.start_period.is_zero();
@@ -106,6 +124,65 @@ pub(crate) fn spawn_health_check(
     })))
 }
 
+/// A `log` check: healthy at the first line of this run that matches, unhealthy if none did
+/// by the deadline (and healthy still if one matches later, when the job was not restarted).
+async fn wait_for_line(
+    check: HealthCheck,
+    pattern: regex::Regex,
+    output: RunOutput,
+    pid: u32,
+    report: impl Fn(HealthReport),
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let healthy = |line: &sentinel_proto::LogLine| HealthReport {
+        pid,
+        health: HealthState::Healthy,
+        detail: Some(format!("printed {:?}", clip(&line.text))),
+    };
+    let (recent, mut lines) = output.logs.follow(RECENT_LINES, None);
+    let ours =
+        |line: &sentinel_proto::LogLine| line.ts >= output.since && pattern.is_match(&line.text);
+    if let Some(line) = recent.iter().find(|line| ours(line)) {
+        report(healthy(line));
+        return;
+    }
+    let deadline = tokio::time::sleep(check.log_deadline());
+    tokio::pin!(deadline);
+    let mut overdue = false;
+    loop {
+        tokio::select! {
+            () = &mut deadline, if !overdue => {
+                overdue = true;
+                report(HealthReport {
+                    pid,
+                    health: HealthState::Unhealthy,
+                    detail: Some(format!(
+                        "no line matched {:?} within {}",
+                        pattern.as_str(),
+                        sentinel_proto::duration::format(check.log_deadline())
+                    )),
+                });
+            }
+            line = lines.recv() => match line {
+                Ok(line) if ours(&line) => {
+                    report(healthy(&line));
+                    return;
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+        }
+    }
+}
+
+/// A line as a health detail: its first 200 characters.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// One probe: what it saw when healthy, or why not.
 async fn run_probe(probe: &Probe, env: &ProbeEnv) -> Result<String, String> {
     match probe {
@@ -115,6 +192,7 @@ async fn run_probe(probe: &Probe, env: &ProbeEnv) -> Result<String, String> {
             .await
             .map(|_| format!("{address} accepts connections"))
             .map_err(|err| format!("cannot connect to {address}: {err}")),
+        Probe::Log(_) => Err("a log check reads the output; it is not probed".into()),
     }
 }
 

@@ -4,7 +4,7 @@ mod health;
 mod members;
 mod sampler;
 
-pub(crate) use health::{spawn_health_check, HealthReport, HealthTask, ProbeEnv};
+pub(crate) use health::{spawn_health_check, HealthReport, HealthTask, ProbeEnv, RunOutput};
 pub(crate) use sampler::{spawn_sampler, SampleTarget};
 
 use std::collections::{HashMap, VecDeque};

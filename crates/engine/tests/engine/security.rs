@@ -125,6 +125,7 @@ async fn a_job_whose_dependency_goes_away_leaves_the_slot_line() {
     api.depends_on = vec![Dependency {
         job: "db".into(),
         condition: Condition::Started,
+        restart: false,
     }];
     engine.add(api).await.unwrap();
     engine.add(job("worker", "sleep 300")).await.unwrap();

@@ -21,6 +21,7 @@ fn needs(job: &str, condition: Condition) -> Dependency {
     Dependency {
         job: job.into(),
         condition,
+        restart: false,
     }
 }
 

@@ -144,6 +144,7 @@ fn only_what_a_process_starts_with_needs_a_restart() {
             s.depends_on = vec![crate::stack::Dependency {
                 job: "db".into(),
                 condition: crate::stack::Condition::Started,
+                restart: false,
             }]
         }),
         ("watch", |s| {

@@ -177,18 +177,22 @@ fn dev_stack_fields_are_checked() {
         crate::Dependency {
             job: "api".into(),
             condition: crate::Condition::Started,
+            restart: false,
         },
         crate::Dependency {
             job: "db".into(),
             condition: crate::Condition::Started,
+            restart: false,
         },
         crate::Dependency {
             job: "db".into(),
             condition: crate::Condition::Healthy,
+            restart: false,
         },
         crate::Dependency {
             job: "a b".into(),
             condition: crate::Condition::Started,
+            restart: false,
         },
     ];
     bad.ports = vec![80, 0, 80];
