@@ -7,6 +7,7 @@ mod error;
 mod handoff;
 mod migrate;
 mod output;
+mod project;
 #[cfg(test)]
 mod reference;
 mod socket;
