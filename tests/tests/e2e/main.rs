@@ -5,6 +5,7 @@ mod bounds;
 mod cli;
 mod descriptors;
 mod monitoring;
+mod projects;
 mod recovery;
 mod robustness;
 mod stack;

@@ -402,6 +402,8 @@ impl JobActor {
     pub(super) fn publish(&mut self) {
         let status = self.snapshot();
         self.status.send_replace(status.clone());
-        self.context.emit(EngineEvent::StateChanged { status });
+        self.context.emit(EngineEvent::StateChanged {
+            status: Box::new(status),
+        });
     }
 }
