@@ -79,9 +79,9 @@ cpu_seconds: number, };
 
 export type JobStatus = { name: string, group?: string | null, 
 /**
- * The project (`sentinel up`) it belongs to.
+ * The project (`sentinel up`) it belongs to, and the project's file.
  */
-project?: string | null, kind: JobKind, enabled: boolean, 
+project?: ProjectRef | null, kind: JobKind, enabled: boolean, 
 /**
  * Restarts made by the restart policy since the job was last started by hand.
  */

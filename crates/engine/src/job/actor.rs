@@ -360,7 +360,7 @@ impl JobActor {
         JobStatus {
             name: self.spec.name.clone(),
             group: self.spec.group.clone(),
-            project: self.spec.project.as_ref().map(|p| p.name.clone()),
+            project: self.spec.project.clone(),
             kind: self.spec.kind,
             enabled: self.spec.enabled,
             state: self.phase.state(),
