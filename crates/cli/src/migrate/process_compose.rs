@@ -9,18 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sentinel_proto::monitor::{HealthCheck, Probe};
-use sentinel_proto::schedule::ScheduleSpec;
-use sentinel_proto::{Condition, Dependency, JobKind, JobSpec, RestartMode, SignalName};
+use sentinel_proto::{Condition, Dependency, JobKind, JobSpec};
 use serde::Deserialize;
 use serde_norway::{Mapping, Value};
 
 use super::{job_name, join, Migrated};
 use crate::error::CliError;
-
-/// How long a `ready_log_line` may take to appear: process-compose waits as long as it takes,
-/// and a database restoring a dump can take minutes.
-const LOG_READY_WITHIN: Duration = Duration::from_secs(5 * 60);
 
 /// Keys that change nothing here: process-compose's own strictness and display settings.
 const HARMLESS: &[&str] = &[
@@ -71,14 +65,14 @@ struct Process {
     env_file: Option<String>,
     is_dotenv_disabled: bool,
     depends_on: BTreeMap<String, DependsOn>,
-    readiness_probe: Option<ProbeConfig>,
-    liveness_probe: Option<ProbeConfig>,
+    readiness_probe: Option<probes::ProbeConfig>,
+    liveness_probe: Option<probes::ProbeConfig>,
     ready_log_line: Option<String>,
-    availability: Option<Availability>,
+    availability: Option<policy::Availability>,
     success_exit_codes: Vec<i64>,
     disabled: bool,
-    schedule: Option<Schedule>,
-    shutdown: Option<Shutdown>,
+    schedule: Option<policy::Schedule>,
+    shutdown: Option<policy::Shutdown>,
     namespace: Option<Value>,
     replicas: Option<i64>,
     #[serde(flatten)]
@@ -89,69 +83,6 @@ struct Process {
 #[serde(default)]
 struct DependsOn {
     condition: Option<String>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ProbeConfig {
-    exec: Option<ExecProbe>,
-    http_get: Option<HttpProbe>,
-    initial_delay_seconds: Option<i64>,
-    period_seconds: Option<i64>,
-    timeout_seconds: Option<i64>,
-    failure_threshold: Option<i64>,
-    success_threshold: Option<i64>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ExecProbe {
-    command: Option<String>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct HttpProbe {
-    host: Option<String>,
-    /// A string in process-compose's schema, but files write a number as often.
-    port: Option<Value>,
-    path: Option<String>,
-    scheme: Option<String>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Availability {
-    restart: Option<String>,
-    backoff_seconds: Option<i64>,
-    max_restarts: Option<i64>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Schedule {
-    cron: Option<String>,
-    interval: Option<String>,
-    max_concurrent: Option<i64>,
-    #[serde(flatten)]
-    other: Mapping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Shutdown {
-    signal: Option<Value>,
-    timeout_seconds: Option<i64>,
     #[serde(flatten)]
     other: Mapping,
 }
@@ -405,19 +336,19 @@ fn process_to_job(
             job.depends_on.push(dependency);
         }
     }
-    job.health = health(&process, notes);
-    restart(&mut job, &process, notes);
+    job.health = probes::health(&process, notes);
+    policy::restart(&mut job, &process, notes);
     if process.disabled {
         job.enabled = false;
     }
     if let Some(schedule) = &process.schedule {
-        if let Some(spec) = schedule_spec(schedule, notes) {
+        if let Some(spec) = policy::schedule_spec(schedule, notes) {
             job.schedule = Some(spec);
             job.kind = JobKind::Task;
         }
     }
     if let Some(shutdown) = &process.shutdown {
-        stop(&mut job, shutdown, notes);
+        policy::stop(&mut job, shutdown, notes);
     }
     match &process.namespace {
         Some(Value::String(group)) if !group.is_empty() => job.group = Some(group.clone()),
@@ -483,232 +414,8 @@ fn depends_on(
     Some(Dependency::on(job).when(condition))
 }
 
-/// The one health check: the readiness check (what dependants wait for) when there is one,
-/// else the liveness probe, which restarts the job.
-fn health(process: &Process, notes: &mut Notes) -> Option<HealthCheck> {
-    let log_line = process.ready_log_line.as_deref().filter(|l| !l.is_empty());
-    let readiness = match (&process.readiness_probe, log_line) {
-        (Some(probe), line) => {
-            if line.is_some() {
-                notes.push("ready_log_line is not carried over: a job has one health check, and readiness_probe is kept");
-            }
-            probe_check(probe, "readiness_probe", false, notes)
-        }
-        (None, Some(line)) => {
-            // process-compose looks for the line as a substring; ours is a regex.
-            let mut check = HealthCheck::new(Probe::Log(regex::escape(line)));
-            check.start_period = LOG_READY_WITHIN;
-            check.restart = false;
-            Some(check)
-        }
-        (None, None) => None,
-    };
-    match (readiness, &process.liveness_probe) {
-        (Some(check), Some(_)) => {
-            notes.push("liveness_probe is not carried over: a job has one health check, and the readiness check is kept");
-            Some(check)
-        }
-        (Some(check), None) => Some(check),
-        (None, Some(probe)) => probe_check(probe, "liveness_probe", true, notes),
-        (None, None) => None,
-    }
-}
-
-fn probe_check(
-    probe: &ProbeConfig,
-    which: &str,
-    restart: bool,
-    notes: &mut Notes,
-) -> Option<HealthCheck> {
-    notes.unmapped(which, &probe.other);
-    let kind = match (&probe.exec, &probe.http_get) {
-        (Some(exec), _) => {
-            notes.unmapped(&format!("{which}.exec"), &exec.other);
-            let command = exec.command.as_deref().unwrap_or_default();
-            if needs_shell(command) {
-                // Our exec check runs without a shell, process-compose's with one.
-                let argv = ["sh".to_string(), "-c".to_string(), command.to_string()];
-                Probe::Exec(join(&argv).ok()?)
-            } else {
-                Probe::Exec(command.to_string())
-            }
-        }
-        (None, Some(http)) => {
-            notes.unmapped(&format!("{which}.http_get"), &http.other);
-            let scheme = http.scheme.as_deref().unwrap_or("http");
-            if !scheme.eq_ignore_ascii_case("http") {
-                notes.push(format!(
-                    "{which}: the {scheme} check is not carried over: health checks fetch plain http://"
-                ));
-                return None;
-            }
-            let host = http
-                .host
-                .as_deref()
-                .filter(|h| !h.trim().is_empty())
-                .unwrap_or("127.0.0.1");
-            let port = http.port.as_ref().and_then(scalar).unwrap_or_default();
-            let path = http.path.as_deref().unwrap_or("/");
-            let slash = if path.starts_with('/') { "" } else { "/" };
-            let url = if port.is_empty() {
-                format!("http://{host}{slash}{path}")
-            } else {
-                format!("http://{host}:{port}{slash}{path}")
-            };
-            Probe::Http { url }
-        }
-        (None, None) => {
-            notes.push(format!(
-                "{which} has neither exec nor http_get; not carried over"
-            ));
-            return None;
-        }
-    };
-    if probe.exec.is_some() && probe.http_get.is_some() {
-        notes.push(format!(
-            "{which}: http_get is not carried over: a check probes one thing, and exec is kept"
-        ));
-    }
-    if probe.success_threshold.is_some_and(|n| n > 1) {
-        notes.push(format!(
-            "{which}.success_threshold: one passing check is enough here"
-        ));
-    }
-    let mut check = HealthCheck::new(kind);
-    // process-compose's defaults where the file says nothing: every 10s, 1s to answer, 3 failures.
-    check.interval = seconds(probe.period_seconds, 1).unwrap_or(Duration::from_secs(10));
-    check.timeout = seconds(probe.timeout_seconds, 1).unwrap_or(Duration::from_secs(1));
-    check.retries = probe
-        .failure_threshold
-        .filter(|n| *n >= 1)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(3);
-    check.start_period = seconds(probe.initial_delay_seconds, 0).unwrap_or_default();
-    check.restart = restart;
-    Some(check)
-}
-
-fn restart(job: &mut JobSpec, process: &Process, notes: &mut Notes) {
-    // Without `availability` process-compose runs a process once.
-    job.restart.mode = RestartMode::Never;
-    // process-compose retries forever unless max_restarts says otherwise, at a constant pace.
-    job.restart.max_retries = 0;
-    job.restart.backoff = 1.0;
-    if !process.success_exit_codes.is_empty() {
-        let mut codes = vec![0];
-        for code in &process.success_exit_codes {
-            match i32::try_from(*code) {
-                Ok(code) if !codes.contains(&code) => codes.push(code),
-                Ok(_) => {}
-                Err(_) => notes.push(format!(
-                    "success_exit_codes: {code} is not an exit code; not carried over"
-                )),
-            }
-        }
-        job.restart.success_exit_codes = codes;
-    }
-    let Some(availability) = &process.availability else {
-        return;
-    };
-    notes.unmapped("availability", &availability.other);
-    match availability.restart.as_deref() {
-        None | Some("no") => {}
-        Some("always") => job.restart.mode = RestartMode::Always,
-        Some("on_failure") => job.restart.mode = RestartMode::OnFailure,
-        Some("exit_on_failure") => notes.push(
-            "availability.restart = exit_on_failure: sentinel does not stop every job when one fails; it is not restarted",
-        ),
-        Some(other) => notes.push(format!(
-            "availability.restart = {other:?} is unknown; it is not restarted"
-        )),
-    }
-    if let Some(delay) = seconds(availability.backoff_seconds, 0) {
-        job.restart.delay = delay;
-        job.restart.max_delay = job.restart.max_delay.max(delay);
-    }
-    match availability.max_restarts.map(u32::try_from) {
-        None => {}
-        Some(Ok(n)) => job.restart.max_retries = n,
-        Some(Err(_)) => notes.push(format!(
-            "availability.max_restarts = {} is not a count; not carried over",
-            availability.max_restarts.unwrap_or_default()
-        )),
-    }
-}
-
-fn schedule_spec(schedule: &Schedule, notes: &mut Notes) -> Option<ScheduleSpec> {
-    notes.unmapped("schedule", &schedule.other);
-    if schedule.max_concurrent.is_some_and(|n| n > 1) {
-        notes.push("schedule.max_concurrent: one run at a time here; a fire time that finds it running is skipped");
-    }
-    let cron = schedule.cron.clone().filter(|c| !c.trim().is_empty());
-    let every = match schedule
-        .interval
-        .as_deref()
-        .filter(|i| !i.trim().is_empty())
-    {
-        None => None,
-        Some(_) if cron.is_some() => {
-            notes.push(
-                "schedule.interval is not carried over: a task has one schedule, and cron is kept",
-            );
-            None
-        }
-        Some(interval) => match sentinel_proto::duration::parse(interval) {
-            Ok(every) => Some(every),
-            Err(err) => {
-                notes.push(format!("schedule.interval: {err}; not carried over"));
-                None
-            }
-        },
-    };
-    if cron.is_none() && every.is_none() {
-        return None;
-    }
-    Some(ScheduleSpec {
-        cron,
-        every,
-        ..ScheduleSpec::default()
-    })
-}
-
-/// Signal numbers that are the same on macOS and Linux.
-fn signal_name(number: i64) -> Option<&'static str> {
-    Some(match number {
-        1 => "HUP",
-        2 => "INT",
-        3 => "QUIT",
-        9 => "KILL",
-        14 => "ALRM",
-        15 => "TERM",
-        _ => return None,
-    })
-}
-
-fn stop(job: &mut JobSpec, shutdown: &Shutdown, notes: &mut Notes) {
-    notes.unmapped("shutdown", &shutdown.other);
-    if let Some(signal) = &shutdown.signal {
-        let parsed = match signal {
-            Value::Number(n) => n
-                .as_i64()
-                .and_then(signal_name)
-                .and_then(|name| SignalName::parse(name).ok()),
-            Value::String(name) => SignalName::parse(name).ok(),
-            _ => None,
-        };
-        match parsed {
-            Some(signal) => job.stop_signal = signal,
-            None if is_off(signal) => {}
-            None => notes.push(format!(
-                "shutdown.signal = {} is not carried over: use HUP (1), INT (2), QUIT (3), KILL (9), ALRM (14) or TERM (15)",
-                show(signal)
-            )),
-        }
-    }
-    if let Some(timeout) = seconds(shutdown.timeout_seconds, 1) {
-        job.stop_timeout = timeout;
-    }
-}
+mod policy;
+mod probes;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,7 @@
 use std::path::Path;
 
+use sentinel_proto::RestartMode;
+
 use super::*;
 
 fn import(text: &str) -> Migrated {
