@@ -64,7 +64,8 @@ struct Process {
     environment: Option<Value>,
     env_file: Option<String>,
     is_dotenv_disabled: bool,
-    depends_on: BTreeMap<String, DependsOn>,
+    /// `db:` with nothing after it waits for db to start, as `db: {}` does.
+    depends_on: BTreeMap<String, Option<DependsOn>>,
     readiness_probe: Option<probes::ProbeConfig>,
     liveness_probe: Option<probes::ProbeConfig>,
     ready_log_line: Option<String>,
@@ -331,7 +332,9 @@ fn process_to_job(
     if let Some(environment) = &process.environment {
         read_environment(environment, name, &mut job.env, notes.lines);
     }
+    let bare = DependsOn::default();
     for (dependency, on) in &process.depends_on {
+        let on = on.as_ref().unwrap_or(&bare);
         if let Some(dependency) = depends_on(dependency, on, log_ready, notes) {
             job.depends_on.push(dependency);
         }

@@ -206,6 +206,7 @@ processes:
       a:
         condition: process_log_ready
       b: {}
+      e:
   d:
     command: "true"
     depends_on:
@@ -219,7 +220,11 @@ processes:
     );
     assert_eq!(
         job(&migrated, "c").depends_on,
-        [Dependency::on("a"), Dependency::on("b")]
+        [
+            Dependency::on("a"),
+            Dependency::on("b"),
+            Dependency::on("e")
+        ]
     );
     assert!(job(&migrated, "d").depends_on.is_empty());
     assert_eq!(
