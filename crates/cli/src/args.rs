@@ -1,6 +1,7 @@
 //! The command line, as clap reads it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sentinel_proto::config::ConfigFormat;
@@ -277,6 +278,10 @@ impl From<FormatArg> for ConfigFormat {
             FormatArg::Json => ConfigFormat::Json,
         }
     }
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    sentinel_proto::duration::parse(text)
 }
 
 /// How `sentinel top` orders its rows.

@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use sentinel_proto::schedule::{MissedPolicy, Overlap};
 use sentinel_proto::{Condition, Dependency, JobKind, RestartMode, SignalName};
 
+use super::duration;
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {
     Service,
@@ -38,10 +40,6 @@ impl From<RestartArg> for RestartMode {
             RestartArg::Never => RestartMode::Never,
         }
     }
-}
-
-fn duration(text: &str) -> Result<Duration, String> {
-    sentinel_proto::duration::parse(text)
 }
 
 fn size(text: &str) -> Result<u64, String> {
