@@ -68,6 +68,7 @@ processes:
     availability:
       restart: on_failure
       max_restarts: 4
+    success_exit_codes: [3]
     shutdown:
       signal: 15
       timeout_seconds: 3
@@ -169,6 +170,10 @@ fn a_process_compose_stack_comes_up() {
     assert_eq!(worker["health"]["restart"], true);
     assert_eq!(worker["restart"]["mode"], "on-failure");
     assert_eq!(worker["restart"]["max_retries"], 4);
+    assert_eq!(
+        worker["restart"]["success_exit_codes"],
+        serde_json::json!([0, 3])
+    );
     assert_eq!(worker["stop_signal"], "TERM");
     assert_eq!(worker["stop_timeout"], "3s");
 
