@@ -208,3 +208,52 @@ stop_timeout = "5s"
         "the job kept running"
     );
 }
+
+#[test]
+fn up_reads_a_process_compose_file_when_there_is_no_sentinel_toml() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let dir = home.path().join("devbox");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("process-compose.yaml"),
+        r#"
+version: "0.5"
+processes:
+  db:
+    command: "sh -c 'sleep 0.2; echo ready to accept connections; exec sleep 300'"
+    ready_log_line: "ready to accept connections"
+  api:
+    command: "sleep 300"
+    depends_on:
+      db:
+        condition: process_log_ready
+    log_location: ./api.log
+"#,
+    )
+    .unwrap();
+    let output = home.run(&["up", &dir.display().to_string()]);
+    assert_eq!(output.code, 0, "{}{}", output.stdout, output.stderr);
+    assert!(
+        output.stdout.contains("project devbox"),
+        "{}",
+        output.stdout
+    );
+    let db = output
+        .stdout
+        .find("devbox.db   ready in")
+        .expect(&output.stdout);
+    let api = output
+        .stdout
+        .find("devbox.api  ready in")
+        .expect(&output.stdout);
+    assert!(db < api, "{}", output.stdout);
+    // What does not map is named, as the importer names it.
+    assert!(
+        output.stderr.contains("not carried over"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("log_location"), "{}", output.stderr);
+    home.ok(&["down", &dir.display().to_string()]);
+}
