@@ -156,8 +156,8 @@ describe('controller', () => {
     const { ipc } = fakeIpc({ act: vi.fn(() => reply.promise) });
     const ctrl = createController(ipc);
     await ctrl.start();
-    const done = ctrl.groupAction('web', 'restart');
-    await vi.waitFor(() => expect(ctrl.current().groupPending.get('web')).toBe('restart'));
+    const done = ctrl.groupAction({ group: 'web' }, 'restart');
+    await vi.waitFor(() => expect(ctrl.current().groupPending.get('g:web')).toBe('restart'));
     expect([...ctrl.current().pending.keys()].sort()).toEqual(['api', 'frontend-dev', 'worker']);
     reply.resolve([
       { name: 'api', status: { ...stopped('api', 'web'), state: 'starting' } },
@@ -169,9 +169,35 @@ describe('controller', () => {
     const state = ctrl.current();
     expect(state.pending.size).toBe(0);
     expect(state.errors.get('worker')).toBe('worker is stopping');
-    expect(state.groupErrors.get('web')).toBe('1 of 3 failed');
+    expect(state.groupErrors.get('g:web')).toBe('1 of 3 failed');
     expect(stateOf(ctrl, 'api')?.state).toBe('starting');
     expect(ipc.act).toHaveBeenCalledWith('restart', { group: 'web' });
+  });
+
+  it('brings a project up as one action on its section', async () => {
+    const shop = { name: 'shop', file: '/srv/shop/sentinel.toml' };
+    const snapshot = sampleSnapshot(NOW, 100);
+    snapshot.jobs.push(
+      { ...stopped('shop.db', undefined), project: shop },
+      { ...stopped('shop.api', 'web'), project: shop },
+    );
+    const reply = deferred<ActionResult[]>();
+    const act = vi.fn(() => reply.promise);
+    const { ipc } = fakeIpc({ snapshot: vi.fn(async () => snapshot), act });
+    const ctrl = createController(ipc);
+    await ctrl.start();
+    const done = ctrl.groupAction({ project: 'shop' }, 'start');
+    await vi.waitFor(() => expect(ctrl.current().groupPending.get('p:shop')).toBe('start'));
+    // Only the project's jobs are pending, not the rest of group web.
+    expect([...ctrl.current().pending.keys()].sort()).toEqual(['shop.api', 'shop.db']);
+    reply.resolve([
+      { name: 'shop.db', status: { ...stopped('shop.db', undefined), project: shop, state: 'starting' } },
+      { name: 'shop.api', status: { ...stopped('shop.api', 'web'), project: shop, state: 'starting' } },
+    ]);
+    await done;
+    expect(act).toHaveBeenCalledWith('start', { project: 'shop' });
+    expect(stateOf(ctrl, 'shop.api')?.state).toBe('starting');
+    expect(ctrl.current().groupPending.size).toBe(0);
   });
 
   it('says when the engine cannot be reached, and recovers on retry', async () => {

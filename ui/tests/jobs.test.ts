@@ -136,6 +136,26 @@ describe('buildView', () => {
     expect(data).toMatchObject({ total: 4, running: 1, failing: 1 });
   });
 
+  it('puts a project\'s jobs in its own section, whatever their group', () => {
+    const shop = { name: 'shop', file: '/Users/me/code/shop/sentinel.toml' };
+    const model = fromSnapshot({
+      jobs: [
+        job('shop.db', { project: shop, group: 'data' }),
+        job('shop.api', { project: shop, state: 'failed', reason: 'x', since: at } as Partial<JobStatus>),
+        job('backup', { group: 'data' }),
+        job('loose'),
+      ],
+      history: {},
+      seq: 0,
+    });
+    const view = buildView(model);
+    expect(names(view.items)).toEqual(['[shop]', 'shop.api', 'shop.db', '[data]', 'backup', '[-]', 'loose']);
+    const header = view.items[0];
+    expect(header).toMatchObject({ key: 'p:shop', selection: { project: 'shop' }, file: shop.file, total: 2, failing: 1 });
+    expect(view.items[3]).toMatchObject({ key: 'g:data', selection: { group: 'data' }, file: null });
+    expect(view.items[5]).toMatchObject({ key: 'g:', selection: null });
+  });
+
   it('shows no headers when no job has a group', () => {
     const model = fromSnapshot({
       jobs: [job('b'), job('a', { state: 'backoff', next_try_at: at, attempt: 1 } as Partial<JobStatus>), job('c', { state: 'failed', reason: 'x', since: at } as Partial<JobStatus>)],

@@ -88,6 +88,25 @@ describe('popover', () => {
     expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'restart', selection: { group: 'web' } });
   });
 
+  it('shows a project as a section with its directory, Up and Down', async () => {
+    const shop = { name: 'shop', file: '/Users/me/code/shop/sentinel.toml' };
+    const snapshot = sampleSnapshot();
+    const base = snapshot.jobs.find((j) => j.name === 'report')!;
+    snapshot.jobs.push({ ...base, name: 'shop.db', group: undefined, project: shop }, { ...base, name: 'shop.api', group: undefined, project: shop });
+    const { backend } = setup({ snapshot });
+    await screen.findAllByTestId('job-row');
+    const header = screen.getAllByTestId('group-header').find((h) => h.dataset['project'] === 'shop')!;
+    expect(within(header).getByTestId('project-file').textContent).toBe('/Users/me/code/shop');
+    expect(within(header).getByTestId('project-file').getAttribute('title')).toBe(shop.file);
+    expect(within(header).queryByRole('button', { name: 'Start all in shop' })).toBeNull();
+    await userEvent.click(within(header).getByRole('button', { name: 'Up shop' }));
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'act')).toBe(true));
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { project: 'shop' } });
+    await userEvent.click(within(header).getByRole('button', { name: 'Down shop' }));
+    await waitFor(() => expect(backend.calls.filter((c) => c.cmd === 'act').length).toBe(2));
+    expect(backend.calls.filter((c) => c.cmd === 'act')[1]?.args).toEqual({ action: 'stop', selection: { project: 'shop' } });
+  });
+
   it('shows a pending action, then its error inline', async () => {
     const reply = deferred<JobStatus>();
     const { backend } = setup({ actOn: () => reply.promise });

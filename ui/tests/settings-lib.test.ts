@@ -313,6 +313,13 @@ describe('sidebar, shortcuts, runs, theme', () => {
     ]);
     expect(sections(jobs, 'A').map((s) => s.jobs.map((j) => j.name))).toEqual([['c'], ['a2'], ['a']]);
     expect(sections(jobs, 'web').flatMap((s) => s.jobs.map((j) => j.name))).toEqual(['a2', 'b']);
+    // A project's jobs make its own section, first, whatever their group; its name is searched.
+    const shop = { name: 'shop', file: '/srv/shop/sentinel.toml' };
+    const withProject = [...jobs, { ...job('shop.db', 'data'), project: shop }];
+    const listed = sections(withProject, '');
+    expect(listed.map((s) => [s.key, s.group])).toEqual([['p:shop', 'shop'], ['g:data', 'data'], ['g:web', 'web'], ['', null]]);
+    expect(listed[0]).toMatchObject({ selection: { project: 'shop' }, project: shop });
+    expect(sections(withProject, 'shop').flatMap((s) => s.jobs.map((j) => j.name))).toEqual(['shop.db']);
   });
 
   it('maps Cmd/Ctrl shortcuts only', () => {

@@ -72,7 +72,7 @@ describe('settings window: routing and sidebar', () => {
   it('lists jobs grouped with live state dots and a search box', async () => {
     const { backend } = setup('#page=app');
     await screen.findAllByTestId('sidebar-job');
-    expect(screen.getAllByTestId('sidebar-group').map((g) => g.textContent)).toEqual(['data', 'web', 'Ungrouped']);
+    expect(screen.getAllByTestId('sidebar-group').map((g) => g.textContent?.trim())).toEqual(['data', 'web', 'Ungrouped']);
     const api = () => document.querySelector<HTMLElement>('[data-testid="sidebar-job"][data-job="api"]')!;
     expect(api().dataset['state']).toBe('running');
     const status = sampleSnapshot().jobs.find((j) => j.name === 'api')!;

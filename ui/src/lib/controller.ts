@@ -3,7 +3,19 @@
 // immutable view as a Svelte store. Components only read the store and call these methods.
 import { writable, type Readable } from 'svelte/store';
 import { actOn, toApiError, type Ipc, type Unsubscribe } from './ipc';
-import { applyItem, buildView, describeFreed, fromSnapshot, putStatus, type ListItem, type Model, type Totals } from './jobs';
+import {
+  applyItem,
+  buildView,
+  describeFreed,
+  fromSnapshot,
+  putStatus,
+  sectionKey,
+  sectionOf,
+  type ListItem,
+  type Model,
+  type SectionSelection,
+  type Totals,
+} from './jobs';
 import type { ActionResult, Action, JobStatus, StreamItem } from './types';
 
 export type Phase = 'loading' | 'ready' | 'error';
@@ -23,6 +35,7 @@ export interface PopoverState {
   errors: ReadonlyMap<string, string>;
   /** Job name -> what the last action did, when it says more than the new state (free_ports). */
   notices: ReadonlyMap<string, string>;
+  /** Section key (`sectionKey`) -> the action in flight on the whole group or project. */
   groupPending: ReadonlyMap<string, Action>;
   groupErrors: ReadonlyMap<string, string>;
 }
@@ -33,7 +46,8 @@ export interface Controller extends Readable<PopoverState> {
   stop(): void;
   reload(): Promise<void>;
   jobAction(name: string, action: Action): Promise<void>;
-  groupAction(group: string, action: Action): Promise<void>;
+  /** An action on a whole group or project (Up is start, Down is stop). */
+  groupAction(section: SectionSelection, action: Action): Promise<void>;
   freePorts(name: string): Promise<void>;
   /** Hides the row's inline error or notice. */
   dismiss(name: string): void;
@@ -191,9 +205,14 @@ export function createController(ipc: Ipc): Controller {
     }
   }
 
-  async function groupAction(group: string, action: Action): Promise<void> {
+  async function groupAction(section: SectionSelection, action: Action): Promise<void> {
+    const group = sectionKey(section);
     if (groupPending.has(group) || !model) return;
-    const members = [...model.jobs.values()].filter((j) => j.group === group && !pending.has(j.name));
+    const inSection = (job: JobStatus) => {
+      const of = sectionOf(job);
+      return of !== null && sectionKey(of) === group;
+    };
+    const members = [...model.jobs.values()].filter((j) => inSection(j) && !pending.has(j.name));
     const before = new Map(members.map((j) => [j.name, j] as const));
     groupPending.set(group, action);
     groupErrors.delete(group);
@@ -204,7 +223,7 @@ export function createController(ipc: Ipc): Controller {
     }
     notify();
     try {
-      const results: ActionResult[] = await ipc.act(action, { group });
+      const results: ActionResult[] = await ipc.act(action, section);
       let failed = 0;
       for (const result of results) {
         if ('error' in result) {

@@ -144,11 +144,30 @@ export function compareJobs(a: JobStatus, b: JobStatus): number {
   return rank(a) - rank(b) || a.name.localeCompare(b.name);
 }
 
+/** What a section header's actions apply to: a group's jobs or a project's. */
+export type SectionSelection = { group: string } | { project: string };
+
+/** The key a section's pending action and error are kept under: the header's `key`. */
+export function sectionKey(selection: SectionSelection): string {
+  return 'project' in selection ? `p:${selection.project}` : `g:${selection.group}`;
+}
+
+/** A project's section, or a group's; `null`: the jobs in neither. */
+export function sectionOf(job: JobStatus): SectionSelection | null {
+  if (job.project) return { project: job.project.name };
+  if (job.group) return { group: job.group };
+  return null;
+}
+
 export interface GroupItem {
   kind: 'group';
   key: string;
-  /** null: the jobs without a group. */
+  /** The section's title; null: the jobs in no group or project. */
   group: string | null;
+  /** What the header's actions apply to (null: nothing; the ungrouped have no bulk actions). */
+  selection: SectionSelection | null;
+  /** A project's file, shown under its name (`sentinel up` made it). */
+  file: string | null;
   total: number;
   running: number;
   failing: number;
@@ -180,23 +199,24 @@ export interface View {
 const NO_HISTORY: HistoryPoint[] = [];
 
 /**
- * The rows to render: jobs sorted failing first, in sections per group. Sections are ordered
- * by their worst job, so a failing job is always near the top. Headers appear only once at
- * least one job has a group; the jobs without one then sit under "Ungrouped".
+ * The rows to render: jobs sorted failing first, in sections per project (`sentinel up`) or
+ * group. Sections are ordered by their worst job, so a failing job is always near the top.
+ * Headers appear only once at least one job has a section; the others sit under "Ungrouped".
  */
 export function buildView(model: Model): View {
   const sorted = [...model.jobs.values()].sort(compareJobs);
   let running = 0;
   let failing = 0;
   let anyGroup = false;
-  const sections = new Map<string | null, JobStatus[]>();
+  const sections = new Map<string, JobStatus[]>();
   for (const job of sorted) {
     if (job.state === 'running') running += 1;
     if (isFailing(job)) failing += 1;
-    const group = job.group ?? null;
-    if (group !== null) anyGroup = true;
-    let list = sections.get(group);
-    if (!list) sections.set(group, (list = []));
+    const section = sectionOf(job);
+    if (section !== null) anyGroup = true;
+    const key = section === null ? '' : sectionKey(section);
+    let list = sections.get(key);
+    if (!list) sections.set(key, (list = []));
     list.push(job);
   }
   const total = sorted.length;
@@ -218,16 +238,19 @@ export function buildView(model: Model): View {
   const ordered = [...sections.entries()].sort(([ga, ja], [gb, jb]) => {
     const byRank = rank(ja[0]) - rank(jb[0]);
     if (byRank !== 0) return byRank;
-    if (ga === null) return 1;
-    if (gb === null) return -1;
-    return ga.localeCompare(gb);
+    if (ga === '') return 1;
+    if (gb === '') return -1;
+    return ga.slice(2).localeCompare(gb.slice(2)) || ga.localeCompare(gb);
   });
   const items: ListItem[] = [];
-  for (const [group, jobs] of ordered) {
+  for (const [key, jobs] of ordered) {
+    const selection = sectionOf(jobs[0]);
     items.push({
       kind: 'group',
-      key: `g:${group ?? ''}`,
-      group,
+      key: key === '' ? 'g:' : key,
+      group: selection === null ? null : 'project' in selection ? selection.project : selection.group,
+      selection,
+      file: jobs[0].project?.file ?? null,
       total: jobs.length,
       running: jobs.filter((j) => j.state === 'running').length,
       failing: jobs.filter(isFailing).length,

@@ -3,6 +3,7 @@
 // Timestamps are RFC 3339 strings (chrono DateTime<Utc>).
 
 export type {
+  ProjectRef,
   AppSettings,
   ActionResult,
   Selection,
