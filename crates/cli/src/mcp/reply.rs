@@ -1,0 +1,230 @@
+//! What the tools answer. Success is JSON (or, for logs, the lines as text); a failure is a
+//! tool error whose text is the API's error body, `{"code": …, "message": …}`, so an agent
+//! matches on the same stable codes as every other client.
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use sentinel_client::ClientError;
+use sentinel_proto::api::ErrorBody;
+use sentinel_proto::status::Glance;
+use sentinel_proto::{HealthState, JobState, JobStatus, LogLine};
+use serde::Serialize;
+
+use crate::error::CliError;
+use crate::output::{self, Style};
+
+/// The most bytes of log text one answer carries. Lines are at most 16 KiB, so a thousand of
+/// them could fill 16 MiB of an agent's context; past this the oldest are left out, with a
+/// note saying how many.
+pub const MAX_LOG_BYTES: usize = 256 * 1024;
+
+/// A tool's answer before it goes out.
+pub type Reply = Result<CallToolResult, ErrorBody>;
+
+/// The answer as the MCP result: an error becomes a tool error (`isError`), not a protocol
+/// error, so the agent sees the code and the message and can correct its call.
+pub fn finish(reply: Reply) -> CallToolResult {
+    reply.unwrap_or_else(|body| {
+        let text = serde_json::to_string(&body).unwrap_or_else(|_| body.message.clone());
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    })
+}
+
+pub fn json<T: Serialize>(value: &T) -> Reply {
+    let text = serde_json::to_string_pretty(value).map_err(|err| ErrorBody {
+        code: "internal".into(),
+        message: format!("cannot write the answer as JSON: {err}"),
+        field: None,
+        errors: Vec::new(),
+    })?;
+    Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
+}
+
+/// A failed request to the engine as the API's error body. The API's own errors pass through
+/// as they are; not reaching the engine gets a code of its own and the CLI's words, which say
+/// to start the app or `sentinel daemon`.
+pub fn engine_error(error: ClientError) -> ErrorBody {
+    let code = match &error {
+        ClientError::Api { body, .. } => return body.clone(),
+        ClientError::Connect { .. } => "no_engine",
+        ClientError::Transport { .. }
+        | ClientError::Unexpected { .. }
+        | ClientError::Decode(_)
+        | ClientError::Request(_) => "engine_error",
+    };
+    let error = CliError::from(error);
+    let code = match error {
+        CliError::PermissionDenied { .. } => "permission_denied",
+        _ => code,
+    };
+    ErrorBody {
+        code: code.into(),
+        message: error.to_string(),
+        field: None,
+        errors: Vec::new(),
+    }
+}
+
+/// One job as `list_jobs` shows it: what an agent needs to decide what to do next.
+#[derive(Debug, Serialize)]
+pub struct JobSummary<'a> {
+    pub name: &'a str,
+    /// `running`, `stopped`, `failed`, …
+    pub state: &'static str,
+    /// `fine`, `busy` or `failing`: the menu bar's colour.
+    pub glance: Glance,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthState>,
+    /// Why it failed, or what it waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> JobSummary<'a> {
+    pub fn new(status: &'a JobStatus, project: Option<&'a str>) -> JobSummary<'a> {
+        let (pid, reason) = match &status.state {
+            JobState::Running { pid, .. } | JobState::Stopping { pid } => (Some(*pid), None),
+            JobState::Failed { reason, .. } => (None, Some(reason.as_str())),
+            JobState::Waiting { message, .. } => (None, Some(message.as_str())),
+            _ => (None, None),
+        };
+        JobSummary {
+            name: &status.name,
+            state: status.state.name(),
+            glance: status.glance(),
+            project,
+            group: status.group.as_deref(),
+            pid,
+            health: status.health,
+            reason,
+        }
+    }
+}
+
+/// Log lines as `sentinel logs -t` prints them (time, stream, text), newest last, within
+/// [`MAX_LOG_BYTES`].
+pub fn log_text(lines: &[LogLine]) -> String {
+    let style = Style::plain();
+    let mut kept: Vec<String> = Vec::new();
+    let mut bytes = 0usize;
+    for line in lines.iter().rev() {
+        let text = output::log_line(line, true, &style);
+        bytes = bytes.saturating_add(text.len());
+        if bytes > MAX_LOG_BYTES {
+            break;
+        }
+        kept.push(text);
+    }
+    let left_out = lines.len().saturating_sub(kept.len());
+    let mut text = String::new();
+    if left_out > 0 {
+        text.push_str(&format!(
+            "[sentinel: the {left_out} oldest lines are left out, to keep this answer under {} KiB; ask for fewer lines]\n",
+            MAX_LOG_BYTES / 1024
+        ));
+    }
+    if kept.is_empty() && left_out == 0 {
+        text.push_str("[sentinel: no output yet]\n");
+    }
+    text.extend(kept.into_iter().rev());
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::Utc;
+    use sentinel_proto::{JobKind, LogStream};
+
+    use super::*;
+
+    fn line(text: &str) -> LogLine {
+        LogLine {
+            ts: Utc::now(),
+            stream: LogStream::Stdout,
+            text: text.into(),
+            partial: false,
+        }
+    }
+
+    #[test]
+    fn log_text_keeps_the_newest_lines_within_its_bound() {
+        let long = "x".repeat(16 * 1024);
+        let lines: Vec<LogLine> = (0..100)
+            .map(|i| line(&format!("{i} {long}")))
+            .collect();
+        let text = log_text(&lines);
+        assert!(text.len() <= MAX_LOG_BYTES + 200, "{}", text.len());
+        assert!(text.starts_with("[sentinel: the "), "{}", &text[..80]);
+        assert!(text.contains(" 99 x"));
+        assert!(!text.contains(" 0 x"));
+        let short = log_text(&[line("hello"), line("world")]);
+        assert!(short.contains("stdout hello\n"), "{short}");
+        assert!(short.find("hello") < short.find("world"));
+        assert!(!short.contains("[sentinel"));
+        assert_eq!(log_text(&[]), "[sentinel: no output yet]\n");
+    }
+
+    #[test]
+    fn api_errors_pass_through_and_no_engine_says_what_to_start() {
+        let body = ErrorBody {
+            code: "not_found".into(),
+            message: "no job named \"x\"".into(),
+            field: None,
+            errors: Vec::new(),
+        };
+        let api = ClientError::Api {
+            status: 404,
+            body: body.clone(),
+        };
+        assert_eq!(engine_error(api), body);
+
+        let socket = PathBuf::from("/nowhere/sentinel.sock");
+        let refused = ClientError::Connect {
+            socket: socket.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
+        let error = engine_error(refused);
+        assert_eq!(error.code, "no_engine");
+        assert!(error.message.contains("sentinel daemon"), "{}", error.message);
+        assert!(error.message.contains("/nowhere/sentinel.sock"));
+
+        let result = finish(Err(error));
+        assert_eq!(result.is_error, Some(true));
+        let text = serde_json::to_value(&result.content).unwrap().to_string();
+        assert!(text.contains("no_engine"), "{text}");
+    }
+
+    #[test]
+    fn a_summary_names_the_pid_or_the_reason() {
+        let running = JobState::Running {
+            pid: 42,
+            since: Utc::now(),
+        };
+        let mut status = JobStatus::new("web.api", JobKind::Service, running);
+        status.group = Some("backend".into());
+        let summary = serde_json::to_value(JobSummary::new(&status, Some("web"))).unwrap();
+        assert_eq!(summary["pid"], 42);
+        assert_eq!(summary["state"], "running");
+        assert_eq!(summary["glance"], "fine");
+        assert_eq!(summary["project"], "web");
+        assert_eq!(summary["group"], "backend");
+        assert!(summary.get("reason").is_none());
+
+        status.state = JobState::Failed {
+            reason: "exit code 3".into(),
+            since: Utc::now(),
+        };
+        let summary = serde_json::to_value(JobSummary::new(&status, None)).unwrap();
+        assert_eq!(summary["reason"], "exit code 3");
+        assert_eq!(summary["glance"], "failing");
+        assert!(summary.get("pid").is_none());
+        assert!(summary.get("project").is_none());
+    }
+}
