@@ -4,6 +4,7 @@ mod api;
 mod bounds;
 mod cli;
 mod descriptors;
+mod mcp;
 mod monitoring;
 mod recovery;
 mod robustness;

@@ -89,8 +89,7 @@ pub struct ListJobs {
     /// Only the jobs of this group.
     #[serde(default)]
     pub group: Option<String>,
-    /// Only the jobs of this project (a directory's sentinel.toml, brought up with
-    /// project_up; its jobs are named PROJECT.NAME).
+    /// Only the jobs of this project (its jobs are named PROJECT.NAME).
     #[serde(default)]
     pub project: Option<String>,
 }
@@ -266,7 +265,11 @@ mod tests {
 
     #[test]
     fn names_follow_the_engines_rule() {
-        let selection = JobName { name: "web.api".into() }.selection().unwrap();
+        let selection = JobName {
+            name: "web.api".into(),
+        }
+        .selection()
+        .unwrap();
         assert_eq!(selection, Selection::job("web.api"));
         for bad in ["", "a/b", "..", &"x".repeat(65)] {
             let error = JobName { name: bad.into() }.selection().unwrap_err();

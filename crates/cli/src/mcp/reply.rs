@@ -29,8 +29,9 @@ pub fn finish(reply: Reply) -> CallToolResult {
     })
 }
 
+/// Compact JSON: it goes into an agent's context, where every byte counts.
 pub fn json<T: Serialize>(value: &T) -> Reply {
-    let text = serde_json::to_string_pretty(value).map_err(|err| ErrorBody {
+    let text = serde_json::to_string(value).map_err(|err| ErrorBody {
         code: "internal".into(),
         message: format!("cannot write the answer as JSON: {err}"),
         field: None,
@@ -156,9 +157,7 @@ mod tests {
     #[test]
     fn log_text_keeps_the_newest_lines_within_its_bound() {
         let long = "x".repeat(16 * 1024);
-        let lines: Vec<LogLine> = (0..100)
-            .map(|i| line(&format!("{i} {long}")))
-            .collect();
+        let lines: Vec<LogLine> = (0..100).map(|i| line(&format!("{i} {long}"))).collect();
         let text = log_text(&lines);
         assert!(text.len() <= MAX_LOG_BYTES + 200, "{}", text.len());
         assert!(text.starts_with("[sentinel: the "), "{}", &text[..80]);
@@ -192,7 +191,11 @@ mod tests {
         };
         let error = engine_error(refused);
         assert_eq!(error.code, "no_engine");
-        assert!(error.message.contains("sentinel daemon"), "{}", error.message);
+        assert!(
+            error.message.contains("sentinel daemon"),
+            "{}",
+            error.message
+        );
         assert!(error.message.contains("/nowhere/sentinel.sock"));
 
         let result = finish(Err(error));

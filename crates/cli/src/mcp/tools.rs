@@ -46,7 +46,11 @@ impl Sentinel {
 
     #[tool(
         description = "Start a job (a task runs once now). Jobs it depends on start first; answers with its status once started, or why it cannot start.",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn start_job(&self, input: Parameters<JobName>) -> CallToolResult {
         finish(self.act(Action::Start, input.0).await)
@@ -54,7 +58,11 @@ impl Sentinel {
 
     #[tool(
         description = "Stop a job and every process it started; answers once nothing of it is left running.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true
+        )
     )]
     async fn stop_job(&self, input: Parameters<JobName>) -> CallToolResult {
         finish(self.act(Action::Stop, input.0).await)
@@ -62,7 +70,11 @@ impl Sentinel {
 
     #[tool(
         description = "Restart a job (stop it if running, then start it; jobs that depend on it stop first and start after), e.g. after changing its code. Answers with its new status and pid.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false
+        )
     )]
     async fn restart_job(&self, input: Parameters<JobName>) -> CallToolResult {
         finish(self.act(Action::Restart, input.0).await)
@@ -77,11 +89,13 @@ impl Sentinel {
     }
 }
 
-/// `job_status`'s answer.
+/// `job_status`'s answer: the engine's status and definition as the API gives them, with
+/// the glance and project beside them.
 #[derive(Serialize)]
 struct Status<'a> {
-    #[serde(flatten)]
-    summary: JobSummary<'a>,
+    glance: sentinel_proto::status::Glance,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
     status: &'a sentinel_proto::JobStatus,
     definition: &'a sentinel_proto::JobSpec,
     log_file: &'a str,
@@ -110,7 +124,8 @@ impl Sentinel {
             .map_err(engine_error)?;
         let project = detail.spec.project.as_ref().map(|p| p.name.as_str());
         json(&Status {
-            summary: JobSummary::new(&detail.status, project),
+            glance: detail.status.glance(),
+            project,
             status: &detail.status,
             definition: &detail.spec,
             log_file: &detail.log_file,
