@@ -20,6 +20,7 @@ mod jobs;
 mod logs;
 mod monitor;
 mod path;
+mod projects;
 mod socket;
 mod stack;
 mod stream;

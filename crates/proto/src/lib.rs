@@ -26,6 +26,7 @@ pub use monitor::{HealthCheck, HealthState, JobSample, ResourceSample};
 pub use project::{ProjectRef, ProjectSpec, ProjectSummary};
 pub use stack::{Condition, Dependency, Rlimits, WatchSpec};
 pub use status::{
-    DependencyState, ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, Trigger, WaitReason,
+    DependencyState, ExitInfo, JobState, JobStatus, RunOutcome, RunRecord, StartTimings, Trigger,
+    WaitReason,
 };
 pub use validate::{FieldError, SpecError, ValidationErrors};

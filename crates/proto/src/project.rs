@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod timings;
+
 use crate::config::{ConfigFile, ConfigFormat, CONFIG_VERSION};
 use crate::job::JobSpec;
 use crate::validate::FieldError;

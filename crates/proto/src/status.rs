@@ -291,6 +291,10 @@ pub struct JobStatus {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The project (`sentinel up`) it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub project: Option<String>,
     pub kind: JobKind,
     pub enabled: bool,
     #[serde(flatten)]
@@ -314,6 +318,26 @@ pub struct JobStatus {
     /// captured; the newest MiB is kept and written once the file can be written again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_error: Option<String>,
+    /// How its latest start went: asked, spawned, ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub startup: Option<StartTimings>,
+}
+
+/// The times of a job's latest start. A service is ready when it runs and its health check (if
+/// it has one) first passes; a task when its run ends well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StartTimings {
+    /// When the start was asked for (it may have waited for dependencies first).
+    pub requested_at: DateTime<Utc>,
+    /// When its current (or last) process was spawned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
+    pub ready_at: Option<DateTime<Utc>>,
 }
 
 impl JobStatus {
@@ -327,6 +351,7 @@ impl JobStatus {
         JobStatus {
             name: name.into(),
             group: None,
+            project: None,
             kind,
             enabled: true,
             state,
@@ -337,6 +362,7 @@ impl JobStatus {
             health: None,
             resources: None,
             log_error: None,
+            startup: None,
         }
     }
 }

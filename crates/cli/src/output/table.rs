@@ -137,6 +137,7 @@ mod tests {
         let job = JobStatus {
             name: "api".into(),
             group: Some("web".into()),
+            project: None,
             kind: sentinel_proto::JobKind::Service,
             enabled: true,
             state: JobState::Failed {
@@ -150,6 +151,7 @@ mod tests {
             health: None,
             resources: None,
             log_error: None,
+            startup: None,
         };
         let table = job_table(&[job], &style);
         assert!(!table.contains('\x1b'));

@@ -8,6 +8,7 @@ mod serve;
 
 pub use serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT};
 mod metrics;
+mod projects;
 mod schedule;
 mod stack;
 mod streams;
@@ -84,6 +85,8 @@ fn api_router() -> OpenApiRouter<ApiState> {
         .routes(routes!(schedule::preview))
         .routes(routes!(config::export))
         .routes(routes!(config::import))
+        .routes(routes!(projects::list_projects))
+        .routes(routes!(projects::project_up))
         .routes(routes!(jobs::act))
         .routes(routes!(jobs::act_on_job))
         .routes(routes!(jobs::job_runs))

@@ -150,8 +150,24 @@ impl EngineHandle {
     /// the jobs the file does not have. All or nothing; `dry_run` only says what would change.
     pub async fn import(
         &self,
-        mut file: ConfigFile,
+        file: ConfigFile,
         replace: bool,
+        dry_run: bool,
+    ) -> Result<ImportPlan> {
+        let scope = if replace {
+            Replace::All
+        } else {
+            Replace::Nothing
+        };
+        self.apply_definitions(file, scope, dry_run).await
+    }
+
+    /// Adds, updates and (within `replace`) removes definitions to match `file`: the one path
+    /// of an import and of a project's `up`.
+    pub(super) async fn apply_definitions(
+        &self,
+        mut file: ConfigFile,
+        replace: Replace<'_>,
         dry_run: bool,
     ) -> Result<ImportPlan> {
         self.refuse_if_shutting_down()?;
@@ -174,15 +190,12 @@ impl EngineHandle {
                     Some(_) => plan.update.push(spec.name.clone()),
                 }
             }
-            if replace {
-                let keep: BTreeSet<&str> =
-                    file.jobs.iter().map(|spec| spec.name.as_str()).collect();
-                plan.remove = jobs
-                    .keys()
-                    .filter(|name| !keep.contains(name.as_str()))
-                    .cloned()
-                    .collect();
-            }
+            let keep: BTreeSet<&str> = file.jobs.iter().map(|spec| spec.name.as_str()).collect();
+            plan.remove = jobs
+                .values()
+                .filter(|job| !keep.contains(job.spec.name.as_str()) && replace.covers(&job.spec))
+                .map(|job| job.spec.name.clone())
+                .collect();
         }
         if let Err(EngineError::Invalid(errors)) =
             self.check_dependencies(&file.jobs, &plan.remove, true)
@@ -283,5 +296,24 @@ fn prepare_spec(spec: &mut JobSpec, stored: Option<&JobSpec>) -> Result<(), Vali
             message: other.to_string(),
         }])),
         Ok(()) => Ok(()),
+    }
+}
+
+/// Which of the jobs a file does not have are removed when it is applied.
+#[derive(Clone, Copy)]
+pub(super) enum Replace<'a> {
+    Nothing,
+    All,
+    /// The jobs of this project (`sentinel up`).
+    Project(&'a str),
+}
+
+impl Replace<'_> {
+    fn covers(self, spec: &JobSpec) -> bool {
+        match self {
+            Replace::Nothing => false,
+            Replace::All => true,
+            Replace::Project(name) => spec.project.as_ref().is_some_and(|p| p.name == name),
+        }
     }
 }

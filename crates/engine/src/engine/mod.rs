@@ -4,6 +4,7 @@
 mod actions;
 mod boot;
 mod definitions;
+mod projects;
 mod queries;
 
 use std::collections::BTreeMap;

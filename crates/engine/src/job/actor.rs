@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use sentinel_proto::schedule::Overlap;
 use sentinel_proto::{
-    EngineEvent, ExitInfo, HealthState, JobSpec, JobState, JobStatus, RunOutcome, Trigger,
+    EngineEvent, ExitInfo, HealthState, JobKind, JobSpec, JobState, JobStatus, RunOutcome,
+    StartTimings, Trigger,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -50,6 +51,7 @@ pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
         panic_while_ending: false,
         own_controls: controls.downgrade(),
         health: spec.health.as_ref().map(|_| HealthState::Unknown),
+        startup: None,
         alerted: false,
         restarts: 0,
         failures: 0,
@@ -100,6 +102,8 @@ pub(super) struct JobActor {
     /// handle is gone.
     pub(super) own_controls: mpsc::WeakUnboundedSender<Control>,
     pub(super) health: Option<HealthState>,
+    /// The times of the latest start, for `sentinel up`'s timings.
+    pub(super) startup: Option<StartTimings>,
     /// A notification went out and no recovery since.
     pub(super) alerted: bool,
     /// The log file's write error: a change is published with the job's status.
@@ -335,6 +339,11 @@ impl JobActor {
     pub(super) fn fresh_start(&mut self, trigger: Trigger, scheduled_at: Option<DateTime<Utc>>) {
         self.failures = 0;
         self.restarts = 0;
+        self.startup = Some(StartTimings {
+            requested_at: Utc::now(),
+            started_at: None,
+            ready_at: None,
+        });
         // A scheduled run queued behind the start in progress waits behind this one instead.
         let queued = self.phase.series().and_then(|series| series.queued);
         self.launch(
@@ -350,6 +359,7 @@ impl JobActor {
         JobStatus {
             name: self.spec.name.clone(),
             group: self.spec.group.clone(),
+            project: self.spec.project.as_ref().map(|p| p.name.clone()),
             kind: self.spec.kind,
             enabled: self.spec.enabled,
             state: self.phase.state(),
@@ -363,13 +373,24 @@ impl JobActor {
                 _ => None,
             },
             log_error: self.logs.last_error(),
+            startup: self.startup,
         }
     }
 
     /// Moves to `phase` and tells the world.
     pub(super) fn set_phase(&mut self, phase: Phase) {
+        if let (Phase::Idle(Rest::Exited { since }), JobKind::Task) = (&phase, self.spec.kind) {
+            self.mark_ready(*since);
+        }
         self.phase = phase;
         self.publish();
+    }
+
+    /// The latest start became ready (its first time only).
+    pub(super) fn mark_ready(&mut self, at: DateTime<Utc>) {
+        if let Some(startup) = &mut self.startup {
+            startup.ready_at.get_or_insert(at);
+        }
     }
 
     pub(super) fn publish(&mut self) {

@@ -57,6 +57,9 @@ impl JobActor {
             return;
         }
         let before = self.health.replace(report.health);
+        if report.health == HealthState::Healthy {
+            self.mark_ready(chrono::Utc::now());
+        }
         // Whoever hears the event must read the new verdict, but dependants waiting for this
         // health must not start (and say so) before the event is out: so the status is stored
         // without waking anyone, the event sent, and only then the status published.

@@ -105,6 +105,13 @@ impl JobActor {
                     )),
                 ];
                 let health_check = self.start_health_check(pid, started_at);
+                if let Some(startup) = &mut self.startup {
+                    startup.started_at = Some(started_at);
+                    startup.ready_at = None;
+                }
+                if self.spec.kind == JobKind::Service && self.spec.health.is_none() {
+                    self.mark_ready(started_at);
+                }
                 let run = ActiveRun {
                     id,
                     pid,

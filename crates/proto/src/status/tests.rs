@@ -5,6 +5,7 @@ fn status_serialises_flat_with_a_state_tag() {
     let status = JobStatus {
         name: "api".into(),
         group: None,
+        project: None,
         kind: JobKind::Service,
         enabled: true,
         state: JobState::Running {
@@ -18,6 +19,7 @@ fn status_serialises_flat_with_a_state_tag() {
         health: None,
         resources: None,
         log_error: None,
+        startup: None,
     };
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["state"], "running");
