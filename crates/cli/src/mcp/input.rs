@@ -2,11 +2,13 @@
 //! reads), and its checks. Input is held to the API's rules and answered in the API's words:
 //! JSON of the wrong shape is `bad_json` with the field, a value out of bounds is `invalid`.
 
+use std::path::PathBuf;
+
 use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
 use schemars::JsonSchema;
 use sentinel_proto::api::ErrorBody;
-use sentinel_proto::validate::validate_name;
+use sentinel_proto::validate::{path_problem, validate_name};
 use sentinel_proto::{FieldError, LogStream, Selection};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -191,6 +193,50 @@ impl RecentRuns {
     }
 }
 
+/// `project_down`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectName {
+    /// The project's name, as list_projects shows it.
+    pub project: String,
+}
+
+impl ProjectName {
+    /// The project's jobs as the engine's selection.
+    pub fn selection(&self) -> Result<Selection, ErrorBody> {
+        selection("project", Selection::Project(self.project.clone()))
+    }
+}
+
+/// `project_up`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectDir {
+    /// The project's directory, as an absolute path: the folder that holds its sentinel.toml.
+    pub path: String,
+}
+
+impl ProjectDir {
+    /// An absolute path the OS can take. A relative one is refused rather than read against
+    /// wherever the agent happened to start this server.
+    pub fn check(&self) -> Result<PathBuf, ErrorBody> {
+        let path = PathBuf::from(&self.path);
+        if let Some(problem) = path_problem(&path) {
+            return Err(invalid("path", problem));
+        }
+        if !path.is_absolute() {
+            return Err(invalid(
+                "path",
+                format!(
+                    "{:?} is not an absolute path; give the project's directory in full",
+                    self.path
+                ),
+            ));
+        }
+        Ok(path)
+    }
+}
+
 /// 1 to `max`, as a count; more is refused with the bound in the message, never clamped, so
 /// the agent learns the rule instead of getting less than it asked for without a word.
 fn bounded(field: &str, value: u64, max: u32) -> Result<usize, ErrorBody> {
@@ -312,6 +358,37 @@ mod tests {
         let error = dotted.check().unwrap_err();
         assert_eq!(error.field.as_deref(), Some("project"));
         assert_eq!(error.code, "invalid");
+    }
+
+    #[test]
+    fn projects_are_named_and_found_by_absolute_paths() {
+        let down = ProjectName {
+            project: "shop".into(),
+        };
+        assert_eq!(down.selection(), Ok(Selection::Project("shop".into())));
+        for bad in ["", "a.b", &"p".repeat(33)] {
+            let error = ProjectName {
+                project: bad.into(),
+            }
+            .selection()
+            .unwrap_err();
+            assert_eq!(error.field.as_deref(), Some("project"), "{bad:?}");
+        }
+        let up = ProjectDir {
+            path: "/src/shop".into(),
+        };
+        assert_eq!(up.check(), Ok(PathBuf::from("/src/shop")));
+        for bad in [
+            "shop",
+            "./shop",
+            "",
+            "/a\0b",
+            &format!("/{}", "d".repeat(5000)),
+        ] {
+            let error = ProjectDir { path: bad.into() }.check().unwrap_err();
+            assert_eq!(error.code, "invalid", "{bad:?}");
+            assert_eq!(error.field.as_deref(), Some("path"), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `sentinel mcp`: a Model Context Protocol server on stdio, so coding agents can see and
 //! drive the local engine's jobs. An adapter like the CLI: it asks the engine through
-//! `sentinel-client` and adds no rules of its own (`tools.rs`; the input checks and their
-//! bounds in `input.rs`; answers and errors in `reply.rs`).
+//! `sentinel-client` and adds no rules of its own (the job tools in `tools.rs`, the project
+//! tools in `projects.rs`; the input checks and their bounds in `input.rs`; answers and
+//! errors in `reply.rs`).
 
 mod input;
+mod projects;
 mod reply;
 mod tools;
 
@@ -19,7 +21,8 @@ const INSTRUCTIONS: &str = "\
 SentinelZero supervises long-running processes (jobs) on this machine: dev servers, workers, \
 databases, scheduled tasks. Use list_jobs to see them, job_logs to read what one printed, \
 job_status for one job's details, recent_runs for why it last stopped or failed, and \
-start_job/stop_job/restart_job to act on one. A failed call answers a JSON error with a \
+start_job/stop_job/restart_job to act on one. A project is a directory's sentinel.toml: \
+list_projects, project_down (and list_jobs with project). A failed call answers a JSON error with a \
 stable `code` (not_found, invalid, bad_json, disabled, no_engine, …) and a `message`; \
 no_engine means the SentinelZero app or `sentinel daemon` is not running.";
 
@@ -34,7 +37,7 @@ impl Sentinel {
     pub fn new(client: Client) -> Sentinel {
         Sentinel {
             client,
-            tool_router: Sentinel::tool_router(),
+            tool_router: Sentinel::tool_router() + Sentinel::project_router(),
         }
     }
 }

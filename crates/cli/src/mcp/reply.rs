@@ -4,9 +4,11 @@
 
 use rmcp::model::{CallToolResult, ContentBlock};
 use sentinel_client::ClientError;
-use sentinel_proto::api::ErrorBody;
+use sentinel_proto::api::{ErrorBody, MAX_LISTED_ERRORS};
 use sentinel_proto::status::Glance;
-use sentinel_proto::{HealthState, JobState, JobStatus, LogLine};
+use sentinel_proto::{
+    Action, ActionResult, FieldError, HealthState, JobState, JobStatus, LogLine, ValidationErrors,
+};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -65,6 +67,47 @@ pub fn engine_error(error: ClientError) -> ErrorBody {
     }
 }
 
+/// What an action did to several jobs (a project's): each one's summary; or, when any could
+/// not be acted on, a tool error with the first failure's code and every failure listed by
+/// job in `errors`, as the API lists a definition's problems.
+pub fn acted(action: Action, results: &[ActionResult]) -> Reply {
+    let failed: Vec<FieldError> = results
+        .iter()
+        .filter_map(|result| {
+            result.error().map(|error| FieldError {
+                field: result.name.clone(),
+                message: error.message.clone(),
+            })
+        })
+        .collect();
+    let Some(first) = results.iter().find_map(ActionResult::error) else {
+        let summaries: Vec<JobSummary> = results
+            .iter()
+            .filter_map(ActionResult::status)
+            .map(JobSummary::new)
+            .collect();
+        return json(&summaries);
+    };
+    let mut message = format!(
+        "{} of {} jobs could not {action}: {}",
+        failed.len(),
+        results.len(),
+        ValidationErrors(failed.iter().take(MAX_LISTED_ERRORS).cloned().collect())
+    );
+    if failed.len() > MAX_LISTED_ERRORS {
+        message.push_str(&format!(
+            "; and {} more",
+            failed.len().saturating_sub(MAX_LISTED_ERRORS)
+        ));
+    }
+    Err(ErrorBody {
+        code: first.code.clone(),
+        message,
+        field: None,
+        errors: failed.into_iter().take(MAX_LISTED_ERRORS).collect(),
+    })
+}
+
 /// One job as `list_jobs` shows it: what an agent needs to decide what to do next.
 #[derive(Debug, Serialize)]
 pub struct JobSummary<'a> {
@@ -87,7 +130,7 @@ pub struct JobSummary<'a> {
 }
 
 impl<'a> JobSummary<'a> {
-    pub fn new(status: &'a JobStatus, project: Option<&'a str>) -> JobSummary<'a> {
+    pub fn new(status: &'a JobStatus) -> JobSummary<'a> {
         let (pid, reason) = match &status.state {
             JobState::Running { pid, .. } | JobState::Stopping { pid } => (Some(*pid), None),
             JobState::Failed { reason, .. } => (None, Some(reason.as_str())),
@@ -98,7 +141,7 @@ impl<'a> JobSummary<'a> {
             name: &status.name,
             state: status.state.name(),
             glance: status.glance(),
-            project,
+            project: status.project.as_deref(),
             group: status.group.as_deref(),
             pid,
             health: status.health,
@@ -141,7 +184,7 @@ mod tests {
     use std::path::PathBuf;
 
     use chrono::Utc;
-    use sentinel_proto::{JobKind, LogStream};
+    use sentinel_proto::{JobKind, LogStream, Outcome};
 
     use super::*;
 
@@ -205,6 +248,48 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_in_a_bulk_action_is_the_tools_error_naming_each_job() {
+        let running = JobState::Running {
+            pid: 7,
+            since: Utc::now(),
+        };
+        let stopped = |name: &str| ActionResult {
+            name: name.into(),
+            outcome: Outcome::Status(Box::new(JobStatus::new(
+                name,
+                JobKind::Service,
+                running.clone(),
+            ))),
+        };
+        let refused = |name: &str| ActionResult {
+            name: name.into(),
+            outcome: Outcome::Error(ErrorBody {
+                code: "disabled".into(),
+                message: format!("{name} is disabled"),
+                field: None,
+                errors: Vec::new(),
+            }),
+        };
+        let fine = acted(Action::Stop, &[stopped("p.a"), stopped("p.b")]).unwrap();
+        let text = serde_json::to_value(&fine.content).unwrap().to_string();
+        assert!(text.contains("p.a") && text.contains("p.b"), "{text}");
+
+        let error = acted(
+            Action::Stop,
+            &[stopped("p.a"), refused("p.b"), refused("p.c")],
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "disabled");
+        assert!(
+            error.message.starts_with("2 of 3 jobs could not stop"),
+            "{}",
+            error.message
+        );
+        let names: Vec<&str> = error.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(names, ["p.b", "p.c"]);
+    }
+
+    #[test]
     fn a_summary_names_the_pid_or_the_reason() {
         let running = JobState::Running {
             pid: 42,
@@ -212,7 +297,8 @@ mod tests {
         };
         let mut status = JobStatus::new("web.api", JobKind::Service, running);
         status.group = Some("backend".into());
-        let summary = serde_json::to_value(JobSummary::new(&status, Some("web"))).unwrap();
+        status.project = Some("web".into());
+        let summary = serde_json::to_value(JobSummary::new(&status)).unwrap();
         assert_eq!(summary["pid"], 42);
         assert_eq!(summary["state"], "running");
         assert_eq!(summary["glance"], "fine");
@@ -224,7 +310,8 @@ mod tests {
             reason: "exit code 3".into(),
             since: Utc::now(),
         };
-        let summary = serde_json::to_value(JobSummary::new(&status, None)).unwrap();
+        status.project = None;
+        let summary = serde_json::to_value(JobSummary::new(&status)).unwrap();
         assert_eq!(summary["reason"], "exit code 3");
         assert_eq!(summary["glance"], "failing");
         assert!(summary.get("pid").is_none());

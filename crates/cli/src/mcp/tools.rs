@@ -90,12 +90,10 @@ impl Sentinel {
 }
 
 /// `job_status`'s answer: the engine's status and definition as the API gives them, with
-/// the glance and project beside them.
+/// the glance beside them.
 #[derive(Serialize)]
 struct Status<'a> {
     glance: sentinel_proto::status::Glance,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    project: Option<&'a str>,
     status: &'a sentinel_proto::JobStatus,
     definition: &'a sentinel_proto::JobSpec,
     log_file: &'a str,
@@ -109,7 +107,8 @@ impl Sentinel {
         let summaries: Vec<JobSummary> = jobs
             .iter()
             .filter(|job| input.group.is_none() || job.group == input.group)
-            .map(|job| JobSummary::new(job, None))
+            .filter(|job| input.project.is_none() || job.project == input.project)
+            .map(|job| JobSummary::new(job))
             .collect();
         json(&summaries)
     }
@@ -122,10 +121,8 @@ impl Sentinel {
             .job(&input.name, Secrets::Masked)
             .await
             .map_err(engine_error)?;
-        let project = detail.spec.project.as_ref().map(|p| p.name.as_str());
         json(&Status {
             glance: detail.status.glance(),
-            project,
             status: &detail.status,
             definition: &detail.spec,
             log_file: &detail.log_file,
@@ -174,7 +171,7 @@ impl Sentinel {
             return Err(error.clone());
         }
         match result.status() {
-            Some(status) => json(&JobSummary::new(status, None)),
+            Some(status) => json(&JobSummary::new(status)),
             None => json(result),
         }
     }
