@@ -22,6 +22,29 @@ Examples:
   sentinel runs api
   sentinel events -f --json";
 
+const UP_HELP: &str = "\
+A project file is a job file whose jobs belong together:
+
+  project = \"shop\"            # default: the directory's name
+  [[jobs]]
+  name = \"db\"
+  command = \"postgres -D data\"
+  health = { log = \"ready to accept connections\", timeout = \"60s\" }
+  [[jobs]]
+  name = \"api\"
+  command = \"cargo run\"
+  cwd = \"api\"                   # relative to the file
+  depends_on = [{ job = \"db\", condition = \"healthy\", restart = true }]
+
+Its jobs are named PROJECT.NAME (shop.db). `up` again leaves unchanged jobs running, restarts
+changed ones and removes jobs the file no longer has.
+
+Examples:
+  sentinel up
+  sentinel up ~/code/shop -f
+  sentinel stack shop --timings
+  sentinel down";
+
 /// Start, watch and restart command-line processes.
 #[derive(Debug, Parser)]
 #[command(name = "sentinel", version, after_help = EXAMPLES)]
@@ -73,6 +96,46 @@ pub enum Command {
         /// Only jobs of this group
         #[arg(long)]
         group: Option<String>,
+        /// Only jobs of this project
+        #[arg(long, short)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a project up: create or update the jobs of its sentinel.toml (or
+    /// process-compose.yaml) and start them in dependency order, showing each until it is ready
+    #[command(after_help = UP_HELP)]
+    Up {
+        /// The project's directory or file [default: the current directory, or the nearest
+        /// parent with a sentinel.toml]
+        dir: Option<PathBuf>,
+        /// Stay attached with the jobs' merged output (Ctrl-C detaches; the jobs keep running)
+        #[arg(short, long)]
+        follow: bool,
+        /// How long to wait for every job to be ready
+        #[arg(long, value_parser = duration, default_value = "5m", value_name = "DURATION")]
+        wait: Duration,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a project's jobs, dependants first
+    Down {
+        /// The project's directory or file [default: the current directory, or the nearest
+        /// parent with a sentinel.toml]
+        dir: Option<PathBuf>,
+        /// The project's name instead of its directory
+        #[arg(long, short, conflicts_with = "dir")]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List projects, or show one project's jobs (with --timings: how its latest start went)
+    Stack {
+        /// The project [default: the one of the current directory]
+        name: Option<String>,
+        /// Each job's time to start and to ready, and the critical chain
+        #[arg(long)]
+        timings: bool,
         #[arg(long)]
         json: bool,
     },

@@ -8,6 +8,7 @@ mod handoff;
 mod mcp;
 mod migrate;
 mod output;
+mod project;
 #[cfg(test)]
 mod reference;
 mod socket;

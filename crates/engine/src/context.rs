@@ -29,6 +29,9 @@ pub(crate) struct Context {
     pub metrics: Metrics,
     pub alerts: Alerts,
     pub slots: std::sync::Arc<crate::job::slots::Slots>,
+    /// Jobs restarting on their own (a crash, a health check, changed files, a schedule, a new
+    /// definition): the engine restarts their `restart = true` dependants.
+    pub restarting: tokio::sync::mpsc::UnboundedSender<String>,
     /// Every job's live status, for jobs that wait on others.
     directory: RwLock<HashMap<String, watch::Receiver<JobStatus>>>,
     next_run_id: AtomicI64,
@@ -44,6 +47,7 @@ impl Context {
         log_memory: usize,
         settings: Settings,
         alerts: Alerts,
+        restarting: tokio::sync::mpsc::UnboundedSender<String>,
     ) -> Context {
         Context {
             engine_marker: crate::process::marker::engine_marker(&paths.data_dir),
@@ -56,6 +60,7 @@ impl Context {
             slots: crate::job::slots::Slots::new(settings.limits.max_running as usize),
             metrics: Metrics::new(),
             alerts,
+            restarting,
             settings,
             directory: RwLock::default(),
             next_run_id: AtomicI64::new(first_run_id),

@@ -100,6 +100,19 @@ impl ProjectSpec {
         format: ConfigFormat,
         file: &Path,
     ) -> Result<ProjectSpec, Vec<FieldError>> {
+        let written: ProjectFile = crate::config::deserialize(text, format)?;
+        ProjectSpec::from_jobs(written.project, written.version, written.jobs, file)
+    }
+
+    /// A project of `jobs` as written in `file` (by `read`, or converted from another tool's
+    /// file): paths resolved, every job checked, names scoped. `name` defaults to the file's
+    /// directory's.
+    pub fn from_jobs(
+        name: Option<String>,
+        version: u32,
+        mut jobs: Vec<JobSpec>,
+        file: &Path,
+    ) -> Result<ProjectSpec, Vec<FieldError>> {
         let error = |field: &str, message: String| {
             vec![FieldError {
                 field: field.into(),
@@ -113,16 +126,11 @@ impl ProjectSpec {
             ));
         }
         let dir = file.parent().unwrap_or(Path::new("/"));
-        let mut written: ProjectFile = crate::config::deserialize(text, format)?;
-        for job in &mut written.jobs {
+        for job in &mut jobs {
             resolve_paths(job, dir);
         }
-        let config = ConfigFile {
-            version: written.version,
-            jobs: written.jobs,
-        }
-        .check()?;
-        let name = match written.project {
+        let config = ConfigFile { version, jobs }.check()?;
+        let name = match name {
             Some(name) => name,
             None => dir
                 .file_name()

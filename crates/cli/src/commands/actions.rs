@@ -18,11 +18,20 @@ pub async fn act(
     json: bool,
 ) -> Result<(), CliError> {
     let results = client.act(action, which.into()).await?;
+    report(style, &results, json)
+}
+
+/// Each job's state after an action, or its error on stderr; any error fails the command.
+pub fn report(
+    style: &Style,
+    results: &[sentinel_proto::ActionResult],
+    json: bool,
+) -> Result<(), CliError> {
     if json {
         print_json(&results)?;
     }
     let mut failed = 0;
-    for result in &results {
+    for result in results {
         match (result.status(), result.error()) {
             (Some(status), _) if !json => {
                 println!("{}: {}", status.name, style.state_name(&status.state));

@@ -61,11 +61,15 @@ pub async fn list(
     client: &Client,
     style: &Style,
     group: Option<String>,
+    project: Option<String>,
     json: bool,
 ) -> Result<(), CliError> {
     let mut jobs = client.jobs().await?;
     if let Some(group) = group {
         jobs.retain(|job| job.group.as_deref() == Some(group.as_str()));
+    }
+    if let Some(project) = project {
+        jobs.retain(|job| job.project.as_deref() == Some(project.as_str()));
     }
     if json {
         print_json(&jobs)

@@ -5,6 +5,7 @@ mod actions;
 mod config;
 mod jobs;
 mod logs;
+mod project;
 mod schedule;
 mod stack;
 mod top;
@@ -31,7 +32,25 @@ pub async fn run(client: &Client, command: Command) -> Result<(), CliError> {
             argv,
         } => jobs::edit(client, style, &name, &job, &toggles, &argv).await,
         Command::Rm { names } => jobs::remove(client, &names).await,
-        Command::Ls { group, json } => jobs::list(client, style, group, json).await,
+        Command::Ls {
+            group,
+            project,
+            json,
+        } => jobs::list(client, style, group, project, json).await,
+        Command::Up {
+            dir,
+            follow,
+            wait,
+            json,
+        } => project::up(client, style, dir.as_deref(), follow, wait, json).await,
+        Command::Down { dir, project, json } => {
+            project::down(client, style, dir.as_deref(), project, json).await
+        }
+        Command::Stack {
+            name,
+            timings,
+            json,
+        } => project::stack(client, style, name, timings, json).await,
         Command::Status {
             name,
             json,

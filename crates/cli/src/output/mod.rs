@@ -1,8 +1,9 @@
 //! How things look on a terminal: aligned tables, colours only when writing to one. One file
 //! per subject: job tables (`table`), one job in detail (`detail`), runs (`runs`), ports and
-//! environments (`stack`), events and log lines (`stream`).
+//! environments (`stack`), events and log lines (`stream`), projects (`project`).
 
 mod detail;
+mod project;
 mod runs;
 mod stack;
 mod stream;
@@ -16,6 +17,9 @@ use sentinel_proto::status::Glance;
 use sentinel_proto::{ExitInfo, JobState, JobStatus};
 
 pub use detail::job_detail;
+pub use project::{
+    merged_line, progress_line, project_plan, projects_table, timings_table, Progress,
+};
 pub use runs::runs_table;
 pub use stack::{env_listing, freed_ports, ports_table};
 pub use stream::{event_line, log_line};
@@ -44,6 +48,15 @@ impl Style {
         } else {
             text.to_string()
         }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Red and bold, as a failing job's state is.
+    pub fn failing(&self, text: &str) -> String {
+        self.paint("31;1", text)
     }
 
     /// The state's name, coloured.

@@ -57,8 +57,10 @@ fn render(
     out
 }
 
+/// The `sentinel ls` table; a PROJECT column when any job belongs to one (`sentinel up`).
 pub fn job_table(jobs: &[JobStatus], style: &Style) -> String {
-    let header = [
+    let projects = jobs.iter().any(|job| job.project.is_some());
+    let mut header = vec![
         "NAME",
         "STATE",
         "PID",
@@ -67,21 +69,25 @@ pub fn job_table(jobs: &[JobStatus], style: &Style) -> String {
         "LAST EXIT",
         "GROUP",
     ];
+    if projects {
+        header.push("PROJECT");
+    }
     let rows: Vec<(Vec<String>, &JobState)> = jobs
         .iter()
         .map(|job| {
-            (
-                vec![
-                    job.name.clone(),
-                    job.state.name().to_string(),
-                    pid_of(&job.state).map_or("-".into(), |p| p.to_string()),
-                    timing(job),
-                    job.restarts.to_string(),
-                    job.last_exit.as_ref().map_or("-".into(), exit_text),
-                    job.group.clone().unwrap_or_else(|| "-".into()),
-                ],
-                &job.state,
-            )
+            let mut cells = vec![
+                job.name.clone(),
+                job.state.name().to_string(),
+                pid_of(&job.state).map_or("-".into(), |p| p.to_string()),
+                timing(job),
+                job.restarts.to_string(),
+                job.last_exit.as_ref().map_or("-".into(), exit_text),
+                job.group.clone().unwrap_or_else(|| "-".into()),
+            ];
+            if projects {
+                cells.push(job.project.clone().unwrap_or_else(|| "-".into()));
+            }
+            (cells, &job.state)
         })
         .collect();
     render(&header, &rows, &[], style)

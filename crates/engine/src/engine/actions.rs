@@ -30,7 +30,11 @@ impl EngineHandle {
         action: Action,
         selection: &Selection,
     ) -> Result<Vec<(String, Result<JobStatus>)>> {
-        let names = self.select(selection)?;
+        let mut names = self.select(selection)?;
+        if action == Action::Restart {
+            // Jobs that restart with one of these (`restart = true`) stop first and start after.
+            names = self.with_restart_dependants(names);
+        }
         let mut results: BTreeMap<String, Result<JobStatus>> = BTreeMap::new();
         match action {
             Action::Enable | Action::Disable => {

@@ -69,6 +69,7 @@ impl EngineHandle {
             .notifiers
             .unwrap_or_else(|| default_notifiers(&settings.notifications));
         let alerts = Alerts::start(settings.notifications.clone(), notifiers);
+        let (restarting, restarts) = tokio::sync::mpsc::unbounded_channel();
         let context = Arc::new(Context::new(
             paths,
             store.clone(),
@@ -77,6 +78,7 @@ impl EngineHandle {
             config.log_memory,
             settings,
             alerts,
+            restarting,
         ));
 
         let scheduler = Scheduler::start();
@@ -113,6 +115,7 @@ impl EngineHandle {
         if let Some(max_age) = engine.inner.context.settings.logs.max_age {
             spawn_log_retention(Arc::downgrade(&engine.inner), max_age);
         }
+        super::cascade::spawn_cascades(Arc::downgrade(&engine.inner), restarts);
         let weak = Arc::downgrade(&engine.inner);
         spawn_sampler(Arc::downgrade(&engine.inner.context), move || {
             weak.upgrade()

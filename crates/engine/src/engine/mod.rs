@@ -3,6 +3,7 @@
 
 mod actions;
 mod boot;
+mod cascade;
 mod definitions;
 mod projects;
 mod queries;
@@ -24,6 +25,8 @@ use crate::lock::EngineLock;
 use crate::notify::Notifier;
 use crate::paths::EnginePaths;
 use crate::schedule::Scheduler;
+
+pub use cascade::{CASCADE_LIMIT, CASCADE_WINDOW};
 
 /// How an engine is set up.
 #[derive(Clone)]

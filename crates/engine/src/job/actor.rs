@@ -289,6 +289,7 @@ impl JobActor {
             .unwrap_or_default();
         match (action, &mut self.phase) {
             (FireAction::Restart, Phase::Running(_)) => {
+                self.restarting();
                 self.stop(StopReason::ScheduledRestart).await;
                 self.fresh_start(Trigger::Restart, None);
             }
@@ -384,6 +385,11 @@ impl JobActor {
         }
         self.phase = phase;
         self.publish();
+    }
+
+    /// This job restarts on its own: its `restart = true` dependants restart with it.
+    pub(super) fn restarting(&self) {
+        let _ = self.context.restarting.send(self.spec.name.clone());
     }
 
     /// The latest start became ready (its first time only).

@@ -43,6 +43,7 @@ impl JobActor {
         match self.phase.state() {
             JobState::Running { .. } | JobState::Starting => {
                 tracing::info!(job = %self.spec.name, "watched files changed ({what}); restarting");
+                self.restarting();
                 self.stop(StopReason::FilesChanged(what)).await;
                 self.fresh_start(Trigger::FileChange, None);
             }

@@ -169,6 +169,8 @@ pub(crate) enum StopReason {
     ScheduledRestart,
     /// Watched files changed: which.
     FilesChanged(String),
+    /// Restarted with a dependency (`restart = true`) too often: the dependency's name.
+    CascadeLoop(String),
 }
 
 impl StopReason {
@@ -183,6 +185,13 @@ impl StopReason {
             StopReason::ScheduledRestart => "stopped for its scheduled restart",
             StopReason::FilesChanged(what) => {
                 return format!("stopped to restart because watched files changed: {what}")
+            }
+            StopReason::CascadeLoop(dependency) => {
+                return format!(
+                    "stopped: restarted with {dependency} {} times within {}s (restart = true); start it again once {dependency} is stable",
+                    crate::engine::CASCADE_LIMIT,
+                    crate::engine::CASCADE_WINDOW.as_secs()
+                )
             }
         };
         text.to_string()

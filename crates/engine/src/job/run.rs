@@ -258,6 +258,7 @@ impl JobActor {
         match decision.next {
             Next::Restart { delay } => {
                 self.restarts += 1;
+                self.restarting();
                 let at = Instant::now().later(delay);
                 // A zero delay restarts at once: starting, without a backoff in between.
                 let backoff = (!delay.is_zero()).then(|| Backoff {

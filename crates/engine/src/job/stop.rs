@@ -89,6 +89,7 @@ impl JobActor {
         let Some(ended) = self.end_run().await else {
             return;
         };
+        self.restarting();
         self.finish_run(ended.id, &ended.info, RunOutcome::Failure, Some(reason));
         self.restarts += 1;
         self.launch(trigger, ended.series);

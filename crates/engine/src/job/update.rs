@@ -43,6 +43,7 @@ impl JobActor {
             return false;
         }
         if needs_restart && active {
+            self.restarting();
             self.stop(StopReason::DefinitionChanged).await;
             self.fresh_start(Trigger::Restart, None);
             return true;
