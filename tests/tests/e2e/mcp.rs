@@ -116,6 +116,9 @@ fn an_agent_lists_reads_and_restarts_jobs() {
             "job_logs",
             "job_status",
             "list_jobs",
+            "list_projects",
+            "project_down",
+            "project_up",
             "recent_runs",
             "restart_job",
             "start_job",
@@ -183,11 +186,88 @@ fn without_an_engine_each_call_says_to_start_one() {
     let socket: PathBuf = dir.path().join("sentinel.sock");
     let session = mcp_session(&socket, json!([{"tool": "list_jobs"}]));
     // The server starts and lists its tools all the same: agents start it before the engine.
-    assert!(session["tools"].as_array().unwrap().len() >= 7);
+    assert_eq!(session["tools"].as_array().map(Vec::len), Some(10));
     assert_eq!(error_of(&session, 0), ("no_engine", ""));
     let message = call(&session, 0, false)["json"]["message"]
         .as_str()
         .unwrap();
     assert!(message.contains("sentinel daemon"), "{message}");
     assert!(message.contains(&socket.display().to_string()), "{message}");
+}
+
+#[test]
+fn an_agent_brings_a_project_up_and_down() {
+    let home = Home::new();
+    let _daemon = home.daemon();
+    let shop = home.dir.path().join("shop");
+    let empty = home.dir.path().join("empty");
+    std::fs::create_dir_all(&shop).unwrap();
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(
+        shop.join("sentinel.toml"),
+        r#"
+project = "shop"
+[[jobs]]
+name = "db"
+command = "sh -c 'echo db ready; exec sleep 1000'"
+health = { log = "db ready", timeout = "30s" }
+[[jobs]]
+name = "api"
+command = "sleep 1000"
+depends_on = [{ job = "db", condition = "healthy" }]
+"#,
+    )
+    .unwrap();
+    let up = json!({"tool": "project_up", "arguments": {"path": shop}});
+
+    let session = mcp_session(
+        &home.socket(),
+        json!([
+            {"tool": "list_projects"},
+            up,
+            {"tool": "project_up", "arguments": {"path": "shop"}},
+            {"tool": "project_up", "arguments": {"path": empty}},
+            {"tool": "list_projects"},
+            {"tool": "list_jobs", "arguments": {"project": "shop"}},
+            up,
+            {"tool": "project_down", "arguments": {"project": "shop"}},
+            {"tool": "project_down", "arguments": {"project": "nowhere"}},
+            {"tool": "project_down", "arguments": {"project": "a.b"}},
+        ]),
+    );
+
+    assert_eq!(call(&session, 0, true)["json"], json!([]));
+    let first = &call(&session, 1, true)["json"];
+    assert_eq!(first["project"], "shop");
+    assert_eq!(
+        first["plan"]["add"],
+        json!(["shop.db", "shop.api"]),
+        "{first}"
+    );
+    assert_eq!(error_of(&session, 2), ("invalid", "path"));
+    assert_eq!(error_of(&session, 3), ("not_found", "path"));
+
+    let projects = &call(&session, 4, true)["json"];
+    assert_eq!(projects[0]["name"], "shop");
+    assert_eq!(
+        projects[0]["file"],
+        shop.join("sentinel.toml").display().to_string()
+    );
+    let jobs = call(&session, 5, true)["json"].as_array().unwrap().clone();
+    let mut names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["shop.api", "shop.db"]);
+    assert!(jobs.iter().all(|job| job["project"] == "shop"), "{jobs:?}");
+
+    // Up again changes nothing.
+    let again = &call(&session, 6, true)["json"];
+    assert_eq!(again["plan"]["add"], json!([]), "{again}");
+    assert_eq!(again["plan"]["update"], json!([]), "{again}");
+
+    let down = call(&session, 7, true)["json"].as_array().unwrap().clone();
+    assert_eq!(down.len(), 2, "{down:?}");
+    assert!(down.iter().all(|job| job["state"] == "stopped"), "{down:?}");
+    assert_eq!(pid_of(&home, "shop.db"), None);
+    assert_eq!(error_of(&session, 8), ("not_found", ""));
+    assert_eq!(error_of(&session, 9), ("invalid", "project"));
 }

@@ -5,10 +5,13 @@
 use rmcp::model::CallToolResult;
 use rmcp::{tool, tool_router};
 use sentinel_proto::api::ErrorBody;
-use sentinel_proto::Action;
+use sentinel_proto::config::ImportPlan;
+use sentinel_proto::{Action, ActionResult};
 
-use super::input::{Parameters, ProjectName};
-use super::reply::{acted, engine_error, finish, json, Reply};
+use serde::Serialize;
+
+use super::input::{Parameters, ProjectDir, ProjectName};
+use super::reply::{acted, engine_error, file_error, finish, json, JobSummary, Reply};
 use super::Sentinel;
 
 #[tool_router(router = project_router, vis = "pub(super)")]
@@ -19,6 +22,18 @@ impl Sentinel {
     )]
     async fn list_projects(&self) -> CallToolResult {
         finish(self.projects().await)
+    }
+
+    #[tool(
+        description = "Bring a project up: read the sentinel.toml in the directory (or its nearest parent that has one; a process-compose.yaml also works), create or update the project's jobs to match it (removing those the file no longer has), and start them in dependency order. Running jobs whose definition did not change are left alone, so calling it again is safe. Answers once each job is started or waiting for its dependencies; list_jobs with project shows them become ready.",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
+    )]
+    async fn project_up(&self, input: Parameters<ProjectDir>) -> CallToolResult {
+        finish(self.up(input.0).await)
     }
 
     #[tool(
@@ -34,7 +49,48 @@ impl Sentinel {
     }
 }
 
+/// `project_up`'s answer.
+#[derive(Serialize)]
+struct Up<'a> {
+    project: &'a str,
+    file: &'a std::path::Path,
+    /// The jobs the file added, changed, removed and left as they were.
+    plan: &'a ImportPlan,
+    /// Each started job's state.
+    jobs: Vec<JobSummary<'a>>,
+    /// What a converted file (process-compose) could not carry over.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    not_carried_over: &'a [String],
+}
+
 impl Sentinel {
+    async fn up(&self, input: Result<ProjectDir, ErrorBody>) -> Reply {
+        let dir = input?.check()?;
+        let file = crate::project::find(Some(&dir)).map_err(file_error)?;
+        let (project, notes) = crate::project::load(&file).map_err(file_error)?;
+        let answer = self
+            .client
+            .project_up(&project)
+            .await
+            .map_err(engine_error)?;
+        // A job that could not start fails the call, though the definitions were applied.
+        if answer.started.iter().any(|result| result.error().is_some()) {
+            return acted(Action::Start, &answer.started);
+        }
+        json(&Up {
+            project: &project.name,
+            file: file.path(),
+            plan: &answer.plan,
+            jobs: answer
+                .started
+                .iter()
+                .filter_map(ActionResult::status)
+                .map(JobSummary::new)
+                .collect(),
+            not_carried_over: &notes,
+        })
+    }
+
     async fn projects(&self) -> Reply {
         json(&self.client.projects().await.map_err(engine_error)?)
     }

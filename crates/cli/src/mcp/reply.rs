@@ -46,23 +46,31 @@ pub fn json<T: Serialize>(value: &T) -> Reply {
 /// as they are; not reaching the engine gets a code of its own and the CLI's words, which say
 /// to start the app or `sentinel daemon`.
 pub fn engine_error(error: ClientError) -> ErrorBody {
-    let code = match &error {
-        ClientError::Api { body, .. } => return body.clone(),
-        ClientError::Connect { .. } => "no_engine",
-        ClientError::Transport { .. }
-        | ClientError::Unexpected { .. }
-        | ClientError::Decode(_)
-        | ClientError::Request(_) => "engine_error",
+    let unreachable = matches!(error, ClientError::Connect { .. });
+    let (code, error) = match CliError::from(error) {
+        CliError::Api(body) => return body,
+        error @ CliError::PermissionDenied { .. } => ("permission_denied", error),
+        error if unreachable => ("no_engine", error),
+        error => ("engine_error", error),
     };
-    let error = CliError::from(error);
-    let code = match error {
-        CliError::PermissionDenied { .. } => "permission_denied",
-        _ => code,
-    };
+    body(code, error.to_string(), None)
+}
+
+/// A project file that is not there (`not_found`) or cannot be read (`io`), or the engine's
+/// `invalid_file` with each problem, as `sentinel up` reports them.
+pub fn file_error(error: CliError) -> ErrorBody {
+    match error {
+        CliError::Api(body) => body,
+        CliError::Usage(message) => self::body("not_found", message, Some("path")),
+        other => self::body("io", other.to_string(), Some("path")),
+    }
+}
+
+fn body(code: &str, message: String, field: Option<&str>) -> ErrorBody {
     ErrorBody {
         code: code.into(),
-        message: error.to_string(),
-        field: None,
+        message,
+        field: field.map(str::to_string),
         errors: Vec::new(),
     }
 }
