@@ -256,6 +256,24 @@ mod tests {
     }
 
     #[test]
+    fn a_project_file_that_is_missing_or_unreadable_has_a_code() {
+        let missing = file_error(CliError::Usage("no sentinel.toml in /x".into()));
+        assert_eq!(
+            (missing.code.as_str(), missing.field.as_deref()),
+            ("not_found", Some("path"))
+        );
+        let unreadable = file_error(CliError::Other("cannot read /x/sentinel.toml".into()));
+        assert_eq!(unreadable.code, "io");
+        let refused = ErrorBody {
+            code: "invalid_file".into(),
+            message: "the file has 1 problem".into(),
+            field: Some("jobs[0] (a).command".into()),
+            errors: Vec::new(),
+        };
+        assert_eq!(file_error(CliError::Api(refused.clone())), refused);
+    }
+
+    #[test]
     fn a_failure_in_a_bulk_action_is_the_tools_error_naming_each_job() {
         let running = JobState::Running {
             pid: 7,

@@ -108,7 +108,7 @@ impl Sentinel {
             .iter()
             .filter(|job| input.group.is_none() || job.group == input.group)
             .filter(|job| input.project.is_none() || job.project == input.project)
-            .map(|job| JobSummary::new(job))
+            .map(JobSummary::new)
             .collect();
         json(&summaries)
     }
