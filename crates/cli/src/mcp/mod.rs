@@ -11,6 +11,7 @@ mod tools;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{tool_handler, ServerHandler, ServiceExt};
 use sentinel_client::Client;
 
@@ -25,6 +26,10 @@ start_job/stop_job/restart_job to act on one. A project is a directory's sentine
 project_up (a directory), list_projects, project_down (and list_jobs with project). A failed call answers a JSON error with a \
 stable `code` (not_found, invalid, bad_json, disabled, no_engine, …) and a `message`; \
 no_engine means the SentinelZero app or `sentinel daemon` is not running.";
+
+/// The longest message the server reads. Every tool's input is a few names or one path, so a
+/// MiB is plenty; rmcp's own default (16 MiB) would let a client make it buffer far more.
+const MAX_MESSAGE: usize = 1024 * 1024;
 
 /// The server: the engine's client and the tools.
 #[derive(Clone)]
@@ -55,8 +60,10 @@ impl ServerHandler for Sentinel {
 /// yet: agents start their servers when they start, and each tool call says `no_engine`
 /// until it is.
 pub async fn serve(client: Client) -> Result<(), CliError> {
+    let (stdin, stdout) = rmcp::transport::stdio();
+    let transport = AsyncRwTransport::new_server(stdin, stdout).with_max_line_length(MAX_MESSAGE);
     let service = Sentinel::new(client)
-        .serve(rmcp::transport::stdio())
+        .serve(transport)
         .await
         .map_err(|err| CliError::Other(format!("MCP: the client did not initialise: {err}")))?;
     service
