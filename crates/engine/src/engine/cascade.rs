@@ -47,20 +47,19 @@ pub(super) fn spawn_cascades(inner: Weak<Inner>, mut restarting: mpsc::Unbounded
                     times.clear();
                     tracing::warn!(job = %dependant, dependency = %job, "cascading restarts loop; stopping it");
                     if let Ok(handle) = engine.handle(&dependant) {
-                        let reason = StopReason::CascadeLoop(job.clone());
-                        tokio::spawn(async move { handle.stop(reason).await });
+                        let _ = handle.stop(StopReason::CascadeLoop(job.clone())).await;
                     }
                 } else {
                     restart.push(dependant);
                 }
             }
+            // Awaited, not spawned: cascades are applied in order, so a loop's stop is never
+            // undone by an earlier restart still under way.
             if !restart.is_empty() {
                 tracing::info!(dependency = %job, jobs = ?restart, "restarting with their dependency");
-                tokio::spawn(async move {
-                    let _ = engine
-                        .act(Action::Restart, &Selection::Names(restart))
-                        .await;
-                });
+                let _ = engine
+                    .act(Action::Restart, &Selection::Names(restart))
+                    .await;
             }
         }
     });

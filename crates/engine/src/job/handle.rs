@@ -174,6 +174,18 @@ pub(crate) enum StopReason {
 }
 
 impl StopReason {
+    /// How the job rests after this stop: a cascade loop leaves it failed with the reason,
+    /// to be seen at a glance; every other stop leaves it stopped.
+    pub(super) fn rest(&self) -> super::phase::Rest {
+        match self {
+            StopReason::CascadeLoop(_) => super::phase::Rest::Failed {
+                reason: self.clone().describe(),
+                since: chrono::Utc::now(),
+            },
+            _ => super::phase::Rest::Stopped,
+        }
+    }
+
     pub(super) fn describe(self) -> String {
         let text = match self {
             StopReason::User => "stopped by request",

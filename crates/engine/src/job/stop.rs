@@ -23,17 +23,18 @@ impl JobActor {
                 if matches!(held.until, Until::Turn(_)) {
                     self.context.slots.leave(&self.spec.name);
                 }
-                self.set_phase(Phase::Idle(Rest::Stopped));
+                self.set_phase(Phase::Idle(why.rest()));
                 return;
             }
             Phase::Starting | Phase::Retry(_) => {
-                self.set_phase(Phase::Idle(Rest::Stopped));
+                self.set_phase(Phase::Idle(why.rest()));
                 return;
             }
         }
         let Some(ended) = self.end_run().await else {
             return;
         };
+        let rest = why.rest();
         self.finish_run(
             ended.id,
             &ended.info,
@@ -41,7 +42,7 @@ impl JobActor {
             Some(why.describe()),
         );
         self.failures = 0;
-        self.set_phase(Phase::Idle(Rest::Stopped));
+        self.set_phase(Phase::Idle(rest));
     }
 
     /// Ends the current run: the stop signal to the group, KILL after the grace period;

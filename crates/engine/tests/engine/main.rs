@@ -7,6 +7,7 @@ mod config;
 mod home;
 mod lifecycle;
 mod logs;
+mod projects;
 mod restart;
 mod schedule;
 mod security;
