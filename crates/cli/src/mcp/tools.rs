@@ -10,6 +10,7 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router};
 use sentinel_client::LogQuery;
+use sentinel_proto::api::ErrorBody;
 use sentinel_proto::secret::Secrets;
 use sentinel_proto::Action;
 use serde::Serialize;
@@ -100,7 +101,7 @@ struct Status<'a> {
 }
 
 impl Sentinel {
-    async fn list(&self, input: Result<ListJobs, sentinel_proto::api::ErrorBody>) -> Reply {
+    async fn list(&self, input: Result<ListJobs, ErrorBody>) -> Reply {
         let input = input?;
         input.check()?;
         let jobs = self.client.jobs().await.map_err(engine_error)?;
@@ -113,9 +114,9 @@ impl Sentinel {
         json(&summaries)
     }
 
-    async fn status(&self, input: Result<JobName, sentinel_proto::api::ErrorBody>) -> Reply {
+    async fn status(&self, input: Result<JobName, ErrorBody>) -> Reply {
         let input = input?;
-        input.selection()?;
+        super::input::job_name(&input.name)?;
         let detail = self
             .client
             .job(&input.name, Secrets::Masked)
@@ -129,7 +130,7 @@ impl Sentinel {
         })
     }
 
-    async fn logs(&self, input: Result<JobLogs, sentinel_proto::api::ErrorBody>) -> Reply {
+    async fn logs(&self, input: Result<JobLogs, ErrorBody>) -> Reply {
         let input = input?;
         let tail = input.check()?;
         let query = LogQuery {
@@ -148,35 +149,29 @@ impl Sentinel {
 
     /// One action on one job, through the engine's one vocabulary; the job's own error (not
     /// found, disabled, …) is the tool's error.
-    async fn act(
-        &self,
-        action: Action,
-        input: Result<JobName, sentinel_proto::api::ErrorBody>,
-    ) -> Reply {
+    async fn act(&self, action: Action, input: Result<JobName, ErrorBody>) -> Reply {
         let selection = input?.selection()?;
         let results = self
             .client
             .act(action, selection)
             .await
             .map_err(engine_error)?;
-        let Some(result) = results.first() else {
-            return Err(sentinel_proto::api::ErrorBody {
+        match results
+            .first()
+            .map(|result| (result.status(), result.error()))
+        {
+            Some((Some(status), _)) => json(&JobSummary::new(status)),
+            Some((_, Some(error))) => Err(error.clone()),
+            _ => Err(ErrorBody {
                 code: "engine_error".into(),
                 message: format!("the engine answered the {action} with no result"),
                 field: None,
                 errors: Vec::new(),
-            });
-        };
-        if let Some(error) = result.error() {
-            return Err(error.clone());
-        }
-        match result.status() {
-            Some(status) => json(&JobSummary::new(status)),
-            None => json(result),
+            }),
         }
     }
 
-    async fn runs(&self, input: Result<RecentRuns, sentinel_proto::api::ErrorBody>) -> Reply {
+    async fn runs(&self, input: Result<RecentRuns, ErrorBody>) -> Reply {
         let input = input?;
         let limit = input.check()?;
         let runs = self
