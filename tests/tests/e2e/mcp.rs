@@ -99,6 +99,9 @@ fn an_agent_lists_reads_and_restarts_jobs() {
             {"tool": "job_logs", "arguments": {"name": "web", "lines": "many"}},
             {"tool": "stop_job", "arguments": {"name": "../web"}},
             {"tool": "stop_job", "arguments": {"name": "worker"}},
+            {"tool": "list_jobs", "arguments": {"group": "nobody"}},
+            {"tool": "start_job", "arguments": {"name": "worker"}},
+            {"tool": "job_logs", "arguments": {"name": "web", "stream": "stderr"}},
         ]),
     );
 
@@ -177,7 +180,16 @@ fn an_agent_lists_reads_and_restarts_jobs() {
     assert_eq!(error_of(&session, 10), ("invalid", "name"));
 
     assert_eq!(call(&session, 11, true)["json"]["state"], "stopped");
-    assert_eq!(pid_of(&home, "worker"), None);
+    assert_eq!(call(&session, 12, true)["json"], json!([]));
+    let started = &call(&session, 13, true)["json"];
+    assert_eq!(started["state"], "running", "{started}");
+    assert_eq!(
+        pid_of(&home, "worker").map(u64::from),
+        started["pid"].as_u64()
+    );
+    // web printed nothing on stderr.
+    let stderr = call(&session, 14, true)["text"].as_str().unwrap();
+    assert!(!stderr.contains("web is listening"), "{stderr}");
 }
 
 #[test]
