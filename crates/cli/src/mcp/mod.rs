@@ -23,9 +23,10 @@ SentinelZero supervises long-running processes (jobs) on this machine: dev serve
 databases, scheduled tasks. Use list_jobs to see them, job_logs to read what one printed, \
 job_status for one job's details, recent_runs for why it last stopped or failed, and \
 start_job/stop_job/restart_job to act on one. A project is a directory's sentinel.toml: \
-project_up (a directory), list_projects, project_down (and list_jobs with project). A failed call answers a JSON error with a \
-stable `code` (not_found, invalid, bad_json, disabled, no_engine, …) and a `message`; \
-no_engine means the SentinelZero app or `sentinel daemon` is not running.";
+project_up (with the directory), list_projects, project_down, and list_jobs with project. A \
+failed call answers a JSON error with a stable `code` (not_found, invalid, bad_json, \
+disabled, no_engine, …) and a `message`; no_engine means the SentinelZero app or \
+`sentinel daemon` is not running.";
 
 /// The longest message the server reads. Every tool's input is a few names or one path, so a
 /// MiB is plenty; rmcp's own default (16 MiB) would let a client make it buffer far more.
