@@ -23,7 +23,7 @@ use sentinel_proto::status::Glance;
 use sentinel_proto::{
     DependencyState, EngineEvent, EventEnvelope, ExitInfo, FieldError, JobKind, JobSpec, JobState,
     JobStatus, LogLine, LogSettings, LogStream, RestartMode, RestartPolicy, RunOutcome, RunRecord,
-    SignalName, Trigger, WaitReason,
+    SignalName, StartTimings, Trigger, WaitReason,
 };
 use tauri::ipc::Channel;
 use ts_rs::{Config, TS};
@@ -72,6 +72,7 @@ declared![
     HistoryPoint,
     JobSample,
     JobStatus,
+    StartTimings,
     Glance,
     Trigger,
     RunOutcome,

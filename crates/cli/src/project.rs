@@ -108,12 +108,10 @@ pub fn load(file: &ProjectFile) -> Result<(ProjectSpec, Vec<String>), CliError> 
             Ok((project, Vec::new()))
         }
         ProjectFile::ProcessCompose(path) => {
-            // Until the process-compose importer lands in this branch.
-            let _ = (CONFIG_VERSION, ProjectSpec::from_jobs);
-            Err(CliError::Usage(format!(
-                "{} is a process-compose file; this build cannot read it yet",
-                path.display()
-            )))
+            let migrated = crate::migrate::migrate(crate::migrate::Source::ProcessCompose, path)?;
+            let project = ProjectSpec::from_jobs(None, CONFIG_VERSION, migrated.jobs, path)
+                .map_err(refused)?;
+            Ok((project, migrated.notes))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Turning flags into a job definition.
 
+use sentinel_proto::monitor::{HealthCheck, Probe};
 use sentinel_proto::schedule::ScheduleSpec;
 use sentinel_proto::{JobKind, JobSpec, WatchSpec};
 
@@ -157,6 +158,68 @@ pub fn apply(spec: &mut JobSpec, job: &JobArgs, argv: &[String]) -> Result<(), C
     if let Some(bytes) = job.max_core_size {
         spec.rlimits.core = Some(bytes);
     }
+    apply_health(spec, job)?;
+    if let Some(bytes) = job.max_memory {
+        spec.max_memory = Some(bytes);
+    }
+    if job.no_notify {
+        spec.notify = false;
+    }
+    if let Some(url) = &job.webhook {
+        spec.webhook = Some(url.clone());
+    }
+    Ok(())
+}
+
+/// A probe flag replaces the check's probe and keeps its settings; a setting flag changes that
+/// one setting of the check the job has. Whether the result is a valid check is the engine's
+/// to say.
+fn apply_health(spec: &mut JobSpec, job: &JobArgs) -> Result<(), CliError> {
+    let probe = job
+        .health_cmd
+        .clone()
+        .map(Probe::Exec)
+        .or_else(|| job.health_http.clone().map(|url| Probe::Http { url }))
+        .or_else(|| job.health_tcp.clone().map(Probe::Tcp))
+        .or_else(|| job.health_log.clone().map(Probe::Log));
+    if let Some(probe) = probe {
+        let fresh = HealthCheck::new(probe);
+        match &mut spec.health {
+            Some(health) => {
+                health.exec = fresh.exec;
+                health.http = fresh.http;
+                health.tcp = fresh.tcp;
+                health.log = fresh.log;
+            }
+            None => spec.health = Some(fresh),
+        }
+    }
+    let settings = job.health_settings();
+    if settings.is_empty() {
+        return Ok(());
+    }
+    let Some(health) = spec.health.as_mut() else {
+        return Err(CliError::Usage(format!(
+            "{} changes a health check, and {} has none: add one with --health-cmd, --health-http, --health-tcp or --health-log",
+            settings.join(", "),
+            spec.name
+        )));
+    };
+    if let Some(interval) = job.health_interval {
+        health.interval = interval;
+    }
+    if let Some(timeout) = job.health_timeout {
+        health.timeout = timeout;
+    }
+    if let Some(retries) = job.health_retries {
+        health.retries = retries;
+    }
+    if let Some(period) = job.health_start_period {
+        health.start_period = period;
+    }
+    if let Some(restart) = job.health_restart {
+        health.restart = restart;
+    }
     Ok(())
 }
 
@@ -198,4 +261,28 @@ pub fn apply_toggles(spec: &mut JobSpec, toggles: &EditToggles) {
     if toggles.no_ports {
         spec.ports.clear();
     }
+    if toggles.no_health {
+        spec.health = None;
+    }
+    if toggles.no_max_memory {
+        spec.max_memory = None;
+    }
+    if toggles.notify {
+        spec.notify = true;
+    }
+    if toggles.no_webhook {
+        spec.webhook = None;
+    }
+    if toggles.no_nice {
+        spec.nice = None;
+    }
+    if toggles.no_max_open_files || toggles.no_rlimits {
+        spec.rlimits.nofile = None;
+    }
+    if toggles.no_max_core_size || toggles.no_rlimits {
+        spec.rlimits.core = None;
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,7 +28,8 @@ pub enum EngineEvent {
     },
     /// The job's status after a transition.
     StateChanged {
-        status: JobStatus,
+        // Boxed: a status is much larger than most events.
+        status: Box<JobStatus>,
     },
     RunStarted {
         job: String,

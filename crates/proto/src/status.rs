@@ -291,10 +291,10 @@ pub struct JobStatus {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// The project (`sentinel up`) it belongs to.
+    /// The project (`sentinel up`) it belongs to, and the project's file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional = nullable))]
-    pub project: Option<String>,
+    pub project: Option<crate::project::ProjectRef>,
     pub kind: JobKind,
     pub enabled: bool,
     #[serde(flatten)]
@@ -343,6 +343,11 @@ pub struct StartTimings {
 impl JobStatus {
     pub fn glance(&self) -> Glance {
         Glance::of(&self.state, self.health)
+    }
+
+    /// The name of its project, if it belongs to one.
+    pub fn project_name(&self) -> Option<&str> {
+        self.project.as_ref().map(|project| project.name.as_str())
     }
 
     /// A service's or task's status with nothing behind it yet: no runs, no samples, no

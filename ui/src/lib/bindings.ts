@@ -77,7 +77,11 @@ disk_read_bytes: number, disk_written_bytes: number,
  */
 cpu_seconds: number, };
 
-export type JobStatus = { name: string, group?: string | null, kind: JobKind, enabled: boolean, 
+export type JobStatus = { name: string, group?: string | null, 
+/**
+ * The project (`sentinel up`) it belongs to, and the project's file.
+ */
+project?: ProjectRef | null, kind: JobKind, enabled: boolean, 
 /**
  * Restarts made by the restart policy since the job was last started by hand.
  */
@@ -102,11 +106,25 @@ resources?: ResourceSample | null,
  * Writing the job's log file fails (a full disk, say): what the OS said. Output is still
  * captured; the newest MiB is kept and written once the file can be written again.
  */
-log_error?: string | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: WaitReason, 
+log_error?: string | null, 
+/**
+ * How its latest start went: asked, spawned, ready.
+ */
+startup?: StartTimings | null, } & ({ "state": "stopped" } | { "state": "starting" } | { "state": "running", pid: number, since: string, } | { "state": "stopping", pid: number, } | { "state": "backoff", next_try_at: string, attempt: number, } | { "state": "failed", reason: string, since: string, } | { "state": "exited", since: string, } | { "state": "waiting", reason: WaitReason, 
 /**
  * `reason` in words, as `sentinel status` says it.
  */
 message: string, since: string, });
+
+export type StartTimings = { 
+/**
+ * When the start was asked for (it may have waited for dependencies first).
+ */
+requested_at: string, 
+/**
+ * When its current (or last) process was spawned.
+ */
+started_at?: string | null, ready_at?: string | null, };
 
 export type Glance = "failing" | "busy" | "fine";
 

@@ -69,7 +69,7 @@ pub async fn list(
         jobs.retain(|job| job.group.as_deref() == Some(group.as_str()));
     }
     if let Some(project) = project {
-        jobs.retain(|job| job.project.as_deref() == Some(project.as_str()));
+        jobs.retain(|job| job.project_name() == Some(project.as_str()));
     }
     if json {
         print_json(&jobs)

@@ -259,7 +259,7 @@ pub async fn stack(
         )));
     };
     let mut statuses = client.jobs().await?;
-    statuses.retain(|status| status.project.as_deref() == Some(name.as_str()));
+    statuses.retain(|status| status.project_name() == Some(name.as_str()));
     let mut specs = Vec::new();
     for job in &summary.jobs {
         specs.push(

@@ -55,7 +55,7 @@ pub async fn top(
                     if status.resources.is_none() && status.state.is_active() {
                         status.resources = resources;
                     }
-                    by_name.insert(status.name.clone(), status);
+                    by_name.insert(status.name.clone(), *status);
                 }
                 true
             }

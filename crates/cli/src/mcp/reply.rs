@@ -149,7 +149,7 @@ impl<'a> JobSummary<'a> {
             name: &status.name,
             state: status.state.name(),
             glance: status.glance(),
-            project: status.project.as_deref(),
+            project: status.project.as_ref().map(|project| project.name.as_str()),
             group: status.group.as_deref(),
             pid,
             health: status.health,
@@ -323,7 +323,10 @@ mod tests {
         };
         let mut status = JobStatus::new("web.api", JobKind::Service, running);
         status.group = Some("backend".into());
-        status.project = Some("web".into());
+        status.project = Some(sentinel_proto::ProjectRef {
+            name: "web".into(),
+            file: PathBuf::from("/src/web/sentinel.toml"),
+        });
         let summary = serde_json::to_value(JobSummary::new(&status)).unwrap();
         assert_eq!(summary["pid"], 42);
         assert_eq!(summary["state"], "running");

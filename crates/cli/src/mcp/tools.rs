@@ -108,7 +108,10 @@ impl Sentinel {
         let summaries: Vec<JobSummary> = jobs
             .iter()
             .filter(|job| input.group.is_none() || job.group == input.group)
-            .filter(|job| input.project.is_none() || job.project == input.project)
+            .filter(|job| {
+                input.project.is_none()
+                    || job.project.as_ref().map(|p| &p.name) == input.project.as_ref()
+            })
             .map(JobSummary::new)
             .collect();
         json(&summaries)

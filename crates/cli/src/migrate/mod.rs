@@ -1,8 +1,10 @@
-//! Jobs from other supervisors: launchd plists, PM2 ecosystem files, supervisord programs
-//! and Procfiles. Whatever has no equivalent is listed in `notes`, never dropped silently.
+//! Jobs from other supervisors: launchd plists, PM2 ecosystem files, supervisord programs,
+//! Procfiles and process-compose files. Whatever has no equivalent is listed in `notes`, never
+//! dropped silently.
 
 mod launchd;
 mod pm2;
+pub mod process_compose;
 mod procfile;
 mod supervisord;
 
@@ -26,6 +28,7 @@ pub enum Source {
     Pm2,
     Supervisord,
     Procfile,
+    ProcessCompose,
 }
 
 pub fn migrate(source: Source, path: &Path) -> Result<Migrated, CliError> {
@@ -37,6 +40,7 @@ pub fn migrate(source: Source, path: &Path) -> Result<Migrated, CliError> {
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     match source {
         Source::Procfile => Ok(procfile::parse(&read(path)?, &dir)),
+        Source::ProcessCompose => process_compose::parse(&read(path)?, &dir),
         Source::Pm2 => pm2::parse(&read(path)?, &dir),
         Source::Supervisord => supervisord::parse(&read(path)?),
         Source::Launchd if path.is_dir() => {
@@ -102,6 +106,8 @@ mod fuzz {
             "\\[program:[a-z]{1,8}\\]\n([a-z_]{1,12}=[ -~]{0,30}\n){0,6}",
             "([a-z]{1,8}: [ -~]{0,40}\n){0,5}",
             "\\{\"apps\": \\[\\{(\"[a-z_]{1,14}\": (\"[ -~]{0,12}\"|[0-9]{1,6}|true|null|\\[\\]), ){0,5}\"name\": \"x\"\\}\\]\\}",
+            // process-compose: its own keys, with scalars, flow lists and flow maps as values.
+            "processes:\n(  [a-z]{1,6}:\n(    (command|working_dir|environment|env_file|depends_on|readiness_probe|liveness_probe|ready_log_line|availability|disabled|schedule|shutdown|namespace|replicas|success_exit_codes|entrypoint|is_daemon|x-a|<<): ([ -~]{0,20}|\\[[ -~]{0,12}\\]|\\{(exec|http_get|restart|condition|signal|cron|interval|port|command|[a-z]{1,3}): ([ -~]{0,10}|\\{[a-z_]{1,8}: [0-9a-z]{0,4}\\})\\}|-?[0-9]{1,5})\n){0,6}){1,3}",
             "<\\?xml version=\"1.0\"\\?><plist version=\"1.0\"><dict>(<key>[A-Za-z]{1,20}</key><(string>[ -;=-~]{0,20}</string|integer>[0-9]{1,5}</integer|true/)>){0,6}</dict></plist>",
         ]
     }
@@ -115,6 +121,7 @@ mod fuzz {
             let _ = super::pm2::parse(&text, dir);
             let _ = super::procfile::parse(&text, dir);
             let _ = super::launchd::parse(text.as_bytes(), Path::new("x.plist"));
+            let _ = super::process_compose::parse(&text, dir);
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn job_table(jobs: &[JobStatus], style: &Style) -> String {
                 job.group.clone().unwrap_or_else(|| "-".into()),
             ];
             if projects {
-                cells.push(job.project.clone().unwrap_or_else(|| "-".into()));
+                cells.push(job.project_name().unwrap_or("-").to_string());
             }
             (cells, &job.state)
         })

@@ -360,7 +360,7 @@ impl JobActor {
         JobStatus {
             name: self.spec.name.clone(),
             group: self.spec.group.clone(),
-            project: self.spec.project.as_ref().map(|p| p.name.clone()),
+            project: self.spec.project.clone(),
             kind: self.spec.kind,
             enabled: self.spec.enabled,
             state: self.phase.state(),
@@ -402,6 +402,8 @@ impl JobActor {
     pub(super) fn publish(&mut self) {
         let status = self.snapshot();
         self.status.send_replace(status.clone());
-        self.context.emit(EngineEvent::StateChanged { status });
+        self.context.emit(EngineEvent::StateChanged {
+            status: Box::new(status),
+        });
     }
 }

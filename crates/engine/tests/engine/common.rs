@@ -88,7 +88,7 @@ pub async fn state_of(events: &mut EventSubscription, job: &str, state: &str) ->
         EngineEvent::StateChanged { status }
             if status.name == job && status.state.name() == state =>
         {
-            Some(status.clone())
+            Some(status.as_ref().clone())
         }
         _ => None,
     })

@@ -131,7 +131,7 @@ async fn up_starts_in_order_waiting_for_the_ready_line() {
     assert!(db_ready - db.started_at.unwrap() >= chrono::Duration::milliseconds(350));
     assert!(api.started_at.unwrap() >= db_ready);
     assert_eq!(
-        t.engine.get("shop.api").unwrap().status.project.as_deref(),
+        t.engine.get("shop.api").unwrap().status.project_name(),
         Some("shop")
     );
 

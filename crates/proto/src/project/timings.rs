@@ -45,7 +45,12 @@ pub fn timings(specs: &[JobSpec], statuses: &[JobStatus]) -> Timings {
         .values()
         .filter_map(|status| status.startup.map(|s| s.requested_at))
         .min();
-    let ready_at = |name: &str| by_name.get(name).and_then(|s| s.startup?.ready_at);
+    // A job failing now is not ready, whatever its latest start once reached.
+    let ready = |status: &JobStatus| {
+        let ready_at = status.startup?.ready_at?;
+        (status.glance() != crate::status::Glance::Failing).then_some(ready_at)
+    };
+    let ready_at = |name: &str| by_name.get(name).and_then(|s| ready(s));
     let mut jobs: Vec<JobTiming> = by_name
         .values()
         .map(|status| {
@@ -56,11 +61,8 @@ pub fn timings(specs: &[JobSpec], statuses: &[JobStatus]) -> Timings {
                     startup.map(|s| s.requested_at),
                     startup.and_then(|s| s.started_at),
                 ),
-                to_ready: between(
-                    startup.and_then(|s| s.started_at),
-                    startup.and_then(|s| s.ready_at),
-                ),
-                ready_after: between(first, startup.and_then(|s| s.ready_at)),
+                to_ready: between(startup.and_then(|s| s.started_at), ready(status)),
+                ready_after: between(first, ready(status)),
             }
         })
         .collect();
@@ -96,6 +98,7 @@ pub fn timings(specs: &[JobSpec], statuses: &[JobStatus]) -> Timings {
 
 #[cfg(test)]
 mod tests {
+    use super::timings as timings_of;
     use super::*;
     use crate::{Dependency, JobKind, JobState, StartTimings};
 
@@ -135,7 +138,17 @@ mod tests {
             status("api", 0, 1500, Some(1800)),
             status("broken", 0, 5, None),
         ];
-        let timings = timings(&specs, &statuses);
+        let mut failed = status("cache", 0, 5, Some(100));
+        failed.state = JobState::Failed {
+            reason: "exit code 1".into(),
+            since: at(200),
+        };
+        let with_failed = timings_of(&specs, &[failed]);
+        assert_eq!(
+            with_failed.jobs[0].to_ready, None,
+            "a failing job is not ready"
+        );
+        let timings = timings_of(&specs, &statuses);
         assert_eq!(timings.chain, ["db", "migrate", "api"]);
         let names: Vec<&str> = timings.jobs.iter().map(|j| j.name.as_str()).collect();
         assert_eq!(names, ["cache", "db", "migrate", "api", "broken"]);
@@ -148,7 +161,7 @@ mod tests {
 
     #[test]
     fn nothing_ready_is_no_chain() {
-        let timings = timings(&[spec("a", &[])], &[status("a", 0, 5, None)]);
+        let timings = timings_of(&[spec("a", &[])], &[status("a", 0, 5, None)]);
         assert!(timings.chain.is_empty());
         assert_eq!(timings.jobs.len(), 1);
     }
