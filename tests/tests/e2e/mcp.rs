@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use sentinel_tests::*;
 
-/// Runs the MCP client against `sentinel ARGS… mcp` with these tool calls; its answer.
+/// Runs the MCP client against `sentinel --socket SOCKET mcp` with these tool calls; its answer.
 fn mcp_session(socket: &Path, calls: Value) -> Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("../.tools/venv/bin/python");
