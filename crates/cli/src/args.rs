@@ -302,6 +302,8 @@ pub enum Command {
     },
     /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
     Completions { shell: clap_complete::Shell },
+    /// Serve the Model Context Protocol on stdio, for coding agents: `claude mcp add sentinel -- sentinel mcp`
+    Mcp,
 }
 
 /// Which jobs an action applies to: names, a group, or all.

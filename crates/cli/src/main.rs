@@ -5,6 +5,7 @@ mod commands;
 mod daemon;
 mod error;
 mod handoff;
+mod mcp;
 mod migrate;
 mod output;
 mod project;

@@ -5,6 +5,7 @@ mod bounds;
 mod cli;
 mod descriptors;
 mod fields;
+mod mcp;
 mod monitoring;
 mod process_compose;
 mod projects;

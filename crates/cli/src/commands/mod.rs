@@ -126,6 +126,7 @@ pub async fn run(client: &Client, command: Command) -> Result<(), CliError> {
             json,
             show_secrets,
         } => stack::env(client, &name, json, show_secrets).await,
+        Command::Mcp => crate::mcp::serve(client.clone()).await,
         Command::Daemon | Command::Completions { .. } => Err(CliError::Other(
             "this command does not talk to a running engine".into(),
         )),

@@ -37,6 +37,11 @@ impl Style {
         }
     }
 
+    /// No colours: text for another program.
+    pub fn plain() -> Style {
+        Style { colour: false }
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
         if self.colour {
             format!("\x1b[{code}m{text}\x1b[0m")
