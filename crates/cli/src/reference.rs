@@ -202,7 +202,15 @@ mod tests {
     /// A TOML example is a job, a job file or a settings file, and valid as one.
     fn check_toml(body: &str) -> Result<(), String> {
         let value: toml::Table = toml::from_str(body).map_err(|e| e.to_string())?;
-        if value.contains_key("jobs") || value.contains_key("version") {
+        if value.contains_key("project")
+            || (value.contains_key("jobs") && !value.contains_key("version"))
+        {
+            // A project file (`sentinel up`): `version` may be left out.
+            let file = std::path::Path::new("/home/me/code/example/sentinel.toml");
+            sentinel_proto::project::ProjectSpec::read(body, ConfigFormat::Toml, file)
+                .map(|_| ())
+                .map_err(|errors| format!("project file: {errors:?}"))
+        } else if value.contains_key("jobs") || value.contains_key("version") {
             ConfigFile::parse(body, ConfigFormat::Toml)
                 .map(|_| ())
                 .map_err(|errors| format!("job file: {errors:?}"))
