@@ -62,6 +62,12 @@ pub struct ProjectSummary {
     pub jobs: Vec<String>,
 }
 
+/// Whether `up` starts the job: enabled jobs that start on their own, except tasks that wait for
+/// their schedule. The engine starts these and `sentinel up` waits for them.
+pub fn comes_up(job: &JobSpec) -> bool {
+    job.enabled && job.autostart && !(job.kind == crate::JobKind::Task && job.schedule.is_some())
+}
+
 /// The name a job of `project` has in the engine.
 pub fn scoped(project: &str, job: &str) -> String {
     format!("{project}.{job}")

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sentinel_client::{Client, LogQuery, Streamed};
 use sentinel_proto::project::timings::timings;
 use sentinel_proto::project::ProjectSpec;
-use sentinel_proto::{Action, JobKind, JobSpec, JobStatus, LogLine, LogStream, Outcome, Selection};
+use sentinel_proto::{Action, JobSpec, JobStatus, LogLine, LogStream, Outcome, Selection};
 use tokio::time::Instant;
 
 use super::print_json;
@@ -53,7 +53,11 @@ pub async fn up(
             println!("{:<24} {}", result.name, style.failing(&error.message));
         }
     }
-    let watched: Vec<&JobSpec> = project.jobs.iter().filter(|job| comes_up(job)).collect();
+    let watched: Vec<&JobSpec> = project
+        .jobs
+        .iter()
+        .filter(|job| sentinel_proto::project::comes_up(job))
+        .collect();
     let outcome = watch_until_ready(client, style, &watched, wait).await?;
     let statuses = client.jobs().await?;
     print!(
@@ -94,11 +98,6 @@ pub async fn up(
         0 => Ok(()),
         n => Err(CliError::Partial(n)),
     }
-}
-
-/// The jobs `up` waits for: the ones the engine starts with the project.
-fn comes_up(job: &JobSpec) -> bool {
-    job.enabled && job.autostart && !(job.kind == JobKind::Task && job.schedule.is_some())
 }
 
 struct WaitOutcome {

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use sentinel_proto::action::{Action, Selection, MAX_SELECTED_NAMES};
 use sentinel_proto::config::{job_field, ConfigFile};
 use sentinel_proto::project::{
-    project_name_problem, ProjectRef, ProjectSpec, ProjectSummary, ProjectUp,
+    comes_up, project_name_problem, ProjectRef, ProjectSpec, ProjectSummary, ProjectUp,
 };
-use sentinel_proto::{FieldError, JobKind, JobSpec, JobState, JobStatus, ValidationErrors};
+use sentinel_proto::{FieldError, JobKind, JobState, JobStatus, ValidationErrors};
 
 use super::definitions::Replace;
 use super::EngineHandle;
@@ -39,7 +39,7 @@ impl EngineHandle {
             .iter()
             .filter(|job| {
                 let done = statuses.get(&job.name).is_some_and(succeeded);
-                starts_with_project(job)
+                comes_up(job)
                     && (job.kind == JobKind::Service || changed.contains(&job.name) || !done)
             })
             .map(|job| job.name.clone())
@@ -128,12 +128,6 @@ impl EngineHandle {
             Err(EngineError::Invalid(ValidationErrors(problems)))
         }
     }
-}
-
-/// What `up` starts: enabled jobs that start on their own, except tasks that wait for their
-/// schedule.
-fn starts_with_project(job: &JobSpec) -> bool {
-    job.enabled && job.autostart && !(job.kind == JobKind::Task && job.schedule.is_some())
 }
 
 /// A task whose last run ended well and that is not running now.
