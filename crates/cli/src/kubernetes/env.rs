@@ -154,7 +154,7 @@ pub fn environment(
     };
     for (key, value) in &spec.env {
         if spec.is_secret(key) {
-            out.env.extend(secret_ref(key, Some(value), notes));
+            out.env.extend(secret_ref(key, Some(value.as_str()), notes));
         } else {
             out.env.push(Node::map([
                 ("name", Node::str(key.as_str())),
@@ -165,7 +165,7 @@ pub fn environment(
     let files_unread = !spec.env_files.is_empty() && job.file_env.is_err();
     for key in spec.secrets.iter().filter(|k| !spec.env.contains_key(*k)) {
         match file_secrets.get(key.as_str()) {
-            Some(value) => out.env.extend(secret_ref(key, Some(value), notes)),
+            Some(value) => out.env.extend(secret_ref(key, Some(*value), notes)),
             // Probably in the files that could not be read: its value is for the user to give.
             None if files_unread => out.env.extend(secret_ref(key, None, notes)),
             None => notes.push(format!(

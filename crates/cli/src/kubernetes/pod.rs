@@ -201,7 +201,7 @@ fn probes(
     health: &HealthCheck,
     notes: &mut Vec<String>,
 ) -> Result<Vec<(&'static str, Node)>, CliError> {
-    let Some((kind, action)) = action(spec, health, notes)? else {
+    let Some((kind, what)) = action(spec, health, notes)? else {
         return Ok(Vec::new());
     };
     for (field, value) in [
@@ -216,7 +216,7 @@ fn probes(
             ));
         }
     }
-    let mut probe = Node::map([(kind, action)]);
+    let mut probe = Node::map([(kind, what)]);
     let start = whole_seconds(health.start_period);
     if start > 0 {
         probe.push("initialDelaySeconds", Node::uint(start));

@@ -29,12 +29,11 @@ const SHORTHANDS: &[&str] = &[
 /// Our cron expression (already checked by the engine) as Kubernetes reads it.
 pub fn from_cron(source: &str, time_zone: Option<&str>, notes: &mut Vec<String>) -> Cron {
     let source = source.trim();
-    match time_zone {
-        Some(_) => {}
-        None => notes.push(
+    if time_zone.is_none() {
+        notes.push(
             "cron times are local time in SentinelZero, and the zone here is unknown: the CronJob runs in the cluster's zone (usually UTC) unless you set spec.timeZone"
                 .into(),
-        ),
+        );
     }
     let time_zone = time_zone.map(str::to_string);
     if SHORTHANDS.contains(&source) {

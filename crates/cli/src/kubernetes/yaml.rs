@@ -40,29 +40,6 @@ impl Node {
             entries.push((key.to_string(), value));
         }
     }
-
-    /// The entry of a map under `key`, for tests and for adding to a nested map.
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        match self {
-            Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Str(text) => Some(text),
-            _ => None,
-        }
-    }
-
-    /// Follows a path of map keys and list indexes ("spec.template.spec.containers.0.image").
-    pub fn at(&self, path: &str) -> Option<&Node> {
-        path.split('.').try_fold(self, |node, step| match node {
-            Node::List(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => node.get(step),
-        })
-    }
 }
 
 /// The node as a YAML document (without the `---` that separates documents).
@@ -238,10 +215,6 @@ mod tests {
             "apiVersion: apps/v1\nreplicas: 1\npaused: false\ncontainers:\n  - name: web\n    args:\n      - \"-c\"\n      - \"echo hi\"\n    env: []\n    limits: {}\n"
         );
         reads_back(&node);
-        assert_eq!(
-            node.at("containers.0.args.1").and_then(Node::as_str),
-            Some("echo hi")
-        );
     }
 
     #[test]
