@@ -125,14 +125,14 @@ pub fn from_every(every: Duration, notes: &mut Vec<String>) -> Cron {
         exact: true,
     };
     let secs = every.as_secs();
-    let exact_minutes = every.subsec_nanos() == 0 && secs % 60 == 0;
+    let exact_minutes = every.subsec_nanos() == 0 && secs.is_multiple_of(60);
     let minutes = secs.div_ceil(60).max(1);
     if exact_minutes {
         match minutes {
             1 => return whole("* * * * *"),
-            m if m < 60 && 60 % m == 0 => return whole(&format!("*/{m} * * * *")),
+            m if m < 60 && 60u64.is_multiple_of(m) => return whole(&format!("*/{m} * * * *")),
             60 => return whole("0 * * * *"),
-            m if m % 60 == 0 && m < 1440 && 1440 % m == 0 => {
+            m if m.is_multiple_of(60) && m < 1440 && 1440u64.is_multiple_of(m) => {
                 return whole(&format!("0 */{} * * *", m / 60))
             }
             1440 => return whole("0 0 * * *"),
