@@ -286,22 +286,22 @@ fn deployment(
     container: Node,
     notes: &mut Vec<String>,
 ) -> Node {
+    // One note for the policy: a Deployment restarts after every exit and never gives up.
+    let retries = spec.restart.max_retries;
+    let gives_up = match retries {
+        0 => String::new(),
+        n => format!(" and max_retries = {n}"),
+    };
     match spec.restart.mode {
-        RestartMode::Always => {}
-        RestartMode::OnFailure => notes.push(
-            "restart = on-failure: a Deployment restarts its container after every exit, clean or not"
-                .into(),
-        ),
+        RestartMode::Always if retries == 0 => {}
+        RestartMode::Always | RestartMode::OnFailure => notes.push(format!(
+            "restart = {}{gives_up}: a Deployment restarts its container after every exit, clean or not, and never gives up (it backs off: CrashLoopBackOff)",
+            spec.restart.mode
+        )),
         RestartMode::Never => notes.push(
             "restart = never: a Deployment always restarts its container; make the job a task (a Job) to run it once"
                 .into(),
         ),
-    }
-    if spec.restart.mode != RestartMode::Never && spec.restart.max_retries > 0 {
-        notes.push(format!(
-            "max_retries = {}: Kubernetes never gives up on a Deployment's container (it backs off, CrashLoopBackOff)",
-            spec.restart.max_retries
-        ));
     }
     let replicas = if spec.enabled {
         if !spec.autostart {

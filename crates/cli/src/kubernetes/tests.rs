@@ -171,9 +171,8 @@ fn a_shell_command_runs_through_sh_and_restart_policies_are_named() {
     );
     has_comment(
         &text,
-        "restart = on-failure: a Deployment restarts its container after every exit",
+        "restart = on-failure and max_retries = 3: a Deployment restarts its container after every exit, clean or not, and never gives up",
     );
-    has_comment(&text, "max_retries = 3: Kubernetes never gives up");
     has_comment(&text, "restart = never: a Deployment always restarts");
     assert!(at(
         doc(&docs, "Deployment", "once"),

@@ -126,7 +126,8 @@ const RESERVED: &[&str] = &[
 ];
 
 /// A string bare when it starts with a letter, `_` or `/` and holds only letters, digits and
-/// `._/-` (no number, date, time or indicator can look like that), quoted otherwise.
+/// `._/-:` (no number, date, time or indicator can look like that; a `:` not last, where it
+/// would end a key), quoted otherwise.
 fn scalar_text(text: &str) -> String {
     let plain = text
         .chars()
@@ -134,7 +135,8 @@ fn scalar_text(text: &str) -> String {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/')
         && text
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "._/-:".contains(c))
+        && !text.ends_with(':')
         && !RESERVED.contains(&text.to_ascii_lowercase().as_str());
     if plain {
         return text.to_string();
@@ -252,9 +254,14 @@ mod tests {
             "app.kubernetes.io/name",
             "/bin/sh",
             "Always",
+            "example/app:1.0",
+            "a:b:c",
         ] {
             assert_eq!(scalar_text(word), word);
+            reads_back(&Node::map([(word, Node::str(word))]));
         }
+        assert_eq!(scalar_text("app:"), "\"app:\"");
+        reads_back(&Node::map([("app:", Node::str("app:"))]));
     }
 
     #[test]
