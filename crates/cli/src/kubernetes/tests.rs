@@ -522,3 +522,51 @@ fn the_image_is_required_and_checked() {
         assert!(err.to_string().contains("--image"), "{err}");
     }
 }
+
+/// Every field of a job is either mapped or named in a note (or, for notifications, in the
+/// header): a new field fails this test until the export says what becomes of it.
+#[test]
+fn every_job_field_is_mapped_or_named() {
+    const CONSIDERED: &[&str] = &[
+        "name",
+        "command",
+        "shell",
+        "cwd",
+        "env",
+        "secrets",
+        "group",
+        "project",
+        "enabled",
+        "autostart",
+        "kind",
+        "restart",
+        "stop_signal",
+        "stop_timeout",
+        "logs",
+        "schedule",
+        "restart_schedule",
+        "health",
+        "max_memory",
+        "notify",
+        "webhook",
+        "depends_on",
+        "watch",
+        "env_files",
+        "ports",
+        "nice",
+        "rlimits",
+    ];
+    let missing: Vec<String> = JobSpec::field_names()
+        .into_iter()
+        .filter(|field| !CONSIDERED.contains(&field.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "say in kubernetes/ what becomes of {missing:?}, then add them here"
+    );
+    let (text, _) = export(vec![job(JobSpec::new("a", "b"))]);
+    has_comment(
+        &text,
+        "Failure notifications and webhooks stay with SentinelZero",
+    );
+}
