@@ -33,14 +33,17 @@ fi
 tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
 # prometheus-client parses /metrics in a test; check-jsonschema (with its vendored GitHub
 # workflow schema) and zizmor lint the workflow files; mcp, the official MCP SDK, is the real
-# client of `sentinel mcp` in its end-to-end test. `python -m pip`: a venv's pip script names
-# the venv's path, so a venv copied from elsewhere would install into the original.
-if ! "$tools/venv/bin/python" -c 'import prometheus_client, check_jsonschema, mcp' >/dev/null 2>&1 \
+# client of `sentinel mcp` in its end-to-end test; kubernetes-validate checks the manifests of
+# `sentinel export --as kubernetes` against the official schemas it bundles (offline).
+# `python -m pip`: a venv's pip script names the venv's path, so a venv copied from elsewhere
+# would install into the original.
+if ! "$tools/venv/bin/python" -c 'import prometheus_client, check_jsonschema, mcp, kubernetes_validate' >/dev/null 2>&1 \
   || [ ! -x "$tools/venv/bin/zizmor" ]; then
   echo "setup: installing Python test tools into $tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/python" -m pip install -q --disable-pip-version-check \
-    prometheus-client==0.21.1 check-jsonschema==0.39.0 zizmor==1.32.0 mcp==2.3.0
+    prometheus-client==0.21.1 check-jsonschema==0.39.0 zizmor==1.32.0 mcp==2.3.0 \
+    kubernetes-validate==1.37.0
 fi
 
 # The WebDriver proxy that drives the real app in its end-to-end test.

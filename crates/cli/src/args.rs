@@ -246,17 +246,26 @@ pub enum Command {
     },
     /// Write jobs to a file you can keep in git (all, a group, or named jobs)
     #[command(
-        after_help = "Examples:\n  sentinel export > jobs.toml\n  sentinel export --group backend --format json\n  sentinel export api --as systemd > api.service"
+        after_help = "Examples:\n  sentinel export > jobs.toml\n  sentinel export --group backend --format json\n  sentinel export api --as systemd > api.service\n  sentinel export --all --as kubernetes --image example/app:1.0 > k8s.yaml"
     )]
     Export {
+        #[arg(conflicts_with_all = ["group", "all"])]
         names: Vec<String>,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         group: Option<String>,
+        /// Every job (what no names and no group also mean)
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value = "toml")]
         format: FormatArg,
-        /// Hand one job to the OS: a LaunchAgent plist or a systemd user unit
+        /// Write the jobs as another system's files: one job as a LaunchAgent plist or a
+        /// systemd user unit, or any jobs as Kubernetes manifests
         #[arg(long = "as", value_enum, value_name = "SYSTEM")]
-        handoff: Option<crate::handoff::System>,
+        target: Option<ExportAs>,
+        /// With --as kubernetes: the image every container runs its job's command in
+        /// (required: jobs run commands, not images)
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<String>,
         /// Write the values of secret variables (masked otherwise; an import of a masked
         /// value keeps the value the job already has)
         #[arg(long)]
@@ -328,6 +337,19 @@ impl From<Selection> for sentinel_proto::action::Selection {
             (None, false) => sentinel_proto::action::Selection::Names(which.names),
         }
     }
+}
+
+/// What `export --as` writes. Kubernetes is one more value of the same flag rather than a
+/// flag of its own: `--as` already means "the jobs as another system's files", and the
+/// launchd and systemd hand-offs keep their spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportAs {
+    /// A LaunchAgent plist (one job)
+    Launchd,
+    /// A systemd user unit (one job)
+    Systemd,
+    /// Kubernetes manifests: Deployments, CronJobs, Jobs, ConfigMaps and Secrets
+    Kubernetes,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

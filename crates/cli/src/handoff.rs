@@ -7,7 +7,7 @@ use sentinel_proto::{JobKind, JobSpec, RestartMode};
 
 use crate::error::CliError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum System {
     Launchd,
     Systemd,

@@ -5,6 +5,7 @@ mod commands;
 mod daemon;
 mod error;
 mod handoff;
+mod kubernetes;
 mod mcp;
 mod migrate;
 mod output;

@@ -257,10 +257,32 @@ mod tests {
         }
     }
 
-    /// YAML (Prometheus configuration) parsed by ruamel.yaml in the tools venv that
-    /// scripts/setup.sh makes.
+    /// Kubernetes manifests (`sentinel export --as kubernetes`), checked by kubernetes-validate
+    /// against the official schemas it bundles, from the tools venv that scripts/setup.sh makes.
+    fn check_manifests(body: &str) -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let file = dir.path().join("manifests.yaml");
+        std::fs::write(&file, body).map_err(|e| e.to_string())?;
+        let validate = repo().join(".tools/venv/bin/kubernetes-validate");
+        let out = std::process::Command::new(&validate)
+            .args(["--strict", "--quiet", "--kubernetes-version", "1.31.0"])
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("{}: {e} (run scripts/setup.sh)", validate.display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+    }
+
+    /// YAML: Kubernetes manifests, or Prometheus configuration parsed by ruamel.yaml in the
+    /// tools venv that scripts/setup.sh makes.
     fn check_yaml(body: &str) -> Result<(), String> {
         use std::io::Write;
+        if body.lines().any(|line| line.starts_with("apiVersion:")) {
+            return check_manifests(body);
+        }
         let python = repo().join(".tools/venv/bin/python");
         let mut child = std::process::Command::new(&python)
             .args([

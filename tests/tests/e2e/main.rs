@@ -5,6 +5,7 @@ mod bounds;
 mod cli;
 mod descriptors;
 mod fields;
+mod kubernetes;
 mod mcp;
 mod monitoring;
 mod process_compose;

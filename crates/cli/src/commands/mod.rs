@@ -16,8 +16,9 @@ use sentinel_client::{Client, ClientError, Follow, Streamed};
 use sentinel_proto::Action;
 use serde::de::DeserializeOwned;
 
-use crate::args::Command;
+use crate::args::{Command, ExportAs};
 use crate::error::CliError;
+use crate::handoff;
 use crate::output::Style;
 
 /// Runs a command that talks to the engine (`daemon` and `completions` do not).
@@ -79,13 +80,30 @@ pub async fn run(client: &Client, command: Command) -> Result<(), CliError> {
         Command::Export {
             names,
             group,
+            all: _,
             format,
-            handoff,
+            target,
+            image,
             show_secrets,
-        } => match handoff {
-            Some(system) => config::hand_off(client, system, &names, show_secrets).await,
-            None => config::export(client, names, group, format.into(), show_secrets).await,
-        },
+        } => {
+            let system = match target {
+                Some(ExportAs::Kubernetes) => {
+                    return config::kubernetes(client, names, group, image, show_secrets).await
+                }
+                Some(ExportAs::Launchd) => Some(handoff::System::Launchd),
+                Some(ExportAs::Systemd) => Some(handoff::System::Systemd),
+                None => None,
+            };
+            if image.is_some() {
+                return Err(CliError::Usage(
+                    "--image is for --as kubernetes (the image the jobs' commands run in)".into(),
+                ));
+            }
+            match system {
+                Some(system) => config::hand_off(client, system, &names, show_secrets).await,
+                None => config::export(client, names, group, format.into(), show_secrets).await,
+            }
+        }
         Command::Import {
             file,
             replace,
