@@ -21,6 +21,13 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
+    /// An engine on another machine could not be reached over SSH, or answered there that it
+    /// cannot serve (no `sentinel`, no engine); `problem` says which, in words.
+    #[error("{host}: {problem}")]
+    Remote {
+        host: String,
+        problem: crate::ssh::RemoteProblem,
+    },
     /// The connection broke while asking or answering.
     #[error("{context}: {source}")]
     Transport {
@@ -46,6 +53,16 @@ impl ClientError {
         match self {
             ClientError::Api { body, .. } => Some(&body.code),
             _ => None,
+        }
+    }
+
+    /// Nothing answered: no engine at the socket, or the remote machine could not be reached.
+    /// (An engine that answered, even with an error, was reached.)
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            ClientError::Connect { .. } => true,
+            ClientError::Remote { problem, .. } => problem.is_unreachable(),
+            _ => false,
         }
     }
 

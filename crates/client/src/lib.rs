@@ -1,4 +1,5 @@
-//! A typed client for the SentinelZero engine's control API: HTTP/JSON over its Unix socket.
+//! A typed client for the SentinelZero engine's control API: HTTP/JSON over its Unix socket,
+//! or over SSH to an engine on another machine (`ssh://user@host`, [`ssh`]).
 //! One method per route, the request and answer in `sentinel-proto`'s types; errors come back
 //! as [`ClientError`], an API refusal with its stable `code`. The CLI, the end-to-end tests
 //! and the benchmarks talk to the engine through it.
@@ -15,6 +16,7 @@
 //! ```
 
 mod config;
+pub mod contexts;
 mod error;
 mod jobs;
 mod logs;
@@ -22,15 +24,19 @@ mod monitor;
 mod path;
 mod projects;
 mod socket;
+pub mod ssh;
 mod stack;
 mod stream;
 mod transport;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hyper::Method;
+use sentinel_proto::remote::EngineAddress;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use ssh::SshEndpoint;
 
 pub use config::{ExportQuery, ImportOptions, ScheduleExpr};
 pub use error::ClientError;
@@ -45,21 +51,60 @@ pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 /// No request body, for [`Client::call`].
 const NO_BODY: Option<&()> = None;
 
-/// The engine at one socket. Cheap to clone; each request opens its own connection.
+/// Where the engine is, as the client reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Socket(PathBuf),
+    Ssh(SshEndpoint),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Socket(path) => write!(f, "{}", path.display()),
+            Endpoint::Ssh(remote) => write!(f, "{}", remote.host),
+        }
+    }
+}
+
+/// One engine. Cheap to clone; each request opens its own connection.
 #[derive(Debug, Clone)]
 pub struct Client {
-    socket: PathBuf,
+    endpoint: Arc<Endpoint>,
 }
 
 impl Client {
+    /// The engine at a socket on this machine.
     pub fn new(socket: impl Into<PathBuf>) -> Client {
+        Client::at(Endpoint::Socket(socket.into()))
+    }
+
+    pub fn at(endpoint: Endpoint) -> Client {
         Client {
-            socket: socket.into(),
+            endpoint: Arc::new(endpoint),
         }
     }
 
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// The engine at `address`; over SSH, `remote_sentinel` is the command run there.
+    pub fn to(address: &EngineAddress, remote_sentinel: &str) -> Client {
+        Client::at(match address {
+            EngineAddress::Socket(path) => Endpoint::Socket(path.clone()),
+            EngineAddress::Ssh(host) => {
+                Endpoint::Ssh(SshEndpoint::new(host.clone(), remote_sentinel))
+            }
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Its socket, when the engine is on this machine.
+    pub fn socket(&self) -> Option<&Path> {
+        match &*self.endpoint {
+            Endpoint::Socket(path) => Some(path),
+            Endpoint::Ssh(_) => None,
+        }
     }
 
     /// Any request, answered as it comes whatever its status: for tests that send what no
@@ -68,7 +113,7 @@ impl Client {
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|err| ClientError::Request(format!("{method}: {err}")))?;
         let body = body.map(<[u8]>::to_vec).unwrap_or_default();
-        transport::whole(transport::send(&self.socket, method, path, body).await?).await
+        transport::whole(transport::send(&self.endpoint, method, path, body).await?).await
     }
 
     async fn get<T: DeserializeOwned>(&self, route: Route) -> Result<T> {
@@ -108,6 +153,6 @@ impl Client {
         route: &Route,
         body: Vec<u8>,
     ) -> Result<hyper::Response<hyper::body::Incoming>> {
-        transport::send(&self.socket, method, route.as_str(), body).await
+        transport::send(&self.endpoint, method, route.as_str(), body).await
     }
 }

@@ -1,7 +1,5 @@
-//! HTTP/1.1 over the engine's Unix socket: one connection per request, as the engine expects
-//! of its clients, with hyper doing the HTTP.
-
-use std::path::Path;
+//! HTTP/1.1 to the engine, over its Unix socket or an `ssh` session: one connection per
+//! request, as the engine expects of its clients, with hyper doing the HTTP.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -14,6 +12,8 @@ use tokio::net::UnixStream;
 
 use crate::error::ClientError;
 use crate::socket::Socket;
+use crate::ssh;
+use crate::Endpoint;
 
 /// An answer as it came, whatever its status: for callers that check the wire themselves.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ impl Response {
 /// Sends one request on a new connection and returns once the answer's head has arrived (its
 /// body may still be coming: a stream).
 pub(crate) async fn send(
-    socket: &Path,
+    endpoint: &Endpoint,
     method: Method,
     path: &str,
     body: Vec<u8>,
@@ -53,14 +53,44 @@ pub(crate) async fn send(
         .header(header::CONNECTION, "close")
         .body(Full::new(Bytes::from(body)))
         .map_err(|err| ClientError::Request(format!("{path}: {err}")))?;
-    let stream = UnixStream::connect(socket)
-        .await
-        .map_err(|source| ClientError::Connect {
-            socket: socket.to_path_buf(),
-            source,
-        })?;
-    let socket = TokioIo::new(Socket::new(stream));
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(socket)
+    match endpoint {
+        Endpoint::Socket(socket) => {
+            let stream =
+                UnixStream::connect(socket)
+                    .await
+                    .map_err(|source| ClientError::Connect {
+                        socket: socket.to_path_buf(),
+                        source,
+                    })?;
+            exchange(Socket::new(stream), request).await
+        }
+        Endpoint::Ssh(remote) => {
+            let remote_error = |problem| ClientError::Remote {
+                host: remote.host.to_string(),
+                problem,
+            };
+            let (stream, diagnosis) = ssh::connect(remote).map_err(remote_error)?;
+            match exchange(stream, request).await {
+                Ok(response) => Ok(response),
+                // The session ended before the engine answered: ssh's exit says why.
+                Err(err) => Err(match diagnosis.problem().await {
+                    Some(problem) => remote_error(problem),
+                    None => err,
+                }),
+            }
+        }
+    }
+}
+
+/// The HTTP of one request on an open connection.
+async fn exchange<S>(
+    stream: S,
+    request: Request<Full<Bytes>>,
+) -> Result<hyper::Response<Incoming>, ClientError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|err| ClientError::transport("cannot talk to the engine", err))?;
     // The connection is driven on its own task for as long as the answer is read.

@@ -11,6 +11,7 @@ pub mod job;
 pub mod limits;
 pub mod monitor;
 pub mod project;
+pub mod remote;
 pub mod restart;
 pub mod schedule;
 pub mod secret;
