@@ -27,6 +27,9 @@ pub const SSH_COMMAND_ENV: &str = "SENTINEL_SSH_COMMAND";
 const CONNECT_TIMEOUT_SECS: u32 = 15;
 /// The most of `ssh`'s stderr kept for an error: its last lines say why.
 const STDERR_KEPT: usize = 4096;
+/// How long `ssh` has to end on its own once its connection is dropped; the remote
+/// `dial-stdio` gives an answer 2 s after the request side closes.
+const HANG_UP_GRACE: Duration = Duration::from_secs(3);
 /// How long a failed connection's `ssh` is given to exit, so its status can be read.
 const EXIT_WAIT: Duration = Duration::from_secs(10);
 
@@ -254,8 +257,15 @@ pub(crate) fn connect(endpoint: &SshEndpoint) -> Result<(SshStream, Diagnosis), 
         let status = tokio::select! {
             status = child.wait() => status,
             _ = hung_up => {
-                let _ = child.start_kill();
-                child.wait().await
+                // The dropped stream closed ssh's stdin, which ends the remote session: give
+                // it the time to, so its exit status is its own and not our kill's.
+                match tokio::time::timeout(HANG_UP_GRACE, child.wait()).await {
+                    Ok(status) => status,
+                    Err(_) => {
+                        let _ = child.start_kill();
+                        child.wait().await
+                    }
+                }
             }
         };
         let _ = exit_tx.send(Some(status.ok().and_then(|s| s.code())));
