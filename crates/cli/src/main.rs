@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         Command::DialStdio => {
             let result = engine
                 .local_only("dial-stdio")
-                .and_then(|socket| socket::socket_path(socket))
+                .and_then(socket::socket_path)
                 .and_then(|socket| {
                     runtime(tokio::runtime::Builder::new_current_thread())
                         .and_then(|runtime| runtime.block_on(dial::dial_stdio(&socket)))
