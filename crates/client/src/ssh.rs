@@ -19,8 +19,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::process::{ChildStdin, ChildStdout, Command};
 use tokio::sync::{oneshot, watch};
 
-/// How `ssh` is run, from `SENTINEL_SSH_COMMAND` (`ssh -F ~/.ssh/work_config`), split on
-/// whitespace: like `GIT_SSH_COMMAND`, without a shell.
+/// How `ssh` is run, from `SENTINEL_SSH_COMMAND` (`ssh -F ~/.ssh/work_config`), split into
+/// words like `GIT_SSH_COMMAND`, without running a shell.
 pub const SSH_COMMAND_ENV: &str = "SENTINEL_SSH_COMMAND";
 /// How long `ssh` may take to reach the machine; `ssh` itself would wait for TCP's own
 /// timeout, minutes on a host that drops packets.
@@ -75,17 +75,17 @@ impl SshEndpoint {
     }
 }
 
-/// `SENTINEL_SSH_COMMAND` split on whitespace, or `ssh`.
+/// `SENTINEL_SSH_COMMAND` split into words as a shell would (quotes kept together), or `ssh`.
 pub fn ssh_command_from_env() -> Vec<String> {
-    let words: Vec<String> = std::env::var(SSH_COMMAND_ENV)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    if words.is_empty() {
-        vec!["ssh".into()]
-    } else {
-        words
+    ssh_command(&std::env::var(SSH_COMMAND_ENV).unwrap_or_default())
+}
+
+fn ssh_command(text: &str) -> Vec<String> {
+    match shlex::split(text) {
+        Some(words) if !words.is_empty() => words,
+        Some(_) => vec!["ssh".into()],
+        // Unbalanced quotes: the plain words, so the error is ssh's and names what it got.
+        None => text.split_whitespace().map(str::to_string).collect(),
     }
 }
 
