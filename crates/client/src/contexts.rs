@@ -55,7 +55,16 @@ pub fn load(path: &Path) -> Result<ContextFile, ContextError> {
         source,
     };
     match std::fs::symlink_metadata(path) {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(ContextFile::default()),
+        // Not there, or in a home that is not this user's to enter (another user's engine,
+        // reached with --socket): no contexts of this user's.
+        Err(err)
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            return Ok(ContextFile::default())
+        }
         Err(err) => return Err(read_error(err)),
         Ok(meta) if meta.file_type().is_symlink() => return Err(ContextError::Link(path.into())),
         Ok(meta) if meta.len() > MAX_CONTEXTS_FILE => {

@@ -47,4 +47,13 @@ impl Client {
         self.follow(Route::new("/api/events").flag("follow", true))
             .await
     }
+
+    /// `GET /api/events?follow=true&resources=true`: every event from now on, with every job
+    /// sampled at the full rate while the stream is open (for a live view such as `top`).
+    pub async fn follow_events_watching(&self) -> Result<Follow<EventEnvelope>> {
+        let route = Route::new("/api/events")
+            .flag("follow", true)
+            .flag("resources", true);
+        self.follow(route).await
+    }
 }

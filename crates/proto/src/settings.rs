@@ -58,6 +58,13 @@ pub struct MonitorSettings {
     #[schema(value_type = String, example = "2s")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub sample_interval: Duration,
+    /// How often a job is sampled while nobody watches (no popover or settings window open,
+    /// no `sentinel top`, no metrics scrape in the last minute); a job with `max_memory` is
+    /// always sampled every `sample_interval`.
+    #[serde(with = "crate::duration")]
+    #[schema(value_type = String, example = "1m")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub unwatched_interval: Duration,
     /// How much sample history each job keeps for sparklines.
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "30m")]
@@ -69,6 +76,7 @@ impl Default for MonitorSettings {
     fn default() -> Self {
         MonitorSettings {
             sample_interval: Duration::from_secs(2),
+            unwatched_interval: Duration::from_secs(60),
             history: Duration::from_secs(30 * 60),
         }
     }
@@ -154,6 +162,11 @@ impl Settings {
                 monitor.sample_interval,
                 limits::SAMPLE_INTERVAL,
             ),
+            (
+                "monitor.unwatched_interval",
+                monitor.unwatched_interval,
+                limits::SAMPLE_INTERVAL,
+            ),
             ("monitor.history", monitor.history, limits::SAMPLE_HISTORY),
             (
                 "notifications.throttle",
@@ -177,6 +190,12 @@ impl Settings {
             }
         }
         // The history's length in samples only means something with valid durations.
+        if !out_of_range && monitor.unwatched_interval < monitor.sample_interval {
+            problem(
+                "monitor.unwatched_interval",
+                "must be at least sample_interval: it is the slower rate".into(),
+            );
+        }
         if out_of_range {
             // Said above.
         } else if monitor.history < monitor.sample_interval {

@@ -31,7 +31,8 @@ pub async fn top(
         .collect();
     let screen = Screen { order, style };
     screen.draw(&by_name);
-    let mut events = client.follow_events().await?;
+    // Asking for samples: with nobody watching, the engine samples only now and then.
+    let mut events = client.follow_events_watching().await?;
     while let Some(next) = events.next().await {
         let envelope = match next {
             Ok(Streamed::Item(envelope)) => envelope,
@@ -43,8 +44,12 @@ pub async fn top(
             EngineEvent::ResourcesSampled { samples } => {
                 let sampled: HashMap<String, ResourceSample> =
                     samples.into_iter().map(|s| (s.job, s.sample)).collect();
+                // A job not in this tick keeps its figures until its next one (a stopped job
+                // comes as a state change).
                 for (name, job) in by_name.iter_mut() {
-                    job.resources = sampled.get(name).cloned();
+                    if let Some(sample) = sampled.get(name) {
+                        job.resources = Some(sample.clone());
+                    }
                 }
                 screen.draw(&by_name)
             }

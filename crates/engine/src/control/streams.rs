@@ -86,6 +86,11 @@ pub struct EventsQuery {
     pub follow: bool,
     /// How many recent events to return without `follow` (default 100, at most 10000).
     pub limit: Option<u32>,
+    /// With `follow`: the reader shows live resource figures, so every job is sampled every
+    /// `sample_interval` while the stream is open (otherwise, with nobody watching, each job
+    /// is sampled every `unwatched_interval`).
+    #[serde(default)]
+    pub resources: bool,
 }
 
 /// The most recent events as a JSON array; with `follow=true`, every new event as it happens,
@@ -102,12 +107,17 @@ pub async fn events(
         return Ok(Json(api.engine.recent_events(limit).await?).into_response());
     }
     let subscription = api.engine.subscribe();
-    let events = stream::unfold(subscription, |mut subscription| async move {
-        let item = match subscription.recv().await? {
-            Received::Event(envelope) => line(&envelope),
-            Received::Missed(n) => line(&Missed::new(n)),
-        };
-        Some((item, subscription))
-    });
+    // Held by the stream: dropped when the reader hangs up.
+    let watching = query.resources.then(|| api.engine.watch_resources());
+    let events = stream::unfold(
+        (subscription, watching),
+        |(mut subscription, watching)| async move {
+            let item = match subscription.recv().await? {
+                Received::Event(envelope) => line(&envelope),
+                Received::Missed(n) => line(&Missed::new(n)),
+            };
+            Some((item, (subscription, watching)))
+        },
+    );
     Ok(ndjson(&api, events))
 }

@@ -35,15 +35,25 @@ impl EngineHandle {
         status
     }
 
-    /// A job's recent resource samples, oldest first.
+    /// A job's recent resource samples, oldest first. Someone looks at them: every job is
+    /// sampled at the full rate for the next minute.
     pub fn resource_history(&self, name: &str) -> Result<ResourceHistory> {
         self.handle(name)?;
+        self.inner.context.resources.watchers.looked();
         Ok(self.inner.context.resources.history(name))
     }
 
-    /// Every metric in the Prometheus text format.
+    /// Every job sampled at the full rate while the guard lives: for a window or a client
+    /// that shows live figures.
+    pub fn watch_resources(&self) -> crate::monitor::Watching {
+        self.inner.context.resources.watchers.hold()
+    }
+
+    /// Every metric in the Prometheus text format. A scrape is a look at the figures: the full
+    /// sampling rate for the next minute, so a scraper every 15 s sees fresh ones.
     pub fn render_metrics(&self) -> String {
         let context = &self.inner.context;
+        context.resources.watchers.looked();
         context
             .metrics
             .render(&self.list(), context.store.backlog())

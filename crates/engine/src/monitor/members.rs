@@ -83,16 +83,19 @@ impl UsageReader for ProcReader {
             } else {
                 parent_job
             };
-            if let Some(job) = job {
-                let (read, written) = read_io(pid);
-                found.entry(job).or_default().push(Usage {
-                    pid,
-                    cpu_ms: (number(11) + number(12)) * 1000 / self.ticks_per_second,
-                    memory: number(21) * self.page_size,
-                    read,
-                    written,
-                });
-            }
+            // Outside the jobs measured now (another job's, a health check's): none of what it
+            // started is either, so nothing below it is read.
+            let Some(job) = job else {
+                continue;
+            };
+            let (read, written) = read_io(pid);
+            found.entry(job).or_default().push(Usage {
+                pid,
+                cpu_ms: (number(11) + number(12)) * 1000 / self.ticks_per_second,
+                memory: number(21) * self.page_size,
+                read,
+                written,
+            });
             // Most processes have one thread: then its children file says it all, without
             // listing the task directory.
             let kids = if number(17) == 1 {
@@ -100,7 +103,7 @@ impl UsageReader for ProcReader {
             } else {
                 children(pid)
             };
-            pending.extend(kids.into_iter().map(|child| (child, job)));
+            pending.extend(kids.into_iter().map(|child| (child, Some(job))));
         }
         found
     }

@@ -3,12 +3,15 @@
 mod health;
 mod members;
 mod sampler;
+mod watch;
 
 pub(crate) use health::{spawn_health_check, HealthReport, HealthTask, ProbeEnv, RunOutput};
 pub(crate) use sampler::{spawn_sampler, SampleTarget};
+pub(crate) use watch::Watchers;
+pub use watch::Watching;
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use sentinel_proto::monitor::{HistoryPoint, ResourceHistory};
@@ -20,6 +23,8 @@ use sentinel_proto::ResourceSample;
 pub(crate) struct ResourceBook {
     settings: MonitorSettings,
     jobs: RwLock<HashMap<String, JobResources>>,
+    /// Who looks at the figures, which sets how often they are taken.
+    pub watchers: Arc<Watchers>,
 }
 
 #[derive(Default)]
@@ -43,6 +48,7 @@ impl ResourceBook {
         ResourceBook {
             settings,
             jobs: RwLock::new(HashMap::new()),
+            watchers: Watchers::new(),
         }
     }
 
@@ -78,12 +84,20 @@ impl ResourceBook {
         }
     }
 
-    /// Records one tick: the samples of the running jobs; every other job is not running.
-    pub fn record(&self, samples: &[(String, ResourceSample)], now: DateTime<Utc>) {
+    /// Records one tick: the samples taken (of some running jobs); a job that is not
+    /// `running` has no current figures, a running one not sampled this time keeps its last.
+    pub fn record(
+        &self,
+        samples: &[(String, ResourceSample)],
+        running: &HashSet<&str>,
+        now: DateTime<Utc>,
+    ) {
         let limit = self.settings.history_len().max(1);
         let mut jobs = self.jobs.write().unwrap_or_else(|p| p.into_inner());
-        for resources in jobs.values_mut() {
-            resources.latest = None;
+        for (job, resources) in jobs.iter_mut() {
+            if !running.contains(job.as_str()) {
+                resources.latest = None;
+            }
         }
         for (job, sample) in samples {
             let resources = jobs.entry(job.clone()).or_default();
@@ -141,9 +155,11 @@ mod tests {
         let book = ResourceBook::new(MonitorSettings {
             sample_interval: Duration::from_secs(1),
             history: Duration::from_secs(3),
+            ..MonitorSettings::default()
         });
+        let running = HashSet::from(["a"]);
         for memory in 1..=5 {
-            book.record(&[("a".into(), sample(memory))], Utc::now());
+            book.record(&[("a".into(), sample(memory))], &running, Utc::now());
         }
         let history = book.history("a");
         assert_eq!(history.interval_ms, 1000);
@@ -151,8 +167,11 @@ mod tests {
         assert_eq!(memory, [3, 4, 5]);
         assert_eq!(book.latest("a").unwrap().memory_bytes, 5);
 
+        // A tick that did not sample the running job keeps its figures.
+        book.record(&[], &running, Utc::now());
+        assert_eq!(book.latest("a").unwrap().memory_bytes, 5);
         // A tick without the job: it no longer runs, but its history stays.
-        book.record(&[], Utc::now());
+        book.record(&[], &HashSet::new(), Utc::now());
         assert!(book.latest("a").is_none());
         assert_eq!(book.history("a").samples.len(), 3);
         book.forget("a");

@@ -1,6 +1,8 @@
-//! The sampler: one task that, every interval, measures each running job's processes (only
-//! those: the cost follows the supervised processes, not the machine's) and enforces
-//! `max_memory`.
+//! The sampler: one task that measures running jobs' processes (only those: the cost follows
+//! the supervised processes, not the machine's) and enforces `max_memory`. Every
+//! `sample_interval` while someone watches (`watch.rs`); otherwise each job every
+//! `unwatched_interval`, except that a job with a memory limit is always measured at the full
+//! rate. A tick with nothing due reads nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
@@ -27,7 +29,9 @@ pub(crate) struct SampleTarget {
 /// time and disk bytes only grow.
 #[derive(Default)]
 struct JobTotals {
-    /// Per live pid: CPU ms, disk read and written bytes at the last tick.
+    /// When the job was last measured: CPU use is per time since then.
+    measured_at: Option<Instant>,
+    /// Per live pid: CPU ms, disk read and written bytes at the last measurement.
     live: HashMap<u32, (u64, u64, u64)>,
     /// Sums of the pids that are gone.
     gone_cpu_ms: u64,
@@ -37,7 +41,7 @@ struct JobTotals {
 
 struct Sampler {
     totals: HashMap<String, JobTotals>,
-    last_tick: Option<Instant>,
+    unwatched_interval: Duration,
 }
 
 /// Starts the sampling task. `targets` lists the running jobs at each tick; the task ends when
@@ -50,31 +54,46 @@ pub(crate) fn spawn_sampler(
         tracing::warn!("resource sampling is not available on this system");
         return;
     };
-    let interval = match context.upgrade() {
-        Some(context) => context.resources.settings().sample_interval,
+    let (interval, unwatched_interval, watchers) = match context.upgrade() {
+        Some(context) => {
+            let settings = context.resources.settings();
+            (
+                settings.sample_interval,
+                settings.unwatched_interval,
+                context.resources.watchers.clone(),
+            )
+        }
         None => return,
     };
     tokio::spawn(async move {
         let mut sampler = Sampler {
             totals: HashMap::new(),
-            last_tick: None,
+            unwatched_interval,
         };
         let mut reader = reader;
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                // Someone started watching: figures now, not at the next tick.
+                () = watchers.started() => {}
+            }
             let Some(context) = context.upgrade() else {
                 return;
             };
             let targets = targets();
-            let leaders: HashSet<u32> = targets.iter().map(|t| t.leader).collect();
+            let due = sampler.due(&targets, watchers.is_watched(), Instant::now());
+            if due.is_empty() {
+                sampler.forget_stopped(&context, &targets);
+                continue;
+            }
             // Reading the processes makes system calls for each of them: on a blocking
             // thread, so the runtime's workers (actors, the API) never wait for it.
             let read = tokio::task::spawn_blocking(move || {
                 // The moment of the reading, not of its processing: CPU use is per elapsed time.
                 let at = Instant::now();
-                let usage = reader.read(&leaders);
+                let usage = reader.read(&due);
                 (reader, usage, at)
             })
             .await;
@@ -92,6 +111,32 @@ pub(crate) fn spawn_sampler(
 }
 
 impl Sampler {
+    /// The leaders of the jobs to measure now.
+    fn due(&self, targets: &[SampleTarget], watched: bool, now: Instant) -> HashSet<u32> {
+        targets
+            .iter()
+            .filter(|target| {
+                watched
+                    || target.max_memory.is_some()
+                    || self
+                        .totals
+                        .get(&target.job)
+                        .and_then(|totals| totals.measured_at)
+                        .is_none_or(|at| {
+                            now.saturating_duration_since(at) >= self.unwatched_interval
+                        })
+            })
+            .map(|target| target.leader)
+            .collect()
+    }
+
+    /// Stopped jobs have no current figures, even on a tick that measured nothing.
+    fn forget_stopped(&mut self, context: &Arc<Context>, targets: &[SampleTarget]) {
+        let running: HashSet<&str> = targets.iter().map(|t| t.job.as_str()).collect();
+        context.resources.record(&[], &running, Utc::now());
+        self.totals.retain(|job, _| context.resources.is_known(job));
+    }
+
     fn tick(
         &mut self,
         context: &Arc<Context>,
@@ -99,17 +144,19 @@ impl Sampler {
         usage: HashMap<u32, Vec<Usage>>,
         now: Instant,
     ) {
-        let elapsed = self
-            .last_tick
-            .map(|last| now - last)
-            .unwrap_or(Duration::ZERO);
-        self.last_tick = Some(now);
-
         let at = Utc::now();
-        let mut samples = Vec::with_capacity(targets.len());
+        let mut samples = Vec::with_capacity(usage.len());
         for target in &targets {
-            let processes = usage.get(&target.leader).map_or(&[][..], Vec::as_slice);
+            // Not due this time: measured at its own, slower pace.
+            let Some(processes) = usage.get(&target.leader) else {
+                continue;
+            };
             let totals = self.totals.entry(target.job.clone()).or_default();
+            let elapsed = totals
+                .measured_at
+                .map(|last| now.saturating_duration_since(last))
+                .unwrap_or(Duration::ZERO);
+            totals.measured_at = Some(now);
             let sample = measure(totals, processes, elapsed, at);
             if let Some(limit) = target.max_memory {
                 if sample.memory_bytes > limit {
@@ -118,7 +165,8 @@ impl Sampler {
             }
             samples.push((target.job.clone(), sample));
         }
-        context.resources.record(&samples, at);
+        let running: HashSet<&str> = targets.iter().map(|t| t.job.as_str()).collect();
+        context.resources.record(&samples, &running, at);
         // Jobs that stopped keep their totals; jobs removed from the engine do not.
         self.totals.retain(|job, _| context.resources.is_known(job));
         if !samples.is_empty() {

@@ -21,10 +21,12 @@ use sentinel_engine::{EngineConfig, EngineHandle, EnginePaths};
 /// takes this exclusively, every other test shares it.
 pub static CPU_QUIET: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-/// Settings for quick tests: samples every 100 ms, a short throttle.
+/// Settings for quick tests: samples every 100 ms, watched or not (the cadence has tests of its
+/// own), a short throttle.
 pub fn quick_settings() -> Settings {
     let mut settings = Settings::default();
     settings.monitor.sample_interval = Duration::from_millis(100);
+    settings.monitor.unwatched_interval = Duration::from_millis(100);
     settings.notifications.throttle = Duration::from_millis(600);
     settings
 }

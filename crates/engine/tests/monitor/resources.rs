@@ -147,3 +147,95 @@ fn ticks_per_second() -> f64 {
         .unwrap()
         .unwrap() as f64
 }
+
+/// Samples of each job from `events` until `enough` says stop; counts per job.
+async fn count_samples(
+    events: &mut sentinel_engine::EventSubscription,
+    mut enough: impl FnMut(&std::collections::HashMap<String, usize>) -> bool,
+) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !enough(&counts) {
+        let received = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("samples within the deadline");
+        if let Some(sentinel_engine::Received::Event(envelope)) = received {
+            if let EngineEvent::ResourcesSampled { samples } = envelope.event {
+                for sample in samples {
+                    *counts.entry(sample.job).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// Nobody watching: a job is sampled once, then only every `unwatched_interval` (an hour
+/// here), while a job with a memory limit is sampled at the full rate all along. A watcher
+/// gets figures at once, not at the next tick, and every job at the full rate until it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_watched_jobs_and_memory_limits_are_sampled_at_the_full_rate() {
+    let _shared = CPU_QUIET.read().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut settings = quick_settings();
+    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
+    let engine = open_with(home.path(), settings, vec![]).await;
+    let mut events = engine.subscribe();
+    engine.add(sh("plain", "sleep 1000")).await.unwrap();
+    let mut limited = sh("limited", "sleep 1000");
+    limited.max_memory = Some(1024 * 1024 * 1024);
+    engine.add(limited).await.unwrap();
+    engine.act_on(Action::Start, "plain").await.unwrap();
+    engine.act_on(Action::Start, "limited").await.unwrap();
+
+    let is = |counts: &std::collections::HashMap<String, usize>, job: &str| {
+        counts.get(job).copied().unwrap_or(0)
+    };
+    let unwatched = count_samples(&mut events, |c| {
+        is(c, "limited") >= 8 && is(c, "plain") >= 1
+    })
+    .await;
+    assert_eq!(
+        is(&unwatched, "plain"),
+        1,
+        "unwatched, the plain job is measured once while the limited one is measured {} times",
+        is(&unwatched, "limited")
+    );
+    // Its figures stay, as the last ones taken.
+    assert!(engine.get("plain").unwrap().status.resources.is_some());
+
+    let watching = engine.watch_resources();
+    let watched = count_samples(&mut events, |c| is(c, "plain") >= 5).await;
+    assert!(is(&watched, "limited") >= 4, "{watched:?}");
+
+    drop(watching);
+    // Back to the slow rate: at most the tick in flight when the guard went.
+    let after = count_samples(&mut events, |c| is(c, "limited") >= 8).await;
+    assert!(is(&after, "plain") <= 1, "{after:?}");
+
+    // A metrics scrape counts as watching for a minute.
+    let _ = engine.render_metrics();
+    let scraped = count_samples(&mut events, |c| is(c, "plain") >= 3).await;
+    assert!(is(&scraped, "plain") >= 3, "{scraped:?}");
+    engine.shutdown().await;
+}
+
+/// With a long full-rate interval, a watcher still gets its first figures at once: the
+/// sampler is woken when watching starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_wakes_the_sampler() {
+    let _shared = CPU_QUIET.read().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut settings = quick_settings();
+    settings.monitor.sample_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.history = std::time::Duration::from_secs(7200);
+    let engine = open_with(home.path(), settings, vec![]).await;
+    engine.add(sh("plain", "sleep 1000")).await.unwrap();
+    let mut events = engine.subscribe();
+    engine.act_on(Action::Start, "plain").await.unwrap();
+    let _watching = engine.watch_resources();
+    let samples = samples_of(&mut events, "plain", 1).await;
+    assert!(samples[0].processes >= 1, "{:?}", samples[0]);
+    engine.shutdown().await;
+}
