@@ -15,8 +15,8 @@ import type {
 
 export interface Ipc {
   snapshot(): Promise<Snapshot>;
-  /** Acts on jobs by name, group or all; one result per job. */
-  act(action: Action, selection: Selection): Promise<ActionResult[]>;
+  /** Acts on jobs by name, group or all, here or on the remote `engine`; one result per job. */
+  act(action: Action, selection: Selection, engine?: string): Promise<ActionResult[]>;
   /** Registers `onEvent` for every event after the call; resolves once registered. */
   subscribe(onEvent: (item: StreamItem) => void): Promise<Unsubscribe>;
   openSettings(target?: { job?: string; page?: SettingsPage }): Promise<void>;
@@ -30,7 +30,7 @@ export type Unsubscribe = () => void;
 // The generated, typed command wrappers.
 export const tauriIpc: Ipc = {
   snapshot: () => commands.snapshot(),
-  act: (action, selection) => commands.act(action, selection),
+  act: (action, selection, engine) => commands.act(action, selection, engine ?? null),
   async subscribe(onEvent) {
     const channel = new Channel<StreamItem>(onEvent);
     await commands.subscribe(channel);
@@ -45,8 +45,8 @@ export const tauriIpc: Ipc = {
 };
 
 /** Acts on one job: resolves to its new status, or rejects with its error (an ErrorBody). */
-export async function actOn(ipc: Ipc, name: string, action: Action): Promise<JobStatus> {
-  const [result] = await ipc.act(action, { names: [name] });
+export async function actOn(ipc: Ipc, name: string, action: Action, engine?: string): Promise<JobStatus> {
+  const [result] = await (engine === undefined ? ipc.act(action, { names: [name] }) : ipc.act(action, { names: [name] }, engine));
   if (!result) throw { code: 'error', message: `${name}: the engine did not answer` };
   if ('error' in result) throw result.error;
   return result.status;
