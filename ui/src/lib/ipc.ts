@@ -1,9 +1,12 @@
 // Every Tauri command the popover uses, in one place. Components and the controller talk to
 // the `Ipc` interface, so tests can swap the transport; the real one goes through `invoke`.
+import { listen } from '@tauri-apps/api/event';
 import { Channel, commands } from './bindings';
 import type {
   ApiError,
   ActionResult,
+  EngineList,
+  RemoteEngines,
   FreedPorts,
   Action,
   JobStatus,
@@ -23,7 +26,16 @@ export interface Ipc {
   hidePopover(): Promise<void>;
   /** Stops what is left over from the job's earlier runs and holds its ports. */
   freePorts(name: string): Promise<FreedPorts>;
+  /** This machine's engine and the remote ones, each with its state (contexts.toml read again). */
+  engines(): Promise<EngineList>;
+  /** Calls `handler` whenever a remote engine changes (the `remote-engines` event). */
+  onRemoteEngines(handler: (remotes: RemoteEngines) => void): Promise<Unsubscribe>;
+  /** Tries an unreachable remote engine now rather than at its next try. */
+  retryEngine(name: string): Promise<void>;
 }
+
+/** The event the app sends when a remote engine changes (src-tauri/src/remote/mod.rs). */
+export const REMOTE_ENGINES_EVENT = 'remote-engines';
 
 export type Unsubscribe = () => void;
 
@@ -42,6 +54,15 @@ export const tauriIpc: Ipc = {
   openSettings: (target = {}) => commands.openSettings(target.job ?? null, target.page ?? null),
   hidePopover: () => commands.hidePopover(),
   freePorts: (name) => commands.freePorts(name),
+  engines: () => commands.engines(),
+  async onRemoteEngines(handler) {
+    const unlisten = await listen<RemoteEngines>(REMOTE_ENGINES_EVENT, (event) => handler(event.payload));
+    return () => {
+      // Unlistening once the IPC is gone (the window closing, mocks cleared) changes nothing.
+      Promise.resolve().then(unlisten).catch(() => {});
+    };
+  },
+  retryEngine: (name) => commands.retryEngine(name),
 };
 
 /** Acts on one job: resolves to its new status, or rejects with its error (an ErrorBody). */
