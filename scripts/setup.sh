@@ -5,10 +5,11 @@ set -euo pipefail
 
 # procps: ps/pkill in tests. dunst, dbus, xvfb: a real notification daemon on a private D-Bus
 # session for the notification test. python3-venv: the metrics test parses /metrics with the
-# Prometheus project's own Python parser.
+# Prometheus project's own Python parser. openssh-server and openssh-client: a real sshd on
+# 127.0.0.1 (private config, started by the test) for the remote-engine tests.
 # The rest: the Tauri app (WebKitGTK, tray via ayatana), and WebKitWebDriver for its
 # end-to-end test under Xvfb.
-need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv
+need_debs=(build-essential pkg-config procps dunst dbus xvfb python3-venv openssh-server openssh-client
   libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev
   libayatana-appindicator3-dev librsvg2-dev webkit2gtk-driver xdotool dbus-x11)
 

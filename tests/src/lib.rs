@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 pub use sentinel_client::{Client, ClientError};
 
+mod sshd;
+pub use sshd::Sshd;
+
 /// Guards against hangs; not a performance claim.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 

@@ -54,6 +54,21 @@ pub struct Cli {
     #[arg(long, global = true, env = "SENTINEL_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
+    /// The engine of another machine, reached with your ssh: ssh://[user@]host[:port]
+    /// (or unix:///path/to/sentinel.sock)
+    #[arg(
+        long,
+        short = 'H',
+        global = true,
+        env = "SENTINEL_HOST",
+        value_name = "URL"
+    )]
+    pub host: Option<String>,
+
+    /// A named engine from `sentinel context ls` (`default`: this machine's)
+    #[arg(long, global = true, env = "SENTINEL_CONTEXT", value_name = "NAME")]
+    pub context: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -311,8 +326,56 @@ pub enum Command {
     },
     /// Print shell completions: `sentinel completions zsh > ~/.zfunc/_sentinel`
     Completions { shell: clap_complete::Shell },
+    /// Name the engines of other machines, and choose the one commands talk to
+    #[command(subcommand, after_help = CONTEXT_HELP)]
+    Context(ContextCommand),
+    /// Connect stdin and stdout to this machine's engine: what `--host ssh://…` runs on the
+    /// remote machine
+    DialStdio,
     /// Serve the Model Context Protocol on stdio, for coding agents: `claude mcp add sentinel -- sentinel mcp`
     Mcp,
+}
+
+const CONTEXT_HELP: &str = "\
+Examples:
+  sentinel context add build-box ssh://deploy@build.example.com
+  sentinel context add pi ssh://pi@10.0.0.7:2222 --sentinel /home/pi/.cargo/bin/sentinel
+  sentinel context use build-box        every command now talks to build-box
+  sentinel --context pi ls              one command to another engine
+  sentinel context use default          back to this machine's engine
+
+The remote machine needs SentinelZero's `sentinel` and a running engine (the app, or
+`sentinel daemon`); ssh logs in with your keys, agent and ~/.ssh/config.";
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Name an engine of another machine
+    Add {
+        /// 1 to 32 letters, digits, '_' and '-'
+        name: String,
+        /// ssh://[user@]host[:port]
+        host: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The remote `sentinel`, when it is not on the PATH of a non-interactive ssh session
+        /// there
+        #[arg(long, value_name = "PATH")]
+        sentinel: Option<String>,
+    },
+    /// List the engines, the one in use marked with *
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Use this engine for every command from now on (`default`: this machine's)
+    Use { name: String },
+    /// Print the name of the engine in use
+    Show,
+    /// Forget engines
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
 /// Which jobs an action applies to: names, a group, or all.

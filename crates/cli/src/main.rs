@@ -2,7 +2,9 @@
 
 mod args;
 mod commands;
+mod context;
 mod daemon;
+mod dial;
 mod error;
 mod handoff;
 mod kubernetes;
@@ -19,17 +21,41 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use sentinel_client::Client;
+use sentinel_client::{contexts, Client};
 
 use crate::args::{Cli, Command};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let socket = cli.socket.clone();
+    let engine = EngineChoice {
+        socket: cli.socket,
+        host: cli.host,
+        context: cli.context,
+    };
     let result = match cli.command {
-        Command::Daemon => runtime(tokio::runtime::Builder::new_multi_thread())
-            .and_then(|runtime| runtime.block_on(daemon::run(socket))),
+        Command::Daemon => engine.local_only("daemon").and_then(|socket| {
+            runtime(tokio::runtime::Builder::new_multi_thread())
+                .and_then(|runtime| runtime.block_on(daemon::run(socket)))
+        }),
+        Command::DialStdio => {
+            let result = engine
+                .local_only("dial-stdio")
+                .and_then(socket::socket_path)
+                .and_then(|socket| {
+                    runtime(tokio::runtime::Builder::new_current_thread())
+                        .and_then(|runtime| runtime.block_on(dial::dial_stdio(&socket)))
+                });
+            // Straight out: the runtime would wait on a read of stdin that nobody will end.
+            let code = match result {
+                Ok(()) => 0,
+                Err(err) => {
+                    eprintln!("sentinel: {err}");
+                    dial::exit_code(&err)
+                }
+            };
+            std::process::exit(code);
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -39,8 +65,9 @@ fn main() -> ExitCode {
             );
             Ok(())
         }
+        Command::Context(command) => context::run(command, &engine),
         command => runtime(tokio::runtime::Builder::new_current_thread())
-            .and_then(|runtime| runtime.block_on(talk_to_engine(socket, command))),
+            .and_then(|runtime| runtime.block_on(talk_to_engine(engine, command))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +88,66 @@ fn runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runti
         .map_err(|err| CliError::Other(format!("cannot start the async runtime: {err}")))
 }
 
-async fn talk_to_engine(socket: Option<PathBuf>, command: Command) -> Result<(), CliError> {
-    let client = Client::new(socket::socket_path(socket)?);
+async fn talk_to_engine(engine: EngineChoice, command: Command) -> Result<(), CliError> {
+    let client = engine.client()?;
+    if client.socket().is_none() {
+        remote_refusal(&command, &client)?;
+    }
     commands::run(&client, command).await
+}
+
+/// Commands that read a project from this machine's disk would hand a remote engine paths
+/// that mean nothing there.
+fn remote_refusal(command: &Command, client: &Client) -> Result<(), CliError> {
+    let reads_here = match command {
+        Command::Up { .. } => "up",
+        Command::Down { project: None, .. } => "down without --project",
+        _ => return Ok(()),
+    };
+    Err(CliError::Usage(format!(
+        "`sentinel {reads_here}` reads a project from this machine, and the engine at {} would \
+         run it in directories that are not there: run it on that machine (ssh HOST sentinel up \
+         DIR), or use `down --project NAME`",
+        client.endpoint()
+    )))
+}
+
+/// Which engine the command talks to, from the global flags and the environment.
+struct EngineChoice {
+    socket: Option<PathBuf>,
+    host: Option<String>,
+    context: Option<String>,
+}
+
+impl EngineChoice {
+    /// `--host` first, then `--context`, then `--socket`, then the context in use, then this
+    /// machine's engine.
+    fn client(&self) -> Result<Client, CliError> {
+        let named = self.host.is_some() || self.context.is_some();
+        if !named {
+            if let Some(socket) = &self.socket {
+                return Ok(Client::new(socket));
+            }
+        }
+        let contexts = context::load()?;
+        match contexts::choose(&contexts, self.host.as_deref(), self.context.as_deref())
+            .map_err(|err| CliError::Usage(err.to_string()))?
+        {
+            Some(target) => Ok(target.client),
+            None => Ok(Client::new(socket::socket_path(self.socket.clone())?)),
+        }
+    }
+
+    /// For commands that run on this machine: `--host` and `--context` make no sense there.
+    fn local_only(&self, command: &str) -> Result<Option<PathBuf>, CliError> {
+        if let Some(named) = self.host.as_ref().or(self.context.as_ref()) {
+            if named != sentinel_proto::remote::LOCAL_CONTEXT {
+                return Err(CliError::Usage(format!(
+                    "`sentinel {command}` runs on this machine; --host and --context ({named}) \
+         are for talking to an engine (unset SENTINEL_HOST or SENTINEL_CONTEXT)"
+                )));
+            }
+        }
+        Ok(self.socket.clone())
+    }
 }

@@ -14,8 +14,7 @@ use sentinel_proto::FieldError;
 use crate::ssh::SshEndpoint;
 use crate::{Client, Endpoint};
 
-/// The file's name in the engine's data directory.
-pub const CONTEXTS_FILE: &str = "contexts.toml";
+pub use sentinel_proto::remote::CONTEXTS_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {

@@ -19,14 +19,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::process::{ChildStdin, ChildStdout, Command};
 use tokio::sync::{oneshot, watch};
 
-/// How `ssh` is run, from `SENTINEL_SSH_COMMAND` (`ssh -F ~/.ssh/work_config`), split on
-/// whitespace: like `GIT_SSH_COMMAND`, without a shell.
+/// How `ssh` is run, from `SENTINEL_SSH_COMMAND` (`ssh -F ~/.ssh/work_config`), split into
+/// words like `GIT_SSH_COMMAND`, without running a shell.
 pub const SSH_COMMAND_ENV: &str = "SENTINEL_SSH_COMMAND";
 /// How long `ssh` may take to reach the machine; `ssh` itself would wait for TCP's own
 /// timeout, minutes on a host that drops packets.
 const CONNECT_TIMEOUT_SECS: u32 = 15;
 /// The most of `ssh`'s stderr kept for an error: its last lines say why.
 const STDERR_KEPT: usize = 4096;
+/// How long `ssh` has to end on its own once its connection is dropped; the remote
+/// `dial-stdio` gives an answer 2 s after the request side closes.
+const HANG_UP_GRACE: Duration = Duration::from_secs(3);
 /// How long a failed connection's `ssh` is given to exit, so its status can be read.
 const EXIT_WAIT: Duration = Duration::from_secs(10);
 
@@ -72,17 +75,17 @@ impl SshEndpoint {
     }
 }
 
-/// `SENTINEL_SSH_COMMAND` split on whitespace, or `ssh`.
+/// `SENTINEL_SSH_COMMAND` split into words as a shell would (quotes kept together), or `ssh`.
 pub fn ssh_command_from_env() -> Vec<String> {
-    let words: Vec<String> = std::env::var(SSH_COMMAND_ENV)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    if words.is_empty() {
-        vec!["ssh".into()]
-    } else {
-        words
+    ssh_command(&std::env::var(SSH_COMMAND_ENV).unwrap_or_default())
+}
+
+fn ssh_command(text: &str) -> Vec<String> {
+    match shlex::split(text) {
+        Some(words) if !words.is_empty() => words,
+        Some(_) => vec!["ssh".into()],
+        // Unbalanced quotes: the plain words, so the error is ssh's and names what it got.
+        None => text.split_whitespace().map(str::to_string).collect(),
     }
 }
 
@@ -254,8 +257,15 @@ pub(crate) fn connect(endpoint: &SshEndpoint) -> Result<(SshStream, Diagnosis), 
         let status = tokio::select! {
             status = child.wait() => status,
             _ = hung_up => {
-                let _ = child.start_kill();
-                child.wait().await
+                // The dropped stream closed ssh's stdin, which ends the remote session: give
+                // it the time to, so its exit status is its own and not our kill's.
+                match tokio::time::timeout(HANG_UP_GRACE, child.wait()).await {
+                    Ok(status) => status,
+                    Err(_) => {
+                        let _ = child.start_kill();
+                        child.wait().await
+                    }
+                }
             }
         };
         let _ = exit_tx.send(Some(status.ok().and_then(|s| s.code())));

@@ -50,6 +50,11 @@ impl EnginePaths {
         self.data_dir.join("settings.toml")
     }
 
+    /// The named engines of other machines (`sentinel context`, the app's Engines).
+    pub fn contexts_file(&self) -> PathBuf {
+        self.data_dir.join(sentinel_proto::remote::CONTEXTS_FILE)
+    }
+
     /// The bearer token of the TCP metrics endpoint.
     pub fn metrics_token(&self) -> PathBuf {
         self.data_dir.join("metrics.token")

@@ -16,6 +16,8 @@ pub const MAX_CONTEXT_NAME: usize = 32;
 /// The longest address, description or remote command.
 pub const MAX_ADDRESS: usize = 512;
 pub const MAX_DESCRIPTION: usize = 200;
+/// The file's name in the engine's data directory.
+pub const CONTEXTS_FILE: &str = "contexts.toml";
 /// The largest `contexts.toml` read.
 pub const MAX_CONTEXTS_FILE: u64 = 64 * 1024;
 /// The context name that always means the engine of this machine.

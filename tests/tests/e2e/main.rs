@@ -11,5 +11,6 @@ mod monitoring;
 mod process_compose;
 mod projects;
 mod recovery;
+mod remote;
 mod robustness;
 mod stack;

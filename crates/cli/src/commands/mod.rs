@@ -145,7 +145,10 @@ pub async fn run(client: &Client, command: Command) -> Result<(), CliError> {
             show_secrets,
         } => stack::env(client, &name, json, show_secrets).await,
         Command::Mcp => crate::mcp::serve(client.clone()).await,
-        Command::Daemon | Command::Completions { .. } => Err(CliError::Other(
+        Command::Daemon
+        | Command::Completions { .. }
+        | Command::Context(_)
+        | Command::DialStdio => Err(CliError::Other(
             "this command does not talk to a running engine".into(),
         )),
     }

@@ -46,7 +46,15 @@ pub fn json<T: Serialize>(value: &T) -> Reply {
 /// as they are; not reaching the engine gets a code of its own and the CLI's words, which say
 /// to start the app or `sentinel daemon`.
 pub fn engine_error(error: ClientError) -> ErrorBody {
-    let unreachable = matches!(error, ClientError::Connect { .. });
+    // Over ssh: the machine cannot be reached, or no engine runs there.
+    let unreachable = error.is_unreachable()
+        || matches!(
+            error,
+            ClientError::Remote {
+                problem: sentinel_client::ssh::RemoteProblem::NoEngine { .. },
+                ..
+            }
+        );
     let (code, error) = match CliError::from(error) {
         CliError::Api(body) => return body,
         error @ CliError::PermissionDenied { .. } => ("permission_denied", error),

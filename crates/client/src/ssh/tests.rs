@@ -149,3 +149,20 @@ async fn a_connection_that_ends_before_an_answer_reports_the_exit_and_stderr() {
     let problem = diagnosis.problem().await.unwrap();
     assert_eq!(problem.to_string(), "Host key verification failed.");
 }
+
+#[test]
+fn the_ssh_command_is_split_as_a_shell_would_without_one() {
+    assert_eq!(ssh_command(""), ["ssh"]);
+    assert_eq!(ssh_command("   "), ["ssh"]);
+    assert_eq!(
+        ssh_command("ssh -F '/Users/me/My Configs/ssh' -o BatchMode=yes"),
+        [
+            "ssh",
+            "-F",
+            "/Users/me/My Configs/ssh",
+            "-o",
+            "BatchMode=yes"
+        ]
+    );
+    assert_eq!(ssh_command("/opt/ssh \"-v"), ["/opt/ssh", "\"-v"]);
+}
