@@ -518,6 +518,29 @@ fn a_job_is_created_run_read_changed_and_deleted_in_the_settings_window() {
     assert!(log.contains("every job stopped; quitting"), "{log}");
 }
 
+/// Kills the sshd that listens (its sessions go on), keeping its files.
+fn stop_listening(sshd: &Sshd) {
+    // The listener retitles itself ("sshd: /usr/sbin/sshd -D -e -f CONFIG [listener] …"); its
+    // sessions' titles do not name the config.
+    let config = format!("-f {}", sshd.dir.path().join("sshd_config").display());
+    for entry in std::fs::read_dir("/proc").unwrap().map_while(Result::ok) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let title = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if title.contains(&config) {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            wait_until("sshd to stop listening", || {
+                std::net::TcpStream::connect(("127.0.0.1", sshd.port)).is_err()
+            });
+            return;
+        }
+    }
+    panic!("no sshd runs with {config}");
+}
+
 /// Runs a script in the current window and returns what it returns.
 fn run_script(session: &Session, script: &str) -> Value {
     session.call(
@@ -582,7 +605,8 @@ fn the_popover_watches_a_remote_engine_through_a_real_sshd() {
     // The popover: a section for it, its job running there, restarted there with one click.
     session.switch_to("popover.html");
     session.wait_for("[data-testid=engine-header][data-engine=build-box][data-link=connected]");
-    session.wait_for("[data-testid=job-row][data-engine=build-box][data-job=ci][data-state=running]");
+    session
+        .wait_for("[data-testid=job-row][data-engine=build-box][data-job=ci][data-state=running]");
     let first = pid_of(&far, "ci").unwrap();
     session.click_css("button[aria-label='Restart ci on build-box']");
     let mut second = first;
@@ -606,15 +630,17 @@ fn the_popover_watches_a_remote_engine_through_a_real_sshd() {
         "-c",
         "exit 3",
     ]);
-    session.wait_for("[data-testid=job-row][data-engine=build-box][data-job=broken][data-state=failed]");
+    session.wait_for(
+        "[data-testid=job-row][data-engine=build-box][data-job=broken][data-state=failed]",
+    );
     wait_until("the tray to name the engine", || {
         app.log()
             .contains("tray: SentinelZero: broken failing on build-box")
     });
 
-    // The machine goes away: no sshd, and the session there ends. Unreachable, with ssh's
-    // own words, and tried again.
-    drop(sshd);
+    // The machine goes away: no sshd (its client config stays, as a user's would), and the
+    // session there ends. Unreachable, with ssh's own words, and tried again.
+    stop_listening(&sshd);
     for pid in Sshd::dialers(&far) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid as i32),
@@ -624,7 +650,9 @@ fn the_popover_watches_a_remote_engine_through_a_real_sshd() {
     session.wait_for("[data-testid=engine-header][data-engine=build-box][data-link=unreachable]");
     wait_until("ssh's words in the popover", || {
         session
-            .texts("[data-testid=engine-header][data-engine=build-box] [data-testid=engine-problem]")
+            .texts(
+                "[data-testid=engine-header][data-engine=build-box] [data-testid=engine-problem]",
+            )
             .iter()
             .any(|t| t.contains("Connection refused"))
     });
