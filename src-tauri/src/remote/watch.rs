@@ -19,6 +19,9 @@ use super::{timed, Changes};
 
 /// How long connecting may take (ssh's own `ConnectTimeout` is 15 s; then the login).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The job list is taken again at most this often for events this app cannot read (a newer
+/// engine's, which may come every second): each take is one more `ssh`.
+const RELIST_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 
 /// What a watcher shares with the app: the view it keeps, and a bell that cuts a wait short.
 pub struct Slot {
@@ -121,6 +124,11 @@ async fn session(watch: &Watch, rules: &mut AlertRules) -> (EngineProblem, Optio
         "connected"
     );
     let connected = Instant::now();
+    let mut listed_at = connected;
+    // An event went unread since the list was taken: the list may be behind. Events lost are
+    // worse: the list is surely behind, and taken again at once.
+    let mut behind = false;
+    let mut lost = false;
     let version = health.version;
     let since = Utc::now();
     let show = |jobs: &Jobs| {
@@ -135,30 +143,39 @@ async fn session(watch: &Watch, rules: &mut AlertRules) -> (EngineProblem, Optio
     };
     show(&jobs);
     loop {
-        let envelope =
-            match events.next().await {
-                None => return (
-                    EngineProblem::new(
-                        "connection_lost",
-                        "the connection to the engine ended (it stopped, or the network dropped)",
-                    ),
-                    Some(connected),
-                ),
-                Some(Ok(Streamed::Item(envelope))) => envelope,
-                // Events went missing, or one this app cannot read (a newer engine's): the list
-                // is taken again.
-                Some(Ok(Streamed::Missed(_))) | Some(Err(ClientError::Decode(_))) => {
-                    match list(client).await {
-                        Ok(fresh) => {
-                            jobs = fresh;
-                            show(&jobs);
-                            continue;
-                        }
-                        Err(problem) => return (problem, Some(connected)),
-                    }
+        if lost || (behind && listed_at.elapsed() >= RELIST_AT_MOST_EVERY) {
+            match list(client).await {
+                Ok(fresh) => {
+                    jobs = fresh;
+                    listed_at = Instant::now();
+                    (behind, lost) = (false, false);
+                    show(&jobs);
                 }
-                Some(Err(err)) => return (EngineProblem::of(&err), Some(connected)),
-            };
+                Err(problem) => return (problem, Some(connected)),
+            }
+        }
+        let envelope = match events.next().await {
+            None => {
+                let problem = EngineProblem::new(
+                    "connection_lost",
+                    "the connection to the engine ended (it stopped, or the network dropped)",
+                );
+                return (problem, Some(connected));
+            }
+            Some(Ok(Streamed::Item(envelope))) => envelope,
+            // Events went missing: the list is taken again now.
+            Some(Ok(Streamed::Missed(_))) => {
+                lost = true;
+                continue;
+            }
+            // One this app cannot read (a newer engine's): the list is taken again once the
+            // last take is old enough.
+            Some(Err(ClientError::Decode(_))) => {
+                behind = true;
+                continue;
+            }
+            Some(Err(err)) => return (EngineProblem::of(&err), Some(connected)),
+        };
         if let Some(alert) = rules.on_event(&jobs, &envelope.event, Utc::now()) {
             if let Some(alerts) = &watch.alerts {
                 tokio::spawn(alerts::raise(
