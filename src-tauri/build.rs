@@ -25,12 +25,12 @@ struct Window {
 const WINDOWS: &[Window] = &[
     Window {
         label: "popover",
-        description: "The menu-bar popover: job snapshot and events, job and group actions, opening logs and hiding itself. Nothing else.",
+        description: "The menu-bar popover: job snapshot and events, job and group actions (here or on a remote engine), the engines and their state, opening logs and hiding itself. Nothing else.",
         permissions: &["core:event:default"],
     },
     Window {
         label: "settings",
-        description: "The settings window: jobs (read, validate, save, delete, act), runs, logs, schedule previews and the app's settings; closing itself, and showing itself again to ask about unsaved edits when closed.",
+        description: "The settings window: jobs (read, validate, save, delete, act), runs, logs, schedule previews, the app's settings and its engines (add, test, remove); closing itself, and showing itself again to ask about unsaved edits when closed.",
         permissions: &[
             "core:event:default",
             "core:window:allow-close",

@@ -29,7 +29,10 @@ use tauri::ipc::Channel;
 use ts_rs::{Config, TS};
 
 use crate::commands::{AppError, Page, Snapshot, StreamItem};
+use crate::engines::{EngineList, EngineTest, LocalEngine};
+use crate::remote::{EngineProblem, Link, RemoteEngines, RemoteView};
 use crate::settings::{AppSettings, LogItem, Unparsed};
+use sentinel_proto::remote::EngineContext;
 
 /// A command as the UI calls it, read from its function by `#[app_command]`.
 pub struct Signature {
@@ -125,6 +128,14 @@ declared![
     Settings,
     AppSettings,
     LogItem,
+    EngineContext,
+    EngineProblem,
+    Link,
+    RemoteView,
+    RemoteEngines,
+    LocalEngine,
+    EngineList,
+    EngineTest,
 ];
 
 macro_rules! primitive {
@@ -265,10 +276,12 @@ fn each_window_gets_only_its_commands() {
         popover,
         [
             "act",
+            "engines",
             "free_ports",
             "hide_popover",
             "job_ports",
             "open_settings",
+            "retry_engine",
             "snapshot",
             "subscribe"
         ]
@@ -290,6 +303,9 @@ fn each_window_gets_only_its_commands() {
         "delete_job",
         "save_settings",
         "set_launch_at_login",
+        "add_engine",
+        "remove_engine",
+        "test_engine",
     ] {
         assert!(!popover.iter().any(|c| c == settings_only));
     }

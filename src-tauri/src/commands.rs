@@ -2,17 +2,21 @@
 //! `EngineHandle` the tray, the control socket and the CLI use.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sentinel_app_macros::{app_command, app_commands};
 use sentinel_engine::{action_results, EngineError, EngineHandle, Received};
 use sentinel_proto::action::{Action, ActionResult, Selection};
 use sentinel_proto::api::ErrorBody;
 use sentinel_proto::monitor::HistoryPoint;
+use sentinel_proto::remote::LOCAL_CONTEXT;
 use sentinel_proto::stack::{FreedPorts, JobPorts};
 use sentinel_proto::{EngineEvent, EventEnvelope, JobStatus};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
+
+use crate::remote::{self, Remotes};
 
 /// What the popover loads once, before it follows events.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +60,9 @@ pub enum AppError {
     Fields(Vec<sentinel_proto::FieldError>),
     #[error("{0}")]
     Unavailable(String),
+    /// A remote engine could not be reached, or refused: its code and words.
+    #[error("{}", .0.message)]
+    Remote(crate::remote::EngineProblem),
 }
 
 impl Serialize for AppError {
@@ -74,6 +81,12 @@ impl Serialize for AppError {
             AppError::Unavailable(message) => ErrorBody {
                 code: "unavailable".into(),
                 message: message.clone(),
+                field: None,
+                errors: Vec::new(),
+            },
+            AppError::Remote(problem) => ErrorBody {
+                code: problem.code.clone(),
+                message: problem.message.clone(),
                 field: None,
                 errors: Vec::new(),
             },
@@ -112,14 +125,29 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
 }
 
 /// Acts on jobs by name, group or all: the popover's rows and group headers, the settings
-/// window's job page. One result per job, its new status or its error.
+/// window's job page. One result per job, its new status or its error. `engine` names a
+/// remote engine (a context); none (or `default`) is this machine's.
 #[app_command]
 pub async fn act(
     state: State<'_, AppState>,
+    remotes: State<'_, Arc<Remotes>>,
     action: Action,
     selection: Selection,
+    engine: Option<String>,
 ) -> AppResult<Vec<ActionResult>> {
-    Ok(action_results(state.engine.act(action, &selection).await?))
+    match engine.filter(|name| name != LOCAL_CONTEXT) {
+        None => Ok(action_results(state.engine.act(action, &selection).await?)),
+        Some(name) => {
+            let client = remotes
+                .client(&name)
+                .ok_or_else(|| crate::engines::no_engine(&name))?;
+            // On its own connection, with a time limit: a remote never holds up the window
+            // longer than that.
+            remote::timed(client.act(action, selection), remote::COMMAND_TIMEOUT)
+                .await
+                .map_err(AppError::Remote)
+        }
+    }
 }
 
 /// Forwards every engine event to the popover until it goes away. Answers once subscribed, so

@@ -6,17 +6,25 @@ pub mod awake;
 mod bindings;
 pub mod bundle;
 pub mod commands;
+pub mod engines;
 pub mod lifecycle;
 pub mod login;
+pub mod remote;
 pub mod settings;
 #[cfg(test)]
 mod testing;
 pub mod tray;
 
 pub use lifecycle::quit;
+use std::sync::Arc;
+
 use lifecycle::{Lifecycle, Server};
+use remote::Remotes;
+use sentinel_client::contexts::CONTEXTS_FILE;
 use sentinel_engine::control::ControlServer;
+use sentinel_engine::notify::{Alerts, DesktopNotifier, Notifier};
 use sentinel_engine::{EngineConfig, EngineHandle};
+use sentinel_proto::settings::Settings;
 use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tauri_plugin_positioner::{Position, WindowExt};
 
@@ -84,15 +92,16 @@ pub fn run() {
         .invoke_handler(commands::handler())
         .setup(|app| {
             let handle = app.handle().clone();
-            let engine = match tauri::async_runtime::block_on(start_engine(&handle)) {
-                Ok(engine) => engine,
+            let (engine, remotes) = match tauri::async_runtime::block_on(start_engine(&handle)) {
+                Ok(started) => started,
                 Err(err) => {
                     // 0 when another engine holds the lock: launchd must not respawn us.
                     eprintln!("SentinelZero cannot start: {err}");
                     std::process::exit(login::start_failure_exit_code(err.as_ref()));
                 }
             };
-            tray::install(&handle, engine.clone())?;
+            remote::publish(handle.clone(), remotes.clone());
+            tray::install(&handle, engine.clone(), remotes)?;
             awake::follow(engine.clone());
             lifecycle::listen_for_termination(handle.clone());
             if std::env::args().any(|a| a == "--show") {
@@ -133,10 +142,11 @@ pub fn run() {
     app.run(|app, event| lifecycle::on_run_event(app, &event));
 }
 
-/// Opens the engine (the same home and socket as `sentinel daemon`) and serves the socket.
+/// Opens the engine (the same home and socket as `sentinel daemon`) and serves the socket;
+/// starts watching the remote engines of `contexts.toml`.
 async fn start_engine<R: Runtime>(
     app: &AppHandle<R>,
-) -> Result<EngineHandle, Box<dyn std::error::Error>> {
+) -> Result<(EngineHandle, Arc<Remotes>), Box<dyn std::error::Error>> {
     let config = EngineConfig::from_env()?;
     let socket = config.paths.socket.clone();
     let engine = EngineHandle::open(config).await?;
@@ -153,7 +163,25 @@ async fn start_engine<R: Runtime>(
     });
     app.manage(Server(tokio::sync::Mutex::new(Some(server))));
     app.manage(Lifecycle::default());
-    Ok(engine)
+    let remotes = Arc::new(Remotes::new(
+        engine.paths().data_dir.join(CONTEXTS_FILE),
+        remote_alerts(engine.settings()),
+    ));
+    if let Err(err) = remotes.sync() {
+        tracing::warn!("remote engines are not watched: {err}");
+    }
+    app.manage(remotes.clone());
+    Ok((engine, remotes))
+}
+
+/// Where failures of remote jobs are told: the desktop, as the local engine's are, with the
+/// same settings (on or off, the throttle). Webhooks are the remote engine's own to call.
+fn remote_alerts(settings: &Settings) -> Option<Alerts> {
+    let notifications = &settings.notifications;
+    notifications.enabled.then(|| {
+        let desktop: Arc<dyn Notifier> = Arc::new(DesktopNotifier::new());
+        Alerts::start(notifications.clone(), vec![desktop])
+    })
 }
 
 pub fn show_popover<R: Runtime>(app: &AppHandle<R>) {

@@ -33,6 +33,9 @@ pub async fn shut_down<R: Runtime>(app: &AppHandle<R>) {
     lifecycle
         .0
         .get_or_init(|| async {
+            if let Some(remotes) = app.try_state::<std::sync::Arc<crate::remote::Remotes>>() {
+                remotes.stop_all();
+            }
             if let Some(server) = app.try_state::<Server>() {
                 if let Some(server) = server.0.lock().await.take() {
                     server.stop().await;

@@ -7,24 +7,40 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::webview::InvokeRequest;
 
+use std::sync::Arc;
+
+use sentinel_engine::notify::Alerts;
+
 use crate::commands::{handler, AppState};
+use crate::remote::Remotes;
 
 pub struct TestApp {
     _app: tauri::App<MockRuntime>,
     pub webview: tauri::WebviewWindow<MockRuntime>,
     pub engine: EngineHandle,
+    pub remotes: Arc<Remotes>,
     pub home: tempfile::TempDir,
 }
 
 pub fn app() -> TestApp {
+    app_with_alerts(None)
+}
+
+/// The app, with remote jobs' failures told through `alerts`.
+pub fn app_with_alerts(alerts: Option<Alerts>) -> TestApp {
     let home = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new(EnginePaths::under(home.path()));
     config.notifiers = Some(Vec::new());
     let engine = tauri::async_runtime::block_on(EngineHandle::open(config)).unwrap();
+    let remotes = Arc::new(Remotes::new(
+        home.path().join(sentinel_client::contexts::CONTEXTS_FILE),
+        alerts,
+    ));
     let app = mock_builder()
         .manage(AppState {
             engine: engine.clone(),
         })
+        .manage(remotes.clone())
         .invoke_handler(handler())
         .build(mock_context(noop_assets()))
         .unwrap();
@@ -35,6 +51,7 @@ pub fn app() -> TestApp {
         _app: app,
         webview,
         engine,
+        remotes,
         home,
     }
 }

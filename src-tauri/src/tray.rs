@@ -1,6 +1,7 @@
 //! The menu-bar icon: its picture and tooltip say whether everything is fine, its menu lists
 //! the jobs (failing first) with their actions. Both follow the engine's events.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sentinel_engine::{EngineHandle, Received};
@@ -10,6 +11,8 @@ use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
+
+use crate::remote::{Link, RemoteView, Remotes};
 
 /// The tray's verdict is the worst of its jobs', by the engine's one rule.
 pub use sentinel_proto::status::Glance;
@@ -29,6 +32,19 @@ fn is_busy(job: &JobStatus) -> bool {
     job.glance() == Glance::Busy
 }
 
+fn is_running(job: &JobStatus) -> bool {
+    matches!(job.state, JobState::Running { .. })
+}
+
+/// Up to three names, then how many more.
+fn some_names(names: &[&str]) -> String {
+    let mut text = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        text.push_str(&format!(" and {} more", names.len() - 3));
+    }
+    text
+}
+
 pub fn summarize(jobs: &[JobStatus]) -> Summary {
     let failing: Vec<&str> = jobs
         .iter()
@@ -36,20 +52,9 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
         .map(|j| j.name.as_str())
         .collect();
     let busy = jobs.iter().filter(|j| is_busy(j)).count();
-    let running = jobs
-        .iter()
-        .filter(|j| matches!(j.state, JobState::Running { .. }))
-        .count();
+    let running = jobs.iter().filter(|j| is_running(j)).count();
     let (glance, tooltip) = if !failing.is_empty() {
-        let mut names = failing
-            .iter()
-            .take(3)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if failing.len() > 3 {
-            names.push_str(&format!(" and {} more", failing.len() - 3));
-        }
+        let names = some_names(&failing);
         (Glance::Failing, format!("SentinelZero: {names} failing"))
     } else if busy > 0 {
         (
@@ -68,6 +73,85 @@ pub fn summarize(jobs: &[JobStatus]) -> Summary {
         )
     };
     Summary { glance, tooltip }
+}
+
+/// What the tray shows for this machine's jobs and the remote engines': the worst of them all.
+/// Trouble on a remote names the engine ("2 failing on build-box", "build-box unreachable");
+/// an engine that cannot be reached counts as failing, since what it runs cannot be seen.
+pub fn summarize_engines(local: &[JobStatus], remotes: &[RemoteView]) -> Summary {
+    if remotes.is_empty() {
+        return summarize(local);
+    }
+    let mut trouble: Vec<String> = Vec::new();
+    let local_failing: Vec<&str> = local
+        .iter()
+        .filter(|j| is_failing(j))
+        .map(|j| j.name.as_str())
+        .collect();
+    if !local_failing.is_empty() {
+        trouble.push(format!("{} failing", some_names(&local_failing)));
+    }
+    let mut connecting: Vec<&str> = Vec::new();
+    let (mut busy, mut running, mut total) = (0, 0, 0);
+    let mut count = |jobs: &[JobStatus]| {
+        busy += jobs.iter().filter(|j| is_busy(j)).count();
+        running += jobs.iter().filter(|j| is_running(j)).count();
+        total += jobs.len();
+    };
+    count(local);
+    for remote in remotes {
+        let engine = remote.context.name.as_str();
+        match &remote.link {
+            Link::Connecting { .. } => connecting.push(engine),
+            Link::Unreachable { .. } => trouble.push(format!("{engine} unreachable")),
+            Link::Connected { jobs, .. } => {
+                let failing: Vec<&str> = jobs
+                    .iter()
+                    .filter(|j| is_failing(j))
+                    .map(|j| j.name.as_str())
+                    .collect();
+                match failing.as_slice() {
+                    [] => {}
+                    [one] => trouble.push(format!("{one} failing on {engine}")),
+                    many => trouble.push(format!("{} failing on {engine}", many.len())),
+                }
+                count(jobs);
+            }
+        }
+    }
+    if !trouble.is_empty() {
+        let shown = trouble.len().min(3);
+        let mut tooltip = format!("SentinelZero: {}", trouble[..shown].join("; "));
+        if trouble.len() > shown {
+            tooltip.push_str(&format!("; and {} more", trouble.len() - shown));
+        }
+        return Summary {
+            glance: Glance::Failing,
+            tooltip,
+        };
+    }
+    let mut parts = Vec::new();
+    if busy > 0 {
+        parts.push(format!(
+            "{busy} starting, stopping or waiting, {running} running"
+        ));
+    }
+    if !connecting.is_empty() {
+        parts.push(format!("connecting to {}", some_names(&connecting)));
+    }
+    if !parts.is_empty() {
+        return Summary {
+            glance: Glance::Busy,
+            tooltip: format!("SentinelZero: {}", parts.join("; ")),
+        };
+    }
+    Summary {
+        glance: Glance::Fine,
+        tooltip: format!(
+            "SentinelZero: all fine, {running} of {total} running on {} engines",
+            remotes.len() + 1
+        ),
+    }
 }
 
 /// Jobs in menu order: failing, then busy (starting, stopping, waiting), then the rest, by name.
@@ -234,9 +318,13 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
 }
 
 /// Puts the icon in the menu bar and keeps it current.
-pub fn install<R: Runtime>(app: &AppHandle<R>, engine: EngineHandle) -> tauri::Result<()> {
+pub fn install<R: Runtime>(
+    app: &AppHandle<R>,
+    engine: EngineHandle,
+    remotes: Arc<Remotes>,
+) -> tauri::Result<()> {
     let jobs = engine.list();
-    let summary = summarize(&jobs);
+    let summary = summarize_engines(&jobs, &remotes.views().engines);
     let tray = TrayIconBuilder::with_id("main")
         .icon(icon(summary.glance))
         .icon_as_template(true)
@@ -257,29 +345,35 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, engine: EngineHandle) -> tauri::R
         .on_menu_event(|app, event| crate::on_menu(app, event.id().as_ref()))
         .build(app)?;
     tracing::info!(glance = ?summary.glance, "tray ready: {}", summary.tooltip);
-    tauri::async_runtime::spawn(follow(app.clone(), tray, engine, summary));
+    tauri::async_runtime::spawn(follow(app.clone(), tray, engine, remotes, summary));
     Ok(())
 }
 
-/// Redraws the icon, tooltip and menu when jobs change state; a burst of events makes one
-/// redraw.
+/// Redraws the icon, tooltip and menu when jobs change state here or on a remote engine; a
+/// burst of events makes one redraw.
 async fn follow<R: Runtime>(
     app: AppHandle<R>,
     tray: TrayIcon<R>,
     engine: EngineHandle,
+    remotes: Arc<Remotes>,
     mut shown: Summary,
 ) {
     let mut events = engine.subscribe();
+    let mut remote_changes = remotes.subscribe();
     let mut last_menu: Vec<(String, String, bool)> = Vec::new();
-    while let Some(received) = events.recv().await {
-        let relevant = match &received {
-            Received::Event(envelope) => !matches!(
-                envelope.event,
-                EngineEvent::ResourcesSampled { .. }
-                    | EngineEvent::RunStarted { .. }
-                    | EngineEvent::RunExited { .. }
-            ),
-            Received::Missed(_) => true,
+    loop {
+        let relevant = tokio::select! {
+            received = events.recv() => match received {
+                None => return,
+                Some(Received::Event(envelope)) => !matches!(
+                    envelope.event,
+                    EngineEvent::ResourcesSampled { .. }
+                        | EngineEvent::RunStarted { .. }
+                        | EngineEvent::RunExited { .. }
+                ),
+                Some(Received::Missed(_)) => true,
+            },
+            Ok(()) = remote_changes.changed() => true,
         };
         if !relevant {
             continue;
@@ -287,13 +381,17 @@ async fn follow<R: Runtime>(
         // Let the rest of a burst arrive, take all of it, then redraw once.
         tokio::time::sleep(Duration::from_millis(50)).await;
         while events.try_recv().is_some() {}
+        remote_changes.mark_unchanged();
         let jobs = engine.list();
-        let summary = summarize(&jobs);
+        let summary = summarize_engines(&jobs, &remotes.views().engines);
         if summary != shown {
             if summary.glance != shown.glance {
                 tracing::info!(glance = ?summary.glance, "tray: {}", summary.tooltip);
                 let _ = tray.set_icon(Some(icon(summary.glance)));
                 let _ = tray.set_icon_as_template(true);
+            } else if summary.glance == Glance::Failing {
+                // Which trouble it is changed (another job, another engine).
+                tracing::info!("tray: {}", summary.tooltip);
             }
             let _ = tray.set_tooltip(Some(&summary.tooltip));
             shown = summary;
@@ -435,5 +533,159 @@ mod tests {
         ];
         let names: Vec<&str> = menu_order(&jobs).iter().map(|j| j.name.as_str()).collect();
         assert_eq!(names, ["zulu", "mike", "alpha", "bravo"]);
+    }
+}
+
+#[cfg(test)]
+mod engines_tests {
+    use super::*;
+    use crate::remote::EngineProblem;
+    use sentinel_proto::remote::EngineContext;
+    use sentinel_proto::JobKind;
+
+    fn job(name: &str, state: JobState) -> JobStatus {
+        JobStatus::new(name, JobKind::Service, state)
+    }
+
+    fn running(name: &str) -> JobStatus {
+        job(
+            name,
+            JobState::Running {
+                pid: 1,
+                since: chrono::Utc::now(),
+            },
+        )
+    }
+
+    fn failed(name: &str) -> JobStatus {
+        job(
+            name,
+            JobState::Failed {
+                reason: "x".into(),
+                since: chrono::Utc::now(),
+            },
+        )
+    }
+
+    fn remote(name: &str, link: Link) -> RemoteView {
+        RemoteView {
+            context: EngineContext {
+                name: name.into(),
+                host: format!("ssh://{name}"),
+                description: String::new(),
+                sentinel: None,
+            },
+            link,
+        }
+    }
+
+    fn connected(name: &str, jobs: Vec<JobStatus>) -> RemoteView {
+        remote(
+            name,
+            Link::Connected {
+                version: "1".into(),
+                since: chrono::Utc::now(),
+                jobs,
+            },
+        )
+    }
+
+    fn unreachable(name: &str) -> RemoteView {
+        remote(
+            name,
+            Link::Unreachable {
+                problem: EngineProblem::new("unreachable", "Connection refused"),
+                since: chrono::Utc::now(),
+                next_try_at: chrono::Utc::now(),
+                attempt: 1,
+            },
+        )
+    }
+
+    #[test]
+    fn without_remotes_the_tray_reads_as_before() {
+        let local = [running("a"), failed("b")];
+        assert_eq!(summarize_engines(&local, &[]), summarize(&local));
+    }
+
+    #[test]
+    fn the_worst_engine_wins_and_remote_trouble_names_its_engine() {
+        let local = [running("web")];
+        let fine = summarize_engines(
+            &local,
+            &[connected(
+                "build-box",
+                vec![running("ci"), job("old", JobState::Stopped)],
+            )],
+        );
+        assert_eq!(fine.glance, Glance::Fine);
+        assert_eq!(
+            fine.tooltip,
+            "SentinelZero: all fine, 2 of 3 running on 2 engines"
+        );
+
+        let two = summarize_engines(
+            &local,
+            &[connected(
+                "build-box",
+                vec![failed("ci"), failed("db"), running("x")],
+            )],
+        );
+        assert_eq!(two.glance, Glance::Failing);
+        assert_eq!(two.tooltip, "SentinelZero: 2 failing on build-box");
+        let one = summarize_engines(&local, &[connected("build-box", vec![failed("ci")])]);
+        assert_eq!(one.tooltip, "SentinelZero: ci failing on build-box");
+
+        // Here first, then each engine in order; an unreachable one is trouble too.
+        let all = summarize_engines(
+            &[failed("web")],
+            &[
+                connected("build-box", vec![failed("ci")]),
+                unreachable("vps"),
+                connected("nas", vec![running("plex")]),
+            ],
+        );
+        assert_eq!(all.glance, Glance::Failing);
+        assert_eq!(
+            all.tooltip,
+            "SentinelZero: web failing; ci failing on build-box; vps unreachable"
+        );
+        let many = summarize_engines(
+            &local,
+            &[
+                unreachable("a"),
+                unreachable("b"),
+                unreachable("c"),
+                unreachable("d"),
+            ],
+        );
+        assert_eq!(
+            many.tooltip,
+            "SentinelZero: a unreachable; b unreachable; c unreachable; and 1 more"
+        );
+    }
+
+    #[test]
+    fn busy_and_connecting_engines_are_busy() {
+        let connecting = summarize_engines(
+            &[running("web")],
+            &[remote(
+                "vps",
+                Link::Connecting {
+                    since: chrono::Utc::now(),
+                },
+            )],
+        );
+        assert_eq!(connecting.glance, Glance::Busy);
+        assert_eq!(connecting.tooltip, "SentinelZero: connecting to vps");
+        let starting = summarize_engines(
+            &[running("web")],
+            &[connected("vps", vec![job("api", JobState::Starting)])],
+        );
+        assert_eq!(starting.glance, Glance::Busy);
+        assert_eq!(
+            starting.tooltip,
+            "SentinelZero: 1 starting, stopping or waiting, 1 running"
+        );
     }
 }

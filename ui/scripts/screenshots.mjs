@@ -111,7 +111,7 @@ async function openPage(browser, base, mock, { scheme, scenario, path = '/popove
   page.on('request', (req) => {
     if (!req.url().startsWith(base)) problems.push(`remote request: ${req.url()}`);
   });
-  if (scenario === 'sample') await page.clock.setFixedTime(FIXED_NOW);
+  if (scenario === 'sample' || scenario === 'engines') await page.clock.setFixedTime(FIXED_NOW);
   await page.addInitScript(`window.__SZ_SCENARIO__ = ${JSON.stringify(scenario)};`);
   await page.addInitScript(
     "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
@@ -432,6 +432,30 @@ async function main() {
         results.push(`settings ${name} ${scheme}: ok, ${file}${extra}`);
         await context.close();
       }
+    }
+    for (const scheme of ['light', 'dark']) {
+      // Remote engines: a section each, this Mac first; one out of reach says why.
+      const { context, page, problems } = await openPage(browser, base, mock, { scheme, scenario: 'engines' });
+      await page.waitForSelector('[data-testid="engine-header"][data-engine="vps"]');
+      const sections = await page.$$eval('[data-testid="engine-header"]', (els) => els.map((e) => `${e.dataset.engine}:${e.dataset.link}`));
+      check(JSON.stringify(sections) === JSON.stringify([':local', 'build-box:connected', 'vps:unreachable']), `engines: sections ${JSON.stringify(sections)}`);
+      const problem = await page.textContent('[data-engine="vps"] [data-testid="engine-problem"]');
+      check(problem.includes('Connection refused'), `engines: vps says ${problem}`);
+      const file = join(shots, `popover-engines-${scheme}.png`);
+      await page.screenshot({ path: file, animations: 'disabled' });
+      check(problems.length === 0, `engines ${scheme}: ${problems.join('\n')}`);
+      results.push(`engines ${scheme}: ok, ${file}`);
+      await context.close();
+
+      const settings = await openPage(browser, base, mock, { scheme, scenario: 'engines', path: '/settings.html#page=engines', viewport: SETTINGS_VIEWPORT });
+      await settings.page.waitForSelector('[data-testid="engine"][data-engine="vps"]');
+      const rows = await settings.page.$$eval('[data-testid="engine"]', (els) => els.length);
+      check(rows === 3, `settings engines: ${rows} engines listed`);
+      const settingsFile = join(shots, `settings-engines-${scheme}.png`);
+      await settings.page.screenshot({ path: settingsFile, animations: 'disabled' });
+      check(settings.problems.length === 0, `settings engines ${scheme}: ${settings.problems.join('\n')}`);
+      results.push(`settings engines ${scheme}: ok, ${settingsFile}`);
+      await settings.context.close();
     }
     {
       const { context, page, problems } = await openPage(browser, base, mock, { scheme: 'light', scenario: 'empty' });

@@ -37,6 +37,9 @@ function fakeIpc(overrides: Partial<Ipc> = {}) {
     openSettings: vi.fn(async () => {}),
     hidePopover: vi.fn(async () => {}),
     freePorts: vi.fn(async (name: string) => ({ job: name, stopped: [], kept: [] })),
+    engines: vi.fn(async () => ({ local: { version: '1', jobs: 0 }, remotes: { revision: 0, engines: [] }, contexts_file: '/x/contexts.toml', problem: null })),
+    onRemoteEngines: vi.fn(async () => () => {}),
+    retryEngine: vi.fn(async () => {}),
     ...overrides,
   };
   return { ipc, emit: (item: StreamItem) => listener?.(item) };

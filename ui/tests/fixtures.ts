@@ -1,7 +1,7 @@
 // Sample data for tests and screenshots: one job in every state, with health checks,
 // resource history, schedules and groups. Times are relative to `now` so text is stable.
 
-import type { JobStatus, ResourceSample, Snapshot, WaitReason } from '../src/lib/types';
+import type { JobStatus, RemoteEngines, ResourceSample, Snapshot, WaitReason } from '../src/lib/types';
 
 /** Why `docs` waits: its port is held by what its earlier run left behind. */
 export const DOCS_WAIT: WaitReason = {
@@ -139,4 +139,46 @@ export function manyJobs(count: number, now: number = NOW): Snapshot {
     });
   }
   return { jobs, history: {}, seq: 1 };
+}
+
+/**
+ * Two remote engines: `build-box`, reached, with a failing job and a group; `vps`, which
+ * cannot be reached (ssh's own words), tried again in 12 s.
+ */
+export function remoteEngines(now: number = NOW, revision = 1): RemoteEngines {
+  return {
+    revision,
+    engines: [
+      {
+        context: { name: 'build-box', host: 'ssh://deploy@build.example.com', description: 'CI runners' },
+        link: 'connected',
+        version: '0.1.0',
+        since: iso(now - 3 * h),
+        jobs: [
+          { name: 'ci-runner', group: 'ci', kind: 'service', enabled: true, state: 'running', pid: 811, since: iso(now - 3 * h), restarts: 0, failures: 0 },
+          { name: 'artifact-gc', group: 'ci', kind: 'service', enabled: true, state: 'failed', reason: 'exit code 2 (restart = never)', since: iso(now - 5 * m), restarts: 0, failures: 1 },
+        ],
+      },
+      {
+        context: { name: 'vps', host: 'ssh://me@203.0.113.7:2222' },
+        link: 'unreachable',
+        problem: { code: 'unreachable', message: 'ssh: connect to host 203.0.113.7 port 2222: Connection refused' },
+        since: iso(now - 2 * m),
+        next_try_at: iso(now + 12 * s),
+        attempt: 4,
+      },
+    ],
+  };
+}
+
+/** A small local engine, so every section fits the list's first screen. */
+export function smallSnapshot(now: number = NOW): Snapshot {
+  return {
+    jobs: [
+      { name: 'api', kind: 'service', enabled: true, state: 'running', pid: 4242, since: iso(now - 2 * h), restarts: 0, failures: 0 },
+      { name: 'ci-runner', kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0 },
+    ],
+    history: {},
+    seq: 10,
+  };
 }

@@ -21,11 +21,14 @@ describe('tauriIpc', () => {
     await tauriIpc.openSettings();
     await tauriIpc.hidePopover();
     await tauriIpc.subscribe(() => {});
+    await tauriIpc.act('start', { names: ['ci'] }, 'build-box');
+    await tauriIpc.engines();
+    await tauriIpc.retryEngine('build-box');
     expect(calls.slice(0, 7)).toEqual([
       ['free_ports', { name: 'docs' }],
       ['snapshot', {}],
-      ['act', { action: 'restart', selection: { names: ['api'] } }],
-      ['act', { action: 'stop', selection: { group: 'web' } }],
+      ['act', { action: 'restart', selection: { names: ['api'] }, engine: null }],
+      ['act', { action: 'stop', selection: { group: 'web' }, engine: null }],
       ['open_settings', { job: 'api', page: 'logs' }],
       ['open_settings', { job: null, page: null }],
       ['hide_popover', {}],
@@ -33,6 +36,11 @@ describe('tauriIpc', () => {
     const [cmd, args] = calls[7];
     expect(cmd).toBe('subscribe');
     expect((args as { onEvent: unknown }).onEvent).toBeInstanceOf(Channel);
+    expect(calls.slice(8)).toEqual([
+      ['act', { action: 'start', selection: { names: ['ci'] }, engine: 'build-box' }],
+      ['engines', {}],
+      ['retry_engine', { name: 'build-box' }],
+    ]);
   });
 
   it('passes command errors through as ApiError', async () => {

@@ -22,7 +22,7 @@ import { DOCS_CONFLICT, NOW, sampleSnapshot } from './fixtures';
 const at = new Date(NOW).toISOString();
 const env = (seq: number, event: Record<string, unknown>) => ({ seq, at, ...event }) as EventEnvelope;
 const names = (items: ListItem[]) =>
-  items.map((i) => (i.kind === 'group' ? `[${i.group ?? '-'}]` : i.job.name));
+  items.map((i) => (i.kind === 'group' ? `[${i.group ?? '-'}]` : i.kind === 'job' ? i.job.name : `<${i.key}>`));
 
 function job(name: string, extra: Partial<JobStatus> = {}): JobStatus {
   return { name, kind: 'service', enabled: true, state: 'stopped', restarts: 0, failures: 0, ...extra } as JobStatus;
@@ -175,7 +175,7 @@ describe('buildView', () => {
 
 describe('moveSelection', () => {
   const items = buildView(fromSnapshot(sampleSnapshot())).items;
-  const jobs = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.job.name);
+  const jobs = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.key);
 
   it('starts at the top going down and at the bottom going up', () => {
     expect(moveSelection(items, null, 1)).toBe(jobs[0]);
@@ -183,7 +183,7 @@ describe('moveSelection', () => {
   });
 
   it('skips group headers and clamps at the ends', () => {
-    expect(moveSelection(items, 'redis', 1)).toBe('sync-photos');
+    expect(moveSelection(items, 'j:redis', 1)).toBe('j:sync-photos');
     expect(moveSelection(items, jobs[0], -1)).toBe(jobs[0]);
     expect(moveSelection(items, jobs[jobs.length - 1], 10)).toBe(jobs[jobs.length - 1]);
   });

@@ -4,7 +4,7 @@
 // show and close.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { Channel } from '@tauri-apps/api/core';
-import type { Action, ActionResult, ErrorBody, FreedPorts, JobStatus, Selection, Snapshot, StreamItem } from '../src/lib/types';
+import type { Action, ActionResult, EngineList, ErrorBody, FreedPorts, JobStatus, RemoteEngines, Selection, Snapshot, StreamItem } from '../src/lib/types';
 
 export interface Call {
   cmd: string;
@@ -22,6 +22,10 @@ export interface MockOptions {
   act?: (action: Action, selection: Selection) => ActionResult[] | Promise<ActionResult[]>;
   /** Answers free_ports; the default stops nothing. */
   freePorts?: (name: string) => FreedPorts | Promise<FreedPorts>;
+  /** The remote engines `engines` lists (default: none). */
+  remotes?: RemoteEngines | (() => RemoteEngines);
+  /** Answers `act` with an `engine`: one result per job there (default: not_found). */
+  actRemote?: (engine: string, action: Action, selection: Selection) => ActionResult[] | Promise<ActionResult[]>;
   /** More commands (the settings window's), by name; consulted before the popover's. */
   handlers?: Record<string, (args: Record<string, unknown>) => unknown>;
   /** The current window's label (getCurrentWindow()); default "popover". */
@@ -38,6 +42,8 @@ export interface MockBackend {
    * to the page's listeners. Resolves once they have all finished.
    */
   requestClose(): Promise<void>;
+  /** What the app sends when a remote engine changes: the `remote-engines` event. */
+  emitRemotes(remotes: RemoteEngines): void;
 }
 
 interface TauriInternals {
@@ -52,6 +58,14 @@ export function installMockBackend(options: MockOptions): MockBackend {
   const calls: Call[] = [];
   const channels: { channel: Channel<StreamItem>; next: number }[] = [];
   const snapshot = () => (typeof options.snapshot === 'function' ? options.snapshot() : options.snapshot);
+  const remotes = (): RemoteEngines =>
+    typeof options.remotes === 'function' ? options.remotes() : (options.remotes ?? { revision: 0, engines: [] });
+  const engineList = (): EngineList => ({
+    local: { version: '0.1.0', jobs: snapshot().jobs.length },
+    remotes: remotes(),
+    contexts_file: '/Users/me/Library/Application Support/SentinelZero/contexts.toml',
+    problem: null,
+  });
   /** Event name -> callback ids of the page's listeners (plugin:event|listen). */
   const listeners = new Map<string, number[]>();
 
@@ -84,6 +98,11 @@ export function installMockBackend(options: MockOptions): MockBackend {
       case 'act': {
         const action = args['action'] as Action;
         const selection = args['selection'] as Selection;
+        const engine = args['engine'] as string | null | undefined;
+        if (engine) {
+          if (options.actRemote) return options.actRemote(engine, action, selection);
+          return Promise.reject({ code: 'not_found', message: `no engine named "${engine}"` });
+        }
         if (options.act) return options.act(action, selection);
         if (typeof selection !== 'object' || !('names' in selection)) return [];
         return Promise.all(selection.names.map((name) => actOnJob(name, action)));
@@ -97,6 +116,13 @@ export function installMockBackend(options: MockOptions): MockBackend {
       case 'open_settings':
       case 'hide_popover':
         return null;
+      case 'engines':
+        return JSON.parse(JSON.stringify(engineList()));
+      case 'retry_engine': {
+        const name = args['name'] as string;
+        if (!remotes().engines.some((e) => e.context.name === name)) return Promise.reject({ code: 'not_found', message: `no engine named "${name}"` });
+        return null;
+      }
       case 'plugin:event|listen': {
         const event = args['event'] as string;
         listeners.set(event, [...(listeners.get(event) ?? []), args['handler'] as number]);
@@ -127,6 +153,11 @@ export function installMockBackend(options: MockOptions): MockBackend {
       }
     },
     subscribers: () => channels.length,
+    emitRemotes(next) {
+      for (const id of listeners.get('remote-engines') ?? []) {
+        internals.runCallback(id, { event: 'remote-engines', id, payload: JSON.parse(JSON.stringify(next)) });
+      }
+    },
     async requestClose() {
       const ids = listeners.get(CLOSE_REQUESTED) ?? [];
       await Promise.all(ids.map((id) => internals.callbacks.get(id)?.({ event: CLOSE_REQUESTED, id, payload: null })));

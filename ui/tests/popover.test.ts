@@ -85,7 +85,7 @@ describe('popover', () => {
 
     await userEvent.click(screen.getByRole('button', { name: 'Restart all in web' }));
     await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'act')).toBe(true));
-    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'restart', selection: { group: 'web' } });
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'restart', selection: { group: 'web' }, engine: null });
   });
 
   it('shows a project as a section with its directory, Up and Down', async () => {
@@ -101,10 +101,10 @@ describe('popover', () => {
     expect(within(header).queryByRole('button', { name: 'Start all in shop' })).toBeNull();
     await userEvent.click(within(header).getByRole('button', { name: 'Up shop' }));
     await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'act')).toBe(true));
-    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { project: 'shop' } });
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { project: 'shop' }, engine: null });
     await userEvent.click(within(header).getByRole('button', { name: 'Down shop' }));
     await waitFor(() => expect(backend.calls.filter((c) => c.cmd === 'act').length).toBe(2));
-    expect(backend.calls.filter((c) => c.cmd === 'act')[1]?.args).toEqual({ action: 'stop', selection: { project: 'shop' } });
+    expect(backend.calls.filter((c) => c.cmd === 'act')[1]?.args).toEqual({ action: 'stop', selection: { project: 'shop' }, engine: null });
   });
 
   it('shows a pending action, then its error inline', async () => {
@@ -117,7 +117,7 @@ describe('popover', () => {
     expect(within(rowOf('report')).getByRole('button', { name: 'Start report' }).hasAttribute('disabled')).toBe(true);
     expect(within(rowOf('report')).getByRole('button', { name: 'Restart report' }).hasAttribute('disabled')).toBe(true);
     expect(rowOf('report').querySelector('.spinner')).not.toBeNull();
-    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { names: ['report'] } });
+    expect(backend.calls.find((c) => c.cmd === 'act')?.args).toEqual({ action: 'start', selection: { names: ['report'] }, engine: null });
 
     reply.reject({ code: 'spawn_failed', message: 'program not found: report.sh' });
     const alert = await within(rowOf('report')).findByRole('alert');
@@ -282,16 +282,16 @@ describe('popover', () => {
 
     const actions = () => backend.calls.filter((c) => c.cmd === 'act').map((c) => c.args);
     await userEvent.keyboard('r');
-    await waitFor(() => expect(actions()).toEqual([{ action: 'restart', selection: { names: ['queue-consumer'] } }]));
+    await waitFor(() => expect(actions()).toEqual([{ action: 'restart', selection: { names: ['queue-consumer'] }, engine: null }]));
     // S toggles: a failed job starts, a running one stops.
     await userEvent.keyboard('s');
     await waitFor(() => expect(actions()).toHaveLength(2));
-    expect(actions()[1]).toEqual({ action: 'start', selection: { names: ['queue-consumer'] } });
+    expect(actions()[1]).toEqual({ action: 'start', selection: { names: ['queue-consumer'] }, engine: null });
     await userEvent.click(rowOf('api'));
     await waitFor(() => expect(selected()).toBe('api'));
     await userEvent.keyboard('S');
     await waitFor(() => expect(actions()).toHaveLength(3));
-    expect(actions()[2]).toEqual({ action: 'stop', selection: { names: ['api'] } });
+    expect(actions()[2]).toEqual({ action: 'stop', selection: { names: ['api'] }, engine: null });
 
     const settings = () => backend.calls.filter((c) => c.cmd === 'open_settings').map((c) => c.args);
     await userEvent.keyboard('l');

@@ -181,6 +181,11 @@ fn app_env(command: &mut Command, display: u32, bus: &str, home: &Home) {
 static ONE_APP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn launch(home: &Home) -> RunningApp {
+    launch_with(home, &[])
+}
+
+/// The app with more in its environment.
+fn launch_with(home: &Home, env: &[(&str, &str)]) -> RunningApp {
     let scratch = tempfile::tempdir().unwrap();
     let log_path = scratch.path().join("app.log");
     let mut spawned = Spawned(Vec::new());
@@ -214,6 +219,7 @@ fn launch(home: &Home) -> RunningApp {
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     app_env(&mut driver, display, &bus, home);
+    driver.envs(env.iter().copied());
     spawned.0.push(
         driver
             .spawn()
@@ -510,4 +516,152 @@ fn a_job_is_created_run_read_changed_and_deleted_in_the_settings_window() {
     let log = app.log();
     assert!(log.contains("asked to quit by SIGHUP"), "{log}");
     assert!(log.contains("every job stopped; quitting"), "{log}");
+}
+
+/// Kills the sshd that listens (its sessions go on), keeping its files.
+fn stop_listening(sshd: &Sshd) {
+    // The listener retitles itself ("sshd: /usr/sbin/sshd -D -e -f CONFIG [listener] …"); its
+    // sessions' titles do not name the config.
+    let config = format!("-f {}", sshd.dir.path().join("sshd_config").display());
+    for entry in std::fs::read_dir("/proc").unwrap().map_while(Result::ok) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let title = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if title.contains(&config) {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            wait_until("sshd to stop listening", || {
+                std::net::TcpStream::connect(("127.0.0.1", sshd.port)).is_err()
+            });
+            return;
+        }
+    }
+    panic!("no sshd runs with {config}");
+}
+
+/// Runs a script in the current window and returns what it returns.
+fn run_script(session: &Session, script: &str) -> Value {
+    session.call(
+        "POST",
+        "/execute/sync",
+        Some(json!({ "script": script, "args": [] })),
+    )["value"]
+        .clone()
+}
+
+#[test]
+fn the_popover_watches_a_remote_engine_through_a_real_sshd() {
+    let _one = ONE_APP.lock().unwrap_or_else(|p| p.into_inner());
+    // The far machine: a daemon in a home of its own, reached through a real sshd.
+    let far = Home::new();
+    let daemon = far.daemon();
+    far.ok(&["add", "ci", "--", "sleep", "1000"]);
+    let sshd = Sshd::serving(&far);
+    let url = sshd.url();
+
+    let home = Home::new();
+    home.write_settings("[notifications]\nenabled = false\n");
+    let ssh_command = sshd.ssh_command();
+    let app = launch_with(&home, &[("SENTINEL_SSH_COMMAND", &ssh_command)]);
+    let session = &app.session;
+    wait_until("the app's engine to answer", || {
+        request(&home.socket(), "GET", "/api/health/ready", None).is_ok_and(|r| r.status == 200)
+    });
+
+    // Added on the settings window's Engines page, after a test connection.
+    let opened = session.call(
+        "POST",
+        "/execute/async",
+        Some(json!({
+            "script": "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('open_settings', {job: null, page: 'app'}).then(() => done('ok'), (e) => done(JSON.stringify(e)));",
+            "args": [],
+        })),
+    );
+    assert_eq!(opened["value"], "ok", "{opened}");
+    session.switch_to("settings.html");
+    run_script(session, "location.hash = '#page=engines'; return null;");
+    session.type_into("#e-name", "build-box");
+    session.type_into("#e-host", &url);
+    session.click_css("[data-testid=test-new]");
+    wait_until("the test connection's answer", || {
+        session
+            .texts("[data-testid=test-result]")
+            .iter()
+            .any(|t| t.contains("Reached SentinelZero") && t.contains("1 job"))
+    });
+    session.click_css("[data-testid=add-engine]");
+    wait_until("the engine to be connected", || {
+        session
+            .texts("[data-testid=engine][data-engine=build-box] [data-testid=engine-state]")
+            .iter()
+            .any(|t| t.starts_with("Connected"))
+    });
+    // Where `sentinel context` reads it too.
+    let contexts = home.ok(&["context", "ls"]);
+    assert!(contexts.stdout.contains("build-box"), "{}", contexts.stdout);
+
+    // The popover: a section for it, its job running there, restarted there with one click.
+    session.switch_to("popover.html");
+    session.wait_for("[data-testid=engine-header][data-engine=build-box][data-link=connected]");
+    session
+        .wait_for("[data-testid=job-row][data-engine=build-box][data-job=ci][data-state=running]");
+    let first = pid_of(&far, "ci").unwrap();
+    session.click_css("button[aria-label='Restart ci on build-box']");
+    let mut second = first;
+    wait_until("ci to run there with a new pid", || {
+        second = pid_of(&far, "ci").unwrap_or(first);
+        second != first
+    });
+    assert!(
+        request(&home.socket(), "GET", "/api/jobs/ci", None).is_ok_and(|r| r.status == 404),
+        "the action went to the remote engine, not this one"
+    );
+
+    // A job failing there turns the tray to failing, naming the engine.
+    far.ok(&[
+        "add",
+        "broken",
+        "--restart",
+        "never",
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    session.wait_for(
+        "[data-testid=job-row][data-engine=build-box][data-job=broken][data-state=failed]",
+    );
+    wait_until("the tray to name the engine", || {
+        app.log()
+            .contains("tray: SentinelZero: broken failing on build-box")
+    });
+
+    // The machine goes away: no sshd (its client config stays, as a user's would), and the
+    // session there ends. Unreachable, with ssh's own words, and tried again.
+    stop_listening(&sshd);
+    for pid in Sshd::dialers(&far) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    session.wait_for("[data-testid=engine-header][data-engine=build-box][data-link=unreachable]");
+    wait_until("ssh's words in the popover", || {
+        session
+            .texts(
+                "[data-testid=engine-header][data-engine=build-box] [data-testid=engine-problem]",
+            )
+            .iter()
+            .any(|t| t.contains("Connection refused"))
+    });
+    wait_until("the tray to say it is unreachable", || {
+        app.log().contains("build-box unreachable")
+    });
+    // This machine's engine is not held up by it.
+    home.ok(&["add", "here", "--", "sleep", "1000"]);
+    session.wait_for("[data-testid=job-row][data-engine=''][data-job=here][data-state=running]");
+    assert!(!app.log().contains("panicked"), "{}", app.log());
+    drop(daemon);
 }

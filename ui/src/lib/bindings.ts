@@ -579,15 +579,53 @@ restart_needed: boolean, };
 
 export type LogItem = LogLine | Missed;
 
+export type EngineContext = { name: string, 
+/**
+ * `ssh://[user@]host[:port]` or `unix:///path`.
+ */
+host: string, description?: string, 
+/**
+ * The `sentinel` to run on the remote machine, when it is not on the PATH of a
+ * non-interactive ssh session there (`/opt/sentinel/bin/sentinel`).
+ */
+sentinel?: string, };
+
+export type EngineProblem = { code: string, message: string, };
+
+export type Link = { "link": "connecting", since: string, } | { "link": "connected", version: string, since: string, jobs: Array<JobStatus>, } | { "link": "unreachable", problem: EngineProblem, since: string, next_try_at: string, attempt: number, };
+
+export type RemoteView = { context: EngineContext, } & ({ "link": "connecting", since: string, } | { "link": "connected", version: string, since: string, jobs: Array<JobStatus>, } | { "link": "unreachable", problem: EngineProblem, since: string, next_try_at: string, attempt: number, });
+
+export type RemoteEngines = { revision: number, engines: Array<RemoteView>, };
+
+export type LocalEngine = { version: string, jobs: number, };
+
+export type EngineList = { local: LocalEngine, remotes: RemoteEngines, 
+/**
+ * Where the remote engines are kept (`sentinel context` reads and writes it too).
+ */
+contexts_file: string, 
+/**
+ * Why that file cannot be read, if it cannot (the engines shown are the last read).
+ */
+problem: string | null, };
+
+export type EngineTest = { version: string, jobs: number, };
+
 /** Every command of the app, typed. */
 export const commands = {
   snapshot: (): Promise<Snapshot> => invoke<Snapshot>('snapshot'),
-  act: (action: Action, selection: Selection): Promise<ActionResult[]> => invoke<ActionResult[]>('act', { action, selection }),
+  act: (action: Action, selection: Selection, engine: string | null): Promise<ActionResult[]> => invoke<ActionResult[]>('act', { action, selection, engine }),
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),
   jobPorts: (name: string): Promise<JobPorts> => invoke<JobPorts>('job_ports', { name }),
   freePorts: (name: string): Promise<FreedPorts> => invoke<FreedPorts>('free_ports', { name }),
+  engines: (): Promise<EngineList> => invoke<EngineList>('engines'),
+  retryEngine: (name: string): Promise<void> => invoke<void>('retry_engine', { name }),
+  addEngine: (context: EngineContext): Promise<EngineList> => invoke<EngineList>('add_engine', { context }),
+  removeEngine: (name: string): Promise<EngineList> => invoke<EngineList>('remove_engine', { name }),
+  testEngine: (context: EngineContext): Promise<EngineTest> => invoke<EngineTest>('test_engine', { context }),
   jobEnv: (name: string, showSecrets: boolean | null): Promise<EnvVar[]> => invoke<EnvVar[]>('job_env', { name, showSecrets }),
   getJob: (name: string, showSecrets: boolean | null): Promise<JobDetail> => invoke<JobDetail>('get_job', { name, showSecrets }),
   validateJob: (spec: JobSpec, original: string | null): Promise<FieldError[]> => invoke<FieldError[]>('validate_job', { spec, original }),

@@ -22,6 +22,8 @@ function subject(route: Route): string {
   switch (route.page) {
     case 'app':
       return 'the app settings';
+    case 'engines':
+      return 'the new engine';
     case 'new':
       return route.from ? `the copy of ${route.from}` : 'the new job';
     default:

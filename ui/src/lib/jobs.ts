@@ -162,6 +162,8 @@ export function sectionOf(job: JobStatus): SectionSelection | null {
 export interface GroupItem {
   kind: 'group';
   key: string;
+  /** The remote engine it is on (absent: this machine's). */
+  engine?: string;
   /** The section's title; null: the jobs in no group or project. */
   group: string | null;
   /** What the header's actions apply to (null: nothing; the ungrouped have no bulk actions). */
@@ -176,11 +178,39 @@ export interface GroupItem {
 export interface JobItem {
   kind: 'job';
   key: string;
+  /** The remote engine it is on (absent: this machine's). */
+  engine?: string;
   job: JobStatus;
   history: HistoryPoint[];
 }
 
-export type ListItem = GroupItem | JobItem;
+/** An engine's section header, shown once there are remote engines (engines.ts). */
+export interface EngineItem {
+  kind: 'engine';
+  key: string;
+  /** The remote engine's name; null: this machine's. */
+  engine: string | null;
+  label: string;
+  /** Its address (`ssh://…`); null for this machine. */
+  host: string | null;
+  description: string;
+  link: 'local' | 'connecting' | 'connected' | 'unreachable';
+  total: number;
+  running: number;
+  failing: number;
+  /** Why it cannot be reached, and when it is tried again (`unreachable`). */
+  problem: { code: string; message: string } | null;
+  nextTryAt: string | null;
+}
+
+/** A line of text in place of an engine's jobs ("No jobs on build-box"). */
+export interface NoteItem {
+  kind: 'note';
+  key: string;
+  text: string;
+}
+
+export type ListItem = GroupItem | JobItem | EngineItem | NoteItem;
 
 export type Overall = 'empty' | 'ok' | 'failing';
 
@@ -260,14 +290,17 @@ export function buildView(model: Model): View {
   return { items, totals };
 }
 
-/** The job `delta` rows away from `current` (group headers skipped), clamped to the list. */
+/**
+ * The key of the job `delta` rows away from the job keyed `current` (headers and notes
+ * skipped), clamped to the list. Keys, not names: two engines may both have an `api`.
+ */
 export function moveSelection(items: ListItem[], current: string | null, delta: number): string | null {
-  const names = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.job.name);
-  if (names.length === 0) return null;
-  const at = current === null ? -1 : names.indexOf(current);
-  if (at === -1) return delta >= 0 ? names[0] : names[names.length - 1];
-  const next = Math.min(names.length - 1, Math.max(0, at + delta));
-  return names[next];
+  const keys = items.filter((i): i is JobItem => i.kind === 'job').map((i) => i.key);
+  if (keys.length === 0) return null;
+  const at = current === null ? -1 : keys.indexOf(current);
+  if (at === -1) return delta >= 0 ? keys[0] : keys[keys.length - 1];
+  const next = Math.min(keys.length - 1, Math.max(0, at + delta));
+  return keys[next];
 }
 
 /**

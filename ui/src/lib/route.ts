@@ -1,5 +1,5 @@
 // The settings window's address: `settings.html#job=NAME&page=editor|logs|runs`,
-// `#page=new` (with `from=NAME` to duplicate), `#page=app`. The app opens and navigates the
+// `#page=new` (with `from=NAME` to duplicate), `#page=app`, `#page=engines`. The app opens and navigates the
 // window by setting the hash.
 
 export type JobPage = 'editor' | 'logs' | 'runs';
@@ -7,7 +7,8 @@ export type JobPage = 'editor' | 'logs' | 'runs';
 export type Route =
   | { page: JobPage; job: string; /** Logs: scroll to this time (a run's start). */ at?: string }
   | { page: 'new'; from?: string }
-  | { page: 'app' };
+  | { page: 'app' }
+  | { page: 'engines' };
 
 export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -17,6 +18,7 @@ export function parseRoute(hash: string): Route {
     const from = params.get('from');
     return from ? { page: 'new', from } : { page: 'new' };
   }
+  if (page === 'engines') return { page: 'engines' };
   if (job) {
     const p: JobPage = page === 'logs' || page === 'runs' ? page : 'editor';
     const at = params.get('at');
@@ -31,8 +33,8 @@ export function formatRoute(route: Route): string {
   if (route.page === 'new') {
     params.set('page', 'new');
     if (route.from) params.set('from', route.from);
-  } else if (route.page === 'app') {
-    params.set('page', 'app');
+  } else if (route.page === 'app' || route.page === 'engines') {
+    params.set('page', route.page);
   } else {
     params.set('job', route.job);
     params.set('page', route.page);

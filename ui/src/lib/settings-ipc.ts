@@ -7,6 +7,9 @@ import { Channel, commands } from './bindings';
 import { tauriIpc, type Ipc, type Unsubscribe } from './ipc';
 import type {
   AppSettings,
+  EngineContext,
+  EngineList,
+  EngineTest,
   EnvVar,
   FieldError,
   JobDefaults,
@@ -55,6 +58,11 @@ export interface SettingsIpc extends Ipc {
   saveSettings(settings: Settings): Promise<AppSettings>;
   setLaunchAtLogin(enabled: boolean): Promise<AppSettings>;
   regenerateMetricsToken(): Promise<AppSettings>;
+  /** Adds a remote engine (a context); mistakes come back by field: name, host, description, sentinel. */
+  addEngine(context: EngineContext): Promise<EngineList>;
+  removeEngine(name: string): Promise<EngineList>;
+  /** Connects once: the engine's version and job count, or why it cannot be reached. */
+  testEngine(context: EngineContext): Promise<EngineTest>;
   /**
    * Calls `ask` whenever the window is about to close (its close button, closeWindow); `ask`
    * returns true to keep the window open, e.g. to ask about unsaved edits first.
@@ -86,6 +94,9 @@ export const tauriSettingsIpc: SettingsIpc = {
   saveSettings: (settings) => commands.saveSettings(settings),
   setLaunchAtLogin: (enabled) => commands.setLaunchAtLogin(enabled),
   regenerateMetricsToken: () => commands.regenerateMetricsToken(),
+  addEngine: (context) => commands.addEngine(context),
+  removeEngine: (name) => commands.removeEngine(name),
+  testEngine: (context) => commands.testEngine(context),
   async onCloseRequested(ask) {
     const win = getCurrentWindow();
     const unlisten = await win.onCloseRequested(async (event) => {

@@ -2,13 +2,14 @@
 // a fake engine behind mockIPC. The production bundle never contains this; without it the
 // page talks to real Tauri IPC.
 import type { FreedPorts, Action, JobStatus, StreamItem } from '../../src/lib/types';
-import { manyJobs, sampleSnapshot } from '../fixtures';
+import { enginesBackend } from '../engines-backend';
+import { manyJobs, remoteEngines, sampleSnapshot, smallSnapshot } from '../fixtures';
 import { installMockBackend, type MockBackend } from '../mock-backend';
 import { settingsBackend, type SettingsBackend } from '../settings-backend';
 
 declare global {
   interface Window {
-    __SZ_SCENARIO__?: 'sample' | 'many' | 'empty';
+    __SZ_SCENARIO__?: 'sample' | 'many' | 'empty' | 'engines';
     __szMock?: MockBackend & { seq: number; push(event: Record<string, unknown>): void };
     /** The settings window's commands (logs, runs, specs, app settings). */
     __szSettings?: SettingsBackend;
@@ -17,7 +18,16 @@ declare global {
 
 const scenario = window.__SZ_SCENARIO__ ?? 'sample';
 const now = Date.now();
-let snapshot = scenario === 'many' ? manyJobs(1000, now) : scenario === 'empty' ? { jobs: [], history: {}, seq: 0 } : sampleSnapshot(now, 100);
+let snapshot =
+  scenario === 'many'
+    ? manyJobs(1000, now)
+    : scenario === 'empty'
+      ? { jobs: [], history: {}, seq: 0 }
+      : scenario === 'engines'
+        ? smallSnapshot(now)
+        : sampleSnapshot(now, 100);
+// Remote engines only in their own scenario: one reached, one not.
+const engines = enginesBackend(scenario === 'engines' ? remoteEngines(now).engines : [], now, snapshot.jobs.length);
 let seq = snapshot.seq;
 
 // One job whose log file cannot be written (a full disk): it runs on, with a marker on its row.
@@ -49,7 +59,8 @@ const settings = settingsBackend({ now, jobs: snapshot.jobs });
 
 const backend = installMockBackend({
   snapshot: () => ({ ...snapshot, seq }),
-  handlers: settings.handlers,
+  handlers: { ...settings.handlers, ...engines.handlers },
+  remotes: engines.remotes,
   window: location.pathname.endsWith('settings.html') ? 'settings' : 'popover',
   actOn(name: string, action: Action) {
     const job = statusOf(name);

@@ -76,13 +76,13 @@ pub trait Notifier: Send + Sync + 'static {
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError>;
 }
 
-/// The actors' way to raise an alert.
-pub(crate) struct Alerts {
+/// The way to raise an alert: the job actors' and the app's, for jobs on remote engines.
+pub struct Alerts {
     sender: mpsc::UnboundedSender<Notification>,
 }
 
 impl Alerts {
-    /// Starts the task that throttles and delivers.
+    /// Starts the task that throttles and delivers (inside a tokio runtime).
     pub fn start(settings: NotificationSettings, notifiers: Vec<Arc<dyn Notifier>>) -> Alerts {
         let (sender, inbox) = mpsc::unbounded_channel();
         tokio::spawn(dispatch(settings, notifiers, inbox));
@@ -155,7 +155,7 @@ pub fn default_notifiers(settings: &NotificationSettings) -> Vec<Arc<dyn Notifie
 
 /// A notification's words for what happened. `detail` is the exit or the check's finding;
 /// `next` what the engine does about it.
-pub(crate) fn compose(job: &str, kind: AlertKind, detail: &str, next: &str) -> (String, String) {
+pub fn compose(job: &str, kind: AlertKind, detail: &str, next: &str) -> (String, String) {
     let title = match kind {
         AlertKind::GaveUp => format!("{job} failed"),
         AlertKind::Crashed => format!("{job} exited unexpectedly"),
