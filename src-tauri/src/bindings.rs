@@ -253,6 +253,15 @@ fn the_ui_tests_know_the_engines_defaults() {
     check_generated("../ui/tests/engine-defaults.json", &generated);
 }
 
+/// What a home with no `settings.toml` answers, as the engine serialises it (unset fields
+/// left out): the UI tests open the app settings page on it.
+#[test]
+fn the_ui_tests_know_a_fresh_homes_settings() {
+    let settings = sentinel_proto::settings::Settings::default();
+    let generated = format!("{}\n", serde_json::to_string_pretty(&settings).unwrap());
+    check_generated("../ui/tests/settings-defaults.json", &generated);
+}
+
 /// The popover may call only what it needs; the settings window gets the rest.
 #[test]
 fn each_window_gets_only_its_commands() {

@@ -225,6 +225,7 @@ pub async fn free_ports(state: State<'_, AppState>, name: String) -> Result<Free
 pub fn hide_popover<R: Runtime>(app: AppHandle<R>) {
     if let Some(window) = app.get_webview_window(crate::POPOVER) {
         let _ = window.hide();
+        crate::watching::hidden(&app, crate::POPOVER);
     }
 }
 

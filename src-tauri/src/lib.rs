@@ -14,6 +14,7 @@ pub mod settings;
 #[cfg(test)]
 mod testing;
 pub mod tray;
+pub mod watching;
 
 pub use lifecycle::quit;
 use std::sync::Arc;
@@ -114,6 +115,7 @@ pub fn run() {
             WindowEvent::CloseRequested { api, .. } => {
                 api.prevent_close();
                 let _ = window.hide();
+                watching::hidden(window.app_handle(), window.label());
             }
             // The popover behaves like a menu: it goes away when something else is clicked.
             WindowEvent::Focused(false)
@@ -121,6 +123,7 @@ pub fn run() {
                     && std::env::var_os("SENTINEL_POPOVER_STAYS").is_none() =>
             {
                 let _ = window.hide();
+                watching::hidden(window.app_handle(), POPOVER);
             }
             _ => {}
         });
@@ -161,6 +164,7 @@ async fn start_engine<R: Runtime>(
     app.manage(AppState {
         engine: engine.clone(),
     });
+    app.manage(watching::WindowWatch::new(engine.clone()));
     app.manage(Server(tokio::sync::Mutex::new(Some(server))));
     app.manage(Lifecycle::default());
     let remotes = Arc::new(Remotes::new(
@@ -190,6 +194,7 @@ pub fn show_popover<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.move_window(Position::TrayCenter);
         let _ = window.show();
         let _ = window.set_focus();
+        watching::shown(app, POPOVER);
     }
 }
 
@@ -197,6 +202,7 @@ pub fn toggle_popover<R: Runtime>(app: &AppHandle<R>) {
     match tray::popover(app) {
         Some(window) if window.is_visible().unwrap_or(false) => {
             let _ = window.hide();
+            watching::hidden(app, POPOVER);
         }
         Some(_) => show_popover(app),
         None => {}

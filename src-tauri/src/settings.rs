@@ -354,6 +354,7 @@ pub fn open_window<R: Runtime>(
         window.navigate(current).map_err(unavailable)?;
         let _ = window.show();
         let _ = window.set_focus();
+        crate::watching::shown(app, SETTINGS);
         return Ok(());
     }
     WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App(url.into()))
@@ -362,6 +363,7 @@ pub fn open_window<R: Runtime>(
         .min_inner_size(640.0, 420.0)
         .build()
         .map_err(unavailable)?;
+    crate::watching::shown(app, SETTINGS);
     Ok(())
 }
 

@@ -292,29 +292,60 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, jobs: &[JobStatus]) -> tauri::Resu
     if !ordered.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
-    menu.append(&MenuItem::with_id(
-        app,
-        MenuCommand::Open.id(),
-        "Open SentinelZero",
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        MenuCommand::Act(Action::Stop, Selection::All).id(),
-        "Stop all",
-        !jobs.is_empty(),
-        None::<&str>,
-    )?)?;
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        MenuCommand::Quit.id(),
-        "Quit SentinelZero",
-        true,
-        Some("CmdOrCtrl+Q"),
-    )?)?;
+    for (i, item) in closing_items(!jobs.is_empty()).into_iter().enumerate() {
+        // Quit stands apart from the rest.
+        if i == 3 {
+            menu.append(&PredefinedMenuItem::separator(app)?)?;
+        }
+        menu.append(&MenuItem::with_id(
+            app,
+            item.command.id(),
+            item.label,
+            item.enabled,
+            item.accelerator,
+        )?)?;
+    }
     Ok(menu)
+}
+
+/// One fixed item of the menu.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedItem {
+    pub command: MenuCommand,
+    pub label: &'static str,
+    pub enabled: bool,
+    pub accelerator: Option<&'static str>,
+}
+
+/// What ends the menu after the jobs: the popover, the settings window, Stop all, and Quit.
+pub fn closing_items(any_jobs: bool) -> [FixedItem; 4] {
+    let item = |command, label, enabled, accelerator| FixedItem {
+        command,
+        label,
+        enabled,
+        accelerator,
+    };
+    [
+        item(MenuCommand::Open, "Open SentinelZero", true, None),
+        item(
+            MenuCommand::Settings,
+            "Settings…",
+            true,
+            Some("CmdOrCtrl+,"),
+        ),
+        item(
+            MenuCommand::Act(Action::Stop, Selection::All),
+            "Stop all",
+            any_jobs,
+            None,
+        ),
+        item(
+            MenuCommand::Quit,
+            "Quit SentinelZero",
+            true,
+            Some("CmdOrCtrl+Q"),
+        ),
+    ]
 }
 
 /// Puts the icon in the menu bar and keeps it current.
@@ -417,6 +448,31 @@ pub fn popover<R: Runtime>(app: &AppHandle<R>) -> Option<tauri::WebviewWindow<R>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_menu_ends_with_open_settings_stop_all_and_quit() {
+        let labels: Vec<&str> = closing_items(true).iter().map(|i| i.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "Open SentinelZero",
+                "Settings…",
+                "Stop all",
+                "Quit SentinelZero"
+            ]
+        );
+        let items = closing_items(false);
+        assert_eq!(items[1].command, MenuCommand::Settings);
+        assert_eq!(
+            MenuCommand::parse(&items[1].command.id()),
+            Some(MenuCommand::Settings)
+        );
+        assert!(!items[2].enabled, "nothing to stop");
+        assert!(items
+            .iter()
+            .filter(|i| i.command != items[2].command)
+            .all(|i| i.enabled));
+    }
+
     #[test]
     fn a_menu_id_reads_back_as_the_command_that_wrote_it() {
         let commands = [

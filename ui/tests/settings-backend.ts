@@ -135,7 +135,7 @@ export function sampleLogs(count: number, now: number, span = 8 * H): LogLine[] 
 
 export function sampleSettings(): Settings {
   return {
-    monitor: { sample_interval: '5s', history: '10m' },
+    monitor: { sample_interval: '5s', unwatched_interval: '1m', history: '10m' },
     notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' },
     metrics: { port: 9464 },
     // As the engine writes it when unset: no max_age at all.
@@ -202,9 +202,9 @@ export function restoreSecrets(spec: JobSpec, stored: JobSpec | undefined): Fiel
   return errors;
 }
 
-export function sampleAppSettings(): AppSettings {
+export function sampleAppSettings(settings: Settings = sampleSettings()): AppSettings {
   return {
-    settings: sampleSettings(),
+    settings,
     launch_at_login: true,
     metrics_token: 'sz_4f1c2b9e7a6d4c3b8e1f0a9d',
     settings_file: '/Users/dev/Library/Application Support/SentinelZero/settings.toml',
@@ -296,6 +296,8 @@ export interface SettingsOptions {
   /** Log lines per job (default 300). */
   logLines?: number;
   validate?: (spec: JobSpec, original: string | null) => FieldError[] | Promise<FieldError[]>;
+  /** The engine's settings (default: a home with a settings file that sets some). */
+  settings?: Settings;
 }
 
 export function settingsBackend(options: SettingsOptions): SettingsBackend {
@@ -305,7 +307,7 @@ export function settingsBackend(options: SettingsOptions): SettingsBackend {
     files: sampleFiles(),
     runs: new Map(),
     logs: new Map(),
-    app: sampleAppSettings(),
+    app: sampleAppSettings(options.settings),
   };
   const followers: { job: string; channel: Channel<LogLine | Missed>; next: number }[] = [];
   const logsOf = (job: string): LogLine[] => {

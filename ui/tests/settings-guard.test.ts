@@ -11,6 +11,10 @@ import { tauriSettingsIpc } from '../src/lib/settings-ipc';
 import { NOW, sampleSnapshot } from './fixtures';
 import { installMockBackend } from './mock-backend';
 import { settingsBackend } from './settings-backend';
+// What a home with no settings.toml answers, written by the engine's own serialiser
+// (`UPDATE_BINDINGS=1 cargo test -p sentinel-app bindings`): unset fields are left out.
+import freshHome from './settings-defaults.json';
+import type { Settings } from '../src/lib/types';
 
 beforeEach(() => {
   localStorage.clear();
@@ -21,15 +25,19 @@ afterEach(() => {
 });
 
 function setup(hash: string) {
+  return setupWith(hash, undefined);
+}
+
+function setupWith(hash: string, engineSettings: Settings | undefined) {
   history.replaceState(null, '', hash);
   const snapshot = sampleSnapshot();
-  const settings = settingsBackend({ now: NOW, jobs: snapshot.jobs, validate: () => [] });
+  const settings = settingsBackend({ now: NOW, jobs: snapshot.jobs, validate: () => [], settings: engineSettings });
   const backend = installMockBackend({ snapshot, handlers: settings.handlers, window: 'settings' });
   const close = vi.fn();
   const user = userEvent.setup();
   const result = render(SettingsApp, { props: { ipc: tauriSettingsIpc, clock: readable(NOW), close, delay: 20 } });
   const calls = (cmd: string) => backend.calls.filter((c) => c.cmd === cmd);
-  return { backend, close, user, calls, ...result };
+  return { backend, settings, close, user, calls, ...result };
 }
 
 const input = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
@@ -190,5 +198,26 @@ describe('leaving unsaved edits', () => {
     await user.type(input('Name'), 'b');
     await user.click(screen.getByRole('button', { name: /App settings/ }));
     expect(within(await screen.findByRole('alertdialog')).getByText('Discard unsaved changes to the new job?')).toBeTruthy();
+  });
+
+  it('opens the app settings of a fresh home as the engine runs it, clean until something changes', async () => {
+    const { user, settings } = setupWith('#page=app', freshHome as Settings);
+    await screen.findByTestId('app-settings');
+    const metrics = (await screen.findByTestId('metrics-on')) as HTMLInputElement;
+    expect(metrics.checked).toBe(false);
+    expect(screen.queryByLabelText('Port')).toBeNull();
+    expect(screen.queryByText('Unsaved changes')).toBeNull();
+    expect((screen.getByTestId('save-settings') as HTMLButtonElement).disabled).toBe(true);
+    // Leaving asks nothing: nothing was touched.
+    await user.click(screen.getByRole('button', { name: /New job/ }));
+    await screen.findByTestId('editor');
+    expect(dialog()).toBeNull();
+    // Turning metrics on and off again is no change either.
+    await user.click(screen.getByRole('button', { name: /App settings/ }));
+    await user.click(await screen.findByTestId('metrics-on'));
+    expect(await screen.findByText('Unsaved changes')).toBeTruthy();
+    await user.click(screen.getByTestId('metrics-on'));
+    await waitFor(() => expect(screen.queryByText('Unsaved changes')).toBeNull());
+    expect(settings.state.app.settings).toEqual(freshHome);
   });
 });

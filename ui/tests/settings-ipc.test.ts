@@ -15,7 +15,7 @@ describe('tauriSettingsIpc', () => {
       return cmd === 'validate_job' || cmd === 'job_runs' || cmd === 'log_tail' || cmd === 'job_env' ? [] : null;
     });
     const spec = { ...defaultSpec(), name: 'x', command: 'true' };
-    const settings = { monitor: { sample_interval: '5s', history: '10m' }, notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' }, metrics: { port: null }, logs: { max_age: '14d' }, limits: { max_running: 4096 } };
+    const settings = { monitor: { sample_interval: '5s', unwatched_interval: '1m', history: '10m' }, notifications: { enabled: true, throttle: '5m', recovered: true, webhook: null, webhook_timeout: '10s' }, metrics: { port: null }, logs: { max_age: '14d' }, limits: { max_running: 4096 } };
     await tauriSettingsIpc.getJob('api');
     await tauriSettingsIpc.validateJob(spec, null);
     await tauriSettingsIpc.saveJob(spec, 'x');

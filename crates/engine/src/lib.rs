@@ -26,5 +26,6 @@ pub use engine::{EngineConfig, EngineHandle};
 pub use error::{action_results, EngineError, Result};
 pub use events::{EventSubscription, Received};
 pub use home::HomeProblem;
+pub use monitor::Watching;
 pub use paths::EnginePaths;
 pub use sentinel_proto as proto;

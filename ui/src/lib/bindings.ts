@@ -523,6 +523,12 @@ export type MonitorSettings = {
  */
 sample_interval: string, 
 /**
+ * How often a job is sampled while nobody watches (no popover or settings window open,
+ * no `sentinel top`, no metrics scrape in the last minute); a job with `max_memory` is
+ * always sampled every `sample_interval`.
+ */
+unwatched_interval: string, 
+/**
  * How much sample history each job keeps for sparklines.
  */
 history: string, };

@@ -49,6 +49,11 @@ impl EngineHandle {
         self.inner.context.resources.watchers.hold()
     }
 
+    /// Whether anyone watches the figures now (a guard, or a look in the last minute).
+    pub fn resources_watched(&self) -> bool {
+        self.inner.context.resources.watchers.is_watched()
+    }
+
     /// Every metric in the Prometheus text format. A scrape is a look at the figures: the full
     /// sampling rate for the next minute, so a scraper every 15 s sees fresh ones.
     pub fn render_metrics(&self) -> String {
