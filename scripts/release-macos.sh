@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The macOS release (release.yml, on a Mac runner): the universal .dmg and the universal
-# `sentinel` CLI in dist/, signed, and notarized when Apple credentials are given.
+# `sentinel` CLI (with `sentineld`, the lean daemon it hands `sentinel daemon` over to) in dist/,
+# signed, and notarized when Apple credentials are given.
 #
 # Without credentials both are ad-hoc signed (`signingIdentity: "-"` in tauri.conf.json;
 # `codesign -s -` for the CLI). With APPLE_CERTIFICATE, APPLE_CERTIFICATE_PASSWORD and
@@ -60,13 +61,16 @@ fi
 # The app: tauri signs (and notarizes) it itself from the variables above.
 (cd ui && npm ci --no-audit --no-fund && npm run tauri -- build --target universal-apple-darwin --bundles app,dmg)
 
-# The CLI, universal.
+# The CLI and the lean daemon it hands `sentinel daemon` over to, universal.
 cargo build --release --locked -p sentinel-cli --target aarch64-apple-darwin
 cargo build --release --locked -p sentinel-cli --target x86_64-apple-darwin
 mkdir -p dist
 cli=dist/sentinel-macos-universal
-lipo -create -output "$cli" \
-  target/aarch64-apple-darwin/release/sentinel target/x86_64-apple-darwin/release/sentinel
+daemon=dist/sentineld-macos-universal
+for bin in sentinel sentineld; do
+  lipo -create -output "dist/$bin-macos-universal" \
+    "target/aarch64-apple-darwin/release/$bin" "target/x86_64-apple-darwin/release/$bin"
+done
 
 if [ "$developer_id" = true ]; then
   # The certificate in a keychain of our own, deleted when done.
@@ -85,15 +89,18 @@ if [ "$developer_id" = true ]; then
   # shellcheck disable=SC2046 # the current search list, one keychain per word
   security list-keychains -d user -s "$keychain" $(security list-keychains -d user | tr -d '"')
   codesign --force --options runtime --timestamp --keychain "$keychain" \
-    --sign "$APPLE_SIGNING_IDENTITY" "$cli"
+    --sign "$APPLE_SIGNING_IDENTITY" "$cli" "$daemon"
 else
-  codesign --force --sign - "$cli"
+  codesign --force --sign - "$cli" "$daemon"
 fi
 codesign --verify --strict --verbose=2 "$cli"
+codesign --verify --strict --verbose=2 "$daemon"
 
 # A bare executable cannot be stapled: Gatekeeper looks its ticket up online.
 if [ "$notarize" != none ]; then
-  ditto -c -k --keepParent "$cli" "$tmp/sentinel.zip"
+  mkdir -p "$tmp/cli"
+  cp "$cli" "$daemon" "$tmp/cli/"
+  ditto -c -k --keepParent "$tmp/cli" "$tmp/sentinel.zip"
   if [ "$notarize" = api-key ]; then
     xcrun notarytool submit "$tmp/sentinel.zip" --wait \
       --key "$APPLE_API_KEY_PATH" --key-id "$APPLE_API_KEY" --issuer "$APPLE_API_ISSUER"

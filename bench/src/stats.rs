@@ -35,6 +35,32 @@ pub fn rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// A process's memory three ways (MiB), from `/proc/PID/smaps_rollup`: resident (RSS), private
+/// to it (USS: what only it holds, what Activity Monitor calls memory) and its proportional
+/// share (PSS: shared pages divided among those mapping them).
+pub struct Memory {
+    pub rss: f64,
+    pub uss: f64,
+    pub pss: f64,
+}
+
+pub fn memory(pid: u32) -> Memory {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    Memory {
+        rss: field("Rss"),
+        uss: field("Private_Clean") + field("Private_Dirty"),
+        pss: field("Pss"),
+    }
+}
+
 pub fn cpu_seconds(pid: u32) -> f64 {
     let ticks = crate::procs::read(pid).map_or(0, |p| p.cpu_ticks) as f64;
     ticks

@@ -100,7 +100,12 @@ impl Home {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(sentinel_bin());
+        self.command_of(&sentinel_bin(), args)
+    }
+
+    /// `program ARGS…` pointed at this home, as [`Home::command`] runs `sentinel`.
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
         command
             .args(args)
             .env("SENTINEL_HOME", self.path())
@@ -151,6 +156,14 @@ impl Home {
     /// answers. Without a `settings.toml` of the test's own, desktop notifications are off, so
     /// tests never pop up notifications on a developer's desktop.
     pub fn daemon_with(&self, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        let mut command = self.command(&["daemon"]);
+        adjust(&mut command);
+        self.daemon_from(command)
+    }
+
+    /// Starts a daemon with this command (made by [`Home::command_of`]) and waits until it
+    /// answers.
+    pub fn daemon_from(&self, mut command: Command) -> Daemon {
         if !self.path().join("settings.toml").exists() {
             self.write_settings("[notifications]\nenabled = false\n");
         }
@@ -159,8 +172,6 @@ impl Home {
             .append(true)
             .open(self.dir.path().join("daemon.log"))
             .unwrap();
-        let mut command = self.command(&["daemon"]);
-        adjust(&mut command);
         let child = command
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -1,15 +1,65 @@
 //! `sentinel daemon`: the engine and its control server in the foreground, headless.
+//!
+//! Shared by both binaries: `sentineld` (the lean daemon, `sentineld.rs`) is this module and
+//! nothing else of the CLI, and `sentinel daemon` hands over to it when it sits beside the
+//! `sentinel` executable ([`hand_over`]), or runs this same code in-process when it does not.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use sentinel_engine::control::ControlServer;
 use sentinel_engine::{EngineConfig, EngineHandle};
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::error::CliError;
+/// The lean daemon's file name, looked for beside the `sentinel` executable.
+#[allow(dead_code)] // only `sentinel` hands over
+pub const LEAN_DAEMON: &str = "sentineld";
 
-pub async fn run(socket: Option<PathBuf>) -> Result<(), CliError> {
+/// Replaces this process with the lean daemon beside the running executable: same pid, same
+/// environment, so systemd, launchd and whoever started us keep signalling the daemon. Returns
+/// only when there is no lean daemon there or it cannot be run; the caller then runs the daemon
+/// in-process.
+#[allow(dead_code)] // only `sentinel` hands over
+pub fn hand_over(socket: Option<&Path>) {
+    use std::os::unix::process::CommandExt;
+    let Some(lean) = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(LEAN_DAEMON))
+        .filter(|lean| lean.is_file())
+    else {
+        return;
+    };
+    let mut command = std::process::Command::new(&lean);
+    // `--socket` may have come from the command line, which the lean daemon does not see.
+    if let Some(socket) = socket {
+        command.arg("--socket").arg(socket);
+    }
+    let err = command.exec();
+    eprintln!(
+        "sentinel: cannot run {} ({err}); running the daemon in this process",
+        lean.display()
+    );
+}
+
+/// The whole daemon: its runtime, the engine until a signal, and the exit status.
+pub fn main(socket: Option<PathBuf>) -> ExitCode {
+    heap::limit_arenas();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start the async runtime: {err}"))
+        .and_then(|runtime| runtime.block_on(run(socket)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sentinel: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(socket: Option<PathBuf>) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
         .unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
@@ -18,29 +68,26 @@ pub async fn run(socket: Option<PathBuf>) -> Result<(), CliError> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let mut config = EngineConfig::from_env().map_err(|err| CliError::Other(err.to_string()))?;
+    let mut config = EngineConfig::from_env().map_err(|err| err.to_string())?;
     if let Some(socket) = socket {
         config.paths.socket = socket;
     }
     let socket = config.paths.socket.clone();
     // Listen for signals before anything starts, so none is missed.
-    let mut interrupt =
-        signal(SignalKind::interrupt()).map_err(|err| CliError::Other(err.to_string()))?;
-    let mut terminate =
-        signal(SignalKind::terminate()).map_err(|err| CliError::Other(err.to_string()))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|err| err.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|err| err.to_string())?;
     // A closed terminal (or `systemctl kill -s HUP`) stops the jobs too, instead of killing the
     // daemon under them.
-    let mut hangup =
-        signal(SignalKind::hangup()).map_err(|err| CliError::Other(err.to_string()))?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(|err| err.to_string())?;
 
     let engine = EngineHandle::open(config)
         .await
-        .map_err(|err| CliError::Other(err.to_string()))?;
+        .map_err(|err| err.to_string())?;
     let server = match ControlServer::bind(engine.clone(), &socket).await {
         Ok(server) => server,
         Err(err) => {
             engine.shutdown().await;
-            return Err(CliError::Other(err.to_string()));
+            return Err(err.to_string());
         }
     };
     tracing::info!(
@@ -51,13 +98,58 @@ pub async fn run(socket: Option<PathBuf>) -> Result<(), CliError> {
         "SentinelZero engine running"
     );
 
+    let trimming = tokio::spawn(heap::trim_now_and_then());
+
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("interrupted; stopping every job"),
         _ = terminate.recv() => tracing::info!("terminated; stopping every job"),
         _ = hangup.recv() => tracing::info!("hung up; stopping every job"),
     }
+    trimming.abort();
     server.stop().await;
     engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// glibc's malloc, tuned for a daemon that is idle most of the time. Measured with 500
+/// sleeping jobs (bench `idle`): two arenas instead of one per thread that ever allocated
+/// (up to 8 per core) hold 2 MiB less; trimming gives back what a burst of starts or requests
+/// freed but the arenas kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod heap {
+    use std::time::Duration;
+
+    /// How often freed memory goes back to the system; each trim takes microseconds.
+    const TRIM_EVERY: Duration = Duration::from_secs(10);
+
+    /// Before any thread starts: arenas are made as threads first allocate.
+    pub fn limit_arenas() {
+        // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+
+    pub async fn trim_now_and_then() {
+        let mut every = tokio::time::interval(TRIM_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            // SAFETY: malloc_trim takes malloc's own locks; any thread may call it.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    }
+}
+
+/// Other allocators manage their own memory.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+mod heap {
+    pub fn limit_arenas() {}
+
+    pub async fn trim_now_and_then() {
+        std::future::pending::<()>().await
+    }
 }

@@ -34,10 +34,13 @@ fn main() -> ExitCode {
         context: cli.context,
     };
     let result = match cli.command {
-        Command::Daemon => engine.local_only("daemon").and_then(|socket| {
-            runtime(tokio::runtime::Builder::new_multi_thread())
-                .and_then(|runtime| runtime.block_on(daemon::run(socket)))
-        }),
+        Command::Daemon => match engine.local_only("daemon") {
+            Ok(socket) => {
+                daemon::hand_over(socket.as_deref());
+                return daemon::main(socket);
+            }
+            Err(err) => Err(err),
+        },
         Command::DialStdio => {
             let result = engine
                 .local_only("dial-stdio")

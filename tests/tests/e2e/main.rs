@@ -3,6 +3,7 @@
 mod api;
 mod bounds;
 mod cli;
+mod daemon;
 mod descriptors;
 mod fields;
 mod kubernetes;

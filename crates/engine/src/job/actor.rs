@@ -137,7 +137,7 @@ impl JobActor {
                 .await;
             let Err(panic) = served else { return };
             let message = panic_message(&*panic);
-            let recovered = AssertUnwindSafe(self.recover_from_panic(message.clone()))
+            let recovered = AssertUnwindSafe(Box::pin(self.recover_from_panic(message.clone())))
                 .catch_unwind()
                 .await;
             if recovered.is_err() {
@@ -199,18 +199,20 @@ impl JobActor {
                 due = self.phase.due() => Wake::Due(due),
                 Ok(()) = self.log_error.changed() => Wake::LogError,
             };
+            // What handles a wake-up is boxed: its future is large and lives only while it
+            // runs, so an idle job's task (one per job, always alive) stays small.
             match wake {
                 Wake::Control(Control::Shutdown { reply }) => {
-                    self.stop(StopReason::Shutdown).await;
+                    Box::pin(self.stop(StopReason::Shutdown)).await;
                     let _ = reply.send(());
                     return;
                 }
                 Wake::Closed => {
-                    self.stop(StopReason::Shutdown).await;
+                    Box::pin(self.stop(StopReason::Shutdown)).await;
                     return;
                 }
-                Wake::Control(control) => self.handle(control).await,
-                Wake::Due(Due::Exited(exit)) => self.on_exit(exit).await,
+                Wake::Control(control) => Box::pin(self.handle(control)).await,
+                Wake::Due(Due::Exited(exit)) => Box::pin(self.on_exit(exit)).await,
                 Wake::Due(Due::Retry) => self.retry(),
                 Wake::Due(Due::Stable) => self.on_stable(),
                 Wake::Due(Due::Recheck) => self.recheck(),
