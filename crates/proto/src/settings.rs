@@ -60,7 +60,9 @@ pub struct MonitorSettings {
     pub sample_interval: Duration,
     /// How often a job is sampled while nobody watches (no popover or settings window open,
     /// no `sentinel top`, no metrics scrape in the last minute); a job with `max_memory` is
-    /// always sampled every `sample_interval`.
+    /// always sampled every `sample_interval`. Never more often than `sample_interval`: a
+    /// shorter value counts as `sample_interval` (so `sample_interval = "1h"` alone turns
+    /// sampling nearly off, as it always did).
     #[serde(with = "crate::duration")]
     #[schema(value_type = String, example = "1m")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
@@ -83,6 +85,12 @@ impl Default for MonitorSettings {
 }
 
 impl MonitorSettings {
+    /// How often a job is sampled while nobody watches: never more often than when someone
+    /// does.
+    pub fn effective_unwatched_interval(&self) -> Duration {
+        self.unwatched_interval.max(self.sample_interval)
+    }
+
     /// Samples kept per job.
     pub fn history_len(&self) -> usize {
         (self.history.as_millis() / self.sample_interval.as_millis().max(1)) as usize
@@ -190,12 +198,6 @@ impl Settings {
             }
         }
         // The history's length in samples only means something with valid durations.
-        if !out_of_range && monitor.unwatched_interval < monitor.sample_interval {
-            problem(
-                "monitor.unwatched_interval",
-                "must be at least sample_interval: it is the slower rate".into(),
-            );
-        }
         if out_of_range {
             // Said above.
         } else if monitor.history < monitor.sample_interval {
@@ -291,6 +293,22 @@ mod tests {
         assert!(
             unknown[0].message.contains("unknown field `interval`"),
             "{unknown:?}"
+        );
+    }
+
+    #[test]
+    fn an_unwatched_rate_faster_than_the_watched_one_counts_as_the_watched_one() {
+        // A file from before `unwatched_interval` that turned sampling nearly off stays valid.
+        let settings =
+            Settings::from_toml("[monitor]\nsample_interval = \"1h\"\nhistory = \"2h\"\n").unwrap();
+        assert_eq!(settings.monitor.unwatched_interval, Duration::from_secs(60));
+        assert_eq!(
+            settings.monitor.effective_unwatched_interval(),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            MonitorSettings::default().effective_unwatched_interval(),
+            Duration::from_secs(60)
         );
     }
 }

@@ -525,7 +525,9 @@ sample_interval: string,
 /**
  * How often a job is sampled while nobody watches (no popover or settings window open,
  * no `sentinel top`, no metrics scrape in the last minute); a job with `max_memory` is
- * always sampled every `sample_interval`.
+ * always sampled every `sample_interval`. Never more often than `sample_interval`: a
+ * shorter value counts as `sample_interval` (so `sample_interval = "1h"` alone turns
+ * sampling nearly off, as it always did).
  */
 unwatched_interval: string, 
 /**

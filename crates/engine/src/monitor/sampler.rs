@@ -59,7 +59,7 @@ pub(crate) fn spawn_sampler(
             let settings = context.resources.settings();
             (
                 settings.sample_interval,
-                settings.unwatched_interval,
+                settings.effective_unwatched_interval(),
                 context.resources.watchers.clone(),
             )
         }
