@@ -107,7 +107,10 @@ pub fn save(path: &Path, file: &ContextFile) -> Result<(), ContextError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(write_error)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
-    temp.write_all(file.to_toml().as_bytes())
+    let text = file
+        .to_toml()
+        .map_err(|message| write_error(std::io::Error::other(message)))?;
+    temp.write_all(text.as_bytes())
         .and_then(|()| temp.as_file().sync_all())
         .map_err(write_error)?;
     temp.persist(path).map_err(|err| write_error(err.error))?;

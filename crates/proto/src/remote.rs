@@ -377,8 +377,9 @@ impl ContextFile {
         self.current.as_deref().and_then(|name| self.get(name))
     }
 
-    pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("contexts serialise")
+    /// The file's text; an error (which plain strings cannot cause) says why, never panics.
+    pub fn to_toml(&self) -> Result<String, String> {
+        toml::to_string(self).map_err(|err| format!("cannot write the contexts: {err}"))
     }
 
     /// Adds `context`, checked; refuses a name already taken.

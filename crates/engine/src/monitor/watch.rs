@@ -75,7 +75,8 @@ impl Watchers {
     /// Someone looked at the figures: watching for [`LOOKED_AT`] from now.
     pub fn looked(&self) {
         let was_watched = self.is_watched();
-        let until = self.now_ms().saturating_add(LOOKED_AT.as_millis() as u64);
+        let looked_at = u64::try_from(LOOKED_AT.as_millis()).unwrap_or(u64::MAX);
+        let until = self.now_ms().saturating_add(looked_at);
         self.until_ms.fetch_max(until, Ordering::AcqRel);
         if !was_watched {
             self.started.notify_one();

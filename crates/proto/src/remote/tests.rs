@@ -125,7 +125,7 @@ fn contexts_are_added_once_removed_and_written_back() {
     let bad = file.add(context("x y", "ssh://")).unwrap_err();
     assert_eq!(bad.len(), 2, "{bad:?}");
     file.current = Some("build-box".into());
-    let text = file.to_toml();
+    let text = file.to_toml().unwrap();
     assert_eq!(ContextFile::parse(&text).unwrap(), file);
     assert_eq!(file.current().unwrap().remote_sentinel(), "sentinel");
     assert!(file.remove("build-box"));
