@@ -290,6 +290,7 @@ fn each_window_gets_only_its_commands() {
             "hide_popover",
             "job_ports",
             "open_settings",
+            "popover_painted",
             "retry_engine",
             "snapshot",
             "subscribe"

@@ -8,6 +8,7 @@ app_commands! {
     commands::subscribe: [popover, settings],
     commands::open_settings: [popover, settings],
     commands::hide_popover: [popover],
+    paint::popover_painted: [popover],
     commands::job_ports: [popover, settings],
     commands::free_ports: [popover, settings],
     engines::engines: [popover, settings],

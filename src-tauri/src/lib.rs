@@ -9,7 +9,9 @@ pub mod commands;
 pub mod engines;
 pub mod lifecycle;
 pub mod login;
+pub mod paint;
 pub mod remote;
+pub mod rest;
 pub mod settings;
 #[cfg(test)]
 mod testing;
@@ -70,6 +72,7 @@ pub fn run() {
     if let Some(code) = launch_at_login_flag() {
         std::process::exit(code);
     }
+    sentinel_engine::heap::limit_arenas();
     let filter = tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
         .unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
@@ -83,9 +86,14 @@ pub fn run() {
 
     let builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            tracing::info!("launched again: showing the popover");
-            show_popover(app);
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            if argv.iter().any(|a| a == "--toggle") {
+                tracing::info!("launched again with --toggle: toggling the popover");
+                toggle_popover(app);
+            } else {
+                tracing::info!("launched again: showing the popover");
+                show_popover(app);
+            }
         }))
         .plugin(tauri_plugin_positioner::init())
         .plugin(tauri_plugin_opener::init())
@@ -105,8 +113,11 @@ pub fn run() {
             tray::install(&handle, engine.clone(), remotes)?;
             awake::follow(engine.clone());
             lifecycle::listen_for_termination(handle.clone());
-            if std::env::args().any(|a| a == "--show") {
+            if std::env::args().any(|a| a == "--show" || a == "--toggle") {
                 show_popover(&handle);
+            } else {
+                // Built hidden from tauri.conf.json: it rests like a popover that was closed.
+                watching::hidden(&handle, POPOVER);
             }
             Ok(())
         })
@@ -167,6 +178,10 @@ async fn start_engine<R: Runtime>(
     app.manage(watching::WindowWatch::new(engine.clone()));
     app.manage(Server(tokio::sync::Mutex::new(Some(server))));
     app.manage(Lifecycle::default());
+    app.manage(rest::Rest::from_env());
+    app.manage(paint::PaintClock::default());
+    // What closed windows and finished bursts freed goes back to the system.
+    tauri::async_runtime::spawn(sentinel_engine::heap::trim_now_and_then());
     let remotes = Arc::new(Remotes::new(
         engine.paths().data_dir.join(CONTEXTS_FILE),
         remote_alerts(engine.settings()),
@@ -189,7 +204,8 @@ fn remote_alerts(settings: &Settings) -> Option<Alerts> {
 }
 
 pub fn show_popover<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = tray::popover(app) {
+    if let Some((window, built)) = rest::popover(app) {
+        paint::showing(app, built);
         // Under the tray icon when its position is known; elsewhere where it was.
         let _ = window.move_window(Position::TrayCenter);
         let _ = window.show();
@@ -204,8 +220,7 @@ pub fn toggle_popover<R: Runtime>(app: &AppHandle<R>) {
             let _ = window.hide();
             watching::hidden(app, POPOVER);
         }
-        Some(_) => show_popover(app),
-        None => {}
+        _ => show_popover(app),
     }
 }
 

@@ -40,13 +40,15 @@ pub fn shown<R: Runtime>(app: &AppHandle<R>, label: &str) {
     if let Some(watch) = app.try_state::<WindowWatch>() {
         watch.shown(label);
     }
+    crate::rest::shown(app, label);
 }
 
-/// The window `label` went away (hidden: the app keeps its windows).
+/// The window `label` went away: hidden, and destroyed once it has rested (`rest.rs`).
 pub fn hidden<R: Runtime>(app: &AppHandle<R>, label: &str) {
     if let Some(watch) = app.try_state::<WindowWatch>() {
         watch.hidden(label);
     }
+    crate::rest::hidden(app, label);
 }
 
 #[cfg(test)]

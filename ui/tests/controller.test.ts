@@ -40,6 +40,8 @@ function fakeIpc(overrides: Partial<Ipc> = {}) {
     engines: vi.fn(async () => ({ local: { version: '1', jobs: 0 }, remotes: { revision: 0, engines: [] }, contexts_file: '/x/contexts.toml', problem: null })),
     onRemoteEngines: vi.fn(async () => () => {}),
     retryEngine: vi.fn(async () => {}),
+    onShown: vi.fn(async () => () => {}),
+    popoverPainted: vi.fn(async () => {}),
     ...overrides,
   };
   return { ipc, emit: (item: StreamItem) => listener?.(item) };

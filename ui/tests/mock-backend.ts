@@ -44,6 +44,8 @@ export interface MockBackend {
   requestClose(): Promise<void>;
   /** What the app sends when a remote engine changes: the `remote-engines` event. */
   emitRemotes(remotes: RemoteEngines): void;
+  /** What the app sends when it shows the popover again: the `popover-shown` event. */
+  emitShown(): void;
 }
 
 interface TauriInternals {
@@ -115,6 +117,7 @@ export function installMockBackend(options: MockOptions): MockBackend {
       }
       case 'open_settings':
       case 'hide_popover':
+      case 'popover_painted':
         return null;
       case 'engines':
         return JSON.parse(JSON.stringify(engineList()));
@@ -156,6 +159,11 @@ export function installMockBackend(options: MockOptions): MockBackend {
     emitRemotes(next) {
       for (const id of listeners.get('remote-engines') ?? []) {
         internals.runCallback(id, { event: 'remote-engines', id, payload: JSON.parse(JSON.stringify(next)) });
+      }
+    },
+    emitShown() {
+      for (const id of listeners.get('popover-shown') ?? []) {
+        internals.runCallback(id, { event: 'popover-shown', id, payload: null });
       }
     },
     async requestClose() {

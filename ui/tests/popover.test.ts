@@ -363,6 +363,26 @@ describe('popover', () => {
     }
   });
 
+  it('tells the app when it has drawn its jobs, after loading and after each show', async () => {
+    const snap = deferred<Snapshot>();
+    const { backend } = setup({ handlers: { snapshot: () => snap.promise } });
+    const painted = () => backend.calls.filter((c) => c.cmd === 'popover_painted').length;
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'snapshot')).toBe(true));
+    // Not before the content is there: a blank page is not a paint.
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    expect(painted(), JSON.stringify(backend.calls.map((c) => c.cmd))).toBe(0);
+    snap.resolve(sampleSnapshot());
+    await screen.findAllByTestId('job-row');
+    await waitFor(() => expect(painted()).toBe(1));
+    // Shown again (warm): the rows are already drawn; one more report per show.
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'plugin:event|listen' && c.args['event'] === 'popover-shown')).toBe(true));
+    backend.emitShown();
+    await waitFor(() => expect(painted()).toBe(2));
+    backend.emitShown();
+    await waitFor(() => expect(painted()).toBe(3));
+    expect(rows()).toHaveLength(12);
+  });
+
   it('renders only a window of 1,000 jobs and scrolls through them', async () => {
     const { backend } = setup({ snapshot: manyJobs(1000) });
     await screen.findAllByTestId('job-row');

@@ -44,7 +44,7 @@ pub fn hand_over(socket: Option<&Path>) {
 
 /// The whole daemon: its runtime, the engine until a signal, and the exit status.
 pub fn main(socket: Option<PathBuf>) -> ExitCode {
-    heap::limit_arenas();
+    sentinel_engine::heap::limit_arenas();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,7 +98,7 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
         "SentinelZero engine running"
     );
 
-    let trimming = tokio::spawn(heap::trim_now_and_then());
+    let trimming = tokio::spawn(sentinel_engine::heap::trim_now_and_then());
 
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("interrupted; stopping every job"),
@@ -110,46 +110,4 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
     engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// glibc's malloc, tuned for a daemon that is idle most of the time. Measured with 500
-/// sleeping jobs (bench `idle`): two arenas instead of one per thread that ever allocated
-/// (up to 8 per core) hold 2 MiB less; trimming gives back what a burst of starts or requests
-/// freed but the arenas kept.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-mod heap {
-    use std::time::Duration;
-
-    /// How often freed memory goes back to the system; each trim takes microseconds.
-    const TRIM_EVERY: Duration = Duration::from_secs(10);
-
-    /// Before any thread starts: arenas are made as threads first allocate.
-    pub fn limit_arenas() {
-        // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-
-    pub async fn trim_now_and_then() {
-        let mut every = tokio::time::interval(TRIM_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            // SAFETY: malloc_trim takes malloc's own locks; any thread may call it.
-            unsafe {
-                libc::malloc_trim(0);
-            }
-        }
-    }
-}
-
-/// Other allocators manage their own memory.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-mod heap {
-    pub fn limit_arenas() {}
-
-    pub async fn trim_now_and_then() {
-        std::future::pending::<()>().await
-    }
 }

@@ -6,6 +6,7 @@ mod context;
 mod engine;
 mod error;
 mod events;
+pub mod heap;
 mod home;
 pub mod job;
 mod later;

@@ -627,6 +627,7 @@ export const commands = {
   subscribe: (onEvent: Channel<StreamItem>): Promise<void> => invoke<void>('subscribe', { onEvent }),
   openSettings: (job: string | null, page: Page | null): Promise<void> => invoke<void>('open_settings', { job, page }),
   hidePopover: (): Promise<void> => invoke<void>('hide_popover'),
+  popoverPainted: (): Promise<void> => invoke<void>('popover_painted'),
   jobPorts: (name: string): Promise<JobPorts> => invoke<JobPorts>('job_ports', { name }),
   freePorts: (name: string): Promise<FreedPorts> => invoke<FreedPorts>('free_ports', { name }),
   engines: (): Promise<EngineList> => invoke<EngineList>('engines'),

@@ -32,10 +32,16 @@ export interface Ipc {
   onRemoteEngines(handler: (remotes: RemoteEngines) => void): Promise<Unsubscribe>;
   /** Tries an unreachable remote engine now rather than at its next try. */
   retryEngine(name: string): Promise<void>;
+  /** Calls `handler` whenever the app shows the popover again (the `popover-shown` event). */
+  onShown(handler: () => void): Promise<Unsubscribe>;
+  /** Tells the app the page has drawn its content since it was shown (its paint clock). */
+  popoverPainted(): Promise<void>;
 }
 
 /** The event the app sends when a remote engine changes (src-tauri/src/remote/mod.rs). */
 export const REMOTE_ENGINES_EVENT = 'remote-engines';
+/** The event the app sends when it shows the popover again (src-tauri/src/paint.rs). */
+export const SHOWN_EVENT = 'popover-shown';
 
 export type Unsubscribe = () => void;
 
@@ -56,14 +62,21 @@ export const tauriIpc: Ipc = {
   freePorts: (name) => commands.freePorts(name),
   engines: () => commands.engines(),
   async onRemoteEngines(handler) {
-    const unlisten = await listen<RemoteEngines>(REMOTE_ENGINES_EVENT, (event) => handler(event.payload));
-    return () => {
-      // Unlistening once the IPC is gone (the window closing, mocks cleared) changes nothing.
-      Promise.resolve().then(unlisten).catch(() => {});
-    };
+    return quietly(await listen<RemoteEngines>(REMOTE_ENGINES_EVENT, (event) => handler(event.payload)));
   },
   retryEngine: (name) => commands.retryEngine(name),
+  async onShown(handler) {
+    return quietly(await listen(SHOWN_EVENT, () => handler()));
+  },
+  popoverPainted: () => commands.popoverPainted(),
 };
+
+/** Unlistening once the IPC is gone (the window closing, mocks cleared) changes nothing. */
+function quietly(unlisten: () => void): Unsubscribe {
+  return () => {
+    Promise.resolve().then(unlisten).catch(() => {});
+  };
+}
 
 /** Acts on one job: resolves to its new status, or rejects with its error (an ErrorBody). */
 export async function actOn(ipc: Ipc, name: string, action: Action, engine?: string): Promise<JobStatus> {
