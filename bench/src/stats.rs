@@ -35,13 +35,15 @@ pub fn rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// A process's memory three ways (MiB), from `/proc/PID/smaps_rollup`: resident (RSS), private
-/// to it (USS: what only it holds, what Activity Monitor calls memory) and its proportional
-/// share (PSS: shared pages divided among those mapping them).
+/// A process's memory (MiB), from `/proc/PID/smaps_rollup`: resident (RSS), private to it
+/// (USS: what only it holds), its proportional share (PSS: shared pages divided among those
+/// mapping them), and its private dirty pages (what it wrote: heap, stacks, relocated library
+/// data), which is what macOS's footprint, Activity Monitor's Memory column, counts.
 pub struct Memory {
     pub rss: f64,
     pub uss: f64,
     pub pss: f64,
+    pub dirty: f64,
 }
 
 pub fn memory(pid: u32) -> Memory {
@@ -58,6 +60,7 @@ pub fn memory(pid: u32) -> Memory {
         rss: field("Rss"),
         uss: field("Private_Clean") + field("Private_Dirty"),
         pss: field("Pss"),
+        dirty: field("Private_Dirty") + field("Swap"),
     }
 }
 

@@ -122,5 +122,6 @@ pub(super) fn app_footprint(n: usize, seconds: u64, launches: usize) {
         );
         let _ = child.wait();
     }
+    super::app_rest::app_rest(&app, display, launches);
     drop(xvfb);
 }

@@ -11,6 +11,7 @@ use sentinel_tests::{block_on, group_alive, request, wait_until, Home};
 use serde_json::{json, Value};
 
 mod app;
+mod app_rest;
 mod clients;
 mod footprint;
 mod logs;

@@ -10,6 +10,8 @@ use std::time::Duration;
 use sentinel_tests::*;
 use serde_json::{json, Value};
 
+mod rest;
+
 /// Kills what it started when dropped, last first, with everything those started (each runs
 /// in its own process group: tauri-driver leaves WebKitWebDriver behind otherwise).
 struct Spawned(Vec<Child>);

@@ -100,9 +100,10 @@ export const tauriSettingsIpc: SettingsIpc = {
   async onCloseRequested(ask) {
     const win = getCurrentWindow();
     const unlisten = await win.onCloseRequested(async (event) => {
-      // The app hides this window on a close request and never destroys it (src-tauri lib.rs),
-      // so Tauri's default here (destroy, not even permitted) never runs. The window is
-      // already hidden by now: to ask, show it again.
+      // The app hides this window on a close request (src-tauri lib.rs) and destroys it only
+      // once it has stayed hidden a while (rest.rs, which leaves a visible window alone), so
+      // Tauri's default here (destroy, not even permitted) never runs. The window is already
+      // hidden by now: to ask, show it again.
       event.preventDefault();
       if (ask()) await win.show().catch(() => {});
     });

@@ -40,6 +40,7 @@ impl EngineHandle {
         let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
         crate::process::fds::raise_limit();
+        crate::process::fds::keep_inherited_from_jobs();
 
         let store = Store::open(&paths.database()).await?;
         // What a crashed engine left running is stopped before anything starts again: the

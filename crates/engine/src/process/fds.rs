@@ -153,13 +153,42 @@ pub(crate) fn check_room() -> Result<(), String> {
     Ok(())
 }
 
+/// Marks every descriptor the engine was handed by whoever started it (beyond stdin, stdout
+/// and stderr) close-on-exec, so no job inherits them: a launcher's lock file, a terminal's
+/// pipe or a socket would otherwise stay held, or readable, for as long as any job runs. The
+/// engine's own descriptors are opened close-on-exec already.
+pub fn keep_inherited_from_jobs() {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    for fd in open_descriptors() {
+        let Ok(flags) = fcntl(fd, FcntlArg::F_GETFD) else {
+            continue; // the directory's own descriptor, closed by now
+        };
+        let flags = FdFlag::from_bits_truncate(flags);
+        if !flags.contains(FdFlag::FD_CLOEXEC) {
+            let _ = fcntl(fd, FcntlArg::F_SETFD(flags | FdFlag::FD_CLOEXEC));
+        }
+    }
+}
+
+/// The engine's open descriptors above stderr.
+fn open_descriptors() -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir(FD_DIR) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&fd| fd > 2)
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+const FD_DIR: &str = "/proc/self/fd";
+#[cfg(not(target_os = "linux"))]
+const FD_DIR: &str = "/dev/fd";
+
 /// How many descriptors the engine has open (one more, for the directory being read).
 pub fn open_count() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    const DIR: &str = "/proc/self/fd";
-    #[cfg(not(target_os = "linux"))]
-    const DIR: &str = "/dev/fd";
-    let entries = std::fs::read_dir(DIR).ok()?;
+    let entries = std::fs::read_dir(FD_DIR).ok()?;
     Some(entries.count() as u64)
 }
 
@@ -215,6 +244,21 @@ mod tests {
                 "{open} {limit} {sure}"
             );
         }
+    }
+
+    #[test]
+    fn descriptors_the_engine_inherited_do_not_reach_its_jobs() {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        use std::os::fd::AsRawFd;
+        // A pipe without close-on-exec, as a launcher's lock or pipe would be.
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        let flags = |fd: i32| FdFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFD).unwrap());
+        assert!(!flags(reader.as_raw_fd()).contains(FdFlag::FD_CLOEXEC));
+        keep_inherited_from_jobs();
+        assert!(flags(reader.as_raw_fd()).contains(FdFlag::FD_CLOEXEC));
+        assert!(flags(writer.as_raw_fd()).contains(FdFlag::FD_CLOEXEC));
+        // stdin, stdout and stderr are the jobs' business (they get /dev/null and pipes).
+        assert!(!open_descriptors().contains(&2));
     }
 
     #[test]
