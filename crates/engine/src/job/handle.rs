@@ -21,7 +21,7 @@ pub(super) enum Control {
         reply: oneshot::Sender<Result<JobStatus>>,
     },
     Update {
-        spec: Box<JobSpec>,
+        spec: Arc<JobSpec>,
         reply: oneshot::Sender<bool>,
     },
     Shutdown {
@@ -101,12 +101,8 @@ impl JobHandle {
     }
 
     /// Applies a new definition; answers whether the running process had to be restarted.
-    pub async fn update(&self, spec: JobSpec) -> Result<bool> {
-        self.ask(|reply| Control::Update {
-            spec: Box::new(spec),
-            reply,
-        })
-        .await
+    pub async fn update(&self, spec: Arc<JobSpec>) -> Result<bool> {
+        self.ask(|reply| Control::Update { spec, reply }).await
     }
 
     /// The schedule fired: run a task (or restart a service) per the overlap policy.
