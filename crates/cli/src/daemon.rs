@@ -12,6 +12,9 @@ use sentinel_engine::control::ControlServer;
 use sentinel_engine::{EngineConfig, EngineHandle};
 use tokio::signal::unix::{signal, SignalKind};
 
+#[cfg(target_os = "linux")]
+mod pages;
+
 /// The lean daemon's file name, looked for beside the `sentinel` executable.
 #[allow(dead_code)] // only `sentinel` hands over
 pub const LEAN_DAEMON: &str = "sentineld";
@@ -98,18 +101,44 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
         "SentinelZero engine running"
     );
 
-    let trimming = tokio::spawn(heap::trim_now_and_then());
+    let resting = tokio::spawn(rest());
 
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("interrupted; stopping every job"),
         _ = terminate.recv() => tracing::info!("terminated; stopping every job"),
         _ = hangup.recv() => tracing::info!("hung up; stopping every job"),
     }
-    trimming.abort();
+    resting.abort();
     server.stop().await;
     engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the daemon gives back what it no longer uses; each look takes microseconds.
+#[cfg(target_os = "linux")]
+const REST_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Gives back, now and then, the heap that was freed and the executable's pages that a burst
+/// of work touched.
+#[cfg(target_os = "linux")]
+async fn rest() {
+    let mut every = tokio::time::interval(REST_TICK);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pager = pages::Pager::default();
+    loop {
+        every.tick().await;
+        heap::trim();
+        if pages::resident_file_pages().is_some_and(|resident| pager.tick(resident)) {
+            pages::page_out();
+        }
+    }
+}
+
+/// Other systems keep their own counts.
+#[cfg(not(target_os = "linux"))]
+async fn rest() {
+    std::future::pending::<()>().await
 }
 
 /// glibc's malloc, tuned for a daemon that is idle most of the time. Measured with 500
@@ -118,11 +147,6 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
 /// freed but the arenas kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod heap {
-    use std::time::Duration;
-
-    /// How often freed memory goes back to the system; each trim takes microseconds.
-    const TRIM_EVERY: Duration = Duration::from_secs(10);
-
     /// Before any thread starts: arenas are made as threads first allocate.
     pub fn limit_arenas() {
         // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
@@ -131,15 +155,11 @@ mod heap {
         }
     }
 
-    pub async fn trim_now_and_then() {
-        let mut every = tokio::time::interval(TRIM_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            // SAFETY: malloc_trim takes malloc's own locks; any thread may call it.
-            unsafe {
-                libc::malloc_trim(0);
-            }
+    /// Gives freed memory back to the system.
+    pub fn trim() {
+        // SAFETY: malloc_trim takes malloc's own locks; any thread may call it.
+        unsafe {
+            libc::malloc_trim(0);
         }
     }
 }
@@ -149,7 +169,6 @@ mod heap {
 mod heap {
     pub fn limit_arenas() {}
 
-    pub async fn trim_now_and_then() {
-        std::future::pending::<()>().await
-    }
+    #[allow(dead_code)] // called on Linux only
+    pub fn trim() {}
 }
