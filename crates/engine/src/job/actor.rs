@@ -228,6 +228,7 @@ impl JobActor {
                 let _ = reply.send(self.start(trigger));
             }
             Control::Stop { why, reply } => {
+                let why = *why;
                 let answer = match why {
                     StopReason::Restart => self.refuse_start(),
                     _ => Ok(()),
@@ -262,11 +263,11 @@ impl JobActor {
             } => {
                 if self.phase.running_pid() == Some(pid) {
                     tracing::warn!(job = %self.spec.name, "{reason}; restarting");
-                    self.watchdog_restart(trigger, reason).await;
+                    self.watchdog_restart(trigger, reason.into()).await;
                 }
             }
-            Control::Health(report) => self.on_health(report).await,
-            Control::FilesChanged(paths) => self.on_files_changed(paths).await,
+            Control::Health(report) => self.on_health(*report).await,
+            Control::FilesChanged(paths) => self.on_files_changed(paths.into_vec()).await,
             Control::Recheck => self.recheck(),
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
             #[cfg(test)]
