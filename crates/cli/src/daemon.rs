@@ -12,6 +12,9 @@ use sentinel_engine::control::ControlServer;
 use sentinel_engine::{EngineConfig, EngineHandle};
 use tokio::signal::unix::{signal, SignalKind};
 
+#[cfg(target_os = "linux")]
+mod pages;
+
 /// The lean daemon's file name, looked for beside the `sentinel` executable.
 #[allow(dead_code)] // only `sentinel` hands over
 pub const LEAN_DAEMON: &str = "sentineld";
@@ -98,16 +101,41 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
         "SentinelZero engine running"
     );
 
-    let trimming = tokio::spawn(sentinel_engine::heap::trim_now_and_then());
+    let resting = tokio::spawn(rest());
 
     tokio::select! {
         _ = interrupt.recv() => tracing::info!("interrupted; stopping every job"),
         _ = terminate.recv() => tracing::info!("terminated; stopping every job"),
         _ = hangup.recv() => tracing::info!("hung up; stopping every job"),
     }
-    trimming.abort();
+    resting.abort();
     server.stop().await;
     engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+/// How often the daemon gives back what it no longer uses; each look takes microseconds.
+#[cfg(target_os = "linux")]
+const REST_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Gives back, now and then, the heap that was freed and the executable's pages that a burst
+/// of work touched.
+#[cfg(target_os = "linux")]
+async fn rest() {
+    let mut every = tokio::time::interval(REST_TICK);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pager = pages::Pager::default();
+    loop {
+        every.tick().await;
+        sentinel_engine::heap::trim();
+        if pages::resident_file_pages().is_some_and(|resident| pager.tick(resident)) {
+            pages::page_out();
+        }
+    }
+}
+
+/// Other systems keep their own counts.
+#[cfg(not(target_os = "linux"))]
+async fn rest() {
+    std::future::pending::<()>().await
 }

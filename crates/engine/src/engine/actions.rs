@@ -130,7 +130,7 @@ impl EngineHandle {
         self.read_jobs()
             .iter()
             .filter(|(_, job)| !job.spec.depends_on.is_empty())
-            .map(|(name, job)| (name.clone(), job.spec.clone()))
+            .map(|(name, job)| (name.clone(), JobSpec::clone(&job.spec)))
             .collect()
     }
 

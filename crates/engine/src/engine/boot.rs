@@ -85,7 +85,7 @@ impl EngineHandle {
         let scheduler = Scheduler::start();
         let mut jobs = BTreeMap::new();
         for stored in store.load_jobs().await? {
-            let spec = stored.spec;
+            let spec = Arc::new(stored.spec);
             let handle = spawn_job(spec.clone(), context.clone());
             // A definition an older version stored may break a bound this one checks: it is
             // kept (to be seen, changed or removed) but never started or scheduled.

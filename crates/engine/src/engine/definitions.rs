@@ -1,6 +1,7 @@
 //! Definitions: adding, changing, removing, exporting and importing jobs.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use sentinel_proto::config::{job_field, ConfigFile, ImportPlan};
@@ -52,6 +53,7 @@ impl EngineHandle {
 
     /// Runs a job that is in the database: its actor, schedule and autostart.
     async fn install(&self, spec: JobSpec) -> Result<JobStatus> {
+        let spec = Arc::new(spec);
         let handle = spawn_job(spec.clone(), self.inner.context.clone());
         self.write_jobs().insert(
             spec.name.clone(),
@@ -87,6 +89,7 @@ impl EngineHandle {
     /// Applies a definition already in the database to the running job.
     async fn reinstall(&self, spec: JobSpec) -> Result<JobStatus> {
         let handle = self.handle(&spec.name)?;
+        let spec = Arc::new(spec);
         if let Some(job) = self.write_jobs().get_mut(&spec.name) {
             job.spec = spec.clone();
         }
@@ -96,7 +99,7 @@ impl EngineHandle {
             .plan(&spec, handle.clone(), None, Utc::now());
         let status = handle.status();
         self.inner.context.emit(EngineEvent::JobUpdated {
-            job: spec.name,
+            job: spec.name.clone(),
             restarted,
             status: Box::new(status.clone()),
         });
@@ -141,7 +144,7 @@ impl EngineHandle {
             .values()
             .filter(|job| names.is_empty() || names.contains(&job.spec.name))
             .filter(|job| group.is_none() || job.spec.group.as_deref() == group)
-            .map(|job| job.spec.clone().with_secrets(secrets))
+            .map(|job| JobSpec::clone(&job.spec).with_secrets(secrets))
             .collect();
         Ok(ConfigFile::new(specs))
     }
@@ -178,7 +181,7 @@ impl EngineHandle {
             let jobs = self.read_jobs();
             for (index, spec) in file.jobs.iter_mut().enumerate() {
                 let known = jobs.get(&spec.name);
-                if let Err(errors) = prepare_spec(spec, known.map(|job| &job.spec)) {
+                if let Err(errors) = prepare_spec(spec, known.map(|job| &*job.spec)) {
                     problems.extend(errors.0.into_iter().map(|e| FieldError {
                         field: job_field(index, &spec.name, &e.field),
                         message: e.message,
@@ -186,7 +189,7 @@ impl EngineHandle {
                 }
                 match known {
                     None => plan.add.push(spec.name.clone()),
-                    Some(job) if job.spec == *spec => plan.unchanged.push(spec.name.clone()),
+                    Some(job) if *job.spec == *spec => plan.unchanged.push(spec.name.clone()),
                     Some(_) => plan.update.push(spec.name.clone()),
                 }
             }
@@ -253,7 +256,7 @@ impl EngineHandle {
             .read_jobs()
             .iter()
             .filter(|(name, _)| !removed.contains(name))
-            .map(|(name, job)| (name.clone(), job.spec.clone()))
+            .map(|(name, job)| (name.clone(), JobSpec::clone(&job.spec)))
             .collect();
         for spec in incoming {
             world.insert(spec.name.clone(), spec.clone());

@@ -73,7 +73,8 @@ impl EngineConfig {
 }
 
 struct Registered {
-    spec: JobSpec,
+    /// Shared with the job's actor: one copy of each definition, however many hold it.
+    spec: Arc<JobSpec>,
     handle: JobHandle,
 }
 

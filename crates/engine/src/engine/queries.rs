@@ -68,7 +68,7 @@ impl EngineHandle {
         self.read_jobs()
             .get(name)
             .map(|job| JobDetail {
-                spec: job.spec.clone(),
+                spec: JobSpec::clone(&job.spec),
                 status: self.current_status(&job.handle),
                 log_file: job.handle.logs.active_path().display().to_string(),
             })
@@ -125,7 +125,7 @@ impl EngineHandle {
     pub(super) fn spec_and_status(&self, name: &str) -> Result<(JobSpec, JobStatus)> {
         self.read_jobs()
             .get(name)
-            .map(|job| (job.spec.clone(), job.handle.status()))
+            .map(|job| (JobSpec::clone(&job.spec), job.handle.status()))
             .ok_or_else(|| EngineError::NotFound(name.to_string()))
     }
 

@@ -25,7 +25,7 @@ use crate::schedule::FireAction;
 
 /// Starts the actor of a job, initially stopped; `failed`, and refusing to start, when the
 /// definition (stored by an older version) breaks a bound this version checks.
-pub(crate) fn spawn_job(spec: JobSpec, context: Arc<Context>) -> JobHandle {
+pub(crate) fn spawn_job(spec: Arc<JobSpec>, context: Arc<Context>) -> JobHandle {
     let rest = match spec.validate() {
         Ok(()) => Rest::Stopped,
         Err(errors) => Rest::Failed {
@@ -88,7 +88,8 @@ enum Wake {
 }
 
 pub(super) struct JobActor {
-    pub(super) spec: JobSpec,
+    /// The registry holds the same definition.
+    pub(super) spec: Arc<JobSpec>,
     pub(super) context: Arc<Context>,
     pub(super) logs: Arc<JobLogs>,
     pub(super) status: watch::Sender<JobStatus>,
@@ -227,6 +228,7 @@ impl JobActor {
                 let _ = reply.send(self.start(trigger));
             }
             Control::Stop { why, reply } => {
+                let why = *why;
                 let answer = match why {
                     StopReason::Restart => self.refuse_start(),
                     _ => Ok(()),
@@ -241,7 +243,7 @@ impl JobActor {
                 let _ = reply.send(answer);
             }
             Control::Update { spec, reply } => {
-                let _ = reply.send(self.update(*spec).await);
+                let _ = reply.send(self.update(spec).await);
             }
             Control::Fire {
                 scheduled_at,
@@ -261,11 +263,11 @@ impl JobActor {
             } => {
                 if self.phase.running_pid() == Some(pid) {
                     tracing::warn!(job = %self.spec.name, "{reason}; restarting");
-                    self.watchdog_restart(trigger, reason).await;
+                    self.watchdog_restart(trigger, reason.into()).await;
                 }
             }
-            Control::Health(report) => self.on_health(report).await,
-            Control::FilesChanged(paths) => self.on_files_changed(paths).await,
+            Control::Health(report) => self.on_health(*report).await,
+            Control::FilesChanged(paths) => self.on_files_changed(paths.into_vec()).await,
             Control::Recheck => self.recheck(),
             Control::Shutdown { .. } => unreachable!("handled by the loop"),
             #[cfg(test)]

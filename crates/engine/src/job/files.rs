@@ -21,9 +21,9 @@ impl JobActor {
             log_dir: self.context.paths.log_dir.clone(),
             data_dir: self.context.paths.data_dir.clone(),
         };
-        let changed = move |paths| {
+        let changed = move |paths: Vec<std::path::PathBuf>| {
             if let Some(controls) = controls.upgrade() {
-                let _ = controls.send(Control::FilesChanged(paths));
+                let _ = controls.send(Control::FilesChanged(paths.into_boxed_slice()));
             }
         };
         match spawn_watch(watch, &cwd, engine, changed) {

@@ -11,17 +11,19 @@ use crate::logs::JobLogs;
 use crate::monitor::HealthReport;
 use crate::schedule::FireAction;
 
+/// Every job's channel allocates a block of 32 controls when it is made, so the rare large
+/// ones are boxed: 24 bytes a control instead of 40 is 0.5 KiB less per job.
 pub(super) enum Control {
     Start {
         trigger: Trigger,
         reply: oneshot::Sender<Result<JobStatus>>,
     },
     Stop {
-        why: StopReason,
+        why: Box<StopReason>,
         reply: oneshot::Sender<Result<JobStatus>>,
     },
     Update {
-        spec: Box<JobSpec>,
+        spec: Arc<JobSpec>,
         reply: oneshot::Sender<bool>,
     },
     Shutdown {
@@ -38,9 +40,9 @@ pub(super) enum Control {
     Watchdog {
         pid: u32,
         trigger: Trigger,
-        reason: String,
+        reason: Box<str>,
     },
-    Health(HealthReport),
+    Health(Box<HealthReport>),
     /// Panics in the actor, as a bug would: for the test that the engine survives one.
     #[cfg(test)]
     Panic {
@@ -51,10 +53,14 @@ pub(super) enum Control {
     #[cfg(test)]
     PanicWhileEnding,
     /// Watched files changed (one debounced burst).
-    FilesChanged(Vec<std::path::PathBuf>),
+    FilesChanged(Box<[std::path::PathBuf]>),
     /// Something a held-back start waits for may have changed; look now.
     Recheck,
 }
+
+// The tests' own controls are larger; what ships is checked.
+#[cfg(not(test))]
+const _: () = assert!(std::mem::size_of::<Control>() <= 24);
 
 /// A cheap handle to a job's actor.
 #[derive(Clone)]
@@ -97,16 +103,16 @@ impl JobHandle {
     /// nothing stopped, when the job could not start again (disabled, or an invalid stored
     /// definition).
     pub async fn stop(&self, why: StopReason) -> Result<JobStatus> {
-        self.ask(|reply| Control::Stop { why, reply }).await?
+        self.ask(|reply| Control::Stop {
+            why: Box::new(why),
+            reply,
+        })
+        .await?
     }
 
     /// Applies a new definition; answers whether the running process had to be restarted.
-    pub async fn update(&self, spec: JobSpec) -> Result<bool> {
-        self.ask(|reply| Control::Update {
-            spec: Box::new(spec),
-            reply,
-        })
-        .await
+    pub async fn update(&self, spec: Arc<JobSpec>) -> Result<bool> {
+        self.ask(|reply| Control::Update { spec, reply }).await
     }
 
     /// The schedule fired: run a task (or restart a service) per the overlap policy.
@@ -128,7 +134,7 @@ impl JobHandle {
         let _ = self.controls.send(Control::Watchdog {
             pid,
             trigger,
-            reason,
+            reason: reason.into_boxed_str(),
         });
     }
 

@@ -46,7 +46,7 @@ impl JobActor {
             pid,
             move |report| {
                 if let Some(controls) = controls.upgrade() {
-                    let _ = controls.send(Control::Health(report));
+                    let _ = controls.send(Control::Health(Box::new(report)));
                 }
             },
         )

@@ -1,6 +1,8 @@
 //! A changed definition: what applies to the running process at once (logs, the health check,
 //! the watch), what restarts it (`JobSpec::restart_needed`), and disabling.
 
+use std::sync::Arc;
+
 use sentinel_proto::{HealthState, JobSpec, Trigger};
 
 use super::actor::JobActor;
@@ -9,7 +11,7 @@ use super::phase::{Phase, Rest};
 
 impl JobActor {
     /// Applies a new definition; answers whether the running process had to be restarted.
-    pub(super) async fn update(&mut self, spec: JobSpec) -> bool {
+    pub(super) async fn update(&mut self, spec: Arc<JobSpec>) -> bool {
         // The engine validated `spec`; the failure an invalid stored one was marked with ends.
         if let Phase::Idle(rest) = &mut self.phase {
             if self.spec.validate().is_err() {
