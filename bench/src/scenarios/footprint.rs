@@ -51,9 +51,18 @@ pub(super) fn start_sleepers(start: peers::Start, n: usize) -> Box<dyn peers::Pe
         .map(|i| Program::service(&format!("sleeper{i}"), "sleep 100000"))
         .collect();
     let peer = start(&programs);
-    wait_until("every child", || {
-        procs::children_named(peer.daemon_pid(), "sleep") == n
-    });
+    // Slow peers take over 20 s for 2,000 (horust, one start at a time): a minute, plus
+    // 30 ms a service, before calling it hung.
+    let deadline = Instant::now() + Duration::from_secs(60) + Duration::from_millis(30) * n as u32;
+    let mut pause = Duration::from_millis(2);
+    while procs::children_named(peer.daemon_pid(), "sleep") != n {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the peer's {n} children"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
     peer
 }
 
