@@ -118,8 +118,8 @@ async fn run(socket: Option<PathBuf>) -> Result<(), String> {
 #[cfg(target_os = "linux")]
 const REST_TICK: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Gives back, now and then, the heap that was freed and the executable's pages that a burst
-/// of work touched.
+/// Gives back, now and then, the heap that was freed and the pages of the executable and the C
+/// libraries that a burst of work touched.
 #[cfg(target_os = "linux")]
 async fn rest() {
     let mut every = tokio::time::interval(REST_TICK);
@@ -129,7 +129,7 @@ async fn rest() {
         every.tick().await;
         sentinel_engine::heap::trim();
         if pages::resident_file_pages().is_some_and(|resident| pager.tick(resident)) {
-            pages::page_out();
+            pages::give_back();
         }
     }
 }
