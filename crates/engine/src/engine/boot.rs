@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::events::EventBus;
 use crate::job::{graph, spawn_job, JobHandle};
 use crate::lock::EngineLock;
-use crate::monitor::{spawn_sampler, SampleTarget};
+use crate::monitor::{spawn_sampler, DueFilter, SampleTarget};
 use crate::notify::{default_notifiers, Alerts};
 use crate::process::{marker, recover};
 use crate::schedule::Scheduler;
@@ -118,9 +118,9 @@ impl EngineHandle {
         }
         super::cascade::spawn_cascades(Arc::downgrade(&engine.inner), restarts);
         let weak = Arc::downgrade(&engine.inner);
-        spawn_sampler(Arc::downgrade(&engine.inner.context), move || {
+        spawn_sampler(Arc::downgrade(&engine.inner.context), move |due| {
             weak.upgrade()
-                .map(|inner| sample_targets(&inner))
+                .map(|inner| sample_targets(&inner, due))
                 .unwrap_or_default()
         });
         if config.autostart {
@@ -245,13 +245,14 @@ fn spawn_log_retention(inner: std::sync::Weak<Inner>, max_age: Duration) {
 }
 
 /// The running jobs, for the sampler; each can be restarted when it exceeds its memory limit.
-fn sample_targets(inner: &Inner) -> Vec<SampleTarget> {
+fn sample_targets(inner: &Inner, due: DueFilter) -> Vec<SampleTarget> {
     let jobs = inner.jobs.read().unwrap_or_else(|p| p.into_inner());
     jobs.values()
         .filter_map(|job| {
-            let sentinel_proto::JobState::Running { pid, .. } = job.handle.status().state else {
+            let pid = job.handle.running_pid()?;
+            if !due(&job.spec.name, job.spec.max_memory.is_some()) {
                 return None;
-            };
+            }
             let handle = job.handle.clone();
             Some(SampleTarget {
                 job: job.spec.name.clone(),

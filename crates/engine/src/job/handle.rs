@@ -75,6 +75,14 @@ impl JobHandle {
         self.status.borrow().clone()
     }
 
+    /// The main process's pid while the job runs, read without copying the status.
+    pub fn running_pid(&self) -> Option<u32> {
+        match self.status.borrow().state {
+            sentinel_proto::JobState::Running { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
     async fn ask<T>(&self, control: impl FnOnce(oneshot::Sender<T>) -> Control) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         self.controls

@@ -6,11 +6,11 @@ mod sampler;
 mod watch;
 
 pub(crate) use health::{spawn_health_check, HealthReport, HealthTask, ProbeEnv, RunOutput};
-pub(crate) use sampler::{spawn_sampler, SampleTarget};
+pub(crate) use sampler::{spawn_sampler, DueFilter, SampleTarget};
 pub(crate) use watch::Watchers;
 pub use watch::Watching;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -84,21 +84,12 @@ impl ResourceBook {
         }
     }
 
-    /// Records one tick: the samples taken (of some running jobs); a job that is not
-    /// `running` has no current figures, a running one not sampled this time keeps its last.
-    pub fn record(
-        &self,
-        samples: &[(String, ResourceSample)],
-        running: &HashSet<&str>,
-        now: DateTime<Utc>,
-    ) {
+    /// Records one tick's samples (of the running jobs that were due); a running job not
+    /// sampled this time keeps its last figures, and a run that ends clears them
+    /// ([`ResourceBook::clear_latest`]).
+    pub fn record(&self, samples: &[(String, ResourceSample)], now: DateTime<Utc>) {
         let limit = self.settings.history_len().max(1);
         let mut jobs = self.jobs.write().unwrap_or_else(|p| p.into_inner());
-        for (job, resources) in jobs.iter_mut() {
-            if !running.contains(job.as_str()) {
-                resources.latest = None;
-            }
-        }
         for (job, sample) in samples {
             let resources = jobs.entry(job.clone()).or_default();
             if resources.history.len() >= limit {
@@ -151,15 +142,14 @@ mod tests {
     }
 
     #[test]
-    fn history_is_bounded_and_latest_follows_running_jobs() {
+    fn history_is_bounded_and_latest_lasts_until_the_run_ends() {
         let book = ResourceBook::new(MonitorSettings {
             sample_interval: Duration::from_secs(1),
             history: Duration::from_secs(3),
             ..MonitorSettings::default()
         });
-        let running = HashSet::from(["a"]);
         for memory in 1..=5 {
-            book.record(&[("a".into(), sample(memory))], &running, Utc::now());
+            book.record(&[("a".into(), sample(memory))], Utc::now());
         }
         let history = book.history("a");
         assert_eq!(history.interval_ms, 1000);
@@ -168,10 +158,10 @@ mod tests {
         assert_eq!(book.latest("a").unwrap().memory_bytes, 5);
 
         // A tick that did not sample the running job keeps its figures.
-        book.record(&[], &running, Utc::now());
+        book.record(&[("b".into(), sample(1))], Utc::now());
         assert_eq!(book.latest("a").unwrap().memory_bytes, 5);
-        // A tick without the job: it no longer runs, but its history stays.
-        book.record(&[], &HashSet::new(), Utc::now());
+        // The run ended: no current figures, but its history stays.
+        book.clear_latest("a");
         assert!(book.latest("a").is_none());
         assert_eq!(book.history("a").samples.len(), 3);
         book.forget("a");

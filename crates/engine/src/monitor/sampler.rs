@@ -2,7 +2,8 @@
 //! the supervised processes, not the machine's) and enforces `max_memory`. Every
 //! `sample_interval` while someone watches (`watch.rs`); otherwise each job every
 //! `unwatched_interval`, except that a job with a memory limit is always measured at the full
-//! rate. A tick with nothing due reads nothing.
+//! rate. A tick with nothing due reads nothing and copies nothing: it only asks each running
+//! job whether it is due.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
@@ -44,11 +45,14 @@ struct Sampler {
     unwatched_interval: Duration,
 }
 
-/// Starts the sampling task. `targets` lists the running jobs at each tick; the task ends when
-/// the context is gone.
+/// Asks whether a running job (its name, and whether it has a memory limit) is due now.
+pub(crate) type DueFilter<'a> = &'a mut dyn FnMut(&str, bool) -> bool;
+
+/// Starts the sampling task. `targets` lists the running jobs the filter says are due at each
+/// tick; the task ends when the context is gone.
 pub(crate) fn spawn_sampler(
     context: Weak<Context>,
-    targets: impl Fn() -> Vec<SampleTarget> + Send + 'static,
+    targets: impl Fn(DueFilter) -> Vec<SampleTarget> + Send + 'static,
 ) {
     let Some(reader) = usage_reader() else {
         tracing::warn!("resource sampling is not available on this system");
@@ -82,12 +86,12 @@ pub(crate) fn spawn_sampler(
             let Some(context) = context.upgrade() else {
                 return;
             };
-            let targets = targets();
-            let due = sampler.due(&targets, watchers.is_watched(), Instant::now());
-            if due.is_empty() {
-                sampler.forget_stopped(&context, &targets);
+            let (watched, now) = (watchers.is_watched(), Instant::now());
+            let targets = targets(&mut |job, limited| sampler.is_due(job, watched || limited, now));
+            if targets.is_empty() {
                 continue;
             }
+            let due: HashSet<u32> = targets.iter().map(|target| target.leader).collect();
             // Reading the processes makes system calls for each of them: on a blocking
             // thread, so the runtime's workers (actors, the API) never wait for it.
             let read = tokio::task::spawn_blocking(move || {
@@ -111,30 +115,15 @@ pub(crate) fn spawn_sampler(
 }
 
 impl Sampler {
-    /// The leaders of the jobs to measure now.
-    fn due(&self, targets: &[SampleTarget], watched: bool, now: Instant) -> HashSet<u32> {
-        targets
-            .iter()
-            .filter(|target| {
-                watched
-                    || target.max_memory.is_some()
-                    || self
-                        .totals
-                        .get(&target.job)
-                        .and_then(|totals| totals.measured_at)
-                        .is_none_or(|at| {
-                            now.saturating_duration_since(at) >= self.unwatched_interval
-                        })
-            })
-            .map(|target| target.leader)
-            .collect()
-    }
-
-    /// Stopped jobs have no current figures, even on a tick that measured nothing.
-    fn forget_stopped(&mut self, context: &Arc<Context>, targets: &[SampleTarget]) {
-        let running: HashSet<&str> = targets.iter().map(|t| t.job.as_str()).collect();
-        context.resources.record(&[], &running, Utc::now());
-        self.totals.retain(|job, _| context.resources.is_known(job));
+    /// Whether a running job is measured now: at every tick when `full_rate`, otherwise once
+    /// per unwatched interval.
+    fn is_due(&self, job: &str, full_rate: bool, now: Instant) -> bool {
+        full_rate
+            || self
+                .totals
+                .get(job)
+                .and_then(|totals| totals.measured_at)
+                .is_none_or(|at| now.saturating_duration_since(at) >= self.unwatched_interval)
     }
 
     fn tick(
@@ -165,8 +154,7 @@ impl Sampler {
             }
             samples.push((target.job.clone(), sample));
         }
-        let running: HashSet<&str> = targets.iter().map(|t| t.job.as_str()).collect();
-        context.resources.record(&samples, &running, at);
+        context.resources.record(&samples, at);
         // Jobs that stopped keep their totals; jobs removed from the engine do not.
         self.totals.retain(|job, _| context.resources.is_known(job));
         if !samples.is_empty() {
