@@ -138,10 +138,17 @@ async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
             fire_if_due(entry, now);
         }
         let earliest = entries.values().filter_map(|e| e.next).min();
-        let sleep = earliest
-            .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(LONGEST_SLEEP)
-            .min(LONGEST_SLEEP);
+        // With nothing scheduled there is no clock to watch: sleep until a schedule is set.
+        let sleep = if entries.is_empty() {
+            None
+        } else {
+            Some(
+                earliest
+                    .map(|at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                    .unwrap_or(LONGEST_SLEEP)
+                    .min(LONGEST_SLEEP),
+            )
+        };
         tokio::select! {
             message = inbox.recv() => match message {
                 Some(Message::Set { name, entry }) => {
@@ -168,8 +175,15 @@ async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
                 }
                 None => return,
             },
-            () = tokio::time::sleep(sleep) => {}
+            () = sleep_or_forever(sleep) => {}
         }
+    }
+}
+
+async fn sleep_or_forever(sleep: Option<Duration>) {
+    match sleep {
+        Some(sleep) => tokio::time::sleep(sleep).await,
+        None => std::future::pending().await,
     }
 }
 

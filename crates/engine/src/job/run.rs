@@ -104,6 +104,9 @@ impl JobActor {
                         spawned.stderr,
                     )),
                 ];
+                if self.spec.max_memory.is_some() {
+                    self.context.resources.watchers.limited_job_started();
+                }
                 let health_check = self.start_health_check(pid, started_at);
                 if let Some(startup) = &mut self.startup {
                     startup.started_at = Some(started_at);

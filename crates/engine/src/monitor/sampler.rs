@@ -1,9 +1,10 @@
 //! The sampler: one task that measures running jobs' processes (only those: the cost follows
-//! the supervised processes, not the machine's) and enforces `max_memory`. Every
-//! `sample_interval` while someone watches (`watch.rs`); otherwise each job every
-//! `unwatched_interval`, except that a job with a memory limit is always measured at the full
-//! rate. A tick with nothing due reads nothing and copies nothing: it only asks each running
-//! job whether it is due.
+//! the supervised processes, not the machine's) and enforces `max_memory`. It ticks every
+//! `sample_interval` while someone watches (`watch.rs`) or a job with a memory limit runs, and
+//! measures every running job then, except that without watchers a job without a limit is
+//! measured only once per `unwatched_interval`. With neither, it ticks once per
+//! `unwatched_interval`, and a watcher or a limited job's start wakes it at once. A tick with
+//! nothing due reads nothing and copies nothing: it only asks each running job whether it is due.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
@@ -11,10 +12,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::members::{usage_reader, Usage};
 use crate::context::Context;
+use crate::later::Later;
 
 /// A running job, as the sampler needs to know it.
 pub(crate) struct SampleTarget {
@@ -42,6 +44,7 @@ struct JobTotals {
 
 struct Sampler {
     totals: HashMap<String, JobTotals>,
+    interval: Duration,
     unwatched_interval: Duration,
 }
 
@@ -72,22 +75,33 @@ pub(crate) fn spawn_sampler(
     tokio::spawn(async move {
         let mut sampler = Sampler {
             totals: HashMap::new(),
+            interval,
             unwatched_interval,
         };
         let mut reader = reader;
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut next = Instant::now();
         loop {
             tokio::select! {
-                _ = ticks.tick() => {}
-                // Someone started watching: figures now, not at the next tick.
+                () = tokio::time::sleep_until(next) => {}
+                // Someone started watching, or a limited job started: figures now, not at the
+                // next tick.
                 () = watchers.started() => {}
             }
             let Some(context) = context.upgrade() else {
                 return;
             };
             let (watched, now) = (watchers.is_watched(), Instant::now());
-            let targets = targets(&mut |job, limited| sampler.is_due(job, watched || limited, now));
+            let mut limited_running = false;
+            let targets = targets(&mut |job, limited| {
+                limited_running |= limited;
+                sampler.is_due(job, watched || limited, now)
+            });
+            let full_rate = watched || limited_running;
+            next = now.later(if full_rate {
+                interval
+            } else {
+                unwatched_interval
+            });
             if targets.is_empty() {
                 continue;
             }
@@ -116,14 +130,16 @@ pub(crate) fn spawn_sampler(
 
 impl Sampler {
     /// Whether a running job is measured now: at every tick when `full_rate`, otherwise once
-    /// per unwatched interval.
+    /// per unwatched interval (give or take a tick, so that ticks one unwatched interval
+    /// apart measure it each time).
     fn is_due(&self, job: &str, full_rate: bool, now: Instant) -> bool {
+        let slow = self.unwatched_interval.saturating_sub(self.interval);
         full_rate
             || self
                 .totals
                 .get(job)
                 .and_then(|totals| totals.measured_at)
-                .is_none_or(|at| now.saturating_duration_since(at) >= self.unwatched_interval)
+                .is_none_or(|at| now.saturating_duration_since(at) >= slow)
     }
 
     fn tick(

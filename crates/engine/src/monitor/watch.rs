@@ -20,7 +20,8 @@ pub(crate) struct Watchers {
     /// Until when (ms after `epoch`) a recent look counts.
     until_ms: AtomicU64,
     epoch: Instant,
-    /// Wakes the sampler when watching starts, so the first figures come at once.
+    /// Wakes the sampler when watching starts, so the first figures come at once, and when a
+    /// job with a memory limit starts, so the limit is enforced from the start.
     started: Notify,
 }
 
@@ -83,7 +84,14 @@ impl Watchers {
         }
     }
 
-    /// Resolves when watching starts (or has started since the last call).
+    /// A job with a memory limit started: the sampler measures it now and then at the full
+    /// rate, however slowly it samples the rest.
+    pub fn limited_job_started(&self) {
+        self.started.notify_one();
+    }
+
+    /// Resolves when watching starts or a job with a memory limit starts (or has since the
+    /// last call).
     pub async fn started(&self) {
         self.started.notified().await
     }

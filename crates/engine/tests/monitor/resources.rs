@@ -239,3 +239,25 @@ async fn watching_wakes_the_sampler() {
     assert!(samples[0].processes >= 1, "{:?}", samples[0]);
     engine.shutdown().await;
 }
+
+/// Nobody watching and no limit to enforce, the sampler sleeps for the unwatched interval; a
+/// job with a memory limit still gets its first figures as it starts: its start wakes the
+/// sampler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limited_start_wakes_the_sleeping_sampler() {
+    let _shared = CPU_QUIET.read().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut settings = quick_settings();
+    settings.monitor.sample_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.history = std::time::Duration::from_secs(7200);
+    let engine = open_with(home.path(), settings, vec![]).await;
+    let mut limited = sh("limited", "sleep 1000");
+    limited.max_memory = Some(1024 * 1024 * 1024);
+    engine.add(limited).await.unwrap();
+    let mut events = engine.subscribe();
+    engine.act_on(Action::Start, "limited").await.unwrap();
+    let samples = samples_of(&mut events, "limited", 1).await;
+    assert!(samples[0].processes >= 1, "{:?}", samples[0]);
+    engine.shutdown().await;
+}
