@@ -14,7 +14,7 @@ use chrono::Utc;
 use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
 use tokio::time::Instant;
 
-use super::members::{usage_reader, Usage};
+use super::members::{usage_reader, Usage, UsageReader};
 use crate::context::Context;
 use crate::later::Later;
 
@@ -78,7 +78,10 @@ pub(crate) fn spawn_sampler(
             interval,
             unwatched_interval,
         };
-        let mut reader = reader;
+        let Some(reads) = spawn_reader(reader) else {
+            tracing::warn!("resource sampling is not available: no thread for it");
+            return;
+        };
         let mut next = Instant::now();
         loop {
             tokio::select! {
@@ -106,26 +109,48 @@ pub(crate) fn spawn_sampler(
                 continue;
             }
             let due: HashSet<u32> = targets.iter().map(|target| target.leader).collect();
-            // Reading the processes makes system calls for each of them: on a blocking
-            // thread, so the runtime's workers (actors, the API) never wait for it.
-            let read = tokio::task::spawn_blocking(move || {
-                // The moment of the reading, not of its processing: CPU use is per elapsed time.
-                let at = Instant::now();
-                let usage = reader.read(&due);
-                (reader, usage, at)
-            })
-            .await;
-            let (usage, read_at);
-            (reader, usage, read_at) = match read {
-                Ok(done) => done,
-                Err(err) => {
-                    tracing::error!("resource sampling stopped: {err}");
-                    return;
-                }
+            let (reply, read) = tokio::sync::oneshot::channel();
+            if reads.send((due, reply)).await.is_err() {
+                tracing::error!("resource sampling stopped: its reader thread is gone");
+                return;
+            }
+            let Ok((usage, read_at)) = read.await else {
+                tracing::error!("resource sampling stopped: its reader thread is gone");
+                return;
             };
             sampler.tick(&context, targets, usage, read_at);
         }
     });
+}
+
+/// A reading asked of the reader thread: the leaders to read, and where the usage and the
+/// moment of the reading go.
+type ReadRequest = (
+    HashSet<u32>,
+    tokio::sync::oneshot::Sender<(HashMap<u32, Vec<Usage>>, Instant)>,
+);
+
+/// The reader on a thread of its own for as long as the sampler asks: reading the processes
+/// makes system calls for each of them, so the runtime's workers (actors, the API) never wait
+/// for it; and one lasting thread, not a blocking-pool thread made and ended around each tick
+/// a minute apart, whose set-up and tear-down would bring pages of the C library and the
+/// dynamic linker back into an idle daemon every minute.
+fn spawn_reader(
+    mut reader: Box<dyn UsageReader>,
+) -> Option<tokio::sync::mpsc::Sender<ReadRequest>> {
+    let (reads, mut requests) = tokio::sync::mpsc::channel::<ReadRequest>(1);
+    std::thread::Builder::new()
+        .name("sentinel-sampler".into())
+        .spawn(move || {
+            while let Some((leaders, reply)) = requests.blocking_recv() {
+                // The moment of the reading, not of its processing: CPU use is per elapsed time.
+                let at = Instant::now();
+                let usage = reader.read(&leaders);
+                let _ = reply.send((usage, at));
+            }
+        })
+        .ok()?;
+    Some(reads)
 }
 
 impl Sampler {
