@@ -39,11 +39,24 @@ pub fn rss_mib(pid: u32) -> f64 {
 /// (USS: what only it holds), its proportional share (PSS: shared pages divided among those
 /// mapping them), and its private dirty pages (what it wrote: heap, stacks, relocated library
 /// data), which is what macOS's footprint, Activity Monitor's Memory column, counts.
+#[derive(Default)]
 pub struct Memory {
     pub rss: f64,
     pub uss: f64,
     pub pss: f64,
     pub dirty: f64,
+}
+
+impl Memory {
+    /// The higher of each figure.
+    pub fn max(&self, other: &Memory) -> Memory {
+        Memory {
+            rss: self.rss.max(other.rss),
+            uss: self.uss.max(other.uss),
+            pss: self.pss.max(other.pss),
+            dirty: self.dirty.max(other.dirty),
+        }
+    }
 }
 
 pub fn memory(pid: u32) -> Memory {

@@ -95,17 +95,26 @@ impl SteadyState {
     }
 }
 
-/// Time to all children, then the supervisor's memory and CPU while nothing happens.
+/// Time to all children, then the supervisor's memory and CPU while nothing happens. Memory is
+/// the highest seen, read each second of the quiet spell, for every supervisor alike: what it
+/// holds at rest including its own periodic work (the sentinel daemon's minute of sampling),
+/// not a lucky moment between two ticks.
 pub(super) fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> SteadyState {
     // Let the start-up settle before measuring the steady state.
     settle(Duration::from_secs(1));
     let cpu_before = cpu_seconds(pid);
     let wall = Instant::now();
-    std::thread::sleep(Duration::from_secs(seconds));
+    let quiet = Duration::from_secs(seconds);
+    let mut memory = Memory::default();
+    loop {
+        memory = memory.max(&self::memory(pid));
+        let left = quiet.saturating_sub(wall.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_secs(1)));
+    }
     let cpu_percent = (cpu_seconds(pid) - cpu_before) / wall.elapsed().as_secs_f64() * 100.0;
-    // At the end of the quiet spell, for every supervisor alike: memory at rest, not the
-    // start-up burst's leftovers that an allocator gives back a little later.
-    let memory = memory(pid);
     SteadyState {
         started_all,
         memory,

@@ -74,11 +74,11 @@ pub fn run(args: &[String]) {
             // harness cannot rot; the figures mean nothing.
             "restart" => restart_latency(if quick { 1 } else { 25 }),
             "crash" => crash_loop(if quick { 1 } else { 20 }),
-            // 40 s: long enough for every supervisor to settle after the starts (sentineld
-            // gives back its executable's pages after a quiet ten-second tick).
+            // 70 s: every supervisor's periodic work is in it, sentineld's included (it
+            // samples each job once a minute while nobody watches).
             "idle" => idle_footprint(
                 if quick { &[20] } else { &[50, 500, 2000] },
-                if quick { 1 } else { 40 },
+                if quick { 1 } else { 70 },
             ),
             "tree" => tree_stop(if quick { 1 } else { 10 }),
             "logs" => log_throughput(if quick { 10 } else { 200 }),
