@@ -136,7 +136,7 @@ mod tests {
 
     const MIB: u64 = 1024 * 1024 / PAGE;
 
-    /// The ticks on which `pager` pages out, over `resident` pages tick by tick.
+    /// The ticks on which `pager` gives back, over `resident` pages tick by tick.
     fn give_backs(pager: &mut Pager, resident: &[u64]) -> Vec<usize> {
         resident
             .iter()
