@@ -83,7 +83,7 @@ pub fn give_back() {
     for (start, len) in unwritten_file_mappings(&smaps) {
         // SAFETY: the range is a whole mapping of this process as the kernel listed it: private,
         // read-only and without an anonymous page, so every page reads back as it is now. The
-        // daemon loads no library after start, so no other mapping can take its place meanwhile.
+        // daemon unloads no library, so no other mapping can take a listed range meanwhile.
         let done = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
         if done != 0 {
             tracing::debug!(
