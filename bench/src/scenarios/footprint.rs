@@ -95,20 +95,25 @@ impl SteadyState {
     }
 }
 
-/// Time to all children, then the supervisor's memory and CPU while nothing happens. Memory is
-/// the highest seen, read each second of the quiet spell, for every supervisor alike: what it
-/// holds at rest including its own periodic work (the sentinel daemon's minute of sampling),
-/// not a lucky moment between two ticks.
+/// Time to all children, then the supervisor's memory and CPU while nothing happens: CPU over
+/// the whole quiet spell, memory the highest seen in its last minute, read each second. That
+/// is for every supervisor alike what it holds at rest including its own periodic work (the
+/// sentinel daemon samples each job once a minute), after what a start-up burst left behind
+/// had half a minute to go, and not a lucky moment between two ticks.
 pub(super) fn steady_state(pid: u32, started_all: Duration, seconds: u64) -> SteadyState {
     // Let the start-up settle before measuring the steady state.
     settle(Duration::from_secs(1));
     let cpu_before = cpu_seconds(pid);
     let wall = Instant::now();
     let quiet = Duration::from_secs(seconds);
+    let watched_from = quiet.saturating_sub(Duration::from_secs(60));
     let mut memory = Memory::default();
     loop {
-        memory = memory.max(&self::memory(pid));
-        let left = quiet.saturating_sub(wall.elapsed());
+        let elapsed = wall.elapsed();
+        if elapsed >= watched_from {
+            memory = memory.max(&self::memory(pid));
+        }
+        let left = quiet.saturating_sub(elapsed);
         if left.is_zero() {
             break;
         }

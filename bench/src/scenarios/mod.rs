@@ -74,11 +74,12 @@ pub fn run(args: &[String]) {
             // harness cannot rot; the figures mean nothing.
             "restart" => restart_latency(if quick { 1 } else { 25 }),
             "crash" => crash_loop(if quick { 1 } else { 20 }),
-            // 70 s: every supervisor's periodic work is in it, sentineld's included (it
-            // samples each job once a minute while nobody watches).
+            // 90 s: half a minute to settle after the starts, then a minute with every
+            // supervisor's periodic work in it (sentineld samples each job once a minute while
+            // nobody watches).
             "idle" => idle_footprint(
                 if quick { &[20] } else { &[50, 500, 2000] },
-                if quick { 1 } else { 70 },
+                if quick { 1 } else { 90 },
             ),
             "tree" => tree_stop(if quick { 1 } else { 10 }),
             "logs" => log_throughput(if quick { 10 } else { 200 }),
