@@ -1,6 +1,7 @@
 //! The scheduler: one task for every schedule of the engine. It sleeps until the earliest fire
-//! time, but never longer than a second, and re-reads the wall clock on every wake: the
-//! monotonic clock stops while a Mac sleeps, and the wall clock can jump.
+//! time (a run's [`LEAD`] before it), but never longer than a second, and re-reads the wall
+//! clock on every wake: the monotonic clock stops while a Mac sleeps, and the wall clock can
+//! jump.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +17,24 @@ use crate::job::JobHandle;
 
 /// The longest single sleep: how soon a wall-clock jump or a wake from sleep is noticed.
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+
+/// How long before its instant a scheduled run is started: its process is made and held, and
+/// runs its program at the instant. Twenty runs due in the same second would otherwise queue
+/// for the two cores behind each other's forks and the engine's bookkeeping.
+const LEAD: Duration = Duration::from_millis(25);
+
+/// The longest a started process is held for its instant: a wall clock that moved back after
+/// the run was started cannot hold it longer.
+pub(crate) const LONGEST_HOLD: Duration = Duration::from_millis(50);
+
+/// How early a schedule fires: a run is started [`LEAD`] before its instant; a scheduled
+/// restart stops the running service at the instant itself.
+fn lead(action: FireAction) -> chrono::Duration {
+    match action {
+        FireAction::Run => chrono::Duration::from_std(LEAD).unwrap_or_default(),
+        FireAction::Restart => chrono::Duration::zero(),
+    }
+}
 
 /// What a schedule does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +156,13 @@ async fn run(mut inbox: mpsc::UnboundedReceiver<Message>) {
         for entry in entries.values_mut() {
             fire_if_due(entry, now);
         }
-        let earliest = entries.values().filter_map(|e| e.next).min();
+        let earliest = entries
+            .values()
+            .filter_map(|e| {
+                e.next
+                    .map(|next| next.checked_sub_signed(lead(e.action)).unwrap_or(next))
+            })
+            .min();
         // With nothing scheduled there is no clock to watch: sleep until a schedule is set.
         let sleep = if entries.is_empty() {
             None
@@ -189,6 +214,7 @@ async fn sleep_or_forever(sleep: Option<Duration>) {
 
 fn fire_if_due(entry: &mut Entry, now: DateTime<Utc>) {
     let Some(next) = entry.next else { return };
+    let now = now.checked_add_signed(lead(entry.action)).unwrap_or(now);
     let fired_for = match schedule::due(&entry.when, next, now, entry.anchor, &Local) {
         Due::NotYet => return,
         Due::OnTime(at) => {

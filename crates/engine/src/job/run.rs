@@ -74,10 +74,17 @@ impl JobActor {
         let id = self.context.next_run_id();
         let job = self.spec.name.clone();
         let scheduled_at = series.scheduled_at;
+        // A scheduled run is started a little before its instant (`schedule::LEAD`), its
+        // program held until then: the fork and the engine's own work are done by the time.
+        let hold = scheduled_at
+            .and_then(|at| (at - Utc::now()).to_std().ok())
+            .filter(|hold| !hold.is_zero())
+            .map(|hold| hold.min(crate::schedule::LONGEST_HOLD));
         match process::spawn(
             &self.spec,
             &self.context.search_path,
             &self.context.engine_marker,
+            hold,
         ) {
             Ok(spawned) => {
                 let started_at = Utc::now();

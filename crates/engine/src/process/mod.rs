@@ -3,6 +3,7 @@
 
 pub(crate) mod env;
 pub mod fds;
+mod hold;
 pub mod marker;
 mod path;
 pub mod protected;
@@ -39,11 +40,13 @@ pub(crate) struct Spawned {
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
 /// panics. `engine_marker` is this engine's home, as every child carries it
-/// ([`marker::engine_marker`]).
+/// ([`marker::engine_marker`]). With `hold`, the process is made now but runs its program only
+/// that much later (a scheduled run started just before its instant), and this returns then.
 pub(crate) fn spawn(
     spec: &JobSpec,
     search_path: &OsString,
     engine_marker: &std::ffi::OsStr,
+    hold: Option<Duration>,
 ) -> Result<Spawned, String> {
     // Before any descriptor is taken: the engine's own socket and database come first.
     fds::check_room()?;
@@ -108,7 +111,22 @@ pub(crate) fn spawn(
             command.pre_exec(move || limit_self(nice, &rlimits, files));
         }
     }
-    let child = command.spawn().map_err(|err| {
+    if let Some(until) = hold.and_then(hold::deadline) {
+        // SAFETY: between fork and exec only async-signal-safe calls (clock_gettime,
+        // nanosleep) and no allocation. A held start forks instead of the faster posix_spawn,
+        // but before the instant it is held for.
+        unsafe {
+            command.pre_exec(move || {
+                hold::until(&until);
+                Ok(())
+            });
+        }
+    }
+    let spawned = match hold {
+        Some(_) => hold::spawn(&mut command),
+        None => command.spawn(),
+    };
+    let child = spawned.map_err(|err| {
         if spec.nice.is_some() || !spec.rlimits.is_empty() {
             format!(
                 "cannot execute {} with nice/rlimits applied: {err} (a negative nice or raising a hard limit needs root)",

@@ -78,6 +78,65 @@ async fn a_cron_every_two_seconds_fires_on_the_second() {
     assert!(t.engine.get("tick").unwrap().status.next_run_at.is_some());
 }
 
+/// A scheduled run is started a little before its instant, with its process held until then:
+/// the program itself never runs early. Each run writes the time its program started (`date`
+/// with nanoseconds: GNU date, hence Linux only; the engine's own record of the start is checked
+/// above on every system).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_program_never_runs_before_its_instant() {
+    let t = TestEngine::new().await;
+    let stamps = t.home.path().join("stamps");
+    let mut events = t.engine.subscribe();
+    let script = format!("date +%s%N >> '{}'", stamps.display());
+    t.engine
+        .add(task("stamp", &script, cron("* * * * * *")))
+        .await
+        .unwrap();
+    started(&mut events, "stamp", 4).await;
+    t.engine.act_on(Action::Disable, "stamp").await.unwrap();
+    let runs = t.engine.runs("stamp", 10).await.unwrap();
+    let scheduled: Vec<i64> = runs
+        .iter()
+        .filter_map(|run| run.scheduled_at?.timestamp_nanos_opt())
+        .collect();
+    let written = wait_for_lines(&stamps, 3).await;
+    for stamp in written {
+        // The run this program belongs to: the latest fire time at or before it.
+        let own = scheduled.iter().filter(|&&at| at <= stamp).max();
+        let Some(own) = own else {
+            panic!("a program ran at {stamp} ns, before every fire time {scheduled:?}");
+        };
+        let after = stamp - own;
+        assert!(
+            after < 900_000_000,
+            "a program ran {} ms after its fire time, or early for the next: {stamp} ns, fire times {scheduled:?}",
+            after / 1_000_000
+        );
+    }
+}
+
+/// The numbers in the first `n` lines of `path`, once it has them.
+async fn wait_for_lines(path: &std::path::Path, n: usize) -> Vec<i64> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let numbers: Vec<i64> = text
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        if numbers.len() >= n {
+            return numbers;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} lines in {}: {text:?}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn long_task_with(overlap: Overlap) -> (TestEngine, sentinel_engine::EventSubscription) {
     let t = TestEngine::new().await;
     let events = t.engine.subscribe();

@@ -1,0 +1,139 @@
+//! A held start: the process is made now and runs its program only at a later instant (a
+//! scheduled run started just before its fire time). The child waits between fork and exec,
+//! where only async-signal-safe calls are allowed: the monotonic clock and nanosleep.
+
+use std::io;
+use std::time::Duration;
+
+/// The monotonic time `hold` from now, as the child reads its clock.
+pub(super) fn deadline(hold: Duration) -> Option<nix::libc::timespec> {
+    later_by(&monotonic_now()?, hold)
+}
+
+/// `at + by`, or `None` when that does not fit.
+fn later_by(at: &nix::libc::timespec, by: Duration) -> Option<nix::libc::timespec> {
+    let by_secs: nix::libc::time_t = by.as_secs().try_into().ok()?;
+    let mut secs = at.tv_sec.checked_add(by_secs)?;
+    let mut nanos = at
+        .tv_nsec
+        .checked_add(nix::libc::c_long::from(by.subsec_nanos()))?;
+    if nanos >= NANOS_PER_SEC {
+        secs = secs.checked_add(1)?;
+        nanos -= NANOS_PER_SEC;
+    }
+    Some(nix::libc::timespec {
+        tv_sec: secs,
+        tv_nsec: nanos,
+    })
+}
+
+const NANOS_PER_SEC: nix::libc::c_long = 1_000_000_000;
+
+fn monotonic_now() -> Option<nix::libc::timespec> {
+    let mut now = nix::libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `now` is.
+    let read = unsafe { nix::libc::clock_gettime(nix::libc::CLOCK_MONOTONIC, &mut now) };
+    (read == 0).then_some(now)
+}
+
+/// Sleeps until the monotonic clock reaches `until` (in the child, after fork): only
+/// async-signal-safe calls, and a signal that cuts a sleep short sleeps again.
+pub(super) fn until(until: &nix::libc::timespec) {
+    while let Some(now) = monotonic_now() {
+        let Some(left) = time_left(&now, until) else {
+            return;
+        };
+        // SAFETY: nanosleep reads one timespec; the remainder is not asked for.
+        unsafe { nix::libc::nanosleep(&left, std::ptr::null_mut()) };
+    }
+}
+
+/// `until - now`, or `None` once `now` has reached `until`.
+fn time_left(
+    now: &nix::libc::timespec,
+    until: &nix::libc::timespec,
+) -> Option<nix::libc::timespec> {
+    let mut secs = until.tv_sec.checked_sub(now.tv_sec)?;
+    let mut nanos = until.tv_nsec.checked_sub(now.tv_nsec)?;
+    if nanos < 0 {
+        secs = secs.checked_sub(1)?;
+        nanos = nanos.checked_add(NANOS_PER_SEC)?;
+    }
+    (secs > 0 || (secs == 0 && nanos > 0)).then_some(nix::libc::timespec {
+        tv_sec: secs,
+        tv_nsec: nanos,
+    })
+}
+
+/// Spawns a held process: the call returns only once the child execs, so on a multi-threaded
+/// runtime the worker's other tasks move to another thread meanwhile.
+pub(super) fn spawn(command: &mut tokio::process::Command) -> io::Result<tokio::process::Child> {
+    let flavor = tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor());
+    match flavor {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| command.spawn())
+        }
+        _ => command.spawn(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(tv_sec: nix::libc::time_t, tv_nsec: nix::libc::c_long) -> nix::libc::timespec {
+        nix::libc::timespec { tv_sec, tv_nsec }
+    }
+
+    fn pair(t: Option<nix::libc::timespec>) -> Option<(i64, i64)> {
+        t.map(|t| (t.tv_sec, t.tv_nsec))
+    }
+
+    #[test]
+    fn a_deadline_carries_nanoseconds_into_seconds() {
+        assert_eq!(
+            pair(later_by(&at(10, 900_000_000), Duration::from_millis(250))),
+            Some((11, 150_000_000))
+        );
+        assert_eq!(
+            pair(later_by(&at(10, 0), Duration::from_millis(25))),
+            Some((10, 25_000_000))
+        );
+        assert_eq!(
+            pair(later_by(
+                &at(nix::libc::time_t::MAX, 0),
+                Duration::from_secs(1)
+            )),
+            None
+        );
+        assert_eq!(
+            pair(later_by(&at(0, 0), Duration::from_secs(u64::MAX))),
+            None
+        );
+    }
+
+    #[test]
+    fn time_left_is_none_once_the_deadline_is_reached() {
+        assert_eq!(
+            pair(time_left(&at(10, 900_000_000), &at(11, 100_000_000))),
+            Some((0, 200_000_000))
+        );
+        assert_eq!(pair(time_left(&at(10, 0), &at(12, 5))), Some((2, 5)));
+        assert_eq!(pair(time_left(&at(11, 0), &at(11, 0))), None);
+        assert_eq!(pair(time_left(&at(11, 1), &at(11, 0))), None);
+        assert_eq!(pair(time_left(&at(12, 0), &at(11, 999_999_999))), None);
+    }
+
+    #[test]
+    fn holding_waits_until_the_deadline() {
+        let started = std::time::Instant::now();
+        let until = deadline(Duration::from_millis(30)).unwrap();
+        self::until(&until);
+        assert!(started.elapsed() >= Duration::from_millis(30));
+        // A deadline passed returns at once.
+        self::until(&until);
+    }
+}
