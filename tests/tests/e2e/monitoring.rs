@@ -107,6 +107,14 @@ fn metrics_parse_and_match_the_engine() {
     )
     .unwrap();
     assert_eq!(created.status, 201, "{}", created.body);
+    // A scrape is a look: every job is sampled at the full rate for the next minute (nobody
+    // watching, a job just started waits for the once-a-minute sample).
+    assert_eq!(
+        request(&home.socket(), "GET", "/metrics", None)
+            .unwrap()
+            .status,
+        200
+    );
     wait_until("twice to run again and up to be sampled", || {
         let runs = request(&home.socket(), "GET", "/api/jobs/twice/runs", None)
             .unwrap()

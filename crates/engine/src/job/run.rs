@@ -111,9 +111,6 @@ impl JobActor {
                         spawned.stderr,
                     )),
                 ];
-                if self.spec.max_memory.is_some() {
-                    self.context.resources.watchers.limited_job_started();
-                }
                 let health_check = self.start_health_check(pid, started_at);
                 if let Some(startup) = &mut self.startup {
                     startup.started_at = Some(started_at);
@@ -149,6 +146,10 @@ impl JobActor {
                     scheduled_at,
                 });
                 self.publish();
+                // Once the status says running: the sampler only measures running jobs.
+                if self.spec.max_memory.is_some() {
+                    self.context.resources.watchers.limited_job_started();
+                }
             }
             Err(error) => {
                 let error = process::protected::explain(error, &self.spec);
