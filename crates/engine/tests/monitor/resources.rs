@@ -220,17 +220,22 @@ async fn only_watched_jobs_and_memory_limits_are_sampled_at_the_full_rate() {
     engine.shutdown().await;
 }
 
+/// Settings where the sampler, left to its clock, would not sample again within the test.
+fn hour_long_intervals() -> Settings {
+    let mut settings = quick_settings();
+    settings.monitor.sample_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
+    settings.monitor.history = std::time::Duration::from_secs(7200);
+    settings
+}
+
 /// With a long full-rate interval, a watcher still gets its first figures at once: the
 /// sampler is woken when watching starts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watching_wakes_the_sampler() {
     let _shared = CPU_QUIET.read().await;
     let home = tempfile::tempdir().unwrap();
-    let mut settings = quick_settings();
-    settings.monitor.sample_interval = std::time::Duration::from_secs(3600);
-    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
-    settings.monitor.history = std::time::Duration::from_secs(7200);
-    let engine = open_with(home.path(), settings, vec![]).await;
+    let engine = open_with(home.path(), hour_long_intervals(), vec![]).await;
     engine.add(sh("plain", "sleep 1000")).await.unwrap();
     let mut events = engine.subscribe();
     engine.act_on(Action::Start, "plain").await.unwrap();
@@ -247,11 +252,7 @@ async fn watching_wakes_the_sampler() {
 async fn a_limited_start_wakes_the_sleeping_sampler() {
     let _shared = CPU_QUIET.read().await;
     let home = tempfile::tempdir().unwrap();
-    let mut settings = quick_settings();
-    settings.monitor.sample_interval = std::time::Duration::from_secs(3600);
-    settings.monitor.unwatched_interval = std::time::Duration::from_secs(3600);
-    settings.monitor.history = std::time::Duration::from_secs(7200);
-    let engine = open_with(home.path(), settings, vec![]).await;
+    let engine = open_with(home.path(), hour_long_intervals(), vec![]).await;
     let mut limited = sh("limited", "sleep 1000");
     limited.max_memory = Some(1024 * 1024 * 1024);
     engine.add(limited).await.unwrap();
