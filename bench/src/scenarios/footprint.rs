@@ -13,7 +13,7 @@ pub(super) fn idle_footprint(sizes: &[usize], seconds: u64) {
             floor.as_secs_f64() * 1000.0
         );
     }
-    println!();
+    println!("\n{}\n", code_layout());
     println!("| N | supervisor | all children running | daemon RSS | USS | PSS | daemon CPU (% of one core) |\n|---|---|---|---|---|---|---|");
     for &n in sizes {
         let home = Home::new();
@@ -43,6 +43,41 @@ pub(super) fn idle_footprint(sizes: &[usize], seconds: u64) {
         "\nUSS is the memory only the daemon holds, PSS its share of what it maps with others."
     );
     println!("Targets: 500 jobs started in ≤ 500 ms; daemon RSS ≤ 6 MiB with 50 jobs and ≤ 12 MiB with 500; 0.15 % of one core.\n");
+}
+
+/// How much of the list of functions the idle daemon runs (`crates/cli/sentineld.order`, placed
+/// together by release builds) the daemon's executable matches: the list names exact symbols,
+/// which a toolchain or dependency update changes.
+fn code_layout() -> String {
+    let listed: Vec<&str> = include_str!("../../../crates/cli/sentineld.order")
+        .lines()
+        .collect();
+    let daemon = sentinel_tests::sentinel_bin().with_file_name("sentineld");
+    let symbols = match std::process::Command::new("nm")
+        .arg("--defined-only")
+        .arg(&daemon)
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        _ => {
+            return format!(
+                "Code layout: cannot list the symbols of {}.",
+                daemon.display()
+            )
+        }
+    };
+    let defined: std::collections::HashSet<&str> = symbols
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    let matched = listed.iter().filter(|name| defined.contains(*name)).count();
+    format!(
+        "Code layout: {} holds {matched} of the {} functions the idle daemon runs by name \
+         (release builds place them together; when few match, remake the list with \
+         `scripts/daemon-order.sh`).",
+        daemon.display(),
+        listed.len()
+    )
 }
 
 /// A peer supervising `n` sleeping services, once all of them run.

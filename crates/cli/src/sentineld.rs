@@ -75,9 +75,43 @@ fn parse(
     })))
 }
 
+// The build script's decision, tested here (build scripts have no tests of their own).
+#[cfg(test)]
+#[path = "../build/layout.rs"]
+mod layout;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list the release build orders by (build/layout.rs): symbol names only (mangled Rust,
+    /// compiler builtins), each once,
+    /// and about the idle loop (the sampler's minute, the pager's tick, the runtime's park).
+    #[test]
+    fn the_idle_code_list_names_each_symbol_once() {
+        let order = include_str!("../sentineld.order");
+        let names: Vec<&str> = order.lines().collect();
+        assert!(names.len() > 50, "{} names", names.len());
+        let unique: std::collections::HashSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "a name is listed twice");
+        let symbol_char = |c: char| c.is_ascii_alphanumeric() || "_$.".contains(c);
+        for name in &names {
+            assert!(
+                !name.is_empty() && name.chars().all(symbol_char),
+                "{name:?}"
+            );
+        }
+        for idle in [
+            "Sampler6is_due",
+            "5pages19resident_file_pages",
+            "6driver6Driver4park",
+        ] {
+            assert!(
+                names.iter().any(|name| name.contains(idle)),
+                "{idle} missing"
+            );
+        }
+    }
 
     fn parsed(args: &[&str], env: Option<&str>) -> Result<Parsed, String> {
         parse(args.iter().map(OsString::from), env.map(OsString::from))
