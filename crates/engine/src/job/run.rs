@@ -80,6 +80,7 @@ impl JobActor {
             .and_then(|at| (at - Utc::now()).to_std().ok())
             .filter(|hold| !hold.is_zero())
             .map(|hold| hold.min(crate::schedule::LONGEST_HOLD));
+        let spawning_at = Utc::now();
         match process::spawn(
             &self.spec,
             &self.context.search_path,
@@ -87,7 +88,14 @@ impl JobActor {
             hold,
         ) {
             Ok(spawned) => {
-                let started_at = Utc::now();
+                // A held program started when the child says it was released (within the
+                // spawn call, lest a clock step make it lie), not when this thread got a core
+                // back after its exec.
+                let now = Utc::now();
+                let started_at = spawned
+                    .released_at
+                    .filter(|at| (spawning_at..=now).contains(at))
+                    .unwrap_or(now);
                 let pid = spawned.pid;
                 self.context.store.record_run_started(NewRun {
                     id,

@@ -247,7 +247,7 @@ fn measure(
         at,
         cpu_percent: (cpu_percent * 10.0).round() / 10.0,
         memory_bytes: memory,
-        processes: totals.live.len() as u32,
+        processes: u32::try_from(totals.live.len()).unwrap_or(u32::MAX),
         disk_read_bytes: read,
         disk_written_bytes: written,
         cpu_seconds: cpu_ms as f64 / 1000.0,

@@ -1,9 +1,14 @@
 //! A held start: the process is made now and runs its program only at a later instant (a
 //! scheduled run started just before its fire time). The child waits between fork and exec,
-//! where only async-signal-safe calls are allowed: the monotonic clock and nanosleep.
+//! where only async-signal-safe calls are allowed: the monotonic clock and nanosleep. Released,
+//! it writes the moment to a pipe (the realtime clock, `write`), which is when its program
+//! starts: the engine records that, not when its own thread gets a core back after the exec.
 
-use std::io;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 /// The monotonic time `hold` from now, as the child reads its clock.
 pub(super) fn deadline(hold: Duration) -> Option<nix::libc::timespec> {
@@ -68,6 +73,70 @@ fn time_left(
     })
 }
 
+/// The pipe a held child writes the moment of its release to.
+pub(super) struct ReleaseNote {
+    reader: io::PipeReader,
+    writer: io::PipeWriter,
+}
+
+/// The bytes of one note: seconds and nanoseconds of the realtime clock.
+const NOTE_LEN: usize = 16;
+
+impl ReleaseNote {
+    /// A pipe closed on exec at both ends; its reader never blocks.
+    pub(super) fn new() -> io::Result<ReleaseNote> {
+        let (reader, writer) = io::pipe()?;
+        // SAFETY: F_SETFL on a descriptor this function owns.
+        let set = unsafe {
+            nix::libc::fcntl(
+                reader.as_raw_fd(),
+                nix::libc::F_SETFL,
+                nix::libc::O_NONBLOCK,
+            )
+        };
+        if set != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ReleaseNote { reader, writer })
+    }
+
+    /// The end the child writes to.
+    pub(super) fn writer(&self) -> RawFd {
+        self.writer.as_raw_fd()
+    }
+
+    /// The moment the child wrote, once it has exec'd: `None` if it wrote nothing.
+    pub(super) fn read(self) -> Option<DateTime<Utc>> {
+        let ReleaseNote { mut reader, writer } = self;
+        drop(writer);
+        let mut note = [0u8; NOTE_LEN];
+        reader.read_exact(&mut note).ok()?;
+        let (secs, nanos) = note.split_at(8);
+        let secs = i64::from_ne_bytes(secs.try_into().ok()?);
+        let nanos = u32::try_from(i64::from_ne_bytes(nanos.try_into().ok()?)).ok()?;
+        DateTime::from_timestamp(secs, nanos)
+    }
+}
+
+/// Writes the realtime clock to `writer` (in the child, after fork; async-signal-safe calls
+/// only). A failure only leaves the engine to record its own clock.
+pub(super) fn note_release(writer: RawFd) {
+    let mut now = nix::libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `now` is.
+    if unsafe { nix::libc::clock_gettime(nix::libc::CLOCK_REALTIME, &mut now) } != 0 {
+        return;
+    }
+    let mut note = [0u8; NOTE_LEN];
+    let (secs, nanos) = note.split_at_mut(8);
+    secs.copy_from_slice(&i64::from(now.tv_sec).to_ne_bytes());
+    nanos.copy_from_slice(&i64::from(now.tv_nsec).to_ne_bytes());
+    // SAFETY: write reads NOTE_LEN bytes of `note`; a pipe takes that much at once.
+    unsafe { nix::libc::write(writer, note.as_ptr().cast(), NOTE_LEN) };
+}
+
 /// Spawns a held process: the call returns only once the child execs, so on a multi-threaded
 /// runtime the worker's other tasks move to another thread meanwhile.
 pub(super) fn spawn(command: &mut tokio::process::Command) -> io::Result<tokio::process::Child> {
@@ -125,6 +194,17 @@ mod tests {
         assert_eq!(pair(time_left(&at(11, 0), &at(11, 0))), None);
         assert_eq!(pair(time_left(&at(11, 1), &at(11, 0))), None);
         assert_eq!(pair(time_left(&at(12, 0), &at(11, 999_999_999))), None);
+    }
+
+    #[test]
+    fn a_release_note_reads_back_the_moment_written() {
+        let before = Utc::now();
+        let note = ReleaseNote::new().unwrap();
+        note_release(note.writer());
+        let released = note.read().unwrap();
+        assert!(before <= released && released <= Utc::now(), "{released}");
+        // Nothing written: no moment, and no wait.
+        assert_eq!(ReleaseNote::new().unwrap().read(), None);
     }
 
     #[test]

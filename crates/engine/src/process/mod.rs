@@ -36,6 +36,8 @@ pub(crate) struct Spawned {
     pub stderr: pipe::Receiver,
     /// Values of the job's secret variables, as this run got them, to mask in its output.
     pub secret_values: Vec<String>,
+    /// A held start: when the child was released to run its program, by its own clock.
+    pub released_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
@@ -111,13 +113,20 @@ pub(crate) fn spawn(
             command.pre_exec(move || limit_self(nice, &rlimits, files));
         }
     }
+    let mut release_note = None;
     if let Some(until) = hold.and_then(hold::deadline) {
+        // Without a pipe the start is held all the same; the engine's clock then says when.
+        release_note = hold::ReleaseNote::new().ok();
+        let writer = release_note.as_ref().map(hold::ReleaseNote::writer);
         // SAFETY: between fork and exec only async-signal-safe calls (clock_gettime,
-        // nanosleep) and no allocation. A held start forks instead of the faster posix_spawn,
-        // but before the instant it is held for.
+        // nanosleep, write) and no allocation. A held start forks instead of the faster
+        // posix_spawn, but before the instant it is held for.
         unsafe {
             command.pre_exec(move || {
                 hold::until(&until);
+                if let Some(writer) = writer {
+                    hold::note_release(writer);
+                }
                 Ok(())
             });
         }
@@ -138,6 +147,7 @@ pub(crate) fn spawn(
     })?;
     // The command holds the write ends; drop it so the pipes close when the child exits.
     drop(command);
+    let released_at = release_note.and_then(hold::ReleaseNote::read);
     let pid = child
         .id()
         .ok_or_else(|| "the process exited before its pid was read".to_string())?;
@@ -151,6 +161,7 @@ pub(crate) fn spawn(
             .into_iter()
             .map(str::to_string)
             .collect(),
+        released_at,
     })
 }
 
@@ -350,6 +361,26 @@ pub(crate) fn signal_from_name(name: &str) -> Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_held_start_says_when_its_program_was_released() {
+        let spec = JobSpec::new("held", "true");
+        let marker = std::ffi::OsStr::new("test");
+        let hold = Duration::from_millis(30);
+        let before = chrono::Utc::now();
+        let mut held = spawn(&spec, &default_search_path(), marker, Some(hold)).unwrap();
+        let after = chrono::Utc::now();
+        let released = held.released_at.expect("a held start notes its release");
+        assert!(
+            before + hold <= released && released <= after,
+            "released at {released}, spawned between {before} and {after}"
+        );
+        held.child.wait().await.unwrap();
+        // Not held: the engine's own clock says when.
+        let mut at_once = spawn(&spec, &default_search_path(), marker, None).unwrap();
+        assert_eq!(at_once.released_at, None);
+        at_once.child.wait().await.unwrap();
+    }
 
     #[test]
     fn every_stop_signal_name_maps_to_its_signal() {

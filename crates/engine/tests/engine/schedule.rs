@@ -113,6 +113,18 @@ async fn a_scheduled_program_never_runs_before_its_instant() {
             "a program ran {} ms after its fire time, or early for the next: {stamp} ns, fire times {scheduled:?}",
             after / 1_000_000
         );
+        // The record says when the program started: at its instant or after, and no later
+        // than the program's own first clock reading (the engine's thread, not the program,
+        // may be the one that waits for a core).
+        let run = runs
+            .iter()
+            .find(|run| run.scheduled_at.and_then(|at| at.timestamp_nanos_opt()) == Some(*own))
+            .unwrap();
+        let started = run.started_at.timestamp_nanos_opt().unwrap();
+        assert!(
+            (*own..=stamp).contains(&started),
+            "run recorded as started at {started} ns, fire time {own}, program's clock {stamp}"
+        );
     }
 }
 
