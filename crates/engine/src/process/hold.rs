@@ -120,6 +120,8 @@ impl ReleaseNote {
 
 /// Writes the realtime clock to `writer` (in the child, after fork; async-signal-safe calls
 /// only). A failure only leaves the engine to record its own clock.
+// The clock's fields are i64 on 64-bit targets, not on every target: eight bytes each anyway.
+#[allow(clippy::useless_conversion)]
 pub(super) fn note_release(writer: RawFd) {
     let mut now = nix::libc::timespec {
         tv_sec: 0,
