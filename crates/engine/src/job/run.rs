@@ -88,12 +88,12 @@ impl JobActor {
             hold,
         ) {
             Ok(spawned) => {
-                // A held program started when the child says it was released (within the
-                // spawn call, lest a clock step make it lie), not when this thread got a core
-                // back after its exec.
+                // A held program that forked started when its child went to exec, by the
+                // child's clock (within the spawn call, lest a clock step make it lie), not when
+                // this thread got a core back.
                 let now = Utc::now();
                 let started_at = spawned
-                    .released_at
+                    .execed_at
                     .filter(|at| (spawning_at..=now).contains(at))
                     .unwrap_or(now);
                 let pid = spawned.pid;

@@ -1,8 +1,8 @@
-//! A held start: the process is made now and runs its program only at a later instant (a
-//! scheduled run started just before its fire time). The child waits between fork and exec,
-//! where only async-signal-safe calls are allowed: the monotonic clock and nanosleep. Released,
-//! it writes the moment to a pipe (the realtime clock, `write`), which is when its program
-//! starts: the engine records that, not when its own thread gets a core back after the exec.
+//! A held start: a scheduled run is made ready just before its fire time and spawned at it.
+//! The engine's thread waits for the instant, on the monotonic clock, then spawns. A child that
+//! forks for its limits writes, just before its exec, the moment to a pipe (the realtime clock,
+//! `write`, async-signal-safe): when its program starts, which the engine records rather than
+//! when its own thread gets a core back.
 
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
@@ -44,8 +44,8 @@ fn monotonic_now() -> Option<nix::libc::timespec> {
     (read == 0).then_some(now)
 }
 
-/// Sleeps until the monotonic clock reaches `until` (in the child, after fork): only
-/// async-signal-safe calls, and a signal that cuts a sleep short sleeps again.
+/// Sleeps until the monotonic clock reaches `until`; a signal that cuts a sleep short sleeps
+/// again.
 pub(super) fn until(until: &nix::libc::timespec) {
     while let Some(now) = monotonic_now() {
         let Some(left) = time_left(&now, until) else {
@@ -73,8 +73,8 @@ fn time_left(
     })
 }
 
-/// The pipe a held child writes the moment of its release to.
-pub(super) struct ReleaseNote {
+/// The pipe a held child writes the moment of its exec to.
+pub(super) struct ExecNote {
     reader: io::PipeReader,
     writer: io::PipeWriter,
 }
@@ -82,9 +82,9 @@ pub(super) struct ReleaseNote {
 /// The bytes of one note: seconds and nanoseconds of the realtime clock.
 const NOTE_LEN: usize = 16;
 
-impl ReleaseNote {
+impl ExecNote {
     /// A pipe closed on exec at both ends; its reader never blocks.
-    pub(super) fn new() -> io::Result<ReleaseNote> {
+    pub(super) fn new() -> io::Result<ExecNote> {
         let (reader, writer) = io::pipe()?;
         // SAFETY: F_SETFL on a descriptor this function owns.
         let set = unsafe {
@@ -97,7 +97,7 @@ impl ReleaseNote {
         if set != 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(ReleaseNote { reader, writer })
+        Ok(ExecNote { reader, writer })
     }
 
     /// The end the child writes to.
@@ -107,7 +107,7 @@ impl ReleaseNote {
 
     /// The moment the child wrote, once it has exec'd: `None` if it wrote nothing.
     pub(super) fn read(self) -> Option<DateTime<Utc>> {
-        let ReleaseNote { mut reader, writer } = self;
+        let ExecNote { mut reader, writer } = self;
         drop(writer);
         let mut note = [0u8; NOTE_LEN];
         reader.read_exact(&mut note).ok()?;
@@ -122,7 +122,7 @@ impl ReleaseNote {
 /// only). A failure only leaves the engine to record its own clock.
 // The clock's fields are i64 on 64-bit targets, not on every target: eight bytes each anyway.
 #[allow(clippy::useless_conversion)]
-pub(super) fn note_release(writer: RawFd) {
+pub(super) fn note_exec(writer: RawFd) {
     let mut now = nix::libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -139,15 +139,22 @@ pub(super) fn note_release(writer: RawFd) {
     unsafe { nix::libc::write(writer, note.as_ptr().cast(), NOTE_LEN) };
 }
 
-/// Spawns a held process: the call returns only once the child execs, so on a multi-threaded
-/// runtime the worker's other tasks move to another thread meanwhile.
-pub(super) fn spawn(command: &mut tokio::process::Command) -> io::Result<tokio::process::Child> {
+/// Spawns a held process at `deadline` (monotonic): the wait and the spawn block, so on a
+/// multi-threaded runtime the worker's other tasks move to another thread meanwhile.
+pub(super) fn spawn(
+    command: &mut tokio::process::Command,
+    deadline: &nix::libc::timespec,
+) -> io::Result<tokio::process::Child> {
     let flavor = tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor());
     match flavor {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
-            tokio::task::block_in_place(|| command.spawn())
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| {
+            until(deadline);
+            command.spawn()
+        }),
+        _ => {
+            until(deadline);
+            command.spawn()
         }
-        _ => command.spawn(),
     }
 }
 
@@ -199,14 +206,14 @@ mod tests {
     }
 
     #[test]
-    fn a_release_note_reads_back_the_moment_written() {
+    fn an_exec_note_reads_back_the_moment_written() {
         let before = Utc::now();
-        let note = ReleaseNote::new().unwrap();
-        note_release(note.writer());
+        let note = ExecNote::new().unwrap();
+        note_exec(note.writer());
         let released = note.read().unwrap();
         assert!(before <= released && released <= Utc::now(), "{released}");
         // Nothing written: no moment, and no wait.
-        assert_eq!(ReleaseNote::new().unwrap().read(), None);
+        assert_eq!(ExecNote::new().unwrap().read(), None);
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub(crate) struct Spawned {
     pub stderr: pipe::Receiver,
     /// Values of the job's secret variables, as this run got them, to mask in its output.
     pub secret_values: Vec<String>,
-    /// A held start: when the child was released to run its program, by its own clock.
-    pub released_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A held start that forked: when the child went to exec its program, by its own clock.
+    pub execed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
@@ -105,34 +105,31 @@ pub(crate) fn spawn(
     // The open-file limit the engine was started with, unless the job sets its own: the
     // engine's raised one would surprise programs that use select().
     let files = fds::child_limit().filter(|_| spec.rlimits.nofile.is_none());
+    // A held start that forks anyway (for the limits below) notes when its child execs: that
+    // is when the program starts, while the engine's thread may wait for a core after twenty
+    // children start at one instant.
+    let mut exec_note = None;
     if spec.nice.is_some() || !spec.rlimits.is_empty() || files.is_some() {
         let (nice, rlimits) = (spec.nice, spec.rlimits.clone());
-        // SAFETY: between fork and exec only async-signal-safe calls (setpriority, setrlimit)
-        // and no allocation.
-        unsafe {
-            command.pre_exec(move || limit_self(nice, &rlimits, files));
-        }
-    }
-    let mut release_note = None;
-    if let Some(until) = hold.and_then(hold::deadline) {
-        // Without a pipe the start is held all the same; the engine's clock then says when.
-        release_note = hold::ReleaseNote::new().ok();
-        let writer = release_note.as_ref().map(hold::ReleaseNote::writer);
-        // SAFETY: between fork and exec only async-signal-safe calls (clock_gettime,
-        // nanosleep, write) and no allocation. A held start forks instead of the faster
-        // posix_spawn, but before the instant it is held for.
+        exec_note = hold.and_then(|_| hold::ExecNote::new().ok());
+        let writer = exec_note.as_ref().map(hold::ExecNote::writer);
+        // SAFETY: between fork and exec only async-signal-safe calls (setpriority, setrlimit,
+        // clock_gettime, write) and no allocation.
         unsafe {
             command.pre_exec(move || {
-                hold::until(&until);
+                limit_self(nice, &rlimits, files)?;
                 if let Some(writer) = writer {
-                    hold::note_release(writer);
+                    hold::note_exec(writer);
                 }
                 Ok(())
             });
         }
     }
-    let spawned = match hold {
-        Some(_) => hold::spawn(&mut command),
+    // A held start waits on this side, then spawns: a child held between fork and exec would
+    // keep the engine's pages shared, and every write of the engine's threads meanwhile would
+    // copy one.
+    let spawned = match hold.and_then(hold::deadline) {
+        Some(until) => hold::spawn(&mut command, &until),
         None => command.spawn(),
     };
     let child = spawned.map_err(|err| {
@@ -147,7 +144,7 @@ pub(crate) fn spawn(
     })?;
     // The command holds the write ends; drop it so the pipes close when the child exits.
     drop(command);
-    let released_at = release_note.and_then(hold::ReleaseNote::read);
+    let execed_at = exec_note.and_then(hold::ExecNote::read);
     let pid = child
         .id()
         .ok_or_else(|| "the process exited before its pid was read".to_string())?;
@@ -161,7 +158,7 @@ pub(crate) fn spawn(
             .into_iter()
             .map(str::to_string)
             .collect(),
-        released_at,
+        execed_at,
     })
 }
 
@@ -363,23 +360,30 @@ mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_held_start_says_when_its_program_was_released() {
-        let spec = JobSpec::new("held", "true");
+    async fn a_held_start_that_forks_says_when_its_program_was_execed() {
+        // A nice value makes the start fork (posix_spawn cannot set it).
+        let mut forks = JobSpec::new("held", "true");
+        forks.nice = Some(0);
         let marker = std::ffi::OsStr::new("test");
         let hold = Duration::from_millis(30);
         let before = chrono::Utc::now();
-        let mut held = spawn(&spec, &default_search_path(), marker, Some(hold)).unwrap();
+        let mut held = spawn(&forks, &default_search_path(), marker, Some(hold)).unwrap();
         let after = chrono::Utc::now();
-        let released = held.released_at.expect("a held start notes its release");
+        let execed = held
+            .execed_at
+            .expect("a held start that forks notes its exec");
         assert!(
-            before + hold <= released && released <= after,
-            "released at {released}, spawned between {before} and {after}"
+            before + hold <= execed && execed <= after,
+            "execed at {execed}, spawned between {before} and {after}"
         );
         held.child.wait().await.unwrap();
-        // Not held: the engine's own clock says when.
-        let mut at_once = spawn(&spec, &default_search_path(), marker, None).unwrap();
-        assert_eq!(at_once.released_at, None);
-        at_once.child.wait().await.unwrap();
+        // Not held, or not forking: the engine's own clock says when.
+        let plain = JobSpec::new("plain", "true");
+        for (spec, hold) in [(&forks, None), (&plain, Some(hold))] {
+            let mut spawned = spawn(spec, &default_search_path(), marker, hold).unwrap();
+            assert_eq!(spawned.execed_at, None);
+            spawned.child.wait().await.unwrap();
+        }
     }
 
     #[test]
