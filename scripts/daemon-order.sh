@@ -23,7 +23,7 @@ export SENTINEL_HOME=$home SENTINEL_SOCKET=$home/sentinel.sock
 valgrind --tool=callgrind --instr-atstart=no --demangle=no \
   --callgrind-out-file="$home/idle.cg" "$bin/sentineld" 2>"$home/valgrind.log" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$home"' EXIT
+trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true; rm -rf "$home"' EXIT
 for _ in $(seq 600); do [ -S "$SENTINEL_SOCKET" ] && break; sleep 0.1; done
 [ -S "$SENTINEL_SOCKET" ] || { echo "daemon-order: the daemon did not start" >&2; exit 1; }
 for i in $(seq 0 49); do "$bin/sentinel" add "sleeper$i" --no-autostart -- sleep 100000 >/dev/null; done
