@@ -18,13 +18,13 @@ use crate::job::JobHandle;
 /// The longest single sleep: how soon a wall-clock jump or a wake from sleep is noticed.
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
 
-/// How long before its instant a scheduled run is started: its process is made and held, and
-/// runs its program at the instant. Twenty runs due in the same second would otherwise queue
-/// for the two cores behind each other's forks and the engine's bookkeeping.
+/// How long before its instant a scheduled run is started: it is prepared (environment,
+/// program, pipes) and spawned at the instant. Twenty runs due in the same second would
+/// otherwise queue for the two cores behind each other's bookkeeping as well as their spawns.
 const LEAD: Duration = Duration::from_millis(25);
 
-/// The longest a started process is held for its instant: a wall clock that moved back after
-/// the run was started cannot hold it longer.
+/// The longest a started run is held for its instant: a wall clock that moved back after the
+/// run was started cannot hold it longer.
 pub(crate) const LONGEST_HOLD: Duration = Duration::from_millis(50);
 
 /// How early a schedule fires: a run is started [`LEAD`] before its instant; a scheduled

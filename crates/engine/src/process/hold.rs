@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// The monotonic time `hold` from now, as the child reads its clock.
+/// The monotonic time `hold` from now, the instant to spawn at.
 pub(super) fn deadline(hold: Duration) -> Option<nix::libc::timespec> {
     later_by(&monotonic_now()?, hold)
 }
@@ -210,8 +210,8 @@ mod tests {
         let before = Utc::now();
         let note = ExecNote::new().unwrap();
         note_exec(note.writer());
-        let released = note.read().unwrap();
-        assert!(before <= released && released <= Utc::now(), "{released}");
+        let execed = note.read().unwrap();
+        assert!(before <= execed && execed <= Utc::now(), "{execed}");
         // Nothing written: no moment, and no wait.
         assert_eq!(ExecNote::new().unwrap().read(), None);
     }

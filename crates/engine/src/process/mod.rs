@@ -42,8 +42,8 @@ pub(crate) struct Spawned {
 
 /// Starts the job's command. Every way this can fail is an error that says what to fix; none
 /// panics. `engine_marker` is this engine's home, as every child carries it
-/// ([`marker::engine_marker`]). With `hold`, the process is made now but runs its program only
-/// that much later (a scheduled run started just before its instant), and this returns then.
+/// ([`marker::engine_marker`]). With `hold`, the start is prepared now and spawned that much
+/// later (a scheduled run started just before its instant), and this returns then.
 pub(crate) fn spawn(
     spec: &JobSpec,
     search_path: &OsString,
