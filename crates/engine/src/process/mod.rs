@@ -50,6 +50,8 @@ pub(crate) fn spawn(
     engine_marker: &std::ffi::OsStr,
     hold: Option<Duration>,
 ) -> Result<Spawned, String> {
+    // The instant to spawn at, read before the preparation below, which must not delay it.
+    let spawn_at = hold.and_then(hold::deadline);
     // Before any descriptor is taken: the engine's own socket and database come first.
     fds::check_room()?;
     let argv = spec.argv()?;
@@ -111,7 +113,7 @@ pub(crate) fn spawn(
     let mut exec_note = None;
     if spec.nice.is_some() || !spec.rlimits.is_empty() || files.is_some() {
         let (nice, rlimits) = (spec.nice, spec.rlimits.clone());
-        exec_note = hold.and_then(|_| hold::ExecNote::new().ok());
+        exec_note = spawn_at.and_then(|_| hold::ExecNote::new().ok());
         let writer = exec_note.as_ref().map(hold::ExecNote::writer);
         // SAFETY: between fork and exec only async-signal-safe calls (setpriority, setrlimit,
         // clock_gettime, write) and no allocation.
@@ -128,7 +130,7 @@ pub(crate) fn spawn(
     // A held start waits on this side, then spawns: a child held between fork and exec would
     // keep the engine's pages shared, and every write of the engine's threads meanwhile would
     // copy one.
-    let spawned = match hold.and_then(hold::deadline) {
+    let spawned = match spawn_at {
         Some(until) => hold::spawn(&mut command, &until),
         None => command.spawn(),
     };
