@@ -145,16 +145,14 @@ pub(super) fn spawn(
     command: &mut tokio::process::Command,
     deadline: &nix::libc::timespec,
 ) -> io::Result<tokio::process::Child> {
+    let mut held = || {
+        until(deadline);
+        command.spawn()
+    };
     let flavor = tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor());
     match flavor {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| {
-            until(deadline);
-            command.spawn()
-        }),
-        _ => {
-            until(deadline);
-            command.spawn()
-        }
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(held),
+        _ => held(),
     }
 }
 
