@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -112,6 +113,19 @@ impl Home {
             .env_remove("SENTINEL_SOCKET")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        // Ctrl-C as a terminal delivers it: a test run started in the background, where the
+        // shell ignores SIGINT and SIGQUIT for its children, would otherwise hand that on and a
+        // followed stream would never end on the test's SIGINT.
+        // SAFETY: sigaction is async-signal-safe and allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                use nix::sys::signal::{signal, SigHandler, Signal};
+                for interrupt in [Signal::SIGINT, Signal::SIGQUIT] {
+                    signal(interrupt, SigHandler::SigDfl).map_err(std::io::Error::from)?;
+                }
+                Ok(())
+            });
+        }
         command
     }
 

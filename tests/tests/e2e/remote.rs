@@ -61,7 +61,9 @@ impl Here {
 fn interrupt(child: &mut Child) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-    let _ = child.wait();
+    wait_until("the followed stream to end on SIGINT", || {
+        child.try_wait().is_ok_and(|status| status.is_some())
+    });
 }
 
 #[test]
