@@ -1,5 +1,6 @@
-//! Open-file descriptors: the daemon raises its own soft limit, gives its jobs the limit it was
-//! started with, and when descriptors run short it refuses starts, not connections.
+//! Open-file descriptors: the daemon raises its own soft limit once its descriptors crowd it,
+//! gives its jobs the limit it was started with, and when descriptors run short it refuses
+//! starts, not connections.
 
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt;
@@ -39,17 +40,30 @@ fn files_limit(pid: u32) -> (u64, u64) {
 }
 
 #[test]
-fn the_daemon_raises_its_open_file_limit_and_its_jobs_keep_the_one_it_was_given() {
+fn the_daemon_raises_its_open_file_limit_when_crowded_and_its_jobs_keep_the_one_it_was_given() {
     let home = Home::new();
     let daemon = daemon_with_files(&home, 256, 4096);
-    assert_eq!(files_limit(daemon.pid()), (4096, 4096));
-
     home.ok(&["add", "plain", "--", "sleep", "600"]);
     let plain = pid_of(&home, "plain").expect("plain runs");
+    // A few jobs leave the limit as it was, so a start needs no fork to give it back.
+    assert_eq!(files_limit(daemon.pid()), (256, 4096));
     assert_eq!(
         files_limit(plain),
         (256, 4096),
         "select() must keep working"
+    );
+
+    // Forty services hold over half of 256 descriptors: the daemon raises its limit.
+    home.ok(&["import", services_file(&home, 40).to_str().unwrap()]);
+    wait_until("the daemon to raise its open-file limit", || {
+        files_limit(daemon.pid()) == (4096, 4096)
+    });
+    home.ok(&["add", "late", "--", "sleep", "600"]);
+    let late = pid_of(&home, "late").expect("late runs");
+    assert_eq!(
+        files_limit(late),
+        (256, 4096),
+        "a job started after the raise gets the original limit back"
     );
 
     home.ok(&[
@@ -65,15 +79,10 @@ fn the_daemon_raises_its_open_file_limit_and_its_jobs_keep_the_one_it_was_given(
     assert_eq!(files_limit(own), (1000, 1000), "the job's own rlimits win");
 }
 
-const SERVICES: usize = 300;
-const REASON: &str = "not enough file descriptors";
-
-#[test]
-fn a_daemon_short_of_descriptors_refuses_starts_and_keeps_answering() {
-    let home = Home::new();
-    let daemon = daemon_with_files(&home, 256, 256);
+/// A jobs file of `count` services that print a line and sleep.
+fn services_file(home: &Home, count: usize) -> std::path::PathBuf {
     let mut jobs = String::from("version = 1\n");
-    for n in 0..SERVICES {
+    for n in 0..count {
         writeln!(
             jobs,
             "[[jobs]]\nname = \"svc{n:03}\"\nshell = true\ncommand = \"echo up; exec sleep 600\"\n"
@@ -82,7 +91,17 @@ fn a_daemon_short_of_descriptors_refuses_starts_and_keeps_answering() {
     }
     let file = home.dir.path().join("jobs.toml");
     std::fs::write(&file, jobs).unwrap();
-    home.ok(&["import", file.to_str().unwrap()]);
+    file
+}
+
+const SERVICES: usize = 300;
+const REASON: &str = "not enough file descriptors";
+
+#[test]
+fn a_daemon_short_of_descriptors_refuses_starts_and_keeps_answering() {
+    let home = Home::new();
+    let daemon = daemon_with_files(&home, 256, 256);
+    home.ok(&["import", services_file(&home, SERVICES).to_str().unwrap()]);
 
     // Each running service holds four descriptors: some run, the rest are refused with the
     // reason in their run records, and the API answers throughout.

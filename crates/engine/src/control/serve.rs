@@ -25,6 +25,10 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 
+/// Connections open at once past which each new one checks that descriptors do not crowd the
+/// engine's open-file limit (a directory read, until the limit has been raised once).
+const CONNECTIONS_BEFORE_RELIEF: usize = 16;
+
 /// How long a client has to send a request's headers. Local clients send them at once.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -53,7 +57,8 @@ pub(super) async fn serve<L: Listener>(
     let app = app.layer(axum::middleware::from_fn(move |request, next| {
         whole_body_in_time(limits.body, request, next)
     }));
-    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.connections.max(1)));
+    let capacity = limits.connections.max(1);
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(capacity));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -67,6 +72,10 @@ pub(super) async fn serve<L: Listener>(
             _ = stopped.wait_for(|&stop| stop) => break,
         };
         let Ok(place) = place else { break };
+        if capacity.saturating_sub(open.available_permits()) > CONNECTIONS_BEFORE_RELIEF {
+            // Many clients at once: connections take descriptors that no start counts.
+            crate::process::fds::relieve();
+        }
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopped.wait_for(|&stop| stop) => break,

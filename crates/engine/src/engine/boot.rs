@@ -39,7 +39,6 @@ impl EngineHandle {
         };
         let lock = EngineLock::acquire(&paths.data_dir)?;
         crate::process::become_subreaper();
-        crate::process::fds::raise_limit();
         crate::process::fds::keep_inherited_from_jobs();
 
         let store = Store::open(&paths.database()).await?;

@@ -1,6 +1,7 @@
-//! Open-file descriptors: the engine raises its own soft limit at start, gives its children the
-//! limit it was started with, and refuses a start that would eat into the descriptors its
-//! socket, database and logs need, so running out of them costs a start, never the API.
+//! Open-file descriptors: the engine raises its own soft limit once its descriptors pass half of
+//! it, gives its children the limit it was started with, and refuses a start that would eat
+//! into the descriptors its socket, database and logs need, so running out of them costs a
+//! start, never the API.
 //!
 //! Each running job holds four descriptors (two output pipes, its pidfd on Linux, its log
 //! file) and a start needs a few more for a moment (the pipes' write ends, the exec's error
@@ -73,15 +74,19 @@ fn os_cap() -> Option<u64> {
 }
 
 /// Raises the engine's soft open-file limit to the hard limit (once per process; engines
-/// opened later in the same process find it raised). Children get the original soft limit
-/// back: many programs use `select()`, which breaks on descriptors above 1023, and systemd
-/// and launchd give services a soft limit of 1024 or 256 for the same reason.
-pub fn raise_limit() {
+/// opened later in the same process find it raised), and says whether it did. Children get
+/// the original soft limit back: many programs use `select()`, which breaks on descriptors
+/// above 1023, and systemd and launchd give services a soft limit of 1024 or 256 for the same
+/// reason. Called only once the engine's descriptors crowd the original limit
+/// ([`crowded`]): a child that must get a limit back forks to set it, where one that inherits
+/// the engine's own is started with posix_spawn, without a copy of the engine's page tables
+/// (twenty forks at one instant were most of a burst of schedules' lateness).
+fn raise_limit() -> bool {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return;
+        return false;
     };
     let Some(target) = raised_soft(soft, hard, os_cap()) else {
-        return;
+        return false;
     };
     let raised = setrlimit(Resource::RLIMIT_NOFILE, target, hard)
         .or_else(|_| setrlimit(Resource::RLIMIT_NOFILE, target.min(MACOS_OPEN_MAX), hard));
@@ -89,9 +94,45 @@ pub fn raise_limit() {
         Ok(()) => {
             // Only the first raise knows the original limit.
             let _ = ORIGINAL_SOFT.compare_exchange(0, soft, Ordering::AcqRel, Ordering::Acquire);
-            tracing::debug!(from = soft, to = target, "raised the open-file limit");
+            tracing::info!(from = soft, to = target, "raised the open-file limit");
+            true
         }
-        Err(err) => tracing::warn!("cannot raise the open-file limit from {soft}: {err}"),
+        Err(err) => {
+            tracing::warn!("cannot raise the open-file limit from {soft}: {err}");
+            false
+        }
+    }
+}
+
+/// Descriptors counted for a start: the `open` ones, a log file ahead for every run that may
+/// not have opened its own yet, and what this start needs.
+fn counted_ahead(open: u64) -> u64 {
+    open.saturating_add(open.div_ceil(HELD_BEFORE_LOG))
+        .saturating_add(PER_START)
+}
+
+/// Whether the engine's descriptors, counted ahead, pass half its soft limit: time to raise
+/// it, well before a start or a connection could find none.
+pub fn crowded(open: u64, soft: u64) -> bool {
+    counted_ahead(open).saturating_mul(2) > soft
+}
+
+/// Starts that surely leave the descriptors uncrowded (each taken as twice [`PER_START`]).
+pub fn starts_before_crowded(open: u64, soft: u64) -> u64 {
+    (soft / 2).saturating_sub(counted_ahead(open)) / (2 * PER_START)
+}
+
+/// Raises the limit if the engine's descriptors crowd it, until it has been raised once: for
+/// the API, whose connections take descriptors without a start.
+pub(crate) fn relieve() {
+    if ORIGINAL_SOFT.load(Ordering::Acquire) != 0 {
+        return;
+    }
+    let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if open_count().is_some_and(|open| crowded(open, soft)) {
+        raise_limit();
     }
 }
 
@@ -114,8 +155,7 @@ pub fn room_for_start(open: u64, limit: u64) -> Result<u64, String> {
         return Ok(u64::MAX);
     }
     let usable = limit.saturating_sub(RESERVED);
-    let ahead = open.div_ceil(HELD_BEFORE_LOG).saturating_add(PER_START);
-    let needed = open.saturating_add(ahead);
+    let needed = counted_ahead(open);
     if needed <= usable {
         return Ok((usable - needed) / (2 * PER_START));
     }
@@ -129,7 +169,8 @@ pub fn room_for_start(open: u64, limit: u64) -> Result<u64, String> {
 /// Starts allowed before the descriptors are counted again.
 static STARTS_WITHOUT_COUNT: AtomicU64 = AtomicU64::new(0);
 
-/// Refuses a start when descriptors are short (see [`room_for_start`]). A count reads a
+/// Refuses a start when descriptors are short (see [`room_for_start`]), once the limit is
+/// raised if they crowd it (see [`crowded`]). A count reads a
 /// directory entry per open descriptor (a millisecond at a few thousand), so it is made
 /// again only once the starts that surely fitted at the last one are used up: far from the
 /// limit, rarely; near it, before every start.
@@ -142,13 +183,24 @@ pub(crate) fn check_room() -> Result<(), String> {
     let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(());
     };
-    // The count itself needs a descriptor: when even that fails, there is no room.
-    let Some(open) = open_count() else {
+    // The count itself needs a descriptor: when even that fails, the limit is raised if it
+    // can be, or there is no room.
+    let Some(open) = open_count().or_else(|| raise_limit().then(open_count).flatten()) else {
         return Err(room_for_start(soft, soft).err().unwrap_or_else(|| {
             "not enough file descriptors: the engine cannot even open a directory".into()
         }));
     };
-    let sure = room_for_start(open, soft)?;
+    if crowded(open, soft) {
+        raise_limit();
+    }
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return Ok(());
+    };
+    let mut sure = room_for_start(open, soft)?;
+    if raised_soft(soft, hard, os_cap()).is_some() {
+        // The limit can still be raised: count again before the descriptors crowd it.
+        sure = sure.min(starts_before_crowded(open, soft));
+    }
     STARTS_WITHOUT_COUNT.store(sure, Ordering::Release);
     Ok(())
 }
@@ -244,6 +296,37 @@ mod tests {
                 "{open} {limit} {sure}"
             );
         }
+    }
+
+    #[test]
+    fn the_limit_is_raised_once_the_descriptors_pass_half_of_it() {
+        // A few jobs at launchd's 256 or a shell's 1024: the limit stays, so children inherit
+        // it and start without a fork.
+        assert!(!crowded(20, 256));
+        assert!(!crowded(80, 1024));
+        // 90 open at 256 count as 90 + 30 + 8 = 128 ahead: half, not past it; 100 count as
+        // 142: raise.
+        assert!(!crowded(90, 256));
+        assert!(crowded(100, 256));
+        assert!(crowded(400, 1024));
+        // Nothing overflows at the extremes, and an unlimited limit is never crowded.
+        assert!(crowded(u64::MAX, 1024));
+        assert!(!crowded(u64::MAX, RLIM_INFINITY));
+    }
+
+    #[test]
+    fn the_starts_let_through_without_a_count_stop_short_of_crowding() {
+        for (open, soft) in [(10, 256), (40, 256), (100, 1024), (300, 1024), (10, 64)] {
+            let sure = starts_before_crowded(open, soft);
+            assert!(
+                counted_ahead(open) + sure * 2 * PER_START <= soft / 2,
+                "{open} {soft} {sure}"
+            );
+        }
+        // Far below half, many starts go without a count; past it, none.
+        assert!(starts_before_crowded(20, 1024) >= 25);
+        assert_eq!(starts_before_crowded(200, 256), 0);
+        assert_eq!(starts_before_crowded(u64::MAX, 1024), 0);
     }
 
     #[test]
