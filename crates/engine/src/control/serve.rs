@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use super::error::ApiError;
 
 /// Connections open at once past which each new one checks that descriptors do not crowd the
-/// engine's open-file limit (a directory read, until the limit has been raised once).
+/// engine's open-file limit (a directory read, while the limit can still be raised).
 const CONNECTIONS_BEFORE_RELIEF: usize = 16;
 
 /// How long a client has to send a request's headers. Local clients send them at once.

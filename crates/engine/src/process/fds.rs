@@ -79,8 +79,7 @@ fn os_cap() -> Option<u64> {
 /// above 1023, and systemd and launchd give services a soft limit of 1024 or 256 for the same
 /// reason. Called only once the engine's descriptors crowd the original limit
 /// ([`crowded`]): a child that must get a limit back forks to set it, where one that inherits
-/// the engine's own is started with posix_spawn, without a copy of the engine's page tables
-/// (twenty forks at one instant were most of a burst of schedules' lateness).
+/// the engine's own is started with posix_spawn, without a copy of the engine's page tables.
 fn raise_limit() -> bool {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return false;
@@ -122,17 +121,32 @@ pub fn starts_before_crowded(open: u64, soft: u64) -> u64 {
     (soft / 2).saturating_sub(counted_ahead(open)) / (2 * PER_START)
 }
 
-/// Raises the limit if the engine's descriptors crowd it, until it has been raised once: for
-/// the API, whose connections take descriptors without a start.
-pub(crate) fn relieve() {
-    if ORIGINAL_SOFT.load(Ordering::Acquire) != 0 {
-        return;
+/// The soft limit after raising it if `open` descriptors crowd `soft` (read again then: a
+/// raise made meanwhile counts too).
+fn raised_if_crowded(open: u64, soft: u64) -> u64 {
+    if !crowded(open, soft) {
+        return soft;
     }
-    let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+    raise_limit();
+    getrlimit(Resource::RLIMIT_NOFILE).map_or(soft, |(now, _)| now)
+}
+
+/// Whether the soft limit could still be raised.
+fn raisable(soft: u64, hard: u64) -> bool {
+    raised_soft(soft, hard, os_cap()).is_some()
+}
+
+/// Raises the limit if the engine's descriptors crowd it, while it can still be raised: for
+/// the API, whose connections take descriptors without a start. The count is skipped once
+/// there is nothing to raise.
+pub(crate) fn relieve() {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return;
     };
-    if open_count().is_some_and(|open| crowded(open, soft)) {
-        raise_limit();
+    if raisable(soft, hard) {
+        if let Some(open) = open_count() {
+            raised_if_crowded(open, soft);
+        }
     }
 }
 
@@ -180,7 +194,7 @@ pub(crate) fn check_room() -> Result<(), String> {
     if uncounted.is_ok() {
         return Ok(());
     }
-    let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(());
     };
     // The count itself needs a descriptor: when even that fails, the limit is raised if it
@@ -190,14 +204,9 @@ pub(crate) fn check_room() -> Result<(), String> {
             "not enough file descriptors: the engine cannot even open a directory".into()
         }));
     };
-    if crowded(open, soft) {
-        raise_limit();
-    }
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return Ok(());
-    };
+    let soft = raised_if_crowded(open, soft);
     let mut sure = room_for_start(open, soft)?;
-    if raised_soft(soft, hard, os_cap()).is_some() {
+    if raisable(soft, hard) {
         // The limit can still be raised: count again before the descriptors crowd it.
         sure = sure.min(starts_before_crowded(open, soft));
     }
