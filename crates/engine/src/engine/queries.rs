@@ -59,9 +59,7 @@ impl EngineHandle {
     pub fn render_metrics(&self) -> String {
         let context = &self.inner.context;
         context.resources.watchers.looked();
-        context
-            .metrics
-            .render(&self.list(), context.store.backlog())
+        context.metrics.render(self.list(), context.store.backlog())
     }
 
     pub fn get(&self, name: &str) -> Result<JobDetail> {
