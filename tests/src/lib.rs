@@ -501,14 +501,69 @@ impl Drop for Xvfb {
     fn drop(&mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        end_within_seconds(&mut self.child, pid, 5);
+    }
+}
+
+/// Waits up to `seconds` for `child` to end after a TERM, then sends KILL to `kill` (the
+/// child, or its group as a negative pid) and reaps it.
+fn end_within_seconds(child: &mut Child, kill: nix::unistd::Pid, seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = nix::sys::signal::kill(kill, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
+}
+
+/// A private D-Bus session bus, for the app and a notification daemon under Xvfb: its socket
+/// in a directory of its own, ready once it says its address, and stopped with what it
+/// activated (a group of its own) when dropped.
+pub struct SessionBus {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl SessionBus {
+    pub fn start() -> SessionBus {
+        let dir = tempfile::tempdir().unwrap();
+        let address = format!("unix:path={}", dir.path().join("bus").display());
+        let mut child = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .arg(format!("--address={address}"))
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (scripts/setup.sh installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with(&address),
+            "dbus-daemon did not say its address: {line:?}"
+        );
+        SessionBus {
+            child,
+            address,
+            _dir: dir,
+        }
+    }
+
+    /// The value for `DBUS_SESSION_BUS_ADDRESS`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(-(self.child.id() as i32));
+        let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGTERM);
+        end_within_seconds(&mut self.child, group, 5);
     }
 }

@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::stats::memory;
+use sentinel_tests::SessionBus;
 
 /// How long a hidden window is kept here (a minute in the app).
 const REST: &str = "5s";
 
 struct Family {
     app: Child,
-    bus: Child,
+    // After the app, as fields drop in order.
+    _bus: SessionBus,
     log: Arc<Mutex<Vec<String>>>,
     env: Vec<(String, String)>,
 }
@@ -86,13 +88,11 @@ impl Family {
 
 impl Drop for Family {
     fn drop(&mut self) {
-        for child in [&mut self.app, &mut self.bus] {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-            let _ = child.wait();
-        }
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.app.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.app.wait();
     }
 }
 
@@ -109,17 +109,10 @@ fn describe(memory: &[(String, f64)]) -> String {
 pub(super) fn app_rest(app: &Path, display: u32, shows: usize) {
     let home = Home::new();
     home.write_settings("[notifications]\nenabled = false\n");
-    let scratch = tempfile::tempdir().unwrap();
-    let address = format!("unix:path={}", scratch.path().join("bus").display());
-    let bus = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--nopidfile"])
-        .arg(format!("--address={address}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon");
+    let bus = SessionBus::start();
     let env: Vec<(String, String)> = [
         ("DISPLAY", format!(":{display}")),
-        ("DBUS_SESSION_BUS_ADDRESS", address),
+        ("DBUS_SESSION_BUS_ADDRESS", bus.address().to_string()),
         ("SENTINEL_HOME", home.path().display().to_string()),
         ("SENTINEL_POPOVER_STAYS", "1".into()),
         ("SENTINEL_WINDOW_REST", REST.into()),
@@ -147,7 +140,7 @@ pub(super) fn app_rest(app: &Path, display: u32, shows: usize) {
     });
     let family = Family {
         app: child,
-        bus,
+        _bus: bus,
         log,
         env,
     };

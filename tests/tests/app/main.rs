@@ -152,9 +152,10 @@ struct RunningApp {
     session: Session,
     log_path: PathBuf,
     display: u32,
-    bus: String,
     _scratch: tempfile::TempDir,
     _spawned: Spawned,
+    // After what runs on them, as fields drop in order.
+    bus: SessionBus,
     _xvfb: Xvfb,
 }
 
@@ -165,7 +166,7 @@ impl RunningApp {
 
     /// The app's environment, for launching it again.
     fn env(&self, home: &Home, command: &mut Command) {
-        app_env(command, self.display, &self.bus, home);
+        app_env(command, self.display, self.bus.address(), home);
     }
 }
 
@@ -192,19 +193,7 @@ fn launch_with(home: &Home, env: &[(&str, &str)]) -> RunningApp {
     let log_path = scratch.path().join("app.log");
     let mut spawned = Spawned(Vec::new());
 
-    let bus = format!("unix:path={}", scratch.path().join("bus").display());
-    spawned.0.push(
-        own_group(&mut Command::new("dbus-daemon"))
-            .args([
-                "--session",
-                "--nofork",
-                "--nopidfile",
-                &format!("--address={bus}"),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (scripts/setup.sh installs it)"),
-    );
+    let bus = SessionBus::start();
     let xvfb = Xvfb::start();
     let display = xvfb.display;
 
@@ -220,7 +209,7 @@ fn launch_with(home: &Home, env: &[(&str, &str)]) -> RunningApp {
         ])
         .stdout(log.try_clone().unwrap())
         .stderr(log);
-    app_env(&mut driver, display, &bus, home);
+    app_env(&mut driver, display, bus.address(), home);
     driver.envs(env.iter().copied());
     spawned.0.push(
         driver
@@ -251,9 +240,9 @@ fn launch_with(home: &Home, env: &[(&str, &str)]) -> RunningApp {
         session: Session { port, id },
         log_path,
         display,
-        bus,
         _scratch: scratch,
         _spawned: spawned,
+        bus,
         _xvfb: xvfb,
     }
 }

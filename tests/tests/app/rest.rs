@@ -30,31 +30,19 @@ fn a_hidden_popover_rests_and_comes_back_when_shown() {
     home.write_settings("[notifications]\nenabled = false\n");
     let scratch = tempfile::tempdir().unwrap();
     let log_path = scratch.path().join("app.log");
-    let bus = format!("unix:path={}", scratch.path().join("bus").display());
+    let bus = SessionBus::start();
     let mut spawned = Spawned(Vec::new());
-    spawned.0.push(
-        own_group(&mut Command::new("dbus-daemon"))
-            .args([
-                "--session",
-                "--nofork",
-                "--nopidfile",
-                &format!("--address={bus}"),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (scripts/setup.sh installs it)"),
-    );
     let xvfb = Xvfb::start();
     let log = std::fs::File::create(&log_path).unwrap();
     let mut app = Command::new(app_bin());
-    app_env(&mut app, xvfb.display, &bus, &home);
+    app_env(&mut app, xvfb.display, bus.address(), &home);
     own_group(&mut app)
         .env("SENTINEL_WINDOW_REST", "2s")
         .env("SENTINEL_LOG", "info")
         .stdout(log.try_clone().unwrap())
         .stderr(log);
     spawned.0.push(app.spawn().unwrap());
-    let app_pid = spawned.0[1].id();
+    let app_pid = spawned.0[0].id();
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let count = |what: &str| log().matches(what).count();
     wait_until("the app's tray", || log().contains("tray ready"));
@@ -63,7 +51,7 @@ fn a_hidden_popover_rests_and_comes_back_when_shown() {
     // A second launch toggles the popover, through the single-instance bus.
     let toggle = || {
         let mut again = Command::new(app_bin());
-        app_env(&mut again, xvfb.display, &bus, &home);
+        app_env(&mut again, xvfb.display, bus.address(), &home);
         let status = again.arg("--toggle").status().unwrap();
         assert!(status.success(), "a second launch hands over and exits");
     };
@@ -103,7 +91,7 @@ fn a_hidden_popover_rests_and_comes_back_when_shown() {
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let _ = spawned.0[1].wait();
+    let _ = spawned.0[0].wait();
     assert!(!alive(job), "no job outlives the app");
     drop(spawned);
 }

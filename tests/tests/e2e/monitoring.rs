@@ -377,39 +377,27 @@ fn bus_has_notification_daemon(bus: &str) -> bool {
 )]
 fn a_failure_reaches_a_real_notification_daemon() {
     let home = Home::new();
-    let scratch = tempfile::tempdir().unwrap();
-    let bus = format!("unix:path={}", scratch.path().join("bus").display());
+    let session = SessionBus::start();
+    let bus = session.address();
     let mut spawned = Spawned(Vec::new());
-    spawned.0.push(
-        Command::new("dbus-daemon")
-            .args([
-                "--session",
-                "--nofork",
-                "--nopidfile",
-                &format!("--address={bus}"),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (scripts/setup.sh installs it)"),
-    );
     // A display of our own for dunst.
     let xvfb = Xvfb::start();
     spawned.0.push(
         Command::new("dunst")
             .env("DISPLAY", xvfb.name())
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("dunst (scripts/setup.sh installs it)"),
     );
     wait_until("dunst to own org.freedesktop.Notifications", || {
-        bus_has_notification_daemon(&bus)
+        bus_has_notification_daemon(bus)
     });
 
     home.write_settings("[notifications]\nenabled = true\n");
     let _daemon = home.daemon_with(|command| {
-        command.env("DBUS_SESSION_BUS_ADDRESS", &bus);
+        command.env("DBUS_SESSION_BUS_ADDRESS", bus);
     });
     home.ok(&[
         "add",
@@ -426,7 +414,7 @@ fn a_failure_reaches_a_real_notification_daemon() {
     let dunstctl = |args: &[&str]| {
         let output = Command::new("dunstctl")
             .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
             .output()
             .unwrap();
         String::from_utf8_lossy(&output.stdout).into_owned()
