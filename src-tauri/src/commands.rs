@@ -115,7 +115,9 @@ pub fn snapshot(state: State<'_, AppState>) -> Snapshot {
     let history = jobs
         .iter()
         .filter_map(|job| {
-            let mut points = engine.resource_history(&job.name).ok()?.samples;
+            // Not a look: the page loads hidden at launch, and a shown window holds its own
+            // guard (`watching.rs`). A look would sample every job at full rate for a minute.
+            let mut points = engine.recent_resources(&job.name).ok()?.samples;
             // A sparkline's worth: the whole history of 500 jobs would be megabytes.
             points.drain(..points.len().saturating_sub(SPARKLINE_POINTS));
             (!points.is_empty()).then(|| (job.name.clone(), points))
@@ -258,6 +260,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["api", "worker"]);
         assert!(snapshot["seq"].as_u64().unwrap() >= 2, "{snapshot}");
+        assert!(
+            !t.engine.resources_watched(),
+            "a snapshot (a page loading hidden) is not someone watching"
+        );
 
         let on_api = |action: &str| {
             let results = invoke(

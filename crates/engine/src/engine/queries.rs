@@ -38,8 +38,15 @@ impl EngineHandle {
     /// A job's recent resource samples, oldest first. Someone looks at them: every job is
     /// sampled at the full rate for the next minute.
     pub fn resource_history(&self, name: &str) -> Result<ResourceHistory> {
-        self.handle(name)?;
+        let history = self.recent_resources(name)?;
         self.inner.context.resources.watchers.looked();
+        Ok(history)
+    }
+
+    /// A job's recent resource samples, without counting as a look: for a window that holds a
+    /// guard ([`EngineHandle::watch_resources`]) while it shows, and may load hidden.
+    pub fn recent_resources(&self, name: &str) -> Result<ResourceHistory> {
+        self.handle(name)?;
         Ok(self.inner.context.resources.history(name))
     }
 
