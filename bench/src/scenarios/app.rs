@@ -20,11 +20,15 @@ pub(super) fn app_footprint(n: usize, seconds: u64, launches: usize) {
     println!("## The app (release build, under Xvfb)\n");
     let xvfb = sentinel_tests::Xvfb::start();
     let display = xvfb.display;
+    // A desktop has a session bus: without one the app's single-instance check and the tray
+    // take other paths than a user's.
+    let bus = sentinel_tests::SessionBus::start();
     let start = |home: &Home, show: bool| {
         let began = Instant::now();
         let mut child = Command::new(&app)
             .args(if show { &["--show"][..] } else { &[][..] })
             .env("DISPLAY", format!(":{display}"))
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
             .env("SENTINEL_HOME", home.path())
             .env("SENTINEL_POPOVER_STAYS", "1")
             .env("NO_AT_BRIDGE", "1")
@@ -123,5 +127,6 @@ pub(super) fn app_footprint(n: usize, seconds: u64, launches: usize) {
         let _ = child.wait();
     }
     super::app_rest::app_rest(&app, display, launches);
+    drop(bus);
     drop(xvfb);
 }
