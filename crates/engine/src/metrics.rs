@@ -276,8 +276,11 @@ impl Collector for JobGauges {
             "Exit code of the job's last run (128 + N for signal N).",
             jobs.iter().filter_map(|status| {
                 let exit = status.last_exit.as_ref()?;
-                // A death by signal N reads as 128 + N, as shells report it.
-                let code = exit.code.or(exit.signal.map(|s| 128 + s))?;
+                // A death by signal N reads as 128 + N, as shells report it (an exit read back
+                // from the database may hold any number: checked).
+                let code = exit
+                    .code
+                    .or(exit.signal.and_then(|signal| signal.checked_add(128)))?;
                 Some((job(status), i64::from(code)))
             }),
         )
@@ -424,8 +427,16 @@ mod tests {
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
 
-        // No job sampled, checked or ended: those families are not there at all.
-        let quiet = Metrics::new().render(vec![status("idle", JobState::Stopped)], 0);
+        // No job sampled or checked, and an exit no shell could report (a signal past
+        // i32::MAX - 128, as a database could hold): those families are not there at all.
+        let mut odd = status("odd", JobState::Stopped);
+        odd.last_exit = Some(ExitInfo {
+            code: None,
+            signal: Some(i32::MAX),
+            at: Utc::now(),
+            duration_ms: 0,
+        });
+        let quiet = Metrics::new().render(vec![status("idle", JobState::Stopped), odd], 0);
         for empty in [
             "job_health",
             "job_memory_bytes",
@@ -437,7 +448,10 @@ mod tests {
         }
         assert_eq!(
             lines(&quiet, "job_up")[2..],
-            ["sentinel_job_up{job=\"idle\"} 0"]
+            [
+                "sentinel_job_up{job=\"idle\"} 0",
+                "sentinel_job_up{job=\"odd\"} 0"
+            ]
         );
     }
 }
