@@ -480,10 +480,7 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb (scripts/setup.sh installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         let display = line
             .trim()
             .parse()
@@ -503,6 +500,15 @@ impl Drop for Xvfb {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         end_within_seconds(&mut self.child, pid, 5);
     }
+}
+
+/// The first line a server started with a piped stdout writes: where it says it is ready.
+fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
 }
 
 /// Waits up to `seconds` for `child` to end after a TERM, then sends KILL to `kill` (the
@@ -539,10 +545,7 @@ impl SessionBus {
             .stdout(Stdio::piped())
             .spawn()
             .expect("dbus-daemon (scripts/setup.sh installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_line(&mut child);
         assert!(
             line.starts_with(&address),
             "dbus-daemon did not say its address: {line:?}"
