@@ -96,7 +96,15 @@ mod tests {
         // The server answers without reading that, and hangs up.
         server.write_all(b"HTTP/1.1 413").await.unwrap();
         drop(server);
-        socket.write_all(&[b'x'; 64 * 1024]).await.unwrap();
+        // Another test's child may hold a copy of the server's end for a moment (between its
+        // fork and its exec): the hangup comes once that copy is gone, so write until it does.
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while !socket.peer_stopped_reading {
+                socket.write_all(&[b'x'; 64 * 1024]).await.unwrap();
+            }
+        })
+        .await
+        .expect("the hangup is heard");
         socket.flush().await.unwrap();
         assert!(socket.peer_stopped_reading);
         let mut answer = Vec::new();
