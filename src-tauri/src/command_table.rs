@@ -31,4 +31,5 @@ app_commands! {
     settings::save_settings: [settings],
     settings::set_launch_at_login: [settings],
     settings::regenerate_metrics_token: [settings],
+    settings::keep_settings_open: [settings],
 }

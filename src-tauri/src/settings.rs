@@ -327,6 +327,22 @@ pub fn regenerate_metrics_token(state: State<'_, AppState>) -> Result<AppSetting
     read_app_settings(&state)
 }
 
+/// The page answered a close request by staying (unsaved changes kept): the window, hidden by
+/// the app on the request, comes back, and counts as watched again.
+#[app_command]
+pub fn keep_settings_open<R: Runtime>(app: AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(SETTINGS) {
+        bring_back(&app, &window);
+    }
+}
+
+/// Shows the settings window in front, and its figures at the full rate (`watching.rs`).
+fn bring_back<R: Runtime>(app: &AppHandle<R>, window: &tauri::WebviewWindow<R>) {
+    let _ = window.show();
+    let _ = window.set_focus();
+    crate::watching::shown(app, SETTINGS);
+}
+
 /// Opens (or brings forward) the settings window at a page.
 pub fn open_window<R: Runtime>(
     app: &AppHandle<R>,
@@ -352,9 +368,7 @@ pub fn open_window<R: Runtime>(
         let mut current = window.url().map_err(unavailable)?;
         current.set_fragment(Some(&hash));
         window.navigate(current).map_err(unavailable)?;
-        let _ = window.show();
-        let _ = window.set_focus();
-        crate::watching::shown(app, SETTINGS);
+        bring_back(app, &window);
         return Ok(());
     }
     WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App(url.into()))
@@ -371,6 +385,29 @@ pub fn open_window<R: Runtime>(
 mod tests {
     use crate::testing::{app, invoke};
     use serde_json::json;
+    use tauri::Manager;
+
+    #[test]
+    fn a_settings_window_kept_open_on_a_close_request_is_watched_again() {
+        let t = app();
+        // No settings window: nothing to bring back.
+        invoke(&t, "keep_settings_open", json!({})).unwrap();
+        assert!(!t.engine.resources_watched());
+
+        let handle = t.webview.app_handle();
+        let window = tauri::WebviewWindowBuilder::new(handle, super::SETTINGS, Default::default())
+            .build()
+            .unwrap();
+        crate::watching::shown(handle, super::SETTINGS);
+        assert!(t.engine.resources_watched());
+        // A close request: the app hides the window and stops watching (lib.rs).
+        let _ = window.hide();
+        crate::watching::hidden(handle, super::SETTINGS);
+        assert!(!t.engine.resources_watched());
+        // The page keeps its unsaved changes: the window is back, and watched.
+        invoke(&t, "keep_settings_open", json!({})).unwrap();
+        assert!(t.engine.resources_watched());
+    }
 
     fn spec(name: &str) -> serde_json::Value {
         json!({"name": name, "command": "sleep 1000", "autostart": false})

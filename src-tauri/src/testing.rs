@@ -41,6 +41,7 @@ pub fn app_with_alerts(alerts: Option<Alerts>) -> TestApp {
             engine: engine.clone(),
         })
         .manage(remotes.clone())
+        .manage(crate::watching::WindowWatch::new(engine.clone()))
         .invoke_handler(handler())
         .build(mock_context(noop_assets()))
         .unwrap();

@@ -116,6 +116,7 @@ export function installMockBackend(options: MockOptions): MockBackend {
         return { job: name, stopped: [], kept: [] };
       }
       case 'open_settings':
+      case 'keep_settings_open':
       case 'hide_popover':
       case 'popover_painted':
         return null;

@@ -155,7 +155,7 @@ describe('leaving unsaved edits', () => {
     await waitFor(() => expect(input('Command').value).toBe('node server.js --port 8080'));
   });
 
-  it('answers the close button: a dirty page shows the window again and asks', async () => {
+  it('answers the close button: a dirty page has the app show the window again, and asks', async () => {
     const { user, close, backend, calls } = setup('#job=api&page=editor');
     await screen.findByTestId('editor');
     await waitFor(() => expect(calls('plugin:event|listen')).toHaveLength(1));
@@ -163,12 +163,12 @@ describe('leaving unsaved edits', () => {
     // Clean: the window goes (the app hides it); the page neither asks nor destroys it.
     await backend.requestClose();
     expect(dialog()).toBeNull();
-    expect(calls('plugin:window|show')).toHaveLength(0);
+    expect(calls('keep_settings_open')).toHaveLength(0);
     expect(calls('plugin:window|destroy')).toHaveLength(0);
 
     await dirtyEditor(user);
     await backend.requestClose();
-    expect(calls('plugin:window|show')).toHaveLength(1);
+    expect(calls('keep_settings_open')).toHaveLength(1);
     expect(calls('plugin:window|destroy')).toHaveLength(0);
     await user.click(within(await screen.findByRole('alertdialog')).getByRole('button', { name: 'Discard' }));
     await waitFor(() => expect(close).toHaveBeenCalledTimes(1));

@@ -67,12 +67,12 @@ describe('tauriSettingsIpc', () => {
     // Going: never Tauri's default destroy, which would end the window the app only hides.
     await backend.requestClose();
     expect(cmds()).not.toContain('plugin:window|destroy');
-    expect(cmds()).not.toContain('plugin:window|show');
-    // Asking: the window, hidden by the app already, comes back.
+    expect(cmds()).not.toContain('keep_settings_open');
+    // Asking: the window, hidden by the app already, is brought back by the app.
     keep = true;
     await backend.requestClose();
     expect(cmds()).not.toContain('plugin:window|destroy');
-    expect(backend.calls.filter((c) => c.cmd === 'plugin:window|show')).toEqual([{ cmd: 'plugin:window|show', args: { label: 'settings' } }]);
+    await vi.waitFor(() => expect(cmds().filter((c) => c === 'keep_settings_open')).toHaveLength(1));
 
     stop();
     await vi.waitFor(() => expect(cmds()).toContain('plugin:event|unlisten'));

@@ -650,6 +650,7 @@ export const commands = {
   saveSettings: (settings: Settings): Promise<AppSettings> => invoke<AppSettings>('save_settings', { settings }),
   setLaunchAtLogin: (enabled: boolean): Promise<AppSettings> => invoke<AppSettings>('set_launch_at_login', { enabled }),
   regenerateMetricsToken: (): Promise<AppSettings> => invoke<AppSettings>('regenerate_metrics_token'),
+  keepSettingsOpen: (): Promise<void> => invoke<void>('keep_settings_open'),
 };
 
 export { Channel };

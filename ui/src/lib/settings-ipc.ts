@@ -103,9 +103,10 @@ export const tauriSettingsIpc: SettingsIpc = {
       // The app hides this window on a close request (src-tauri lib.rs) and destroys it only
       // once it has stayed hidden a while (rest.rs, which leaves a visible window alone), so
       // Tauri's default here (destroy, not even permitted) never runs. The window is already
-      // hidden by now: to ask, show it again.
+      // hidden by now: to ask, the app shows it again (and watches it, which a plain show
+      // would not tell it).
       event.preventDefault();
-      if (ask()) await win.show().catch(() => {});
+      if (ask()) await commands.keepSettingsOpen().catch(() => {});
     });
     return () => {
       // Unlistening once the IPC is gone (the window closing, mocks cleared) changes nothing.
