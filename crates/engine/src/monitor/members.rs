@@ -14,19 +14,33 @@ pub(crate) struct Usage {
     pub written: u64,
 }
 
-/// Each running job's leader with the usage of every live process of the job.
-pub(crate) trait UsageReader: Send {
-    fn read(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>>;
+/// When the reading after this one comes: soon while someone watches, when a reader may keep
+/// what it opened for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextRead {
+    Soon,
+    Late,
 }
 
-/// Linux: everything from `/proc`, in the files the member walk opens anyway (`stat` gives the
-/// group, CPU time and RSS) plus `io`: four small reads per process and tick. (sysinfo reads
+/// Each running job's leader with the usage of every live process of the job.
+pub(crate) trait UsageReader: Send {
+    fn read(&mut self, leaders: &HashSet<u32>, next: NextRead) -> HashMap<u32, Vec<Usage>>;
+}
+
+/// Linux: everything from `/proc`, in the files the member walk reads anyway (`stat` gives the
+/// group, CPU time and RSS, `children` the walk's next step) plus `io`: three small reads per
+/// process and tick, from files kept open between ticks (`procfiles.rs`). (sysinfo reads
 /// `status`, `stat`, `statm` and `io` on top of the walk; with 500 jobs every 2 s that was
 /// 1.5 % of a core.)
 #[cfg(target_os = "linux")]
 pub(crate) struct ProcReader {
     page_size: u64,
     ticks_per_second: u64,
+    files: super::procfiles::ProcFiles,
+    /// One buffer per file read for a process, kept for the next.
+    stat: Vec<u8>,
+    io: Vec<u8>,
+    children: Vec<u8>,
 }
 
 #[cfg(target_os = "linux")]
@@ -37,13 +51,28 @@ impl ProcReader {
         ProcReader {
             page_size: get(SysconfVar::PAGE_SIZE).max(1),
             ticks_per_second: get(SysconfVar::CLK_TCK).max(1),
+            files: super::procfiles::ProcFiles::new(),
+            stat: Vec::new(),
+            io: Vec::new(),
+            children: Vec::new(),
         }
     }
 }
 
 #[cfg(target_os = "linux")]
 impl UsageReader for ProcReader {
-    fn read(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>> {
+    fn read(&mut self, leaders: &HashSet<u32>, next: NextRead) -> HashMap<u32, Vec<Usage>> {
+        self.files.begin(next == NextRead::Soon);
+        let found = self.walk(leaders);
+        self.files.end();
+        found
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl ProcReader {
+    fn walk(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>> {
+        use super::procfiles::ProcFile;
         let mut found: HashMap<u32, Vec<Usage>> = HashMap::new();
         if leaders.is_empty() {
             return found;
@@ -58,10 +87,17 @@ impl UsageReader for ProcReader {
             if !seen.insert(pid) {
                 continue;
             }
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            if !self.files.read(pid, ProcFile::Stat, &mut self.stat) {
                 continue;
-            };
-            let Some(fields) = stat.rfind(')').map(|end| &stat[end + 1..]) else {
+            }
+            // The command name, in parentheses, may hold any byte; the fields after it are
+            // ASCII.
+            let Some(fields) = self
+                .stat
+                .iter()
+                .rposition(|&b| b == b')')
+                .and_then(|end| std::str::from_utf8(&self.stat[end + 1..]).ok())
+            else {
                 continue;
             };
             // After the command name: state ppid pgrp … utime(12th) stime(13th) … threads(18th)
@@ -88,7 +124,11 @@ impl UsageReader for ProcReader {
             let Some(job) = job else {
                 continue;
             };
-            let (read, written) = read_io(pid);
+            let (read, written) = if self.files.read(pid, ProcFile::Io, &mut self.io) {
+                io_bytes(&self.io)
+            } else {
+                (0, 0)
+            };
             found.entry(job).or_default().push(Usage {
                 pid,
                 cpu_ms: (number(11) + number(12)) * 1000 / self.ticks_per_second,
@@ -99,7 +139,11 @@ impl UsageReader for ProcReader {
             // Most processes have one thread: then its children file says it all, without
             // listing the task directory.
             let kids = if number(17) == 1 {
-                main_thread_children(pid)
+                if self.files.read(pid, ProcFile::Children, &mut self.children) {
+                    pids_in(&self.children)
+                } else {
+                    Vec::new()
+                }
             } else {
                 children(pid)
             };
@@ -109,12 +153,10 @@ impl UsageReader for ProcReader {
     }
 }
 
-/// Bytes read from and written to storage (`/proc/PID/io`); zero when not readable.
+/// Bytes read from and written to storage, from `/proc/PID/io`; zero when not there.
 #[cfg(target_os = "linux")]
-fn read_io(pid: u32) -> (u64, u64) {
-    let Ok(io) = std::fs::read_to_string(format!("/proc/{pid}/io")) else {
-        return (0, 0);
-    };
+fn io_bytes(io: &[u8]) -> (u64, u64) {
+    let io = String::from_utf8_lossy(io);
     let field = |name: &str| {
         io.lines()
             .find_map(|line| line.strip_prefix(name))
@@ -173,7 +215,7 @@ impl LibprocReader {
 
 #[cfg(target_os = "macos")]
 impl UsageReader for LibprocReader {
-    fn read(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>> {
+    fn read(&mut self, leaders: &HashSet<u32>, _next: NextRead) -> HashMap<u32, Vec<Usage>> {
         use libproc::processes::{pids_by_type, ProcFilter};
         let group = |pgid: u32| {
             pids_by_type(ProcFilter::ByProgramGroup { pgrpid: pgid }).unwrap_or_default()
@@ -241,7 +283,7 @@ impl SysinfoReader {
 }
 
 impl UsageReader for SysinfoReader {
-    fn read(&mut self, leaders: &HashSet<u32>) -> HashMap<u32, Vec<Usage>> {
+    fn read(&mut self, leaders: &HashSet<u32>, _next: NextRead) -> HashMap<u32, Vec<Usage>> {
         use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate};
         if leaders.is_empty() {
             return HashMap::new();
@@ -310,15 +352,13 @@ pub(crate) fn usage_reader() -> Option<Box<dyn UsageReader>> {
     }
 }
 
+/// The pids in a `children` file.
 #[cfg(target_os = "linux")]
-fn main_thread_children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .map(|text| {
-            text.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok())
-                .collect()
-        })
-        .unwrap_or_default()
+fn pids_in(children: &[u8]) -> Vec<u32> {
+    String::from_utf8_lossy(children)
+        .split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .collect()
 }
 
 /// The children of every thread of `pid`.
@@ -426,7 +466,7 @@ mod tests {
         let (members, walked) = loop {
             let members = job_members(leader, group, children);
             let mut walked: Vec<u32> = reader
-                .read(&leaders)
+                .read(&leaders, NextRead::Soon)
                 .get(&leader)
                 .map_or(vec![], |u| u.iter().map(|u| u.pid).collect());
             walked.sort_unstable();
@@ -486,8 +526,8 @@ mod tests {
             pids
         };
         let (from_proc, from_sysinfo) = loop {
-            let from_proc = proc_reader.read(&leaders);
-            let from_sysinfo = sysinfo_reader.read(&leaders);
+            let from_proc = proc_reader.read(&leaders, NextRead::Soon);
+            let from_sysinfo = sysinfo_reader.read(&leaders, NextRead::Soon);
             let both = (
                 pids(from_proc.get(&leader)),
                 pids(from_sysinfo.get(&leader)),

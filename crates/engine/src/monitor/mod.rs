@@ -2,6 +2,8 @@
 
 mod health;
 mod members;
+#[cfg(target_os = "linux")]
+mod procfiles;
 mod sampler;
 mod watch;
 

@@ -14,7 +14,7 @@ use chrono::Utc;
 use sentinel_proto::{EngineEvent, JobSample, ResourceSample};
 use tokio::time::Instant;
 
-use super::members::{usage_reader, Usage, UsageReader};
+use super::members::{usage_reader, NextRead, Usage, UsageReader};
 use crate::context::Context;
 use crate::later::Later;
 
@@ -109,8 +109,13 @@ pub(crate) fn spawn_sampler(
                 continue;
             }
             let due: HashSet<u32> = targets.iter().map(|target| target.leader).collect();
+            let next_read = if full_rate && interval <= KEEP_FILES_WITHIN {
+                NextRead::Soon
+            } else {
+                NextRead::Late
+            };
             let (reply, read) = tokio::sync::oneshot::channel();
-            if reads.send((due, reply)).await.is_err() {
+            if reads.send((due, next_read, reply)).await.is_err() {
                 tracing::error!("resource sampling stopped: its reader thread is gone");
                 return;
             }
@@ -123,10 +128,16 @@ pub(crate) fn spawn_sampler(
     });
 }
 
+/// Readings at most this far apart keep the files they open for the next (`procfiles.rs`):
+/// the cost of opening them again is what watching costs, while a file kept for a minute or an
+/// hour would only hold a descriptor and the kernel's buffer behind it.
+const KEEP_FILES_WITHIN: Duration = Duration::from_secs(10);
+
 /// A reading asked of the reader thread: the leaders to read, and where the usage and the
 /// moment of the reading go.
 type ReadRequest = (
     HashSet<u32>,
+    NextRead,
     tokio::sync::oneshot::Sender<(HashMap<u32, Vec<Usage>>, Instant)>,
 );
 
@@ -142,10 +153,10 @@ fn spawn_reader(
     std::thread::Builder::new()
         .name("sentinel-sampler".into())
         .spawn(move || {
-            while let Some((leaders, reply)) = requests.blocking_recv() {
+            while let Some((leaders, next_read, reply)) = requests.blocking_recv() {
                 // The moment of the reading, not of its processing: CPU use is per elapsed time.
                 let at = Instant::now();
-                let usage = reader.read(&leaders);
+                let usage = reader.read(&leaders, next_read);
                 let _ = reply.send((usage, at));
             }
         })

@@ -6,7 +6,9 @@
 //! Each running job holds four descriptors (two output pipes, its pidfd on Linux, its log
 //! file) and a start needs a few more for a moment (the pipes' write ends, the exec's error
 //! pipe). A job opens its log file at its first output, after its start was allowed, so the
-//! check counts that file ahead for every run that may not have opened it yet.
+//! check counts that file ahead for every run that may not have opened it yet. While someone
+//! watches, the resource sampler keeps the `/proc` files it reads open, at most an eighth of
+//! the limit (`monitor/procfiles.rs`): counted among the open ones like any other.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
