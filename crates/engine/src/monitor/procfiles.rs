@@ -46,6 +46,8 @@ impl ProcFile {
 const SHARE_OF_LIMIT: u64 = 8;
 /// And never more processes than this, whatever the limit.
 const MOST_PROCESSES: usize = 4096;
+/// The files kept per process: one of each `ProcFile`.
+const FILES_PER_PROCESS: u64 = 3;
 
 pub(super) struct ProcFiles {
     kept: HashMap<u32, Kept>,
@@ -56,7 +58,7 @@ pub(super) struct ProcFiles {
 }
 
 struct Kept {
-    files: [Option<File>; 3],
+    files: [Option<File>; ProcFile::ALL.len()],
     pass: u64,
 }
 
@@ -93,13 +95,13 @@ impl ProcFiles {
     pub fn read(&mut self, pid: u32, file: ProcFile, out: &mut Vec<u8>) -> bool {
         out.clear();
         if !self.kept.contains_key(&pid) && self.kept.len() >= self.room {
-            return std::fs::File::open(file.path(pid))
+            return File::open(file.path(pid))
                 .and_then(|f| read_from_start(&f, out))
                 .is_ok();
         }
         let pass = self.pass;
         let kept = self.kept.entry(pid).or_insert_with(|| Kept {
-            files: [None, None, None],
+            files: Default::default(),
             pass,
         });
         kept.pass = pass;
@@ -110,7 +112,7 @@ impl ProcFiles {
             }
             // Gone, and perhaps its pid taken since: this pid's files are opened again.
             out.clear();
-            kept.files = [None, None, None];
+            kept.files = Default::default();
         }
         match File::open(file.path(pid)) {
             Ok(opened) if read_from_start(&opened, out).is_ok() => {
@@ -139,8 +141,7 @@ impl ProcFiles {
 
 /// How many processes may keep their files open under a soft open-file limit of `soft`.
 fn kept_processes(soft: u64) -> usize {
-    let descriptors = soft / SHARE_OF_LIMIT;
-    let processes = descriptors / ProcFile::ALL.len() as u64;
+    let processes = soft / SHARE_OF_LIMIT / FILES_PER_PROCESS;
     usize::try_from(processes).map_or(MOST_PROCESSES, |p| p.min(MOST_PROCESSES))
 }
 
@@ -164,17 +165,15 @@ mod tests {
 
     #[test]
     fn the_files_kept_are_a_share_of_the_open_file_limit() {
+        assert_eq!(u64::try_from(ProcFile::ALL.len()), Ok(FILES_PER_PROCESS));
         assert_eq!(kept_processes(0), 0);
         assert_eq!(kept_processes(1024), 42);
         assert_eq!(kept_processes(u64::MAX), MOST_PROCESSES);
     }
 
     #[test]
-    fn a_process_that_ends_is_read_no_more_and_its_files_close() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
+    fn a_process_that_ends_is_read_no_more_and_its_files_close() -> io::Result<()> {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn()?;
         let pid = child.id();
         let mut files = ProcFiles::new();
         let mut out = Vec::new();
@@ -191,8 +190,8 @@ mod tests {
         assert!(stat.starts_with(&format!("{pid} (sleep) ")), "{stat}");
         files.end();
 
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.kill()?;
+        child.wait()?;
         files.begin(true);
         assert!(
             !files.read(pid, ProcFile::Stat, &mut out),
@@ -201,6 +200,7 @@ mod tests {
         assert!(out.is_empty());
         files.end();
         assert_eq!(files.open(), 0);
+        Ok(())
     }
 
     #[test]
